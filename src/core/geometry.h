@@ -1,0 +1,127 @@
+/* geometry.h - the one place that knows convolution geometry.
+ *
+ * Output sizes, which input cell each kernel tap reads (and whether it is
+ * padding or a stride hole), how padding modes resolve an outside cell, and
+ * the scatter map of a transposed convolution.  The reference loops, the fast
+ * kernels, the step-through view and the tests all ask this module, so the
+ * picture and the arithmetic cannot disagree.
+ *
+ * Conventions (as PyTorch, see shared/SEMANTICS.md):
+ *   conv2d            x (N,C,H,W), w (O, C/G, kH, kW)      -> (N,O,OH,OW)
+ *   conv_transpose2d  x (N,C,H,W), w (C, O/G, kH, kW)      -> (N,O,OH,OW)
+ *   conv2d:  OH = floor((H + pad_top + pad_bottom - d(k-1) - 1)/s) + 1
+ *   convT:   OH = (H-1)s - 2p + d(k-1) + op + 1
+ * Everything is 0-based here.
+ */
+#ifndef CP_GEOMETRY_H
+#define CP_GEOMETRY_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+typedef enum {
+  CP_PAD_ZEROS = 0,
+  CP_PAD_REFLECT,
+  CP_PAD_REPLICATE,
+  CP_PAD_CIRCULAR
+} cp_padmode;
+
+typedef enum {
+  CP_PADSPEC_EXPLICIT = 0,    /* pad[] as given (int, pair or 4 sides) */
+  CP_PADSPEC_VALID,           /* "valid": all zero */
+  CP_PADSPEC_SAME             /* "same": resolved from the kernel */
+} cp_padspec;
+
+/* What the user asked for; validated and resolved by cp_geom_init. */
+typedef struct cp_conv_params {
+  int64_t stride[2];          /* (sH, sW) */
+  int64_t dilation[2];        /* (dH, dW) */
+  int64_t pad[4];             /* top, bottom, left, right */
+  int64_t out_pad[2];         /* transposed only: (opH, opW) */
+  int64_t groups;             /* G */
+  cp_padspec padspec;         /* how pad[] was specified */
+  cp_padmode mode;            /* padding_mode (conv2d only) */
+  int transposed;             /* 0 conv2d, 1 conv_transpose2d */
+} cp_conv_params;
+
+/* Defaults: stride 1, dilation 1, no padding, groups 1, zeros. */
+void cp_conv_params_default(cp_conv_params *p);
+
+/* A validated problem: params with padding resolved, plus all sizes. */
+typedef struct cp_geom {
+  cp_conv_params p;           /* resolved: pad[] final, padspec explicit */
+  int64_t N, C, H, W;         /* input */
+  int64_t O, kH, kW;          /* output channels, kernel size */
+  int64_t OH, OW;             /* output size */
+  int64_t Cg, Og;             /* input / output channels per group */
+} cp_geom;
+
+/* Validate the problem exactly as PyTorch does (same checks, same order
+ * where it matters, PyTorch's wording, prefixed with the argument name) and
+ * fill g.  x_shape is 4-D NCHW, w_shape 4-D; has_bias/bias_len describe the
+ * bias (bias_len = its element count, bias_ndim its rank). */
+int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *x_shape,
+                 const int64_t *w_shape, int has_bias, int bias_ndim,
+                 int64_t bias_len, cp_err *e);
+
+/* Plain output-size arithmetic for one dimension (no tensors needed).
+ * Return -1 with a reason in e when the combination is impossible. */
+int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
+                        int64_t pad_after, int64_t d, cp_err *e);
+int64_t cp_convT_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
+                         int64_t d, int64_t op, cp_err *e);
+/* "same" padding for one dimension: total d(k-1), extra at the end. */
+void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after);
+
+/* ---- conv2d taps ----------------------------------------------------------
+ * Output (r, c), tap (i, j) reads the padded input at
+ *   row r*sH + i*dH - pad_top,  col c*sW + j*dW - pad_left
+ * in input coordinates (may fall outside 0..H-1 / 0..W-1: padding). */
+static inline int64_t cp_geom_in_row(const cp_geom *g, int64_t r, int64_t i) {
+  return r * g->p.stride[0] + i * g->p.dilation[0] - g->p.pad[0];
+}
+static inline int64_t cp_geom_in_col(const cp_geom *g, int64_t c, int64_t j) {
+  return c * g->p.stride[1] + j * g->p.dilation[1] - g->p.pad[2];
+}
+/* Resolve coordinate x of a dimension of length n under a padding mode:
+ * the source index in 0..n-1, or -1 when the cell reads zero. */
+int64_t cp_pad_index(int64_t x, int64_t n, cp_padmode m);
+/* F.pad's limits for a padding mode on an H x W input (pad: t, b, l, r). */
+int cp_check_padmode(cp_padmode mode, const int64_t *pad, int64_t H,
+                     int64_t W, cp_err *e);
+/* Group of output channel o, and the first input channel it sees. */
+static inline int64_t cp_geom_group_of_out(const cp_geom *g, int64_t o) {
+  return o / g->Og;
+}
+
+/* ---- conv_transpose2d ------------------------------------------------------
+ * Scatter view: input (r, c), tap (i, j) adds into output
+ *   row r*sH + i*dH - pad_top,  col c*sW + j*dW - pad_left
+ * (the uncropped canvas shifted by the padding); outside 0..OH-1 is cropped.
+ * The formula is the same as cp_geom_in_row: the scatter map is the
+ * transpose of the gather map. */
+static inline int64_t cp_geomT_out_row(const cp_geom *g, int64_t r,
+                                       int64_t i) {
+  return cp_geom_in_row(g, r, i);
+}
+static inline int64_t cp_geomT_out_col(const cp_geom *g, int64_t c,
+                                       int64_t j) {
+  return cp_geom_in_col(g, c, j);
+}
+/* Zero-insertion (gather) view: the input with s-1 zeros between pixels
+ * (length (H-1)s+1), padded q = d(k-1)-p before and q+op after, convolved
+ * with the flipped kernel at stride 1.  For output row R and flipped-kernel
+ * tap i, the dilated-canvas row is R + i*d - q; this returns the input row it
+ * holds, or -1 for a border pad cell, -2 for a stride hole.
+ * zrow (optional) receives the canvas row. */
+int64_t cp_geomT_gather_row(const cp_geom *g, int64_t R, int64_t i,
+                            int64_t *zrow);
+int64_t cp_geomT_gather_col(const cp_geom *g, int64_t C, int64_t j,
+                            int64_t *zcol);
+
+/* Names, for messages and the UI. */
+const char *cp_padmode_name(cp_padmode m);
+int cp_padmode_parse(const char *s, cp_padmode *m); /* 0 ok, -1 unknown */
+
+#endif

@@ -1,0 +1,62 @@
+/* cpl.h - shared pieces of the Lua bindings (src/lua/wrap_*.c).
+ *
+ * Tensors live in full userdata of metatable "convplay.tensor" holding a
+ * cp_tensor by value; __gc releases its storage reference.  Large storage
+ * is malloc'ed by the core, so the binding tells Lua's collector about it
+ * (cpl_account): a loop that drops big tensors is collected in time.
+ *
+ * Errors: every failure is a Lua error whose message names the function,
+ * the argument and the reason, e.g.
+ *   "conv.conv2d: bad argument #3 'opts.stride': non-positive stride ..."
+ */
+#ifndef CPL_H
+#define CPL_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "core/conv.h"
+#include "core/tensor.h"
+
+#define CPL_TENSOR "convplay.tensor"
+
+/* ---- tensors --------------------------------------------------------------- */
+/* A new userdata holding an empty tensor, pushed on the stack. */
+cp_tensor *cpl_newtensor(lua_State *L);
+/* Push t (takes over its reference; t is left empty). */
+void cpl_pushtensor(lua_State *L, cp_tensor *t);
+cp_tensor *cpl_checktensor(lua_State *L, int idx);
+cp_tensor *cpl_totensor(lua_State *L, int idx); /* NULL if not a tensor */
+/* Argument idx as a tensor; a number or nested table is converted (the new
+ * tensor is left on the stack top). */
+cp_tensor *cpl_checktensorlike(lua_State *L, int idx);
+
+/* Tell the collector about n freshly allocated external bytes. */
+void cpl_account(lua_State *L, size_t n);
+
+/* Raise "fname: reason" (reason from a core cp_err). */
+int cpl_error(lua_State *L, const char *fname, const cp_err *e);
+/* Raise "fname: bad argument #arg 'what': reason". */
+int cpl_argerror(lua_State *L, const char *fname, int arg, const char *what,
+                 const char *fmt, ...);
+
+/* Integer argument that must be a whole number in [lo, hi]. */
+lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
+                         const char *what, lua_Integer lo, lua_Integer hi);
+
+/* ---- conv options -------------------------------------------------------- */
+/* Parse a PyTorch-style option table at idx (may be nil/none) into p.
+ * transposed selects conv_transpose2d's accepted keys.  bias (if the table
+ * has one) is returned through *bias (borrowed, anchored by the table). */
+void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
+                   cp_conv_params *p, cp_tensor **bias);
+
+/* ---- module openers -------------------------------------------------------- */
+int luaopen_tensor(lua_State *L);
+int luaopen_conv(lua_State *L);
+int luaopen_image(lua_State *L);
+int luaopen_viz(lua_State *L);
+/* Register all modules as globals and in package.preload. */
+void cpl_openlibs(lua_State *L, int headless);
+
+#endif
