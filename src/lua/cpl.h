@@ -56,6 +56,8 @@ int luaopen_tensor(lua_State *L);
 int luaopen_conv(lua_State *L);
 int luaopen_image(lua_State *L);
 int luaopen_viz(lua_State *L);
+/* Push the table of kernel presets (image.kernels; src/lua/wrap_kernels.c). */
+int cpl_push_kernels(lua_State *L);
 /* Register all modules as globals and in package.preload. */
 void cpl_openlibs(lua_State *L, int headless);
 
