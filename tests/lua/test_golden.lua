@@ -1,0 +1,181 @@
+-- test_golden.lua: convplay against PyTorch's numbers (tests/golden/*.lua,
+-- made by tests/golden/gen_golden.py).  One test per fixture case; every
+-- valid case runs on the reference loops and on the dispatcher's choice.
+
+local DIR = "../golden/"
+local FILES = {"conv2d", "conv_transpose2d", "convolve2d", "partial_conv2d",
+               "channels_last", "errors"}
+
+-- float32 results: within 1e-4 of the largest |expected| value (at least 1)
+local RTOL = 1e-4
+
+-- ---- fixture tensors --------------------------------------------------------
+
+local function numel_of(shape)
+  local n = 1
+  for _, d in ipairs(shape) do n = n * d end
+  return n
+end
+
+local function T(spec)
+  if numel_of(spec.shape) == 0 then return tensor.zeros(spec.shape) end
+  return tensor.new(spec.data):reshape(spec.shape)
+end
+
+local function flat(t)
+  local n = t:numel()
+  if n == 0 then return {} end
+  return t:contiguous():reshape({n}):totable()
+end
+
+local function shape_str(s)
+  return "{" .. table.concat(s, ", ") .. "}"
+end
+
+-- got (a convplay tensor) must have want's shape and values.
+local function compare(got, want, what)
+  check(tensor.istensor(got), what .. ": not a tensor: " .. tostring(got))
+  local gs, ws = got:shape(), want.shape
+  if shape_str(gs) ~= shape_str(ws) then
+    error(string.format("%s: shape %s, expected %s", what, shape_str(gs),
+                        shape_str(ws)), 0)
+  end
+  local scale = 1
+  for _, v in ipairs(want.data) do
+    if v == v and math.abs(v) ~= math.huge then
+      scale = math.max(scale, math.abs(v))
+    end
+  end
+  local tol = RTOL * scale
+  local g = flat(got)
+  local bad, first = 0, nil
+  for i, w in ipairs(want.data) do
+    local v = g[i]
+    local ok
+    if w ~= w then
+      ok = v ~= v
+    elseif math.abs(w) == math.huge then
+      ok = v == w
+    else
+      ok = v == v and math.abs(v - w) <= tol
+    end
+    if not ok then
+      bad = bad + 1
+      first = first or string.format("flat index %d: got %.9g, expected %.9g",
+                                     i, v, w)
+    end
+  end
+  if bad > 0 then
+    error(string.format("%s: %d of %d values differ (tol %.3g); first at %s",
+                        what, bad, #want.data, tol, first), 0)
+  end
+end
+
+-- ---- running a case ---------------------------------------------------------
+
+local function opts_of(c)
+  local o = {}
+  for k, v in pairs(c.opts or {}) do o[k] = v end
+  if o.bias then o.bias = T(o.bias) end
+  return o
+end
+
+local function call(c)
+  local x, w, o = T(c.x), T(c.w), opts_of(c)
+  if c.op == "partial_conv2d" then
+    return conv.partial_conv2d(x, T(c.mask), w, o)
+  end
+  return conv[c.op](x, w, o)
+end
+
+-- Run fn under each implementation; "auto" is restored whatever happens.
+local function each_impl(fn)
+  local errs = {}
+  for _, impl in ipairs({"reference", "auto"}) do
+    conv.set_impl(impl)
+    local ok, err = pcall(fn, impl)
+    conv.set_impl("auto")
+    if not ok then errs[#errs + 1] = "[" .. impl .. "] " .. tostring(err) end
+  end
+  if #errs > 0 then error(table.concat(errs, "\n"), 0) end
+end
+
+local function check_valid(c)
+  each_impl(function()
+    local out, new_mask = call(c)
+    compare(out, c.out, "out")
+    if c.out_mask then compare(new_mask, c.out_mask, "out_mask") end
+  end)
+end
+
+-- ---- errors -----------------------------------------------------------------
+-- convplay copies PyTorch's message for most errors; by default the whole
+-- PyTorch message must appear in ours.  Where ours differs on purpose (the
+-- wording of a Python TypeError/ValueError, an nn-only check, PyTorch's odd
+-- "[[...]]" shape or its message for a 3-D weight) the entry below names
+-- the phrases ours must contain instead.  {pattern in PyTorch's message,
+-- phrase, ...}; the first matching pattern wins.
+local ERROR_PHRASES = {
+  -- a 3-D weight: PyTorch complains about the stride's length
+  {"expected stride to be a single integer value or a list of 1 values",
+   "weight", "4"},
+  {"expected padding to be a single integer value or a list of 2 values",
+   "padding"},
+  -- conv_transpose2d has no string padding (a Python TypeError in torch)
+  {"argument 'padding' %(position 5%) must be tuple of ints, not str",
+   "padding", "conv_transpose2d"},
+  {"Only \"zeros\" padding mode is supported for ConvTranspose2d",
+   "\"zeros\" padding mode is supported"},
+  {"padding_mode must be one of", "padding_mode", "mirror"},
+  -- torch prints the weight size in double brackets
+  {"expected weight to be divisible by (%d+) at dimension 0",
+   function(m) return {"expected weight to be divisible by " .. m ..
+                       " at dimension 0"} end},
+  {"expected bias to be 1%-dimensional with (%d+) elements",
+   function(m) return {"expected bias to be 1-dimensional with " .. m ..
+                       " elements"} end},
+  -- convT words it dilation_height: 0, dilation_width: 0
+  {"dilation should be greater than zero", "dilation should be greater than "
+   .. "zero"},
+  -- F.pad's "Argument #4: " names its own argument, not ours
+  {"^Argument #%d+: (.*)$", function(m) return {m} end},
+}
+
+local function phrases_for(msg)
+  for _, e in ipairs(ERROR_PHRASES) do
+    local m = msg:match(e[1])
+    if m then
+      if type(e[2]) == "function" then return e[2](m) end
+      return {table.unpack(e, 2)}
+    end
+  end
+  return {msg}
+end
+
+local function check_error(c)
+  local want = phrases_for(c.error)
+  each_impl(function()
+    raises(function() call(c) end, table.unpack(want))
+  end)
+end
+
+-- ---- the cases --------------------------------------------------------------
+
+for _, name in ipairs(FILES) do
+  local ok, cases = pcall(dofile, DIR .. name .. ".lua")
+  test("golden " .. name .. " fixture loads", function()
+    check(ok, tostring(cases))
+    check(type(cases) == "table" and #cases > 0, "no cases")
+  end)
+  if ok then
+    for i, c in ipairs(cases) do
+      local label = string.format("golden %s #%d %s: %s", name, i, c.op,
+                                  c.desc or "")
+      if c.error then
+        test(label, function() check_error(c) end)
+      else
+        test(label, function() check_valid(c) end)
+      end
+    end
+  end
+end
