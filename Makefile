@@ -58,7 +58,7 @@ $(BUILD)/convplay: $(APP_OBJ) $(BUILD)/libcore.a
 
 # C tests link the core alone: proof that it needs neither Lua nor SDL.
 $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libcore.a
-	$(CC) $(CFLAGS) $(SAN) -o $@ $(CTEST_OBJ) $(BUILD)/libcore.a -lm -lpthread
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(CTEST_OBJ) $(BUILD)/libcore.a -lstb -lm -lpthread
 
 -include $(CORE_OBJ:.o=.d) $(APP_OBJ:.o=.d) $(CTEST_OBJ:.o=.d)
 

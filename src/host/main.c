@@ -1,0 +1,311 @@
+/* main.c - the convplay command line: a Lua 5.4 host with convplay's
+ * modules, in the manner of the stock `lua` interpreter.
+ *
+ *   convplay [options] [script.lua [args...]]
+ *     --headless     no window: viz renders offscreen, viz.run returns
+ *     -e CODE        run CODE (may repeat; runs before the script)
+ *     -i             interactive prompt after the script / -e code
+ *     --lab [IMAGE]  open the image filter lab
+ *     -h, --help     usage;  -v, --version  version
+ * With no script and no -e: the guided tour in a window, or with
+ * --headless a prompt (stdin is run as a script when it is not a terminal).
+ * A Lua error prints "file:line: message" and a traceback on stderr and
+ * exits with status 1. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "lua/cpl.h"
+
+#define CONVPLAY_VERSION "0.1.0"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: convplay [options] [script.lua [args...]]\n"
+          "  --headless     no window (viz renders offscreen; viz.run "
+          "returns at once)\n"
+          "  -e CODE        run CODE before the script (may repeat)\n"
+          "  -i             interactive prompt after the script\n"
+          "  --lab [IMAGE]  open the image filter lab\n"
+          "  -h, --help     this help\n"
+          "  -v, --version  print the version\n"
+          "With no script and no -e, convplay opens the guided tour "
+          "(with --headless: a Lua prompt).\n"
+          "Modules: tensor, conv, image, viz (globals, also require-able).\n");
+}
+
+/* Message handler: the error message plus a traceback. */
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
+      return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)",
+                          luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Run the function at the top with nargs arguments under the handler. */
+static int docall(lua_State *L, int nargs, int nres) {
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nres, base);
+  lua_remove(L, base);
+  return status;
+}
+
+static int report(lua_State *L, int status) {
+  if (status != LUA_OK) {
+    fprintf(stderr, "%s\n", lua_tostring(L, -1));
+    fflush(stderr);
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+/* The folder holding scripts/: $CONVPLAY_HOME, else the executable's
+ * ../, else the current folder. */
+static void find_home(char *home, size_t n) {
+  const char *env = getenv("CONVPLAY_HOME");
+  if (env && *env) {
+    snprintf(home, n, "%s", env);
+    return;
+  }
+  char exe[PATH_MAX - 16]; /* room for "/.." in home */
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len > 0) {
+    exe[len] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash) {
+      *slash = '\0';
+      snprintf(home, n, "%s/..", exe);
+      char probe[PATH_MAX + 32];
+      snprintf(probe, sizeof probe, "%s/scripts", home);
+      if (access(probe, R_OK) == 0) return;
+    }
+  }
+  snprintf(home, n, ".");
+}
+
+/* arg table as the stock interpreter builds it: script at 0, its
+ * arguments at 1..n, the interpreter and options at negative indices. */
+static void create_arg(lua_State *L, char **argv, int argc, int script) {
+  lua_createtable(L, argc - script, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int run_script(lua_State *L, const char *path, char **argv, int argc,
+                      int first_arg) {
+  char abs[PATH_MAX];
+  if (realpath(path, abs) != NULL) {
+    lua_pushstring(L, abs);
+    lua_setfield(L, LUA_REGISTRYINDEX, "convplay.script");
+  }
+  int status = luaL_loadfile(L, path);
+  if (status != LUA_OK) return report(L, status);
+  int n = 0;
+  for (int i = first_arg; i < argc; i++, n++) lua_pushstring(L, argv[i]);
+  return report(L, docall(L, n, 0));
+}
+
+static int run_string(lua_State *L, const char *code, const char *name) {
+  int status = luaL_loadbuffer(L, code, strlen(code), name);
+  if (status == LUA_OK) status = docall(L, 0, 0);
+  return report(L, status);
+}
+
+/* After a script, with a window: let viz enter its loop if the script set
+ * up views or LÖVE-style callbacks without calling viz.run itself. */
+static int after_script(lua_State *L) {
+  if (lua_getglobal(L, "viz") != LUA_TTABLE) {
+    lua_pop(L, 1);
+    return LUA_OK;
+  }
+  int t = lua_getfield(L, -1, "_after_script");
+  lua_remove(L, -2);
+  if (t != LUA_TFUNCTION) {
+    lua_pop(L, 1);
+    return LUA_OK;
+  }
+  return report(L, docall(L, 0, 0));
+}
+
+/* ---- the prompt ----------------------------------------------------------- */
+
+static int incomplete(lua_State *L, int status) {
+  if (status == LUA_ERRSYNTAX) {
+    size_t lmsg;
+    const char *msg = lua_tolstring(L, -1, &lmsg);
+    if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) {
+      lua_pop(L, 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void repl(lua_State *L) {
+  int tty = isatty(STDIN_FILENO);
+  if (tty)
+    printf("convplay %s (%s) - tensor, conv, image, viz; Ctrl-D quits\n",
+           CONVPLAY_VERSION, LUA_RELEASE);
+  luaL_Buffer *unused = NULL;
+  (void)unused;
+  for (;;) {
+    char *line = tty ? readline("> ") : NULL;
+    char buf[4096];
+    if (!tty) {
+      if (fgets(buf, sizeof buf, stdin) == NULL) break;
+      line = strdup(buf);
+    }
+    if (line == NULL) break;
+    if (tty && *line) add_history(line);
+    lua_pushstring(L, line);
+    free(line);
+    for (;;) {
+      /* Try "return <line>" first so expressions print their value. */
+      const char *code = lua_tostring(L, -1);
+      const char *ret = lua_pushfstring(L, "return %s;", code);
+      int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
+      lua_remove(L, -2); /* the "return" string */
+      if (status != LUA_OK) {
+        lua_pop(L, 1);
+        status = luaL_loadbuffer(L, code, strlen(code), "=stdin");
+      }
+      if (incomplete(L, status)) {
+        char *more = tty ? readline(">> ") : NULL;
+        if (!tty && fgets(buf, sizeof buf, stdin)) more = strdup(buf);
+        if (more == NULL) break;
+        lua_pushfstring(L, "%s\n%s", lua_tostring(L, -1), more);
+        lua_remove(L, -2);
+        free(more);
+        continue;
+      }
+      lua_remove(L, -2); /* the source line */
+      if (status == LUA_OK) {
+        int base = lua_gettop(L);
+        status = docall(L, 0, LUA_MULTRET);
+        if (status == LUA_OK) {
+          int n = lua_gettop(L) - (base - 1);
+          for (int i = 0; i < n; i++) {
+            const char *s = luaL_tolstring(L, base + i, NULL);
+            printf("%s%s", i ? "\t" : "", s);
+            lua_pop(L, 1);
+          }
+          if (n > 0) printf("\n");
+          lua_settop(L, base - 1);
+          break;
+        }
+      }
+      report(L, status);
+      break;
+    }
+    lua_settop(L, 0);
+  }
+  if (tty) printf("\n");
+}
+
+int main(int argc, char **argv) {
+  int headless = 0, interactive = 0, lab = 0, script = 0;
+  const char *lab_image = NULL;
+  /* First pass: options up to the script name. */
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--headless")) {
+      headless = 1;
+    } else if (!strcmp(a, "-i")) {
+      interactive = 1;
+    } else if (!strcmp(a, "-e")) {
+      if (++i >= argc) {
+        fprintf(stderr, "convplay: '-e' needs an argument\n");
+        usage(stderr);
+        return 2;
+      }
+    } else if (!strcmp(a, "--lab")) {
+      lab = 1;
+      if (i + 1 < argc && argv[i + 1][0] != '-') lab_image = argv[++i];
+    } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      return 0;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--version")) {
+      printf("convplay %s (%s)\n", CONVPLAY_VERSION, LUA_RELEASE);
+      return 0;
+    } else if (!strcmp(a, "--")) {
+      if (i + 1 < argc) script = i + 1;
+      break;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      fprintf(stderr, "convplay: unknown option '%s'\n", a);
+      usage(stderr);
+      return 2;
+    } else {
+      script = i;
+      break;
+    }
+  }
+
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    fprintf(stderr, "convplay: cannot create a Lua state (out of memory)\n");
+    return 1;
+  }
+  luaL_openlibs(L);
+  cpl_openlibs(L, headless);
+
+  char home[PATH_MAX];
+  find_home(home, sizeof home);
+  lua_pushstring(L, home);
+  lua_setfield(L, LUA_REGISTRYINDEX, "convplay.home");
+  /* Scripts may require the project's own Lua helpers. */
+  lua_getglobal(L, "package");
+  lua_pushfstring(L, "%s/scripts/?.lua;", home);
+  lua_getfield(L, -2, "path");
+  lua_concat(L, 2);
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+
+  create_arg(L, argv, argc, script ? script : argc);
+  int status = LUA_OK, ran_code = 0;
+  for (int i = 1; i < (script ? script : argc) && status == LUA_OK; i++) {
+    if (!strcmp(argv[i], "-e")) {
+      status = run_string(L, argv[++i], "=(command line)");
+      ran_code = 1;
+    } else if (!strcmp(argv[i], "--lab") && lab_image && argv[i + 1] == lab_image) {
+      i++;
+    }
+  }
+  if (status == LUA_OK) {
+    char path[PATH_MAX + 64];
+    if (lab) {
+      snprintf(path, sizeof path, "%s/scripts/lab.lua", home);
+      char *lab_argv[3] = {path, (char *)lab_image, NULL};
+      status = run_script(L, path, lab_argv, lab_image ? 2 : 1, 1);
+    } else if (script) {
+      status = run_script(L, argv[script], argv, argc, script + 1);
+    } else if (!ran_code && !headless && !interactive) {
+      snprintf(path, sizeof path, "%s/scripts/tour.lua", home);
+      status = run_script(L, path, argv, argc, argc);
+    }
+  }
+  if (status == LUA_OK && !headless) status = after_script(L);
+  if (status == LUA_OK &&
+      (interactive || (headless && !script && !ran_code && !lab)))
+    repl(L);
+  lua_close(L);
+  return status == LUA_OK ? 0 : 1;
+}
