@@ -1,0 +1,134 @@
+/* trace.h - the step model of the visual step-through (no Lua, no SDL).
+ *
+ * A trace enumerates a convolution as a sequence of *units*, each made of
+ * *taps* (one multiply-add each), exactly in the order and with exactly the
+ * index arithmetic of the reference loops (all of it from geometry.h):
+ *
+ *   CP_TRACE_CONV     conv2d.  Unit = output cell (n, o, r, c), in row-major
+ *                     order; taps = (ci < C/G, i < kH, j < kW).
+ *   CP_TRACE_GATHER   conv_transpose2d as a stride-1 convolution of the
+ *                     zero-inserted input with the flipped kernel.  Unit =
+ *                     output cell; taps = (ci < C/G, i, j) of the flipped
+ *                     kernel, reading the canvas via cp_geomT_gather_row/col.
+ *   CP_TRACE_SCATTER  conv_transpose2d as scatter.  Unit = input pixel
+ *                     (n, ci, r, c); taps = (oo < O/G, i, j), each adding
+ *                     x * w into output (r*s + i*d - p, ...), or cropped.
+ *
+ * Steps are what the viewer walks through: one unit per step, or one tap per
+ * step (cp_trace_steps / cp_trace_locate).  All indices are 0-based.
+ *
+ * The trace borrows its buffers (x, w, bias, masks): the caller keeps them
+ * alive and unchanged while the trace is used.
+ */
+#ifndef CP_TRACE_H
+#define CP_TRACE_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "geometry.h"
+
+typedef enum {
+  CP_TRACE_CONV = 0,
+  CP_TRACE_GATHER,
+  CP_TRACE_SCATTER
+} cp_trace_kind;
+
+typedef enum {
+  CP_TAP_INPUT = 0,           /* reads a real input cell in[] */
+  CP_TAP_PAD,                 /* zero padding / border of the zero canvas */
+  CP_TAP_PADSRC,              /* reflect/replicate/circular: reads in[] */
+  CP_TAP_HOLE,                /* stride hole of the zero-inserted canvas */
+  CP_TAP_CROPPED              /* scatter: lands outside the output */
+} cp_tap_kind;
+
+typedef struct cp_tap {
+  cp_tap_kind kind;
+  int64_t pos[2];   /* CONV: input row/col it reads (outside = padding);
+                       GATHER: row/col on the zero-inserted input z (before
+                       its border: negative or past (H-1)s = border pad);
+                       SCATTER: output row/col it adds into (may be cropped)*/
+  int64_t in[4];    /* input n, c, h, w read (INPUT, PADSRC; SCATTER: the
+                       unit's pixel); -1 when nothing is read */
+  int64_t k[2];     /* tap position in the kernel as drawn (flipped for
+                       GATHER and for true convolution) */
+  int64_t w[4];     /* weight element used, in the op's own layout */
+  int64_t out[4];   /* output n, o, r, c the tap contributes to */
+  float xv;         /* input factor (after the input mask; 0 for padding) */
+  float wv;         /* weight factor (after the kernel mask) */
+  float xm, km;     /* input-mask and kernel-mask values (1 without masks) */
+  double prod;      /* xv * wv */
+  double sum;       /* running sum after this tap, bias included (SCATTER:
+                       the output cell's value after this addition) */
+} cp_tap;
+
+typedef struct cp_unit {
+  int64_t idx[4];   /* CONV/GATHER: output n, o, r, c; SCATTER: input */
+  int64_t group;    /* group of the unit */
+  double bias;      /* bias of the output channel (0 without bias) */
+  double raw;       /* bias + sum of all products (CONV/GATHER) */
+  float value;      /* final output value (CONV/GATHER; partial rescaled) */
+  float msum;       /* partial: sum of the mask under the window (S) */
+  float ratio;      /* partial: winsize / S * clamp(S, 0, 1) */
+  float newmask;    /* partial: clamp(S, 0, 1) */
+  int64_t winsize;  /* partial: taps counted by S (kH*kW, or C*kH*kW) */
+} cp_unit;
+
+/* What the trace reads; buffers contiguous. */
+typedef struct cp_trace_src {
+  const float *x;       /* N*C*H*W */
+  const float *w;       /* conv2d (O,C/G,kH,kW); transposed (C,O/G,kH,kW) */
+  const float *b;       /* O, or NULL */
+  const float *mask;    /* input mask, already expanded to N*C*H*W, or NULL */
+  const float *kmask;   /* kernel mask kH*kW (broadcast over channels), or
+                           NULL */
+  int partial;          /* conv2d only: NVIDIA partial convolution */
+  int mask_multi;       /* partial: the mask had C channels (multi_channel)
+                           rather than one */
+  int flip;             /* conv2d only: true convolution (flipped kernel) */
+} cp_trace_src;
+
+typedef struct cp_trace {
+  cp_geom g;            /* the validated problem */
+  cp_trace_kind kind;
+  cp_trace_src s;       /* borrowed buffers and flags */
+  int64_t nunits;       /* units in the whole trace */
+  int64_t ntaps;        /* taps per unit */
+} cp_trace;
+
+/* Check that kind and flags fit g (g from cp_geom_init) and fill t. */
+int cp_trace_init(cp_trace *t, const cp_geom *g, cp_trace_kind kind,
+                  const cp_trace_src *src, cp_err *e);
+
+/* The unit's index (output cell, or input pixel for SCATTER). */
+void cp_trace_unit_index(const cp_trace *t, int64_t u, int64_t idx[4]);
+/* Inverse: unit of an output cell (CONV/GATHER) or input pixel (SCATTER). */
+int64_t cp_trace_unit_of(const cp_trace *t, const int64_t idx[4]);
+
+/* Fill taps[t->ntaps] and *info for unit u.  SCATTER needs canvas: the
+ * output (N*O*OH*OW) as it stands before unit u (cp_trace_canvas); the
+ * others ignore it (NULL is fine). */
+void cp_trace_unit(const cp_trace *t, int64_t u, const float *canvas,
+                   cp_tap *taps, cp_unit *info);
+
+/* SCATTER: the output after the first u units (bias included), accumulated
+ * in the reference loop's order, so that after all units it equals
+ * cp_conv_transpose2d_ref bit for bit.  CONV/GATHER: the final values of
+ * the first u units, zero elsewhere.  y has N*O*OH*OW floats. */
+void cp_trace_canvas(const cp_trace *t, int64_t u, float *y);
+/* Add unit u's contributions to a SCATTER canvas (one step forward). */
+void cp_trace_scatter_add(const cp_trace *t, int64_t u, float *y);
+
+/* Steps: 1 .. cp_trace_steps.  by_tap = 0: one unit per step; 1: one tap
+ * per step.  locate gives the unit and how many of its taps are done
+ * (1 .. ntaps; all of them when by_tap = 0). */
+int64_t cp_trace_steps(const cp_trace *t, int by_tap);
+void cp_trace_locate(const cp_trace *t, int by_tap, int64_t step,
+                     int64_t *unit, int64_t *taps_done);
+/* The step at which unit u (and its tap k, 0-based) is reached. */
+int64_t cp_trace_step_of(const cp_trace *t, int by_tap, int64_t u, int64_t k);
+
+const char *cp_trace_kind_name(cp_trace_kind k);
+const char *cp_tap_kind_name(cp_tap_kind k);
+
+#endif
