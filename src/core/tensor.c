@@ -17,7 +17,7 @@
  * then touches warm pages instead of faulting in fresh ones. */
 #define POOL_SLOTS 8
 #define POOL_MIN ((size_t)64 << 10)
-#define POOL_MAX_BYTES ((size_t)512 << 20)
+#define POOL_MAX_BYTES ((size_t)256 << 20)
 
 static struct {
   pthread_mutex_t lock;

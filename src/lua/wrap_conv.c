@@ -50,7 +50,7 @@ static int64_t field_int(lua_State *L, const char *fname, int arg,
                          const char *key, int64_t lo) {
   int isnum;
   lua_Integer v = lua_tointegerx(L, -1, &isnum);
-  if (!isnum)
+  if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
     cpl_argerror(L, fname, arg, key, "expected a whole number, got %s",
                  lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
                                                 : luaL_typename(L, -1));

@@ -34,7 +34,7 @@ lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
                          const char *what, lua_Integer lo, lua_Integer hi) {
   int isnum = 0;
   lua_Integer v = lua_tointegerx(L, idx, &isnum);
-  if (!isnum) {
+  if (!isnum || lua_type(L, idx) != LUA_TNUMBER) {
     if (lua_type(L, idx) == LUA_TNUMBER)
       cpl_argerror(L, fname, idx, what, "expected a whole number, got %s",
                    lua_tostring(L, idx));
@@ -49,18 +49,19 @@ lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
 }
 
 /* External memory pressure: the collector cannot see malloc'ed storage, so
- * once as many bytes as are live (at least 64 MiB) were allocated since the
- * last full collection, collect.  A loop that drops large tensors thus
- * stays near twice its working set. */
-static size_t allocated_since_gc;
+ * once as many bytes were allocated since the last full collection as were
+ * live right after it (at least 64 MiB), collect.  A loop that drops large
+ * tensors thus stays near twice its working set. */
+static size_t allocated_since_gc, live_after_gc;
 
 void cpl_account(lua_State *L, size_t n) {
   allocated_since_gc += n;
-  size_t live = cp_tensor_live_bytes();
-  size_t threshold = live > ((size_t)64 << 20) ? live : ((size_t)64 << 20);
+  size_t threshold = (size_t)64 << 20;
+  if (live_after_gc > threshold) threshold = live_after_gc;
   if (allocated_since_gc > threshold) {
-    allocated_since_gc = 0;
     lua_gc(L, LUA_GCCOLLECT);
+    allocated_since_gc = 0;
+    live_after_gc = cp_tensor_live_bytes();
   }
 }
 
@@ -210,9 +211,9 @@ static int check_sizes(lua_State *L, int first, const char *fname,
       lua_rawgeti(L, first, i);
       int isnum;
       lua_Integer v = lua_tointegerx(L, -1, &isnum);
-      if (!isnum || v < -1)
+      if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
         cpl_argerror(L, fname, first, "size",
-                     "entry %d must be a whole number >= 0, got %s", i,
+                     "entry %d must be a whole number, got %s", i,
                      luaL_tolstring(L, -1, NULL));
       shape[nd++] = v;
       lua_pop(L, 1);
@@ -222,7 +223,8 @@ static int check_sizes(lua_State *L, int first, const char *fname,
   for (int i = first; i <= top; i++) {
     if (nd == CP_MAXDIM)
       cpl_argerror(L, fname, i, "size", "at most %d dimensions", CP_MAXDIM);
-    shape[nd++] = cpl_checkint(L, i, fname, "size", -1, INT64_MAX / 8);
+    shape[nd++] = cpl_checkint(L, i, fname, "size", INT64_MIN / 8,
+                               INT64_MAX / 8);
   }
   return nd;
 }
@@ -360,6 +362,7 @@ static int t_randn(lua_State *L) {
 static int t_cat(lua_State *L) {
   const char *fname = "tensor.cat";
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 2); /* the pointer array below goes at index 3 */
   int n = (int)lua_rawlen(L, 1);
   if (n < 1)
     return cpl_argerror(L, fname, 1, "tensors", "expected a non-empty list");

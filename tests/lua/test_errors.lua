@@ -1,0 +1,187 @@
+-- Bad input: a Lua error naming the function, the argument and the reason.
+-- Never a crash, an abort or a silent wrong result.
+local x = tensor.ones(1, 3, 5, 5)
+local w = tensor.ones(2, 3, 3, 3)
+local function e(name, fn, ...)
+  local wants = {...}
+  test("error: " .. name, function() raises(fn, table.unpack(wants)) end)
+end
+
+-- conv.conv2d: the table of shared/SEMANTICS.md §8
+e("2-D input", function() conv.conv2d(tensor.ones(5, 5), w) end,
+  "conv.conv2d", "input", "Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [5, 5]")
+e("5-D input", function() conv.conv2d(tensor.ones(1, 1, 3, 5, 5), w) end,
+  "conv.conv2d", "input", "but got input of size: [1, 1, 3, 5, 5]")
+e("3-D weight", function() conv.conv2d(x, tensor.ones(3, 3, 3)) end,
+  "conv.conv2d", "weight", "expected a 4-D weight")
+e("channel mismatch", function() conv.conv2d(x, tensor.ones(2, 2, 3, 3)) end,
+  "conv.conv2d", "input", "Given groups=1, weight of size [2, 2, 3, 3], expected input[1, 3, 5, 5] to have 2 channels, but got 3 channels instead")
+e("out channels not divisible by groups", function()
+  conv.conv2d(tensor.ones(1, 4, 5, 5), tensor.ones(3, 2, 3, 3), {groups = 2}) end,
+  "conv.conv2d", "weight", "Given groups=2, expected weight to be divisible by 2 at dimension 0")
+e("groups 0", function() conv.conv2d(x, w, {groups = 0}) end,
+  "conv.conv2d", "groups", "non-positive groups is not supported")
+e("stride 0", function() conv.conv2d(x, w, {stride = 0}) end,
+  "conv.conv2d", "stride", "non-positive stride is not supported")
+e("stride -1", function() conv.conv2d(x, w, {stride = {1, -1}}) end,
+  "stride", "non-positive stride is not supported")
+e("padding -1", function() conv.conv2d(x, w, {padding = -1}) end,
+  "conv.conv2d", "padding", "negative padding is not supported")
+e("dilation 0", function() conv.conv2d(x, w, {dilation = 0}) end,
+  "conv.conv2d", "dilation", "dilation should be greater than zero, but got [0, 0]")
+e("kernel larger than the padded input", function()
+  conv.conv2d(tensor.ones(1, 1, 2, 2), tensor.ones(1, 1, 3, 3)) end,
+  "conv.conv2d", "Calculated padded input size per channel: (2 x 2). Kernel size: (3 x 3). Kernel size can't be greater than actual input size")
+e("dilated kernel larger than the input", function()
+  conv.conv2d(tensor.ones(1, 1, 5, 5), tensor.ones(1, 1, 3, 3), {dilation = 3}) end,
+  "Kernel size: (7 x 7)")
+e("kernel 0x0", function() conv.conv2d(x, tensor.ones(2, 3, 0, 0)) end,
+  "conv.conv2d", "weight", "kernel size should be greater than zero, but got kernel_height: 0 kernel_width: 0")
+e("4-tuple padding", function() conv.conv2d(x, w, {padding = {1, 1, 1, 1}}) end,
+  "conv.conv2d", "opts.padding", "expected padding to be a single integer value or a list of 2 values", "{top=")
+e("same with stride 2", function() conv.conv2d(x, w, {padding = "same", stride = 2}) end,
+  "conv.conv2d", "padding", "padding='same' is not supported for strided convolutions")
+e("padding 'full'", function() conv.conv2d(x, w, {padding = "full"}) end,
+  "conv.conv2d", "opts.padding", "Invalid padding string: 'full'")
+e("padding 'SAME' (case-sensitive)", function() conv.conv2d(x, w, {padding = "SAME"}) end,
+  "Invalid padding string: 'SAME'")
+e("padding_mode mirror", function() conv.conv2d(x, w, {padding_mode = "mirror"}) end,
+  "conv.conv2d", "opts.padding_mode", "padding_mode must be one of", "mirror")
+e("reflect padding too large", function()
+  conv.conv2d(x, w, {padding = 5, padding_mode = "reflect"}) end,
+  "conv.conv2d", "padding", "Padding size should be less than the corresponding input dimension")
+e("circular padding wraps twice", function()
+  conv.conv2d(tensor.ones(1, 3, 3, 3), w, {padding = 4, padding_mode = "circular"}) end,
+  "padding", "Padding value causes wrapping around more than once.")
+e("same + reflect with k=7 on 3x3", function()
+  conv.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 7, 7), {padding = "same", padding_mode = "reflect"}) end,
+  "Padding size should be less than the corresponding input dimension")
+e("bias of the wrong size", function() conv.conv2d(x, w, {bias = tensor.ones(3)}) end,
+  "conv.conv2d", "bias", "expected bias to be 1-dimensional with 2 elements")
+e("zero output channels", function() conv.conv2d(x, tensor.ones(0, 3, 3, 3)) end,
+  "expected weight to be at least 1 at dimension 0")
+e("zero height with data", function()
+  conv.conv2d(tensor.ones(1, 3, 0, 5), tensor.ones(2, 3, 1, 1), {padding = 1}) end,
+  "Only zero batch or zero channel inputs are supported, but got input shape: [1, 3, 0, 5]")
+e("unknown option", function() conv.conv2d(x, w, {strides = 2}) end,
+  "conv.conv2d", "opts", "unknown option 'strides'")
+e("fractional stride", function() conv.conv2d(x, w, {stride = 1.5}) end,
+  "conv.conv2d", "opts.stride", "expected a whole number, got 1.5")
+e("string stride", function() conv.conv2d(x, w, {stride = "2"}) end,
+  "opts.stride", "expected a whole number")
+e("options not a table", function() conv.conv2d(x, w, 3) end,
+  "conv.conv2d", "opts", "table expected, got number")
+e("input not a tensor", function() conv.conv2d({1, 2}, w) end,
+  "bad argument #1", "tensor expected")
+e("huge stride", function() conv.conv2d(x, w, {stride = 2^40}) end,
+  "stride", "value too large")
+e("bad data_format", function() conv.conv2d(x, w, {data_format = "NHWC"}) end,
+  "opts.data_format", "channels_last")
+
+-- conv.conv_transpose2d
+e("transposed output_padding too large", function()
+  conv.conv_transpose2d(x, tensor.ones(3, 2, 3, 3), {stride = 2, output_padding = 2}) end,
+  "conv.conv_transpose2d", "output_padding", "output padding must be smaller than either stride or dilation, but got output_padding_height: 2 output_padding_width: 2 stride_height: 2 stride_width: 2 dilation_height: 1 dilation_width: 1")
+e("transposed output too small", function()
+  conv.conv_transpose2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 3, 3), {padding = 4}) end,
+  "conv.conv_transpose2d", "Given input size per channel: (3 x 3). Calculated output size per channel: (-3 x -3). Output size is too small")
+e("transposed padding 'same'", function()
+  conv.conv_transpose2d(x, tensor.ones(3, 2, 3, 3), {padding = "same"}) end,
+  "conv.conv_transpose2d", "opts.padding", "not the string 'same'")
+e("transposed reflect", function()
+  conv.conv_transpose2d(x, tensor.ones(3, 2, 3, 3), {padding_mode = "reflect"}) end,
+  "conv.conv_transpose2d", "padding_mode", "only \"zeros\" padding mode is supported")
+e("transposed negative output_padding", function()
+  conv.conv_transpose2d(x, tensor.ones(3, 2, 3, 3), {output_padding = -1}) end,
+  "negative output_padding is not supported")
+e("transposed channel mismatch", function()
+  conv.conv_transpose2d(x, tensor.ones(4, 2, 3, 3)) end,
+  "expected input[1, 3, 5, 5] to have 4 channels, but got 3 channels instead")
+
+-- conv.partial_conv2d and conv.output_size
+e("partial mask of the wrong shape", function()
+  conv.partial_conv2d(x, tensor.ones(1, 1, 4, 4), w) end,
+  "conv.partial_conv2d", "mask", "does not fit input")
+e("partial multi_channel mask with 1 channel", function()
+  conv.partial_conv2d(x, tensor.ones(1, 1, 5, 5), w, {multi_channel = true}) end,
+  "conv.partial_conv2d", "mask")
+e("output_size negative input", function() conv.output_size(-1, 3) end,
+  "conv.output_size", "input", "out of range")
+e("output_size with kernel too large", function() conv.output_size(2, 5) end,
+  "conv.output_size", "Kernel size can't be greater than actual input size")
+e("conv.pad reflect too large", function() conv.pad(tensor.ones(1, 1, 3, 3), 3, "reflect") end,
+  "conv.pad", "Padding size should be less than the corresponding input dimension")
+e("conv.pad unknown mode", function() conv.pad(tensor.ones(1, 1, 3, 3), 1, "wrap") end,
+  "conv.pad", "mode", "'wrap'")
+e("set_impl unknown", function() conv.set_impl("turbo") end,
+  "bad argument #1", "invalid option 'turbo'")
+
+-- tensor
+e("negative size", function() tensor.zeros(2, -3) end,
+  "tensor.zeros", "size", "negative size -3")
+e("fractional size", function() tensor.ones(2.5) end,
+  "tensor.ones", "size", "expected a whole number, got 2.5")
+e("size that overflows", function() tensor.zeros(2^40, 2^40) end,
+  "tensor.zeros", "shape", "overflows")
+e("size that exhausts memory", function() tensor.zeros(2^20, 2^20) end,
+  "tensor.zeros", "shape", "more than the", "GiB limit")
+e("ragged nested table", function() tensor.new{{1, 2}, {3}} end,
+  "tensor.new", "data", "ragged nested table: [2] has 1 entries, expected 2")
+e("non-number in a table", function() tensor.new{1, "x"} end,
+  "tensor.new", "data", "[2] is string, expected a number")
+e("impossible reshape", function() tensor.arange(6):reshape(4, 2) end,
+  "tensor:reshape", "shape '[4, 2]' is invalid for input of size 6")
+e("two -1 in reshape", function() tensor.arange(6):reshape(-1, -1) end,
+  "tensor:reshape", "only one dimension can be -1")
+e("index out of range", function() tensor.zeros(2, 3):get(3, 1) end,
+  "tensor:get", "index", "index 3 is out of bounds for dimension 1 with size 2")
+e("wrong number of indices", function() tensor.zeros(2, 3):get(1) end,
+  "tensor:get", "expected 2 indices")
+e("set without a value", function() tensor.zeros(2):set() end,
+  "tensor:set")
+e("unbroadcastable shapes", function() return tensor.ones(2, 3) + tensor.ones(4) end,
+  "tensor:add", "cannot be broadcast", "size of tensor a (3) must match the size of tensor b (4)")
+e("arithmetic with a string", function() return tensor.ones(2) * "x" end,
+  "tensor:mul", "tensor or number expected, got string")
+e("permute with a repeated dim", function() tensor.zeros(2, 3):permute(1, 1) end,
+  "tensor:permute", "dimension 1 repeats")
+e("permute with too few dims", function() tensor.zeros(2, 3):permute(1) end,
+  "tensor:permute", "expected 2 dimensions, got 1")
+e("transpose out of range", function() tensor.zeros(2, 3):transpose(1, 3) end,
+  "tensor:transpose", "dim1", "dimension 3 out of range")
+e("flip a dimension twice", function() tensor.zeros(2, 3):flip(1, 1) end,
+  "tensor:flip", "appears twice")
+e("cat mismatched sizes", function() tensor.cat({tensor.ones(2, 2), tensor.ones(3, 3)}, 1) end,
+  "tensor.cat", "sizes must match except in dimension 1")
+e("cat of non-tensors", function() tensor.cat({1, 2}) end,
+  "tensor.cat", "entry 1 is number, expected a tensor")
+e("item of many elements", function() tensor.ones(2):item() end,
+  "tensor:item", "cannot be converted to a number")
+e("min of an empty tensor", function() tensor.zeros(0):min() end,
+  "tensor:min", "the tensor is empty")
+e("narrow past the end", function() tensor.zeros(4):narrow(1, 3, 3) end,
+  "tensor:narrow", "length", "out of range")
+e("method on a non-tensor", function() tensor.zeros(2).sum({}) end,
+  "tensor expected")
+
+-- image
+e("load a missing file", function() image.load("/nonexistent/x.png") end,
+  "image.load", "path", "cannot open '/nonexistent/x.png'", "No such file or directory")
+e("save with an unknown extension", function() image.save(tensor.zeros(3, 2, 2), "/tmp/x.webp") end,
+  "image.save", "path", "unknown image format '.webp'")
+e("save into a missing folder", function() image.save(tensor.zeros(3, 2, 2), "/nonexistent/dir/x.png") end,
+  "image.save", "path", "cannot write")
+e("save a 5-channel tensor", function() image.save(tensor.zeros(5, 2, 2), "/tmp/x.png") end,
+  "image.save", "expected 1 to 4 channels, got 5")
+e("save a 1-D tensor", function() image.save(tensor.zeros(4), "/tmp/x.png") end,
+  "image.save", "expected (H, W), (C, H, W) or (1, C, H, W)")
+e("save with a bad quality", function() image.save(tensor.zeros(3, 2, 2), "/tmp/x.jpg", {quality = 0}) end,
+  "image.save", "opts.quality", "out of range")
+test("error: load a corrupt file", function()
+  local path = os.tmpname() .. ".png"
+  local f = assert(io.open(path, "wb"))
+  f:write("\137PNG\r\n\26\n this is not really a png")
+  f:close()
+  raises(function() image.load(path) end, "image.load", "path", "cannot decode")
+  os.remove(path)
+end)
