@@ -18,15 +18,11 @@ void cpl_openlibs(lua_State *L, int headless) {
   }
 }
 
-/* Weak defaults so the host links while a module is absent from the build;
- * wrap_viz.c and wrap_kernels.c provide the real definitions. */
+/* A weak default so the host links while a module is absent from the build;
+ * wrap_viz.c provides the real definition. */
 __attribute__((weak)) int luaopen_viz(lua_State *L) {
   lua_newtable(L);
   lua_getfield(L, LUA_REGISTRYINDEX, "convplay.headless");
   lua_setfield(L, -2, "headless");
-  return 1;
-}
-__attribute__((weak)) int cpl_push_kernels(lua_State *L) {
-  lua_newtable(L);
   return 1;
 }
