@@ -1,15 +1,706 @@
-/* conv_fast.c - fast convolution kernels (filled in by the speed work).
- * Until a kernel applies, every problem goes to the reference loop. */
+/* conv_fast.c - fast conv2d and conv_transpose2d on contiguous buffers.
+ *
+ * One idea serves every path: "tap-offset" tiles.  For one image, a band of
+ * output rows and a set of input channels, the input is first copied into a
+ * source block whose rows are the rows the taps read, already padded by the
+ * padding mode and, for strides, split into stride phases (sH*sW planes,
+ * only the ones some tap reads).  Then every kernel tap of every channel is
+ * just a fixed offset into that block, and output positions are a flat run:
+ *
+ *   out[m][p] = bias[m] + sum_k A[k][m] * src[koff[k] + p]
+ *
+ * where p = (row in band) * Wq + col, Wq the source row length.  Columns
+ * past the output width are computed and dropped (a few per row), so every
+ * load of src is a plain vector load: no im2col copy at all.  A register-
+ * blocked micro-kernel computes MR output channels x NR positions; the
+ * weights are packed once per call into MR-wide panels.
+ *
+ *  - few output channels per group (image filters, depthwise, groups == C):
+ *    small MR (1..4), wide NR: a vectorised direct convolution;
+ *  - many channels: MR = 8 (AVX-512) / 6 (AVX2) panels: an implicit GEMM;
+ *  - conv_transpose2d: gather per output phase.  Output rows R = a + s*t
+ *    (a = 0..s-1) receive only the taps i with out_row(0, i) = a (mod s),
+ *    each reading input row t + const: a stride-1 correlation per phase
+ *    over the zero-padded input, with the same tiles.
+ *
+ * All index arithmetic comes from geometry.h.  Padding cells are real zeros
+ * (or the mode's copies) multiplied by the weights, so NaN/Inf behave as in
+ * the reference conv2d loop.  The transposed scatter never touches outputs
+ * whose taps fall outside the input, so a non-finite transposed weight goes
+ * to the reference loop.
+ *
+ * Work is split into items (image, band of rows, chunk of channels) taken
+ * from an atomic counter by the threads of threads.h; each thread builds its
+ * source block in its own kept scratch.  Scratch stays under 64 MiB: the
+ * planner sizes bands and chunks to a budget and falls back (returns 1)
+ * when even the smallest item would not fit. */
 #include "conv.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv_fast.h"
+#include "threads.h"
+
+/* The micro-kernels rely on a*b+c becoming one FMA instruction; -std=c11
+ * turns contraction off by default. */
+#pragma GCC optimize("fp-contract=fast")
+
+/* ====================================================================== */
+/* Micro-kernels                                                           */
+/* ====================================================================== */
+
+typedef float v16 __attribute__((vector_size(64)));
+typedef float v16u __attribute__((vector_size(64), aligned(4)));
+typedef float v8 __attribute__((vector_size(32)));
+typedef float v8u __attribute__((vector_size(32), aligned(4)));
+typedef float v4 __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4)));
+
+/* T[m][0..NR) = bias[m] + sum_k A[k*MR+m] * S[koff[k] + 0..NR), NR = VL*NV.
+ * One body for every ISA and tile shape: the vector type, MR and NV must be
+ * compile-time constants for the accumulators to live in registers, which is
+ * why this one piece is a macro. */
+#define TILE_KERNEL(NAME, VT, VTU, VL, MR, NV, ATTR)                         \
+  ATTR static void NAME(int K, const float *A, const int32_t *koff,          \
+                        const float *S, const float *bias, float *T) {       \
+    VT acc[MR][NV];                                                          \
+    _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++)                    \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
+        acc[m][v] = bias[m] - (VT){0};                                       \
+    for (int k = 0; k < K; k++) {                                            \
+      const float *s = S + koff[k];                                          \
+      VT bv[NV];                                                             \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
+        bv[v] = *(const VTU *)(s + VL * v);                                  \
+      _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++) {                \
+        VT a = A[k * MR + m] - (VT){0};                                      \
+        _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                 \
+          acc[m][v] += a * bv[v];                                            \
+      }                                                                      \
+    }                                                                        \
+    _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++)                    \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
+        *(VTU *)(T + (m * NV + v) * VL) = acc[m][v];                         \
+  }
+
+#define ISA512 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma")))
+#define ISA256 __attribute__((target("avx2,fma")))
+
+/* AVX-512: 32 zmm registers. */
+TILE_KERNEL(k512_g, v16, v16u, 16, 8, 3, ISA512)
+TILE_KERNEL(k512_1, v16, v16u, 16, 1, 4, ISA512)
+TILE_KERNEL(k512_2, v16, v16u, 16, 2, 4, ISA512)
+TILE_KERNEL(k512_3, v16, v16u, 16, 3, 4, ISA512)
+TILE_KERNEL(k512_4, v16, v16u, 16, 4, 4, ISA512)
+/* AVX2 + FMA: 16 ymm registers. */
+TILE_KERNEL(k256_g, v8, v8u, 8, 6, 2, ISA256)
+TILE_KERNEL(k256_1, v8, v8u, 8, 1, 3, ISA256)
+TILE_KERNEL(k256_2, v8, v8u, 8, 2, 3, ISA256)
+TILE_KERNEL(k256_3, v8, v8u, 8, 3, 3, ISA256)
+TILE_KERNEL(k256_4, v8, v8u, 8, 4, 3, ISA256)
+/* Baseline (SSE4.2): 16 xmm registers. */
+TILE_KERNEL(k128_g, v4, v4u, 4, 4, 3, )
+TILE_KERNEL(k128_1, v4, v4u, 4, 1, 3, )
+TILE_KERNEL(k128_2, v4, v4u, 4, 2, 3, )
+TILE_KERNEL(k128_3, v4, v4u, 4, 3, 3, )
+TILE_KERNEL(k128_4, v4, v4u, 4, 4, 3, )
+
+typedef void (*tile_fn)(int K, const float *A, const int32_t *koff,
+                        const float *S, const float *bias, float *T);
+typedef struct tile_kernel {
+  tile_fn fn;
+  int mr, nr;                 /* output channels x positions per call */
+} tile_kernel;
+
+/* [isa][0] the GEMM tile, [isa][m] the direct tile for m = 1..4 channels. */
+static const tile_kernel kernels[3][5] = {
+    {{k128_g, 4, 12}, {k128_1, 1, 12}, {k128_2, 2, 12}, {k128_3, 3, 12},
+     {k128_4, 4, 12}},
+    {{k256_g, 6, 16}, {k256_1, 1, 24}, {k256_2, 2, 24}, {k256_3, 3, 24},
+     {k256_4, 4, 24}},
+    {{k512_g, 8, 48}, {k512_1, 1, 64}, {k512_2, 2, 64}, {k512_3, 3, 64},
+     {k512_4, 4, 64}},
+};
+#define NR_MAX 64
+#define MR_MAX 8
+
+/* 2 AVX-512, 1 AVX2+FMA, 0 baseline; -1 until asked. */
+static int isa_forced = -1;
+static int isa_level(void) {
+  static int level = -1;
+  if (isa_forced >= 0) return isa_forced;
+  if (level < 0) {
+    __builtin_cpu_init();
+    level = 0;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+      level = 1;
+    if (level == 1 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512dq"))
+      level = 2;
+  }
+  return level;
+}
+
+void cp_conv_fast_force_isa(int level) {
+  isa_forced = -1;
+  if (level >= 0 && level < isa_level()) isa_forced = level;
+}
+
+static tile_kernel pick_kernel(int64_t Og) {
+  int isa = isa_level();
+  return Og <= 4 ? kernels[isa][Og] : kernels[isa][0];
+}
+
+/* ====================================================================== */
+/* The plan of one call                                                    */
+/* ====================================================================== */
+
+typedef struct tap {
+  int i, j;                   /* kernel indices */
+  int plane;                  /* source plane the tap reads */
+  int64_t drow, dcol;         /* offset in plane rows / columns */
+} tap;
+
+typedef struct pass {         /* output positions computed alike */
+  int ntaps;
+  const tap *taps;
+  int32_t *koff;              /* Cg * ntaps source offsets, ci-major */
+  int64_t aoff;               /* this pass's packed weights in a group */
+  int64_t row0, rstep;        /* output row of position row t */
+  int64_t col0, cstep;        /* output col of position col u */
+  int64_t nrows, ncols;       /* valid t and u */
+} pass;
+
+typedef struct plane {        /* which input cells a source plane holds */
+  int64_t rowA, rowB, rowstep;  /* input row = rowA*t0 + rowB + rowstep*rq */
+  int64_t colB, colstep;        /* input col = colB + colstep*cq */
+  int64_t ia, ib;               /* cq range whose column is inside 0..W-1 */
+} plane;
+
+typedef struct job {
+  const cp_geom *g;
+  const float *x, *w, *b;
+  float *y;
+  cp_padmode mode;            /* how the source resolves outside cells */
+  tile_kernel tk;
+  int npass, nplanes;
+  pass *passes;
+  plane *planes;
+  int32_t *colmap;            /* nplanes x Wq: input col or -1 */
+  int64_t Wq, halo;           /* source row length, extra rows per band */
+  int64_t RQ, PS, CS;         /* rows per plane, plane and channel stride */
+  int64_t trows;              /* position rows in all (max over passes) */
+  int64_t nb, nbands;         /* position rows per band, bands */
+  int64_t gpc, nchunkg;       /* groups per chunk, group chunks */
+  int64_t mchunk, nchunkm;    /* channels per chunk inside a group */
+  int64_t npan;               /* MR panels per group */
+  int64_t gstride;            /* packed weights per group */
+  const float *A;             /* packed weights */
+  const float *bias;          /* G x npan*MR, zero padded */
+  int64_t nitems;
+  size_t scratch_bytes;       /* per thread */
+  atomic_long next;
+  atomic_long done;
+  struct { int64_t n, band, c0; } last[CP_THREADS_MAX];
+} job;
+
+/* Copy the rows of band t0 for channels c0..c0+nc-1 of image n into S. */
+static void build_source(const job *J, int64_t n, int64_t c0, int64_t nc,
+                         int64_t t0, float *S) {
+  const cp_geom *g = J->g;
+  const int64_t Wq = J->Wq;
+  for (int64_t ci = 0; ci < nc; ci++) {
+    const float *xc = J->x + (n * g->C + c0 + ci) * g->H * g->W;
+    for (int k = 0; k < J->nplanes; k++) {
+      const plane *pl = &J->planes[k];
+      const int32_t *cmap = J->colmap + k * Wq;
+      float *P = S + ci * J->CS + k * J->PS;
+      int64_t rbase = pl->rowA * t0 + pl->rowB;
+      for (int64_t rq = 0; rq < J->RQ; rq++) {
+        float *d = P + rq * Wq;
+        int64_t row = cp_pad_index(rbase + pl->rowstep * rq, g->H, J->mode);
+        if (row < 0) {
+          memset(d, 0, (size_t)Wq * sizeof *d);
+          continue;
+        }
+        const float *s = xc + row * g->W;
+        for (int64_t cq = 0; cq < pl->ia; cq++)
+          d[cq] = cmap[cq] < 0 ? 0.0f : s[cmap[cq]];
+        if (pl->colstep == 1) {
+          if (pl->ib > pl->ia)
+            memcpy(d + pl->ia, s + cmap[pl->ia],
+                   (size_t)(pl->ib - pl->ia) * sizeof *d);
+        } else {
+          for (int64_t cq = pl->ia; cq < pl->ib; cq++) d[cq] = s[cmap[cq]];
+        }
+        for (int64_t cq = pl->ib; cq < Wq; cq++)
+          d[cq] = cmap[cq] < 0 ? 0.0f : s[cmap[cq]];
+      }
+      memset(P + J->RQ * Wq, 0, (size_t)(J->PS - J->RQ * Wq) * sizeof *P);
+    }
+  }
+}
+
+/* Write the valid part of tile T (positions p0.. of a band starting at
+ * position row t0, nr rows) for channels obase..obase+mvalid-1. */
+static void store_tile(const job *J, const pass *P, int64_t n, int64_t obase,
+                       int mvalid, int64_t t0, int64_t p0, int64_t pend,
+                       const float *T) {
+  const cp_geom *g = J->g;
+  const int64_t Wq = J->Wq, NR = J->tk.nr;
+  int64_t pe = p0 + NR < pend ? p0 + NR : pend;
+  for (int64_t p = p0; p < pe;) {
+    int64_t t = p / Wq, u = p - t * Wq;
+    int64_t rowend = t * Wq + P->ncols;
+    if (u < P->ncols) {
+      int64_t len = (rowend < pe ? rowend : pe) - p;
+      int64_t orow = P->row0 + P->rstep * (t0 + t);
+      for (int m = 0; m < mvalid; m++) {
+        const float *src = T + m * NR + (p - p0);
+        float *dst = J->y + ((n * g->O + obase + m) * g->OH + orow) * g->OW +
+                     P->col0 + P->cstep * u;
+        if (P->cstep == 1) {
+          memcpy(dst, src, (size_t)len * sizeof *dst);
+        } else {
+          for (int64_t q = 0; q < len; q++) dst[q * P->cstep] = src[q];
+        }
+      }
+    }
+    p = (t + 1) * Wq;
+  }
+}
+
+/* Scratch layout of one thread: source block, then one tile. */
+static void do_item(job *J, int tid, int64_t it, float *scr) {
+  const cp_geom *g = J->g;
+  const tile_kernel tk = J->tk;
+  int64_t chunk = it % (J->nchunkg * J->nchunkm);
+  int64_t band = (it / (J->nchunkg * J->nchunkm)) % J->nbands;
+  int64_t n = it / (J->nchunkg * J->nchunkm * J->nbands);
+  int64_t gc = chunk / J->nchunkm, mc = chunk % J->nchunkm;
+  int64_t g0 = gc * J->gpc;
+  int64_t g1 = g0 + J->gpc < g->p.groups ? g0 + J->gpc : g->p.groups;
+  int64_t m0 = mc * J->mchunk;
+  int64_t m1 = m0 + J->mchunk < g->Og ? m0 + J->mchunk : g->Og;
+  int64_t t0 = band * J->nb;
+  int64_t c0 = g0 * g->Cg, nc = (g1 - g0) * g->Cg;
+  float *S = scr;
+  float *T = scr + nc * J->CS;
+
+  if (J->last[tid].n != n || J->last[tid].band != band ||
+      J->last[tid].c0 != c0) {
+    build_source(J, n, c0, nc, t0, S);
+    J->last[tid].n = n;
+    J->last[tid].band = band;
+    J->last[tid].c0 = c0;
+  }
+  for (int64_t grp = g0; grp < g1; grp++) {
+    const float *Sg = S + (grp * g->Cg - c0) * J->CS;
+    for (int ip = 0; ip < J->npass; ip++) {
+      const pass *P = &J->passes[ip];
+      int64_t nr = P->nrows - t0 < J->nb ? P->nrows - t0 : J->nb;
+      if (nr <= 0 || P->ncols <= 0) continue;
+      int K = (int)(g->Cg * P->ntaps);
+      int64_t pend = (nr - 1) * J->Wq + P->ncols;
+      for (int64_t p0 = 0; p0 < pend; p0 += tk.nr)
+        for (int64_t m = m0; m < m1; m += tk.mr) {
+          int64_t pan = m / tk.mr;
+          const float *A = J->A + grp * J->gstride + P->aoff +
+                           pan * (int64_t)K * tk.mr;
+          tk.fn(K, A, P->koff, Sg + p0,
+                J->bias + grp * J->npan * tk.mr + pan * tk.mr, T);
+          int mv = (int)(m1 - m < tk.mr ? m1 - m : tk.mr);
+          store_tile(J, P, n, grp * g->Og + m, mv, t0, p0, pend, T);
+        }
+    }
+  }
+}
+
+static void work(int tid, int nth, void *ctx) {
+  (void)nth;
+  job *J = ctx;
+  float *scr = cp_threads_scratch(tid, J->scratch_bytes);
+  if (!scr) return; /* the other threads take every item */
+  J->last[tid].n = -1;
+  for (;;) {
+    long it = atomic_fetch_add_explicit(&J->next, 1, memory_order_relaxed);
+    if (it >= J->nitems) break;
+    do_item(J, tid, it, scr);
+    atomic_fetch_add_explicit(&J->done, 1, memory_order_relaxed);
+  }
+}
+
+/* ---- packed weights: kept between calls ----------------------------------- */
+
+static float *pack_buf;
+static size_t pack_cap;
+#define PACK_MAX ((size_t)16 << 20)
+/* Per-thread scratch limit: with PACK_MAX the total stays under 64 MiB. */
+#define THREAD_SCRATCH_TOTAL ((size_t)46 << 20)
+/* What one band's source block should take to stay in L2. */
+#define SRC_TARGET ((size_t)1 << 20)
+
+static float *pack_scratch(size_t bytes) {
+  if (bytes > PACK_MAX) return NULL;
+  if (bytes > pack_cap) {
+    size_t want = (bytes + 65535) & ~(size_t)65535;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, want) != 0) return NULL;
+    free(pack_buf);
+    pack_buf = p;
+    pack_cap = want;
+  }
+  return pack_buf;
+}
+
+/* Weight of output channel oo of group grp, input channel ci of the group,
+ * tap (i, j), for either layout. */
+static inline float weight_at(const cp_geom *g, const float *w, int64_t grp,
+                              int64_t oo, int64_t ci, int i, int j) {
+  if (g->p.transposed)
+    return w[(((grp * g->Cg + ci) * g->Og + oo) * g->kH + i) * g->kW + j];
+  return w[(((grp * g->Og + oo) * g->Cg + ci) * g->kH + i) * g->kW + j];
+}
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round16(int64_t a) { return (a + 15) & ~(int64_t)15; }
+
+/* Source bytes of one item: gpc groups of channels, nb position rows. */
+static size_t src_bytes(const job *J, int64_t gpc, int64_t nb) {
+  int64_t PS = round16((nb + J->halo) * J->Wq + J->tk.nr);
+  return (size_t)(gpc * J->g->Cg * J->nplanes * PS) * sizeof(float);
+}
+
+/* Size bands and chunks, pack the weights, run.  The passes, planes and
+ * taps are filled in by the caller.  Returns 0 when y was computed. */
+static int plan_and_run(job *J) {
+  const cp_geom *g = J->g;
+  const tile_kernel tk = J->tk;
+  const int64_t G = g->p.groups;
+  int nth = cp_threads_count();
+  size_t thread_cap = THREAD_SCRATCH_TOTAL / (size_t)nth;
+
+  /* ---- bands and chunks ---- */
+  J->gpc = G;
+  int64_t minrows = J->trows < 8 ? J->trows : 8;
+  while (J->gpc > 1 && src_bytes(J, J->gpc, minrows) > SRC_TARGET)
+    J->gpc = ceil_div(J->gpc, 2);
+  int64_t per_row = (int64_t)src_bytes(J, J->gpc, 1) -
+                    (int64_t)src_bytes(J, J->gpc, 0);
+  int64_t nb = ((int64_t)SRC_TARGET - (int64_t)src_bytes(J, J->gpc, 0)) /
+               (per_row > 0 ? per_row : 1);
+  if (nb < 1) nb = 1;
+  if (nb > J->trows) nb = J->trows;
+  J->nchunkg = ceil_div(G, J->gpc);
+  J->mchunk = g->Og;
+  J->nchunkm = 1;
+  int64_t items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
+  while (items < 2 * nth && nb >= 4 && nb >= 2 * J->halo) {
+    nb = ceil_div(nb, 2);
+    items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
+  }
+  J->npan = ceil_div(g->Og, tk.mr);
+  if (items < nth && J->npan >= 2) {
+    int64_t per = ceil_div(J->npan, nth < J->npan ? nth : J->npan);
+    J->mchunk = per * tk.mr;
+    J->nchunkm = ceil_div(J->npan, per);
+  }
+  J->nb = nb;
+  J->nbands = ceil_div(J->trows, nb);
+  J->nitems = g->N * J->nbands * J->nchunkg * J->nchunkm;
+  J->RQ = nb + J->halo;
+  J->PS = round16(J->RQ * J->Wq + tk.nr);
+  J->CS = J->nplanes * J->PS;
+  J->scratch_bytes = src_bytes(J, J->gpc, nb) +
+                     (size_t)(MR_MAX * NR_MAX) * sizeof(float) + 64;
+  if (J->scratch_bytes > thread_cap) return 1;
+  if (g->Cg * J->CS > INT32_MAX / 2) return 1;
+
+  /* ---- tap offsets per pass ---- */
+  int64_t ttaps = 0;
+  for (int ip = 0; ip < J->npass; ip++) ttaps += J->passes[ip].ntaps;
+  int32_t *koff = malloc((size_t)(g->Cg * ttaps + 1) * sizeof *koff);
+  if (!koff) return 1;
+  int64_t kpos = 0;
+  for (int ip = 0; ip < J->npass; ip++) {
+    pass *P = &J->passes[ip];
+    P->koff = koff + kpos;
+    P->aoff = J->npan * tk.mr * g->Cg * (kpos / (g->Cg ? g->Cg : 1));
+    for (int64_t ci = 0; ci < g->Cg; ci++)
+      for (int t = 0; t < P->ntaps; t++) {
+        const tap *tp = &P->taps[t];
+        P->koff[ci * P->ntaps + t] =
+            (int32_t)(ci * J->CS + tp->plane * J->PS + tp->drow * J->Wq +
+                      tp->dcol);
+      }
+    kpos += g->Cg * P->ntaps;
+  }
+
+  /* ---- packed weights and bias ---- */
+  J->gstride = J->npan * tk.mr * g->Cg * ttaps;
+  size_t apack = (size_t)(G * J->gstride + G * J->npan * tk.mr);
+  float *A = pack_scratch(apack * sizeof(float));
+  if (!A) {
+    free(koff);
+    return 1;
+  }
+  for (int64_t grp = 0; grp < G; grp++)
+    for (int ip = 0; ip < J->npass; ip++) {
+      const pass *P = &J->passes[ip];
+      int64_t K = g->Cg * P->ntaps;
+      for (int64_t pan = 0; pan < J->npan; pan++) {
+        float *Ap = A + grp * J->gstride + P->aoff + pan * K * tk.mr;
+        for (int64_t ci = 0; ci < g->Cg; ci++)
+          for (int t = 0; t < P->ntaps; t++) {
+            float *dst = Ap + (ci * P->ntaps + t) * tk.mr;
+            for (int m = 0; m < tk.mr; m++) {
+              int64_t oo = pan * tk.mr + m;
+              dst[m] = oo < g->Og ? weight_at(g, J->w, grp, oo, ci,
+                                              P->taps[t].i, P->taps[t].j)
+                                  : 0.0f;
+            }
+          }
+      }
+    }
+  float *bias = A + G * J->gstride;
+  for (int64_t grp = 0; grp < G; grp++)
+    for (int64_t m = 0; m < J->npan * tk.mr; m++)
+      bias[grp * J->npan * tk.mr + m] =
+          (J->b && m < g->Og) ? J->b[grp * g->Og + m] : 0.0f;
+  J->A = A;
+  J->bias = bias;
+
+  /* ---- run ---- */
+  double macs = (double)g->N * (double)g->O * (double)J->trows *
+                (double)J->Wq * (double)(g->Cg * ttaps + 1);
+  int use = macs < 2e5 ? 1 : nth;
+  if (use > J->nitems) use = (int)J->nitems;
+  atomic_store(&J->next, 0);
+  atomic_store(&J->done, 0);
+  cp_threads_run(use, work, J);
+  free(koff);
+  return atomic_load(&J->done) == J->nitems ? 0 : 1;
+}
+
+/* Column map of a plane over Wq columns, and its inside run [ia, ib). */
+static void plane_columns(job *J, int k, const cp_geom *g) {
+  plane *pl = &J->planes[k];
+  int32_t *cmap = J->colmap + k * J->Wq;
+  pl->ia = pl->ib = 0;
+  int64_t cq = 0;
+  for (; cq < J->Wq; cq++) {
+    int64_t raw = pl->colB + pl->colstep * cq;
+    cmap[cq] = (int32_t)cp_pad_index(raw, g->W, J->mode);
+  }
+  for (cq = 0; cq < J->Wq && pl->colB + pl->colstep * cq < 0; cq++) {}
+  pl->ia = cq;
+  for (; cq < J->Wq && pl->colB + pl->colstep * cq < g->W; cq++) {}
+  pl->ib = cq;
+}
+
+/* Smallest problems: the reference loop is faster than any set-up. */
+#define MIN_MACS 4096
+
+/* ====================================================================== */
+/* conv2d                                                                  */
+/* ====================================================================== */
 
 int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
                    const float *b, float *y) {
-  (void)g; (void)x; (void)w; (void)b; (void)y;
-  return 1;
+  if (g->N == 0 || g->O == 0 || g->OH == 0 || g->OW == 0) return 1;
+  if ((double)g->N * g->O * g->OH * g->OW * g->Cg * g->kH * g->kW < MIN_MACS)
+    return 1;
+  const int64_t sH = g->p.stride[0], sW = g->p.stride[1];
+  const int64_t nk = g->kH * g->kW;
+  if (sH * sW > 4096 || nk > 65536) return 1;
+
+  job J;
+  memset(&J, 0, sizeof J);
+  J.g = g;
+  J.x = x;
+  J.w = w;
+  J.b = b;
+  J.y = y;
+  J.mode = g->p.mode;
+  J.tk = pick_kernel(g->Og);
+
+  tap *taps = malloc((size_t)nk * sizeof *taps);
+  int *planeof = malloc((size_t)(sH * sW) * sizeof *planeof);
+  plane *planes = malloc((size_t)(sH * sW) * sizeof *planes);
+  if (!taps || !planeof || !planes) {
+    free(taps), free(planeof), free(planes);
+    return 1;
+  }
+  /* Tap (i, j) reads padded row r*sH + di, col c*sW + dj: plane
+   * (di % sH, dj % sW), plane row r + di/sH, plane col c + dj/sW. */
+  for (int64_t q = 0; q < sH * sW; q++) planeof[q] = -1;
+  int np = 0;
+  for (int i = 0; i < g->kH; i++)
+    for (int j = 0; j < g->kW; j++) {
+      int64_t di = cp_geom_in_row(g, 0, i) - cp_geom_in_row(g, 0, 0);
+      int64_t dj = cp_geom_in_col(g, 0, j) - cp_geom_in_col(g, 0, 0);
+      int64_t ph = (di % sH) * sW + dj % sW;
+      if (planeof[ph] < 0) {
+        planes[np].rowA = sH;
+        planes[np].rowB = cp_geom_in_row(g, 0, 0) + di % sH;
+        planes[np].rowstep = sH;
+        planes[np].colB = cp_geom_in_col(g, 0, 0) + dj % sW;
+        planes[np].colstep = sW;
+        planeof[ph] = np++;
+      }
+      tap *t = &taps[i * g->kW + j];
+      t->i = i;
+      t->j = j;
+      t->plane = planeof[ph];
+      t->drow = di / sH;
+      t->dcol = dj / sW;
+      if (t->drow > J.halo) J.halo = t->drow;
+    }
+  int64_t maxdcol = taps[nk - 1].dcol;
+  J.Wq = g->OW + maxdcol;
+  J.nplanes = np;
+  J.planes = planes;
+  J.trows = g->OH;
+  pass P = {.ntaps = (int)nk, .taps = taps, .row0 = 0, .rstep = 1,
+            .col0 = 0, .cstep = 1, .nrows = g->OH, .ncols = g->OW};
+  J.passes = &P;
+  J.npass = 1;
+  int rc = 1;
+  J.colmap = malloc((size_t)(np * J.Wq) * sizeof *J.colmap);
+  if (J.colmap) {
+    for (int k = 0; k < np; k++) plane_columns(&J, k, g);
+    rc = plan_and_run(&J);
+  }
+  free(J.colmap);
+  free(taps), free(planeof), free(planes);
+  return rc;
+}
+
+/* ====================================================================== */
+/* conv_transpose2d: gather per output phase                              */
+/* ====================================================================== */
+
+/* Taps of one dimension that land on output phase a (mod s), with the input
+ * offset each reads: output a + s*t gets tap i from input t + off. */
+static int phase_taps(int64_t a, int64_t s, int64_t k, const int64_t *base,
+                      int *idx, int64_t *off) {
+  int n = 0;
+  for (int64_t i = 0; i < k; i++) {
+    int64_t d = a - base[i];
+    int64_t r = d % s;
+    if (r != 0) continue;
+    idx[n] = (int)i;
+    off[n] = d / s;
+    n++;
+  }
+  return n;
 }
 
 int cp_conv_transpose2d_fast(const cp_geom *g, const float *x, const float *w,
                              const float *b, float *y) {
-  (void)g; (void)x; (void)w; (void)b; (void)y;
-  return 1;
+  if (g->N == 0 || g->O == 0 || g->OH == 0 || g->OW == 0) return 1;
+  if ((double)g->N * g->C * g->H * g->W * g->Og * g->kH * g->kW < MIN_MACS)
+    return 1;
+  const int64_t sH = g->p.stride[0], sW = g->p.stride[1];
+  if (sH * sW > 4096 || g->kH * g->kW > 65536) return 1;
+  /* The scatter never multiplies a weight by a cell outside the input; the
+   * gather does (by zero), which matters only for non-finite weights. */
+  int64_t nw = g->C * g->Og * g->kH * g->kW;
+  for (int64_t q = 0; q < nw; q++)
+    if (!isfinite(w[q])) return 1;
+
+  job J;
+  memset(&J, 0, sizeof J);
+  J.g = g;
+  J.x = x;
+  J.w = w;
+  J.b = b;
+  J.y = y;
+  J.mode = CP_PAD_ZEROS;
+  J.tk = pick_kernel(g->Og);
+
+  int64_t *rbase = malloc((size_t)(g->kH + g->kW) * sizeof *rbase);
+  int64_t *cbase = rbase ? rbase + g->kH : NULL;
+  int *ri = malloc((size_t)(g->kH + g->kW) * sizeof *ri);
+  int64_t *roff = malloc((size_t)(g->kH + g->kW) * sizeof *roff);
+  tap *taps = malloc((size_t)(g->kH * g->kW) * sizeof *taps);
+  pass *passes = malloc((size_t)(sH * sW) * sizeof *passes);
+  int rc = 1;
+  if (!rbase || !ri || !roff || !taps || !passes) goto out;
+  int *ci_ = ri + g->kH;
+  int64_t *coff = roff + g->kH;
+  for (int i = 0; i < g->kH; i++) rbase[i] = cp_geomT_out_row(g, 0, i);
+  for (int j = 0; j < g->kW; j++) cbase[j] = cp_geomT_out_col(g, 0, j);
+
+  /* First sweep: offset ranges; second: taps relative to the minimum. */
+  int64_t minr = INT64_MAX, maxr = INT64_MIN, minc = INT64_MAX,
+          maxc = INT64_MIN, maxcols = 0;
+  for (int64_t a = 0; a < sH && a < g->OH; a++) {
+    int nr = phase_taps(a, sH, g->kH, rbase, ri, roff);
+    for (int q = 0; q < nr; q++) {
+      if (roff[q] < minr) minr = roff[q];
+      if (roff[q] > maxr) maxr = roff[q];
+    }
+  }
+  for (int64_t a = 0; a < sW && a < g->OW; a++) {
+    int nc = phase_taps(a, sW, g->kW, cbase, ci_, coff);
+    int64_t ncols = ceil_div(g->OW - a, sW);
+    if (ncols > maxcols) maxcols = ncols;
+    for (int q = 0; q < nc; q++) {
+      if (coff[q] < minc) minc = coff[q];
+      if (coff[q] > maxc) maxc = coff[q];
+    }
+  }
+  if (minr > maxr) minr = maxr = 0;
+  if (minc > maxc) minc = maxc = 0;
+  J.Wq = maxcols + (maxc - minc);
+  J.halo = maxr - minr;
+  J.trows = ceil_div(g->OH, sH);
+
+  int ntap = 0;
+  J.npass = 0;
+  for (int64_t aR = 0; aR < sH && aR < g->OH; aR++) {
+    int nr = phase_taps(aR, sH, g->kH, rbase, ri, roff);
+    for (int64_t aC = 0; aC < sW && aC < g->OW; aC++) {
+      int nc = phase_taps(aC, sW, g->kW, cbase, ci_, coff);
+      pass *P = &passes[J.npass++];
+      P->taps = taps + ntap;
+      P->ntaps = nr * nc;
+      P->row0 = aR;
+      P->rstep = sH;
+      P->col0 = aC;
+      P->cstep = sW;
+      P->nrows = ceil_div(g->OH - aR, sH);
+      P->ncols = ceil_div(g->OW - aC, sW);
+      for (int p = 0; p < nr; p++)
+        for (int q = 0; q < nc; q++) {
+          tap *t = &taps[ntap++];
+          t->i = ri[p];
+          t->j = ci_[q];
+          t->plane = 0;
+          t->drow = roff[p] - minr;
+          t->dcol = coff[q] - minc;
+        }
+    }
+  }
+  /* One plane: input rows t0 + minr + rq, columns minc + cq. */
+  plane pl = {.rowA = 1, .rowB = minr, .rowstep = 1, .colB = minc,
+              .colstep = 1};
+  J.planes = &pl;
+  J.nplanes = 1;
+  J.passes = passes;
+  J.colmap = malloc((size_t)J.Wq * sizeof *J.colmap);
+  if (J.colmap) {
+    plane_columns(&J, 0, g);
+    rc = plan_and_run(&J);
+  }
+  free(J.colmap);
+out:
+  free(rbase), free(ri), free(roff), free(taps), free(passes);
+  return rc;
 }

@@ -1,0 +1,137 @@
+/* threads.c - persistent worker threads and per-thread scratch. */
+#include "threads.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- per-thread scratch --------------------------------------------------- */
+
+static struct { void *p; size_t cap; } scratch[CP_THREADS_MAX];
+
+void *cp_threads_scratch(int tid, size_t bytes) {
+  if (tid < 0 || tid >= CP_THREADS_MAX || bytes > CP_SCRATCH_MAX) return NULL;
+  if (bytes <= scratch[tid].cap) return scratch[tid].p;
+  /* Grow by at least half again, so a slowly growing size does not
+   * reallocate (and re-touch fresh pages) on every call. */
+  size_t want = scratch[tid].cap + scratch[tid].cap / 2;
+  if (want < bytes) want = bytes;
+  if (want > CP_SCRATCH_MAX) want = CP_SCRATCH_MAX;
+  want = (want + 4095) & ~(size_t)4095;
+  void *p = NULL;
+  if (posix_memalign(&p, 64, want) != 0) return NULL;
+  free(scratch[tid].p);
+  scratch[tid].p = p;
+  scratch[tid].cap = want;
+  return p;
+}
+
+/* ---- the pool ------------------------------------------------------------- */
+
+static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
+
+static int nworkers;                 /* started workers (tids 1..nworkers) */
+static atomic_uint generation;       /* bumped once per job */
+static atomic_int pending;           /* workers still running this job */
+static cp_thread_fn job_fn;
+static void *job_ctx;
+static int job_nth;
+static int sleepers_wait_done;       /* caller sleeps on done_cv */
+
+/* About a quarter millisecond of polling before a worker sleeps. */
+#define SPIN_ROUNDS 4000
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+static void *worker_main(void *arg) {
+  int tid = (int)(size_t)arg;
+  unsigned seen = 0;
+  for (;;) {
+    unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
+    for (int i = 0; gen == seen && i < SPIN_ROUNDS; i++) {
+      cpu_relax();
+      gen = atomic_load_explicit(&generation, memory_order_acquire);
+    }
+    if (gen == seen) {
+      pthread_mutex_lock(&mu);
+      while ((gen = atomic_load(&generation)) == seen)
+        pthread_cond_wait(&wake, &mu);
+      pthread_mutex_unlock(&mu);
+    }
+    seen = gen;
+    if (tid < job_nth) job_fn(tid, job_nth, job_ctx);
+    if (atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel) == 1) {
+      pthread_mutex_lock(&mu);
+      if (sleepers_wait_done) pthread_cond_signal(&done_cv);
+      pthread_mutex_unlock(&mu);
+    }
+  }
+  return NULL;
+}
+
+int cp_threads_count(void) {
+  static int n;
+  if (n == 0) {
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    n = c < 1 ? 1 : c > CP_THREADS_MAX ? CP_THREADS_MAX : (int)c;
+  }
+  return n;
+}
+
+/* Start workers up to tid nth-1; keeps what it managed to start. */
+static void start_workers(int nth) {
+  while (nworkers < nth - 1) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &a, worker_main, (void *)(size_t)(nworkers + 1));
+    pthread_attr_destroy(&a);
+    if (rc != 0) break;
+    nworkers++;
+  }
+}
+
+void cp_threads_run(int nth, cp_thread_fn fn, void *ctx) {
+  if (nth < 1) nth = 1;
+  if (nth > CP_THREADS_MAX) nth = CP_THREADS_MAX;
+  if (nth == 1) {
+    fn(0, 1, ctx);
+    return;
+  }
+  pthread_mutex_lock(&run_lock);
+  start_workers(nth);
+  /* Every started worker takes part in the handshake (tids beyond nth just
+   * decrement), which keeps the generation logic simple. */
+  pthread_mutex_lock(&mu);
+  job_fn = fn;
+  job_ctx = ctx;
+  job_nth = nth;
+  atomic_store(&pending, nworkers);
+  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  pthread_cond_broadcast(&wake);
+  pthread_mutex_unlock(&mu);
+
+  fn(0, nth, ctx);
+  /* tids that have no worker thread run here. */
+  for (int t = nworkers + 1; t < nth; t++) fn(t, nth, ctx);
+
+  for (int i = 0; atomic_load(&pending) > 0 && i < SPIN_ROUNDS * 4; i++)
+    cpu_relax();
+  if (atomic_load(&pending) > 0) {
+    pthread_mutex_lock(&mu);
+    sleepers_wait_done = 1;
+    while (atomic_load(&pending) > 0) pthread_cond_wait(&done_cv, &mu);
+    sleepers_wait_done = 0;
+    pthread_mutex_unlock(&mu);
+  }
+  pthread_mutex_unlock(&run_lock);
+}
