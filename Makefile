@@ -68,11 +68,11 @@ run: all
 
 # The whole suite, then the whole suite again under ASan + UBSan.
 test: deps test-deps
-	@sh tests/run_all.sh
+	@bash tests/run_all.sh
 
 # One suite run against an already-built tree (used by run_all.sh).
 test-fast: $(BUILD)/convplay $(BUILD)/test_core
-	@sh tests/run_suite.sh $(BUILD)
+	@bash tests/run_suite.sh $(BUILD)
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \

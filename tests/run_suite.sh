@@ -1,22 +1,35 @@
-#!/bin/sh
+#!/bin/bash
 # run_suite.sh BUILD: every test suite against the binaries in BUILD.
-# Each suite prints "name: N passed, N failed"; this adds them up.
+# Each suite ends with "name: N passed, N failed"; this adds them up.  A
+# suite that exits non-zero, or ends without its summary line (a crash, a
+# sanitizer report), counts as one more failure.
 B=${1:-build}
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+all=$(mktemp); one=$(mktemp)
+trap 'rm -f "$all" "$one"' EXIT
 status=0
-echo "== core C tests ($B)"
-"$B/test_core" 2>&1 | tee -a "$out" || status=1
-echo "== Lua tests ($B)"
-(cd tests/lua && ../../"$B"/convplay --headless run.lua test_*.lua) 2>&1 | tee -a "$out" || status=1
-if ls tests/viz/test_*.sh >/dev/null 2>&1; then
-  for t in tests/viz/test_*.sh; do
-    echo "== $t ($B)"
-    sh "$t" "$B" 2>&1 | tee -a "$out" || status=1
-  done
-fi
-p=$(sed -n 's/^[a-z-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$out" | awk '{s+=$1} END {print s+0}')
-f=$(sed -n 's/^[a-z-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$out" | awk '{s+=$1} END {print s+0}')
+suite() { # suite TITLE COMMAND...
+  echo "== $1 ($B)"
+  shift
+  "$@" > "$one" 2>&1
+  local rc=$?
+  grep -v '^ok' "$one"
+  local line
+  line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$one" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "crash: 0 passed, 1 failed   ($* ended without a summary, status $rc)" | tee -a "$all"
+    status=1
+  else
+    echo "$line" >> "$all"
+    [ $rc = 0 ] || status=1
+  fi
+}
+suite "core C tests" "$B/test_core"
+suite "Lua tests" sh -c "cd tests/lua && ../../$B/convplay --headless run.lua test_*.lua"
+for t in tests/*/test_*.sh; do
+  [ -f "$t" ] && suite "$t" bash "$t" "$B"
+done
+p=$(sed -n 's/^[a-z-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$all" | awk '{s+=$1} END {print s+0}')
+f=$(sed -n 's/^[a-z-]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$all" | awk '{s+=$1} END {print s+0}')
 echo "suite $B: $p passed, $f failed" > "$B/summary.txt"
 cat "$B/summary.txt"
 [ "$status" = 0 ] && [ "$f" = 0 ]

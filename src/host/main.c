@@ -304,8 +304,15 @@ int main(int argc, char **argv) {
   }
   if (status == LUA_OK && !headless) status = after_script(L);
   if (status == LUA_OK &&
-      (interactive || (headless && !script && !ran_code && !lab)))
-    repl(L);
+      (interactive || (headless && !script && !ran_code && !lab))) {
+    if (isatty(STDIN_FILENO) || interactive) {
+      repl(L);
+    } else { /* `convplay --headless < script.lua` runs it as a script */
+      status = luaL_loadfile(L, NULL);
+      if (status == LUA_OK) status = docall(L, 0, 0);
+      report(L, status);
+    }
+  }
   lua_close(L);
   return status == LUA_OK ? 0 : 1;
 }
