@@ -37,6 +37,7 @@
 #include "conv.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -377,8 +378,19 @@ static size_t src_bytes(const job *J, int64_t gpc, int64_t nb) {
 }
 
 /* Size bands and chunks, pack the weights, run.  The passes, planes and
- * taps are filled in by the caller.  Returns 0 when y was computed. */
+ * taps are filled in by the caller.  Returns 0 when y was computed.
+ * The packed weights and the threads' scratch are shared by every call, so
+ * calls from different threads take turns. */
+static pthread_mutex_t fast_lock = PTHREAD_MUTEX_INITIALIZER;
+static int plan_and_run_locked(job *J);
 static int plan_and_run(job *J) {
+  pthread_mutex_lock(&fast_lock);
+  int rc = plan_and_run_locked(J);
+  pthread_mutex_unlock(&fast_lock);
+  return rc;
+}
+
+static int plan_and_run_locked(job *J) {
   const cp_geom *g = J->g;
   const tile_kernel tk = J->tk;
   const int64_t G = g->p.groups;
@@ -503,8 +515,50 @@ static void plane_columns(job *J, int k, const cp_geom *g) {
   pl->ib = cq;
 }
 
-/* Smallest problems: the reference loop is faster than any set-up. */
+/* Below this many multiply-adds the tiles' set-up costs more than it saves:
+ * a scalar loop over precomputed index tables does the work. */
 #define MIN_MACS 4096
+#define SMALL_TAB 64
+
+static int conv2d_small(const cp_geom *g, const float *x, const float *w,
+                        const float *b, float *y) {
+  int64_t rows[SMALL_TAB], cols[SMALL_TAB];
+  if (g->OH * g->kH > SMALL_TAB || g->OW * g->kW > SMALL_TAB) return 1;
+  for (int64_t r = 0; r < g->OH; r++)
+    for (int64_t i = 0; i < g->kH; i++)
+      rows[r * g->kH + i] =
+          cp_pad_index(cp_geom_in_row(g, r, i), g->H, g->p.mode);
+  for (int64_t c = 0; c < g->OW; c++)
+    for (int64_t j = 0; j < g->kW; j++)
+      cols[c * g->kW + j] =
+          cp_pad_index(cp_geom_in_col(g, c, j), g->W, g->p.mode);
+  const int64_t kk = g->kH * g->kW;
+  for (int64_t n = 0; n < g->N; n++)
+    for (int64_t o = 0; o < g->O; o++) {
+      const float *xg = x + (n * g->C + cp_geom_group_of_out(g, o) * g->Cg) *
+                                g->H * g->W;
+      float *yo = y + (n * g->O + o) * g->OH * g->OW;
+      for (int64_t r = 0; r < g->OH; r++)
+        for (int64_t c = 0; c < g->OW; c++) {
+          float acc = b ? b[o] : 0.0f;
+          for (int64_t ci = 0; ci < g->Cg; ci++) {
+            const float *xc = xg + ci * g->H * g->W;
+            const float *wc = w + (o * g->Cg + ci) * kk;
+            for (int64_t i = 0; i < g->kH; i++) {
+              int64_t ri = rows[r * g->kH + i];
+              for (int64_t j = 0; j < g->kW; j++) {
+                int64_t cj = cols[c * g->kW + j];
+                /* padding is a real zero times the weight (Inf*0 = NaN) */
+                float xv = (ri < 0 || cj < 0) ? 0.0f : xc[ri * g->W + cj];
+                acc += wc[i * g->kW + j] * xv;
+              }
+            }
+          }
+          yo[r * g->OW + c] = acc;
+        }
+    }
+  return 0;
+}
 
 /* ====================================================================== */
 /* conv2d                                                                  */
@@ -514,7 +568,7 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
                    const float *b, float *y) {
   if (g->N == 0 || g->O == 0 || g->OH == 0 || g->OW == 0) return 1;
   if ((double)g->N * g->O * g->OH * g->OW * g->Cg * g->kH * g->kW < MIN_MACS)
-    return 1;
+    return conv2d_small(g, x, w, b, y);
   const int64_t sH = g->p.stride[0], sW = g->p.stride[1];
   const int64_t nk = g->kH * g->kW;
   if (sH * sW > 4096 || nk > 65536) return 1;

@@ -245,14 +245,35 @@ TEST(fast_conv2d_nonfinite) {
   free(x), free(w), free(b);
 }
 
-/* The smallest problems are left to the reference loop (return 1). */
-TEST(fast_conv2d_tiny_falls_back) {
+/* The smallest problems take a scalar loop (the Lua-loop case); tiny but
+ * tall ones are left to the reference loop (return 1). */
+TEST(fast_conv2d_tiny_shapes) {
+  cp_rng_seed(&rng, 31);
   cp_conv_params p;
   cp_conv_params_default(&p);
   p.stride[0] = p.stride[1] = 2;
   cp_geom g;
   CHECK(make_geom(&g, &p, 1, 1, 4, 4, 1, 2, 2, 0) == 0);
+  CHECK(compare_random(&g, 0, 0) == 0);
+  cp_conv_params_default(&p);
+  CHECK(make_geom(&g, &p, 1, 1, 70, 3, 1, 1, 1, 0) == 0);
   CHECK(compare_random(&g, 0, 1) == 0);
+  int tried = 0;
+  while (tried < 60) {
+    cp_conv_params_default(&p);
+    p.mode = (cp_padmode)rnd(0, 3);
+    for (int i = 0; i < 4; i++) p.pad[i] = rnd(0, 2);
+    p.stride[0] = rnd(1, 2);
+    p.stride[1] = rnd(1, 2);
+    p.dilation[0] = rnd(1, 2);
+    p.groups = rnd(1, 2);
+    int64_t C = p.groups * rnd(1, 2), O = p.groups * rnd(1, 2);
+    if (make_geom(&g, &p, rnd(1, 2), C, rnd(2, 6), rnd(2, 6), O, rnd(1, 3),
+                  rnd(1, 3), 1))
+      continue;
+    tried++;
+    CHECK(compare_random(&g, 1, 0) == 0);
+  }
 }
 
 /* Through the public op: 3-D input, strided (non-contiguous) weight view. */

@@ -1,0 +1,109 @@
+/* bench.c - convplay's side of `make bench`.
+ *
+ * Times the public ops (cp_conv2d / cp_conv_transpose2d: validation, output
+ * allocation and the kernel, as a Lua call would pay) on the benchmark
+ * shapes.  Each case is warmed up, then run REPS times (REPS_SMALL for small inputs); the median is
+ * printed as "case <name> <milliseconds>", one line per case, for run.sh to
+ * put beside PyTorch's numbers.  Links the core alone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/conv.h"
+
+#define REPS 11
+#define REPS_SMALL 31
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int fill(cp_tensor *t, int64_t a, int64_t b, int64_t c, int64_t d,
+                cp_rng *r) {
+  cp_err e;
+  if (cp_tensor_empty4(t, a, b, c, d, &e)) {
+    fprintf(stderr, "bench: %s\n", e.msg);
+    return -1;
+  }
+  float *p = cp_tensor_data(t);
+  for (int64_t i = 0; i < cp_tensor_numel(t); i++)
+    p[i] = (float)cp_rng_normal(r);
+  return 0;
+}
+
+typedef struct bcase {
+  const char *name;
+  int64_t N, C, H, W, O, k;   /* O = conv2d out channels / convT out */
+  int64_t s, d, pad, G;
+  int same, transposed;
+} bcase;
+
+static const bcase cases[] = {
+    {"image3x3", 1, 3, 1080, 1920, 3, 3, 1, 1, 1, 1, 0, 0},
+    {"dw3x3", 1, 3, 1080, 1920, 3, 3, 1, 1, 0, 3, 1, 0},
+    {"dw7x7", 1, 3, 1080, 1920, 3, 7, 1, 1, 0, 3, 1, 0},
+    {"dw15x15", 1, 3, 1080, 1920, 3, 15, 1, 1, 0, 3, 1, 0},
+    {"gray512_3x3", 1, 1, 512, 512, 1, 3, 1, 1, 0, 1, 0, 0},
+    {"gray512_5x5", 1, 1, 512, 512, 1, 5, 1, 1, 0, 1, 0, 0},
+    {"resnet64", 1, 64, 56, 56, 64, 3, 1, 1, 1, 1, 0, 0},
+    {"batch8_s2d2", 8, 32, 64, 64, 32, 3, 2, 2, 2, 1, 0, 0},
+    {"convT64to32", 1, 64, 28, 28, 32, 4, 2, 1, 1, 1, 0, 1},
+};
+
+static int run_case(const bcase *c, const char *only) {
+  if (only && strcmp(only, c->name) != 0) return 0;
+  cp_rng r;
+  cp_rng_seed(&r, 42);
+  cp_tensor x, w, y;
+  int64_t w0 = c->transposed ? c->C : c->O;
+  int64_t w1 = c->transposed ? c->O / c->G : c->C / c->G;
+  if (fill(&x, c->N, c->C, c->H, c->W, &r)) return -1;
+  if (fill(&w, w0, w1, c->k, c->k, &r)) return -1;
+  cp_conv_params p;
+  cp_conv_params_default(&p);
+  p.stride[0] = p.stride[1] = c->s;
+  p.dilation[0] = p.dilation[1] = c->d;
+  for (int i = 0; i < 4; i++) p.pad[i] = c->pad;
+  p.groups = c->G;
+  if (c->same) p.padspec = CP_PADSPEC_SAME;
+  cp_err e;
+  /* Small cases are noisy: more repetitions, same median. */
+  int reps = (double)c->N * c->C * c->H * c->W < 1e6 ? REPS_SMALL : REPS;
+  double t[REPS_SMALL];
+  for (int rep = -2; rep < reps; rep++) { /* two warm-up runs */
+    double t0 = now_ms();
+    int rc = c->transposed ? cp_conv_transpose2d(&y, &x, &w, NULL, &p, &e)
+                           : cp_conv2d(&y, &x, &w, NULL, &p, &e);
+    double t1 = now_ms();
+    if (rc) {
+      fprintf(stderr, "bench %s: %s\n", c->name, e.msg);
+      return -1;
+    }
+    /* Released at once: the next call gets the same warm block back from
+     * the storage pool, as a loop in Lua would. */
+    cp_tensor_release(&y);
+    if (rep >= 0) t[rep] = t1 - t0;
+  }
+  qsort(t, (size_t)reps, sizeof t[0], cmp_double);
+  printf("case %s %.4f\n", c->name, t[reps / 2]);
+  fflush(stdout);
+  cp_tensor_release(&x);
+  cp_tensor_release(&w);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *only = argc > 1 ? argv[1] : NULL;
+  int status = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (run_case(&cases[i], only)) status = 1;
+  return status;
+}

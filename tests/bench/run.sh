@@ -1,0 +1,76 @@
+#!/bin/sh
+# run.sh BUILD - `make bench`: convplay beside PyTorch on the same machine.
+#
+# Builds BUILD/bench (tests/bench/bench.c against BUILD/libcore.a, the core
+# alone), runs it, runs tests/bench/bench_torch.py with Debian's python3
+# (torch.set_num_threads(2)), times a tiny conv called from Lua in a loop
+# (tests/bench/lua_loop.lua), and prints one row per case:
+#   convplay median ms, PyTorch median ms, ratio = torch / convplay
+#   (> 1: convplay is faster), the target and whether it is met.
+# Missing PyTorch or a convplay binary that cannot run the Lua case are
+# reported and those columns left as "-"; convplay's numbers still print.
+B=${1:-build}
+cd "$(dirname "$0")/../.." || exit 1
+CC=${CC:-cc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+${MAKE:-make} --no-print-directory BUILD="$B" "$B/libcore.a" >/dev/null || exit 1
+$CC -O2 -march=x86-64-v2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc \
+  tests/bench/bench.c "$B/libcore.a" -lm -lpthread -o "$B/bench" || exit 1
+
+echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs"
+echo "running convplay ..."
+"$B/bench" > "$tmp/cp.txt" || echo "bench: convplay benchmark failed"
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+echo "running PyTorch (torch.set_num_threads(2); the 15x15 depthwise case takes ~1 min) ..."
+if ! "$PY" tests/bench/bench_torch.py > "$tmp/pt.txt" 2> "$tmp/pt.err"; then
+  echo "bench: PyTorch numbers unavailable: $(cat "$tmp/pt.err" | tail -1)"
+  echo "       (install python3-torch for the comparison; convplay's numbers follow)"
+fi
+
+if [ -x "$B/convplay" ] &&
+   "$B/convplay" --headless tests/bench/lua_loop.lua > "$tmp/lua.txt" 2> "$tmp/lua.err"; then
+  cat "$tmp/lua.txt" >> "$tmp/cp.txt"
+else
+  echo "bench: skipping lua_loop_4x4: $B/convplay --headless tests/bench/lua_loop.lua failed"
+  [ -s "$tmp/lua.err" ] && sed 's/^/       /' "$tmp/lua.err" | head -5
+fi
+
+# name, kind (ratio = at least torch/convplay; us = at most microseconds), target
+cat > "$tmp/targets.txt" <<'T'
+image3x3 ratio 4
+dw3x3 ratio 5
+dw7x7 ratio 5
+dw15x15 ratio 50
+gray512_3x3 ratio 3
+gray512_5x5 ratio 3
+resnet64 ratio 0.7
+batch8_s2d2 ratio 0.7
+convT64to32 ratio 5
+lua_loop_4x4 us 1
+T
+
+awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '
+  BEGIN {
+    while ((getline l < cpf) > 0) { split(l, a, " "); if (a[1] == "case") cp[a[2]] = a[3] }
+    while ((getline l < ptf) > 0) { split(l, a, " "); if (a[1] == "case") pt[a[2]] = a[3] }
+    printf "%-14s %12s %12s %8s %10s %s\n", "case", "convplay", "torch", "ratio", "target", "met"
+  }
+  {
+    name = $1; kind = $2; tgt = $3
+    if (kind == "us") {
+      v = (name in cp) ? cp[name] : ""
+      met = v == "" ? "-" : (v + 0 <= tgt + 0 ? "yes" : "NO")
+      printf "%-14s %9s us %12s %8s %7s us %s\n", name, v == "" ? "-" : sprintf("%.3f", v), "-", "-", "<= " tgt, met
+      next
+    }
+    c = (name in cp) ? cp[name] : ""; t = (name in pt) ? pt[name] : ""
+    r = (c != "" && t != "" && c + 0 > 0) ? t / c : ""
+    met = r == "" ? "-" : (r + 0 >= tgt + 0 ? "yes" : "NO")
+    printf "%-14s %9s ms %9s ms %8s %10s %s\n", name,
+      c == "" ? "-" : sprintf("%.3f", c), t == "" ? "-" : sprintf("%.3f", t),
+      r == "" ? "-" : sprintf("%.2fx", r), ">= " tgt "x", met
+  }' "$tmp/targets.txt"
