@@ -1,0 +1,140 @@
+/* view.h - the step-through view of one convolution (no Lua).
+ *
+ * A view owns contiguous copies of the problem's tensors (input, weight,
+ * bias, masks), the requested parameters, the trace built from them
+ * (core/trace.h) and the presentation state: current step, granularity
+ * (one output cell or one tap per step), play/pause, zoom/pan, hover.
+ *
+ *   vz_view *v = vz_view_new(&init, &e);     NULL + reason on bad input
+ *   vz_view_move(v, 1);                      one step forward
+ *   vz_view_key(v, "s", 0);                  keys as SDL names: stride + 1
+ *   vz_view_draw(v, surface);                render (window or offscreen)
+ *   vz_view_free(v);
+ *
+ * A parameter change that makes the problem invalid does not fail: the view
+ * keeps the request, shows the reason (vz_view_error) and recovers when the
+ * next change makes it valid again.
+ */
+#ifndef VZ_VIEW_H
+#define VZ_VIEW_H
+
+#include <SDL.h>
+
+#include "core/tensor.h"
+#include "core/trace.h"
+
+typedef struct vz_view_init {
+  const cp_tensor *x;         /* (N,C,H,W) or (C,H,W) */
+  const cp_tensor *w;         /* 4-D weight in the op's layout */
+  const cp_tensor *bias;      /* (O) or NULL */
+  const cp_tensor *mask;      /* input mask broadcastable to x, or NULL */
+  const cp_tensor *kmask;     /* kernel mask (kH,kW), or NULL */
+  cp_conv_params p;           /* parsed options (p.transposed set) */
+  int scatter;                /* transposed: start in the scatter view */
+  int partial;                /* partial convolution (needs conv2d) */
+  int multi;                  /* partial: -1 auto, 0 single, 1 multi */
+  int flip;                   /* conv2d as true convolution */
+  int by_tap;                 /* one tap per step */
+  int keras;                  /* label kernels with HWIO indices too */
+  const char *title;          /* NULL: a title from the op */
+  const char *caption;        /* a line of explanation, or NULL */
+  int width, height;          /* frame size (0: 1280 x 800) */
+} vz_view_init;
+
+/* A rectangle of grid cells on screen: cell (r, c) of the grid is drawn at
+ * x + (c - c0) * cs, y + (r - r0) * cs.  Used for hit tests and tests. */
+typedef struct vz_grid {
+  int x, y, cs;               /* pixel origin of cell (r0, c0), cell size */
+  int64_t r0, c0;             /* first row / col drawn (negative: padding) */
+  int64_t rows, cols;         /* rows / cols drawn */
+  int64_t ch;                 /* channel shown (input/output/kernel slice) */
+  int64_t ch2;                /* kernel: second index of the slice */
+  int used;                   /* drawn in the last frame */
+} vz_grid;
+
+#define VZ_MAXGRIDS 16
+
+typedef struct vz_view {
+  /* ---- the problem ---- */
+  cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */
+  int has_b, has_mask, has_kmask; /* which optional tensors exist */
+  int partial, multi, flip;   /* partial conv, multi-channel mask, flip */
+  cp_conv_params req;         /* parameters as requested (keys edit) */
+  int scatter;                /* transposed: scatter (1) or gather (0) */
+  /* ---- derived (vz_view_rebuild) ---- */
+  int ok;                     /* the problem is valid */
+  char err[512];              /* why not, when !ok */
+  cp_geom g;                  /* the validated problem */
+  cp_trace t;                 /* its step model */
+  float *y;                   /* final output N*O*OH*OW */
+  float *canvas;              /* scatter: output before unit canvas_unit */
+  int64_t canvas_unit;        /* unit the canvas is "before" */
+  cp_tap *taps;               /* taps of unit cur_unit */
+  cp_unit info;               /* info of unit cur_unit */
+  int64_t cur_unit;           /* unit taps/info describe (-1: none) */
+  float xmax, wmax, ymax;     /* largest |value| per panel (colour scale) */
+  /* ---- stepping ---- */
+  int by_tap;                 /* granularity: tap (1) or cell (0) */
+  int64_t step;               /* 1 .. steps */
+  int playing;                /* play/pause */
+  int backward;               /* playing backwards */
+  double speed;               /* steps per second while playing */
+  double play_acc;            /* fractional steps accumulated */
+  /* ---- presentation ---- */
+  char title[256];            /* shown in the header */
+  char caption[512];          /* explanation line (may be empty) */
+  int keras;                  /* HWIO labels */
+  int help;                   /* keyboard help shown */
+  int width, height;          /* frame size */
+  float zoom;                 /* grid zoom factor (1 = fit) */
+  int panx, pany;             /* grid pan in pixels */
+  int hover;                  /* 0 none, 1 output cell, 2 input cell */
+  int64_t hover_idx[4];       /* hovered cell (n, c, r, c) */
+  int mousex, mousey;         /* last mouse position */
+  vz_grid gin[VZ_MAXGRIDS];   /* input grids drawn last frame */
+  vz_grid gout[VZ_MAXGRIDS];  /* output grids */
+  vz_grid gk[VZ_MAXGRIDS];    /* kernel slices */
+  int nin, nout, nk;          /* grids used */
+} vz_view;
+
+vz_view *vz_view_new(const vz_view_init *in, cp_err *e);
+void vz_view_free(vz_view *v);
+
+/* Apply v->req (after an edit) and rebuild; keeps the step when possible.
+ * Returns 0 when valid, -1 when the view now shows an error. */
+int vz_view_rebuild(vz_view *v);
+
+int64_t vz_view_steps(const vz_view *v);
+void vz_view_seek(vz_view *v, int64_t step);
+void vz_view_move(vz_view *v, int64_t n);
+void vz_view_set_by_tap(vz_view *v, int by_tap);
+void vz_view_set_scatter(vz_view *v, int scatter);
+/* Make taps/info describe the current step's unit (cheap when cached).
+ * *done receives the number of the unit's taps done at this step. */
+void vz_view_current(vz_view *v, int64_t *done);
+/* The running sum at the current step (bias included; scatter: the value
+ * of the current tap's output cell after its addition). */
+double vz_view_sum(vz_view *v);
+
+/* A key by SDL name ("Right", "Space", "s", "?") with shift state.
+ * Returns 1 when the view used it. */
+int vz_view_key(vz_view *v, const char *key, int shift);
+void vz_view_tick(vz_view *v, double dt);
+/* Mouse: motion (hover), wheel (zoom), drag (pan: dx, dy). */
+void vz_view_mouse(vz_view *v, int x, int y);
+void vz_view_wheel(vz_view *v, int dy);
+void vz_view_drag(vz_view *v, int dx, int dy);
+/* Hover a cell directly (what = 1 output, 2 input; 0 clears). */
+void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
+
+/* The output-size formula with the numbers substituted, per dimension
+ * (dim 0 = height, 1 = width), e.g. "H_out = ⌊(5 + 1 + 1 - 1·(3-1) - 1)/2⌋
+ * + 1 = 3".  Also right for an invalid problem (shows the bad number). */
+void vz_view_formula(const vz_view *v, int dim, char *buf, size_t n);
+
+/* Draw the whole frame. */
+void vz_view_draw(vz_view *v, SDL_Surface *s);
+/* Keyboard help text, one key per line ("key  what"). */
+const char *vz_view_help_text(void);
+
+#endif
