@@ -4,13 +4,16 @@
  * allocation and the kernel, as a Lua call would pay) on the benchmark
  * shapes.  Each case is warmed up, then run REPS times (REPS_SMALL for small inputs); the median is
  * printed as "case <name> <milliseconds>", one line per case, for run.sh to
- * put beside PyTorch's numbers.  Links the core alone. */
+ * put beside PyTorch's numbers.  Links the core alone.
+ * CONVPLAY_ISA=0|1 in the environment times the SSE / AVX2 tiles instead of
+ * the best the CPU has (the machine's AVX-512). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/conv.h"
+#include "core/conv_fast.h"
 
 #define REPS 11
 #define REPS_SMALL 31
@@ -102,6 +105,8 @@ static int run_case(const bcase *c, const char *only) {
 
 int main(int argc, char **argv) {
   const char *only = argc > 1 ? argv[1] : NULL;
+  const char *isa = getenv("CONVPLAY_ISA");
+  if (isa) cp_conv_fast_force_isa(atoi(isa));
   int status = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     if (run_case(&cases[i], only)) status = 1;
