@@ -278,16 +278,16 @@ static int do_conv(lua_State *L, const char *fname, int op) {
     cp_tensor_release(ws);
     *ws = flipped;
   }
-  cp_tensor y;
-  int rc = op == OP_TRANSPOSE ? cp_conv_transpose2d(&y, xs, ws, bias, &p, &e)
-                              : cp_conv2d(&y, xs, ws, bias, &p, &e);
+  cp_tensor *y = cpl_newtensor(L);
+  int rc = op == OP_TRANSPOSE ? cp_conv_transpose2d(y, xs, ws, bias, &p, &e)
+                              : cp_conv2d(y, xs, ws, bias, &p, &e);
   if (rc) return cpl_error(L, fname, &e);
   if (cl) {
-    cp_tensor *ys = cpl_newtensor(L);
-    *ys = y;
-    if (from_nchw(&y, ys, &e)) return cpl_error(L, fname, &e);
+    cp_tensor *nhwc = cpl_newtensor(L);
+    if (from_nchw(nhwc, y, &e)) return cpl_error(L, fname, &e);
+    y = nhwc;
   }
-  cpl_pushtensor(L, &y);
+  cpl_account(L, y->st->cap);
   return 1;
 }
 
@@ -418,9 +418,9 @@ static int c_pad(lua_State *L) {
                         "'circular', got '%s'",
                         ms);
   cp_err e;
-  cp_tensor y;
-  if (cp_pad2d(&y, x, pad, mode, &e)) return cpl_error(L, fname, &e);
-  cpl_pushtensor(L, &y);
+  cp_tensor *y = cpl_newtensor(L);
+  if (cp_pad2d(y, x, pad, mode, &e)) return cpl_error(L, fname, &e);
+  cpl_account(L, y->st->cap);
   return 1;
 }
 
@@ -433,12 +433,13 @@ static int layout(lua_State *L, const char *fname, const int *perm) {
                         cp_shape_str(w->ndim, w->shape, b, sizeof b));
   }
   cp_err e;
-  cp_tensor v, y;
+  cp_tensor v;
+  cp_tensor *y = cpl_newtensor(L);
   if (cp_tensor_permute(&v, w, perm, &e)) return cpl_error(L, fname, &e);
-  int rc = cp_tensor_clone(&y, &v, &e);
+  int rc = cp_tensor_clone(y, &v, &e);
   cp_tensor_release(&v);
   if (rc) return cpl_error(L, fname, &e);
-  cpl_pushtensor(L, &y);
+  cpl_account(L, y->st->cap);
   return 1;
 }
 static int c_to_hwio(lua_State *L) {

@@ -83,9 +83,9 @@ cp_tensor *cpl_newtensor(lua_State *L) {
 }
 
 void cpl_pushtensor(lua_State *L, cp_tensor *t) {
-  /* Create the (empty) userdata first, then move the reference in: if the
-   * allocation raises, t still owns its storage... so release on failure
-   * is the caller's job only before this call. */
+  /* Moves t's reference into a new userdata.  Prefer creating the result
+   * with cpl_newtensor before the core call: if Lua cannot allocate the
+   * userdata here, t's storage is lost. */
   cp_tensor *u = cpl_newtensor(L);
   *u = *t;
   memset(t, 0, sizeof *t);
@@ -105,10 +105,13 @@ cp_tensor *cpl_checktensor(lua_State *L, int idx) {
   return t;
 }
 
-static int push_result(lua_State *L, const char *fname, int rc,
-                       cp_tensor *t, const cp_err *e) {
+/* The result userdata is created (empty) before the core call fills it,
+ * so an error raised at any point leaves nothing to leak; this finishes:
+ * raise on failure, otherwise report the new bytes and return it. */
+static int finish(lua_State *L, const char *fname, int rc, cp_tensor *out,
+                  const cp_err *e) {
   if (rc) return cpl_error(L, fname, e);
-  cpl_pushtensor(L, t);
+  if (out->st && out->st->refs == 1) cpl_account(L, out->st->cap);
   return 1;
 }
 
@@ -260,8 +263,8 @@ static int64_t check_index(lua_State *L, int idx, int64_t size, int dim,
 static int t_new(lua_State *L) {
   if (cpl_totensor(L, 1)) { /* tensor.new(t) copies */
     cp_err e;
-    cp_tensor out;
-    return push_result(L, "tensor.new", cp_tensor_clone(&out, cpl_totensor(L, 1), &e), &out, &e);
+    cp_tensor *out = cpl_newtensor(L);
+    return finish(L, "tensor.new", cp_tensor_clone(out, cpl_totensor(L, 1), &e), out, &e);
   }
   luaL_checkany(L, 1);
   from_table(L, 1, "tensor.new", 1);
@@ -380,11 +383,11 @@ static int t_cat(lua_State *L) {
                 ? 0
                 : check_dimarg(L, 2, ts[0]->ndim, fname, "dim");
   cp_err e;
-  cp_tensor out;
-  return push_result(L, fname,
-                     cp_tensor_cat(&out, n, (const cp_tensor *const *)ts, dim,
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, fname,
+                     cp_tensor_cat(out, n, (const cp_tensor *const *)ts, dim,
                                    &e),
-                     &out, &e);
+                     out, &e);
 }
 
 /* ====================================================================== */
@@ -424,9 +427,9 @@ static int m_reshape(lua_State *L) {
   int64_t shape[CP_MAXDIM];
   int nd = check_sizes(L, 2, "tensor:reshape", shape);
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:reshape",
-                     cp_tensor_reshape(&out, t, nd, shape, &e), &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:reshape",
+                     cp_tensor_reshape(out, t, nd, shape, &e), out, &e);
 }
 
 static int dims_list(lua_State *L, int first, const cp_tensor *t,
@@ -458,9 +461,9 @@ static int m_permute(lua_State *L) {
     return cpl_argerror(L, "tensor:permute", 2, "dims",
                         "expected %d dimensions, got %d", t->ndim, n);
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:permute", cp_tensor_permute(&out, t, perm, &e),
-                     &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:permute", cp_tensor_permute(out, t, perm, &e),
+                     out, &e);
 }
 
 static int m_transpose(lua_State *L) {
@@ -468,9 +471,9 @@ static int m_transpose(lua_State *L) {
   int a = check_dimarg(L, 2, t->ndim, "tensor:transpose", "dim0");
   int b = check_dimarg(L, 3, t->ndim, "tensor:transpose", "dim1");
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:transpose",
-                     cp_tensor_transpose(&out, t, a, b, &e), &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:transpose",
+                     cp_tensor_transpose(out, t, a, b, &e), out, &e);
 }
 
 static int m_flip(lua_State *L) {
@@ -478,9 +481,9 @@ static int m_flip(lua_State *L) {
   int dims[CP_MAXDIM];
   int n = dims_list(L, 2, t, "tensor:flip", dims);
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:flip", cp_tensor_flip(&out, t, n, dims, &e),
-                     &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:flip", cp_tensor_flip(out, t, n, dims, &e),
+                     out, &e);
 }
 
 static int m_narrow(lua_State *L) {
@@ -490,9 +493,9 @@ static int m_narrow(lua_State *L) {
   lua_Integer len = cpl_checkint(L, 4, "tensor:narrow", "length", 0,
                                  t->shape[d] - start);
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:narrow",
-                     cp_tensor_narrow(&out, t, d, start, len, &e), &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:narrow",
+                     cp_tensor_narrow(out, t, d, start, len, &e), out, &e);
 }
 
 static int m_unsqueeze(lua_State *L) {
@@ -500,26 +503,27 @@ static int m_unsqueeze(lua_State *L) {
   lua_Integer d = cpl_checkint(L, 2, "tensor:unsqueeze", "dim", 1,
                                t->ndim + 1);
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:unsqueeze",
-                     cp_tensor_unsqueeze(&out, t, (int)d - 1, &e), &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:unsqueeze",
+                     cp_tensor_unsqueeze(out, t, (int)d - 1, &e), out, &e);
 }
 
 static int m_squeeze(lua_State *L) {
   cp_tensor *t = cpl_checktensor(L, 1);
   cp_err e;
-  cp_tensor out;
   if (!lua_isnoneornil(L, 2)) {
     int d = check_dimarg(L, 2, t->ndim, "tensor:squeeze", "dim");
-    return push_result(L, "tensor:squeeze",
-                       cp_tensor_squeeze(&out, t, d, &e), &out, &e);
+    cp_tensor *out = cpl_newtensor(L);
+    return finish(L, "tensor:squeeze", cp_tensor_squeeze(out, t, d, &e), out,
+                  &e);
   }
   int64_t shape[CP_MAXDIM];
   int nd = 0;
   for (int d = 0; d < t->ndim; d++)
     if (t->shape[d] != 1) shape[nd++] = t->shape[d];
-  return push_result(L, "tensor:squeeze",
-                     cp_tensor_reshape(&out, t, nd, shape, &e), &out, &e);
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:squeeze", cp_tensor_reshape(out, t, nd, shape, &e),
+                out, &e);
 }
 
 static float *element(lua_State *L, cp_tensor *t, int first, int count,
@@ -553,9 +557,9 @@ static int m_set(lua_State *L) {
 
 static int m_clone(lua_State *L) {
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:clone",
-                     cp_tensor_clone(&out, cpl_checktensor(L, 1), &e), &out,
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:clone",
+                     cp_tensor_clone(out, cpl_checktensor(L, 1), &e), out,
                      &e);
 }
 
@@ -633,14 +637,13 @@ static int m_fill(lua_State *L) {
 static int map_op(lua_State *L, const char *fname, float (*f)(float, float, float),
                   float a, float b) {
   cp_err e;
-  cp_tensor out;
-  if (cp_tensor_clone(&out, cpl_checktensor(L, 1), &e))
+  cp_tensor *out = cpl_newtensor(L);
+  if (cp_tensor_clone(out, cpl_checktensor(L, 1), &e))
     return cpl_error(L, fname, &e);
-  float *p = cp_tensor_data(&out);
-  int64_t n = cp_tensor_numel(&out);
+  float *p = cp_tensor_data(out);
+  int64_t n = cp_tensor_numel(out);
   for (int64_t i = 0; i < n; i++) p[i] = f(p[i], a, b);
-  cpl_pushtensor(L, &out);
-  return 1;
+  return finish(L, fname, 0, out, NULL);
 }
 static float f_abs(float x, float a, float b) { (void)a, (void)b; return fabsf(x); }
 static float f_sqrt(float x, float a, float b) { (void)a, (void)b; return sqrtf(x); }
@@ -663,23 +666,22 @@ static int arith(lua_State *L, cp_binop op) {
   char fname[32];
   snprintf(fname, sizeof fname, "tensor:%s", binop_names[op]);
   cp_tensor *a = cpl_totensor(L, 1), *b = cpl_totensor(L, 2);
+  if (a && !b && lua_type(L, 2) == LUA_TTABLE) /* nested table: convert */
+    b = from_table(L, 2, fname, 2);
   cp_err e;
-  cp_tensor out;
+  cp_tensor *out = cpl_newtensor(L);
   int rc;
   if (a && b) {
-    rc = cp_tensor_binop(&out, a, b, op, &e);
+    rc = cp_tensor_binop(out, a, b, op, &e);
   } else if (a) {
-    if (lua_type(L, 2) == LUA_TTABLE) { /* nested table: convert */
-      b = from_table(L, 2, fname, 2);
-      rc = cp_tensor_binop(&out, a, b, op, &e);
-    } else {
+    {
       int isnum;
       lua_Number s = lua_tonumberx(L, 2, &isnum);
       if (!isnum)
         return cpl_argerror(L, fname, 2, "other",
                             "tensor or number expected, got %s",
                             luaL_typename(L, 2));
-      rc = cp_tensor_binop_scalar(&out, a, (float)s, op, 0, &e);
+      rc = cp_tensor_binop_scalar(out, a, (float)s, op, 0, &e);
     }
   } else if (b) {
     int isnum;
@@ -688,11 +690,11 @@ static int arith(lua_State *L, cp_binop op) {
       return cpl_argerror(L, fname, 1, "self",
                           "tensor or number expected, got %s",
                           luaL_typename(L, 1));
-    rc = cp_tensor_binop_scalar(&out, b, (float)s, op, 1, &e);
+    rc = cp_tensor_binop_scalar(out, b, (float)s, op, 1, &e);
   } else {
     return luaL_typeerror(L, 1, "tensor");
   }
-  return push_result(L, fname, rc, &out, &e);
+  return finish(L, fname, rc, out, &e);
 }
 static int m_add(lua_State *L) { return arith(L, CP_ADD); }
 static int m_sub(lua_State *L) { return arith(L, CP_SUB); }
@@ -701,11 +703,11 @@ static int m_div(lua_State *L) { return arith(L, CP_DIV); }
 
 static int m_unm(lua_State *L) {
   cp_err e;
-  cp_tensor out;
-  return push_result(L, "tensor:neg",
-                     cp_tensor_binop_scalar(&out, cpl_checktensor(L, 1), -1.0f,
+  cp_tensor *out = cpl_newtensor(L);
+  return finish(L, "tensor:neg",
+                     cp_tensor_binop_scalar(out, cpl_checktensor(L, 1), -1.0f,
                                             CP_MUL, 0, &e),
-                     &out, &e);
+                     out, &e);
 }
 
 static int m_len(lua_State *L) {
