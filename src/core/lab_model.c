@@ -3,6 +3,9 @@
 
 #include <math.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "conv.h"
 
@@ -382,23 +385,50 @@ float cp_lab_map_value(cp_signmap m, float v) {
   }
 }
 
-/* One row of one channel mapped to bytes 0..255; branch-free per mode so the
- * compiler vectorises it (this runs on every displayed pixel). */
-static void map_row(cp_signmap m, const float *src, uint8_t *dst, int64_t n) {
-  switch (m) {
-  case CP_MAP_ABS:
-    for (int64_t k = 0; k < n; k++)
-      dst[k] = (uint8_t)(fminf(fmaxf(fabsf(src[k]), 0.0f), 1.0f) * 255.0f + 0.5f);
-    break;
-  case CP_MAP_OFFSET:
-    for (int64_t k = 0; k < n; k++)
-      dst[k] = (uint8_t)(fminf(fmaxf(0.5f + 0.5f * src[k], 0.0f), 1.0f) *
-                             255.0f + 0.5f);
-    break;
-  default:
-    for (int64_t k = 0; k < n; k++)
-      dst[k] = (uint8_t)(fminf(fmaxf(src[k], 0.0f), 1.0f) * 255.0f + 0.5f);
+/* Bytes 0..255 of a mapped value.  Written with comparisons instead of
+ * fminf/fmaxf (NaN fails both tests and maps to 0, as cp_lab_map_value) so
+ * the loops below vectorise: this runs on every displayed pixel. */
+#define MAP_BYTE(v) ((uint32_t)(int32_t)((v) * 255.0f + 0.5f))
+static inline float clamp_cmp(float v) {
+  v = v > 0.0f ? v : 0.0f;
+  return v < 1.0f ? v : 1.0f;
+}
+static inline float map_cmp(cp_signmap m, float v) {
+  if (m == CP_MAP_ABS) return clamp_cmp(fabsf(v));
+  if (m == CP_MAP_OFFSET) return clamp_cmp(0.5f + 0.5f * v);
+  return clamp_cmp(v);
+}
+
+/* One row: channels r, g, b (may be the same plane) into opaque ARGB.
+ * SSE2 when available (maxps/minps against 0 and 1 also send NaN to 0). */
+#ifdef __SSE2__
+static inline __m128i map4(cp_signmap m, __m128 v) {
+  const __m128 zero = _mm_setzero_ps(), one = _mm_set1_ps(1.0f);
+  if (m == CP_MAP_ABS) v = _mm_andnot_ps(_mm_set1_ps(-0.0f), v);
+  if (m == CP_MAP_OFFSET) v = _mm_add_ps(_mm_set1_ps(0.5f), _mm_mul_ps(v, _mm_set1_ps(0.5f)));
+  v = _mm_min_ps(_mm_max_ps(v, zero), one);
+  return _mm_cvttps_epi32(_mm_add_ps(_mm_mul_ps(v, _mm_set1_ps(255.0f)),
+                                     _mm_set1_ps(0.5f)));
+}
+#endif
+
+static void map_row(cp_signmap m, const float *r, const float *g,
+                    const float *b, uint32_t *px, int64_t n) {
+  int64_t k = 0;
+#ifdef __SSE2__
+  const __m128i alpha = _mm_set1_epi32((int)0xff000000u);
+  for (; k + 4 <= n; k += 4) {
+    __m128i R = map4(m, _mm_loadu_ps(r + k));
+    __m128i G = map4(m, _mm_loadu_ps(g + k));
+    __m128i B = map4(m, _mm_loadu_ps(b + k));
+    __m128i p = _mm_or_si128(_mm_or_si128(alpha, _mm_slli_epi32(R, 16)),
+                             _mm_or_si128(_mm_slli_epi32(G, 8), B));
+    _mm_storeu_si128((__m128i *)(px + k), p);
   }
+#endif
+  for (; k < n; k++)
+    px[k] = 0xff000000u | MAP_BYTE(map_cmp(m, r[k])) << 16 |
+            MAP_BYTE(map_cmp(m, g[k])) << 8 | MAP_BYTE(map_cmp(m, b[k]));
 }
 
 void cp_lab_to_argb(const cp_tensor *y, cp_signmap m, uint32_t *pixels,
@@ -406,32 +436,55 @@ void cp_lab_to_argb(const cp_tensor *y, cp_signmap m, uint32_t *pixels,
   int64_t C = y->shape[0], H = y->shape[1], W = y->shape[2];
   if (r1 > H) r1 = H;
   const float *d = cp_tensor_data(y);
-  int64_t cs = y->stride[0], rs = y->stride[1];
-  int contiguous_rows = y->stride[2] == 1;
-  uint8_t buf[3][4096];
+  int64_t cs = y->stride[0], rs = y->stride[1], es = y->stride[2];
+  int64_t cg = C >= 3 ? cs : 0, cb = C >= 3 ? 2 * cs : 0;
   for (int64_t r = r0; r < r1; r++) {
     uint32_t *px = pixels + r * pitch;
-    for (int64_t c0 = 0; c0 < W; c0 += 4096) {
-      int64_t n = W - c0 < 4096 ? W - c0 : 4096;
-      for (int ch = 0; ch < 3; ch++) {
-        int64_t src_ch = C >= 3 ? ch : 0;
-        const float *row = d + src_ch * cs + r * rs + c0;
-        if (contiguous_rows) {
-          map_row(m, row, buf[ch], n);
-        } else {
-          for (int64_t k = 0; k < n; k++)
-            buf[ch][k] = (uint8_t)(cp_lab_map_value(m, row[k * y->stride[2]]) *
-                                       255.0f + 0.5f);
-        }
-        if (C < 3) {
-          memcpy(buf[1], buf[0], (size_t)n);
-          memcpy(buf[2], buf[0], (size_t)n);
-          break;
-        }
-      }
-      for (int64_t k = 0; k < n; k++)
-        px[c0 + k] = 0xff000000u | (uint32_t)buf[0][k] << 16 |
-                     (uint32_t)buf[1][k] << 8 | buf[2][k];
+    const float *row = d + r * rs;
+    if (es == 1) {
+      map_row(m, row, row + cg, row + cb, px, W);
+      continue;
+    }
+    for (int64_t k = 0; k < W; k++) /* a strided view: the plain way */
+      px[k] = 0xff000000u |
+              MAP_BYTE(cp_lab_map_value(m, row[k * es])) << 16 |
+              MAP_BYTE(cp_lab_map_value(m, row[cg + k * es])) << 8 |
+              MAP_BYTE(cp_lab_map_value(m, row[cb + k * es]));
+  }
+}
+
+void cp_lab_sample_argb(const cp_tensor *y, cp_signmap m, const int32_t *rows,
+                        int h, const int32_t *cols, int w, uint32_t *pixels,
+                        int64_t pitch) {
+  int64_t C = y->shape[0];
+  const float *d = cp_tensor_data(y);
+  int64_t cs = y->stride[0], rs = y->stride[1], es = y->stride[2];
+  int64_t cg = C >= 3 ? cs : 0, cb = C >= 3 ? 2 * cs : 0;
+  int j0 = 0, j1 = w; /* the valid run of columns */
+  while (j0 < w && cols[j0] < 0) j0++;
+  while (j1 > j0 && cols[j1 - 1] < 0) j1--;
+  for (int i = 0; i < h; i++) {
+    if (rows[i] < 0) continue;
+    const float *r = d + rows[i] * rs, *g = r + cg, *b = r + cb;
+    uint32_t *px = pixels + i * pitch;
+    int j = j0;
+#ifdef __SSE2__
+    const __m128i alpha = _mm_set1_epi32((int)0xff000000u);
+    for (; j + 4 <= j1; j += 4) {
+      int64_t c0 = cols[j] * es, c1 = cols[j + 1] * es, c2 = cols[j + 2] * es,
+              c3 = cols[j + 3] * es;
+      __m128i R = map4(m, _mm_set_ps(r[c3], r[c2], r[c1], r[c0]));
+      __m128i G = map4(m, _mm_set_ps(g[c3], g[c2], g[c1], g[c0]));
+      __m128i B = map4(m, _mm_set_ps(b[c3], b[c2], b[c1], b[c0]));
+      __m128i p = _mm_or_si128(_mm_or_si128(alpha, _mm_slli_epi32(R, 16)),
+                               _mm_or_si128(_mm_slli_epi32(G, 8), B));
+      _mm_storeu_si128((__m128i *)(px + j), p);
+    }
+#endif
+    for (; j < j1; j++) {
+      int64_t c = cols[j] * es;
+      px[j] = 0xff000000u | MAP_BYTE(map_cmp(m, r[c])) << 16 |
+              MAP_BYTE(map_cmp(m, g[c])) << 8 | MAP_BYTE(map_cmp(m, b[c]));
     }
   }
 }

@@ -124,6 +124,13 @@ int cp_signmap_parse(const char *s, cp_signmap *m); /* 0 ok, -1 unknown */
  * or 2: grey from channel 0; C >= 3: RGB). pitch in pixels. */
 void cp_lab_to_argb(const cp_tensor *y, cp_signmap m, uint32_t *pixels,
                     int64_t pitch, int64_t r0, int64_t r1);
+/* Nearest-neighbour sampling for display: pixel (i, j) of an h x w block
+ * at pixels (pitch in pixels) gets y[:, rows[i], cols[j]] mapped; rows or
+ * cols entries of -1 leave their pixels untouched.  cols must be
+ * non-decreasing apart from the -1 entries at either end (a zoomed view). */
+void cp_lab_sample_argb(const cp_tensor *y, cp_signmap m, const int32_t *rows,
+                        int h, const int32_t *cols, int w, uint32_t *pixels,
+                        int64_t pitch);
 /* y mapped into a new float tensor in [0, 1] (what the lab saves). */
 int cp_lab_mapped(const cp_tensor *y, cp_signmap m, cp_tensor *out,
                   cp_err *e);

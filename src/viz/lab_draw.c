@@ -1,0 +1,526 @@
+/* lab_draw.c - one frame of the image lab: the before/after view with zoom,
+ * pan and split, the kernel grid, the settings and presets, the hover
+ * readout and the compute status.  Every clickable thing drawn is recorded
+ * in lb->hits, so clicks land on exactly what the frame showed. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "draw.h"
+#include "lab_priv.h"
+
+/* ---- view geometry ------------------------------------------------------- */
+
+SDL_Rect lab_view_rect(const vz_lab *lb) {
+  SDL_Rect r = {0, 0, lb->surf->w - LAB_PANEL_W, lb->surf->h - LAB_STATUS_H};
+  if (r.w < 1) r.w = 1;
+  if (r.h < 1) r.h = 1;
+  return r;
+}
+
+double lab_zoom(const vz_lab *lb) {
+  if (lb->v.zoom > 0) return lb->v.zoom;
+  SDL_Rect r = lab_view_rect(lb);
+  double zw = (double)r.w / (double)lb->m.image.shape[2];
+  double zh = (double)r.h / (double)lb->m.image.shape[1];
+  return zw < zh ? zw : zh;
+}
+
+static void centre(const vz_lab *lb, double *cx, double *cy) {
+  if (lb->v.zoom > 0) {
+    *cx = lb->v.cx;
+    *cy = lb->v.cy;
+  } else {
+    *cx = lb->m.image.shape[2] / 2.0;
+    *cy = lb->m.image.shape[1] / 2.0;
+  }
+}
+
+void lab_to_image(const vz_lab *lb, double sx, double sy, double *ix,
+                  double *iy) {
+  SDL_Rect r = lab_view_rect(lb);
+  double z = lab_zoom(lb), cx, cy;
+  centre(lb, &cx, &cy);
+  *ix = cx + (sx - (r.x + r.w / 2.0)) / z;
+  *iy = cy + (sy - (r.y + r.h / 2.0)) / z;
+}
+
+void lab_to_screen(const vz_lab *lb, double ix, double iy, double *sx,
+                   double *sy) {
+  SDL_Rect r = lab_view_rect(lb);
+  double z = lab_zoom(lb), cx, cy;
+  centre(lb, &cx, &cy);
+  *sx = r.x + r.w / 2.0 + (ix - cx) * z;
+  *sy = r.y + r.h / 2.0 + (iy - cy) * z;
+}
+
+int lab_split_x(const vz_lab *lb) {
+  SDL_Rect r = lab_view_rect(lb);
+  if (lb->v.mode == VZ_VIEW_AFTER) return r.x;
+  if (lb->v.mode == VZ_VIEW_BEFORE) return r.x + r.w;
+  return r.x + (int)lround(lb->v.split * r.w);
+}
+
+/* Screen rectangle of the image-space box [iy0, iy1) x [ix0, ix1). */
+static SDL_Rect box(const vz_lab *lb, double iy0, double ix0, double iy1,
+                    double ix1) {
+  double x0, y0, x1, y1;
+  lab_to_screen(lb, ix0, iy0, &x0, &y0);
+  lab_to_screen(lb, ix1, iy1, &x1, &y1);
+  SDL_Rect r = {(int)lround(x0), (int)lround(y0), 0, 0};
+  r.w = (int)lround(x1) - r.x;
+  r.h = (int)lround(y1) - r.y;
+  if (r.w < 1) r.w = 1;
+  if (r.h < 1) r.h = 1;
+  return r;
+}
+
+static void add_hit(vz_lab *lb, int x, int y, int w, int h, int kind, int a,
+                    int b) {
+  if (lb->nhits >= LAB_MAXHITS) return;
+  lab_hit *t = &lb->hits[lb->nhits++];
+  t->r = (SDL_Rect){x, y, w, h};
+  t->kind = kind;
+  t->a = a;
+  t->b = b;
+}
+
+/* ---- the image area ---------------------------------------------------------- */
+
+static void blit_clipped(SDL_Surface *src, SDL_Surface *dst, SDL_Rect to,
+                         SDL_Rect clip) {
+  if (to.w <= 0 || to.h <= 0) return;
+  SDL_SetClipRect(dst, &clip);
+  SDL_BlitScaled(src, NULL, dst, &to);
+  SDL_SetClipRect(dst, NULL);
+}
+
+/* The result, sampled straight from the output tensor into the clip
+ * rectangle (nearest neighbour), mapped on the way.  Output pixel (r, c)
+ * covers input [oy + r*s, oy + (r+1)*s) x [ox + c*s, ...). mu held. */
+static void sample_result(vz_lab *lb, SDL_Rect clip) {
+  SDL_Surface *s = lb->surf;
+  static int32_t rows[8192], cols[8192];
+  if (clip.w > 8192) clip.w = 8192;
+  if (clip.h > 8192) clip.h = 8192;
+  double oy, ox, st = (double)lb->m.p.stride;
+  cp_lab_out_origin(&lb->m, &oy, &ox);
+  int64_t OH = lb->out.shape[1], OW = lb->out.shape[2];
+  for (int x = 0; x < clip.w; x++) {
+    double ix, iy;
+    lab_to_image(lb, clip.x + x + 0.5, 0, &ix, &iy);
+    double c = floor((ix - ox) / st);
+    cols[x] = c >= 0 && c < OW ? (int32_t)c : -1;
+  }
+  for (int y = 0; y < clip.h; y++) {
+    double ix, iy;
+    lab_to_image(lb, 0, clip.y + y + 0.5, &ix, &iy);
+    double r = floor((iy - oy) / st);
+    rows[y] = r >= 0 && r < OH ? (int32_t)r : -1;
+  }
+  uint32_t *px = (uint32_t *)s->pixels + clip.y * (s->pitch / 4) + clip.x;
+  cp_lab_sample_argb(&lb->out, lb->m.p.map, rows, clip.h, cols, clip.w, px,
+                     s->pitch / 4);
+}
+
+/* The taps of the hovered output pixel (flipped weight coordinates), framed
+ * on the input, and the output pixel itself. */
+static void draw_footprint(vz_lab *lb, SDL_Rect vr) {
+  SDL_Surface *s = lb->surf;
+  if (lb->v.hover_r < 0) return;
+  SDL_SetClipRect(s, &vr);
+  if (lb->v.hover_before) {
+    SDL_Rect r = box(lb, lb->v.hover_r, lb->v.hover_c, lb->v.hover_r + 1,
+                     lb->v.hover_c + 1);
+    vz_frame(s, r.x - 1, r.y - 1, r.w + 2, r.h + 2, 1, VZ_HOVER);
+    SDL_SetClipRect(s, NULL);
+    return;
+  }
+  cp_lab_tap taps[CP_LAB_MAXK * CP_LAB_MAXK];
+  cp_lab_readout ro;
+  int ch = lb->m.p.full_mix ? 0 : lb->v.readout_ch;
+  if (ch >= lb->m.image.shape[0]) ch = 0;
+  if (cp_lab_explain(&lb->m, ch, lb->v.hover_r, lb->v.hover_c, taps,
+                     CP_LAB_MAXK * CP_LAB_MAXK, &ro, NULL) == 0) {
+    int n = ro.ntaps < CP_LAB_MAXK * CP_LAB_MAXK ? ro.ntaps
+                                                  : CP_LAB_MAXK * CP_LAB_MAXK;
+    int64_t kk = lb->m.kernel.shape[0] * lb->m.kernel.shape[1];
+    if (n > kk) n = (int)kk; /* one channel's taps are enough to show */
+    double z = lab_zoom(lb);
+    int64_t r0 = INT64_MAX, c0 = INT64_MAX, r1 = INT64_MIN, c1 = INT64_MIN;
+    for (int k = 0; k < n; k++) {
+      cp_lab_tap *t = &taps[k];
+      if (t->row < r0) r0 = t->row;
+      if (t->col < c0) c0 = t->col;
+      if (t->row > r1) r1 = t->row;
+      if (t->col > c1) c1 = t->col;
+      if (z >= 6) {
+        SDL_Rect r = box(lb, t->row, t->col, t->row + 1, t->col + 1);
+        SDL_Color c = t->src_row < 0 ? VZ_DIM : VZ_ACCENT;
+        if (t->src_row < 0)
+          vz_dashed(s, r.x, r.y, r.w, r.h, 3, c);
+        else
+          vz_frame(s, r.x, r.y, r.w, r.h, 1, c);
+      }
+    }
+    if (n > 0) {
+      SDL_Rect r = box(lb, r0, c0, r1 + 1, c1 + 1);
+      vz_frame(s, r.x - 1, r.y - 1, r.w + 2, r.h + 2, 1, VZ_ACCENT);
+    }
+  }
+  double oy, ox, st = (double)lb->m.p.stride;
+  cp_lab_out_origin(&lb->m, &oy, &ox);
+  SDL_Rect r = box(lb, oy + lb->v.hover_r * st, ox + lb->v.hover_c * st,
+                   oy + (lb->v.hover_r + 1) * st, ox + (lb->v.hover_c + 1) * st);
+  vz_frame(s, r.x - 2, r.y - 2, r.w + 4, r.h + 4, 2, VZ_ACCENT2);
+  SDL_SetClipRect(s, NULL);
+}
+
+static void draw_view(vz_lab *lb) {
+  SDL_Surface *s = lb->surf;
+  SDL_Rect vr = lab_view_rect(lb);
+  vz_fill(s, vr.x, vr.y, vr.w, vr.h, VZ_BG);
+  int sx = lab_split_x(lb);
+  int64_t H = lb->m.image.shape[1], W = lb->m.image.shape[2];
+  SDL_Rect left = {vr.x, vr.y, sx - vr.x, vr.h};
+  SDL_Rect right = {sx, vr.y, vr.x + vr.w - sx, vr.h};
+  if (left.w > 0) blit_clipped(lb->in_surf, s, box(lb, 0, 0, H, W), left);
+  pthread_mutex_lock(&lb->mu);
+  if (right.w > 0 && lb->out.st) sample_result(lb, right);
+  pthread_mutex_unlock(&lb->mu);
+  /* Pixel grid when zoomed in far enough to see pixels. */
+  double z = lab_zoom(lb);
+  if (z >= 12) {
+    SDL_SetClipRect(s, &vr);
+    SDL_Color g = VZ_RGBA(0, 0, 0, 60);
+    double ix0, iy0, ix1, iy1;
+    lab_to_image(lb, vr.x, vr.y, &ix0, &iy0);
+    lab_to_image(lb, vr.x + vr.w, vr.y + vr.h, &ix1, &iy1);
+    for (double c = floor(ix0); c <= ix1; c += 1) {
+      double x, y;
+      lab_to_screen(lb, c, 0, &x, &y);
+      vz_fill(s, (int)lround(x), vr.y, 1, vr.h, g);
+    }
+    for (double r = floor(iy0); r <= iy1; r += 1) {
+      double x, y;
+      lab_to_screen(lb, 0, r, &x, &y);
+      vz_fill(s, vr.x, (int)lround(y), vr.w, 1, g);
+    }
+    SDL_SetClipRect(s, NULL);
+  }
+  draw_footprint(lb, vr);
+  /* The split handle and the side labels. */
+  if (lb->v.mode == VZ_VIEW_SPLIT) {
+    vz_fill(s, sx - 1, vr.y, 2, vr.h, VZ_FG);
+    vz_fill(s, sx - 5, vr.y + vr.h / 2 - 14, 10, 28, VZ_FG);
+  }
+  if (lb->v.mode != VZ_VIEW_AFTER && left.w > 60) {
+    vz_fill(s, vr.x + 6, vr.y + 6, 58, 20, VZ_RGBA(0, 0, 0, 150));
+    vz_text(s, vr.x + 12, vr.y + 8, "before", 13, 1, VZ_FG, VZ_LEFT);
+  }
+  if (lb->v.mode != VZ_VIEW_BEFORE && right.w > 60) {
+    vz_fill(s, vr.x + vr.w - 56, vr.y + 6, 50, 20, VZ_RGBA(0, 0, 0, 150));
+    vz_text(s, vr.x + vr.w - 12, vr.y + 8, "after", 13, 1, VZ_FG, VZ_RIGHT);
+  }
+  /* Progress for a compute slower than a frame. */
+  double busy = lab_busy_ms(lb);
+  if (busy > 16) {
+    int bw = vr.w / 2, bx = vr.x + vr.w / 4, by = vr.y + vr.h - 40;
+    vz_fill(s, bx - 8, by - 24, bw + 16, 46, VZ_RGBA(0, 0, 0, 180));
+    char t[96];
+    snprintf(t, sizeof t, "computing... %d%%  (%.1f s)",
+             (int)(lb->progress * 100), busy / 1000);
+    vz_text(s, bx, by - 20, t, 13, 0, VZ_FG, VZ_LEFT);
+    vz_frame(s, bx, by, bw, 12, 1, VZ_FG);
+    vz_fill(s, bx + 2, by + 2, (int)((bw - 4) * lb->progress), 8, VZ_ACCENT);
+  }
+}
+
+/* ---- the panel --------------------------------------------------------------- */
+
+static int draw_kernel(vz_lab *lb, int x, int y, int w, int hmax) {
+  SDL_Surface *s = lb->surf;
+  cp_lab *m = &lb->m;
+  int64_t kH = m->kernel.shape[0], kW = m->kernel.shape[1];
+  int cell = (int)(w / kW);
+  if (cell > (int)(hmax / kH)) cell = (int)(hmax / kH);
+  if (cell > 60) cell = 60;
+  if (cell < 3) cell = 3;
+  int gx = x + (w - cell * (int)kW) / 2;
+  float amax = 0;
+  for (int64_t i = 0; i < kH; i++)
+    for (int64_t j = 0; j < kW; j++) {
+      float v = fabsf(cp_lab_cell(m, i, j));
+      if (v > amax) amax = v;
+    }
+  if (amax == 0) amax = 1;
+  int px = cell >= 44 ? 13 : cell >= 34 ? 11 : cell >= 26 ? 9 : 0;
+  for (int64_t i = 0; i < kH; i++)
+    for (int64_t j = 0; j < kW; j++) {
+      int cx = gx + (int)j * cell, cy = y + (int)i * cell;
+      float v = cp_lab_cell(m, i, j);
+      SDL_Color c = vz_diverging(v, amax);
+      vz_fill(s, cx, cy, cell, cell, c);
+      vz_frame(s, cx, cy, cell, cell, 1, VZ_GRIDLINE);
+      int sel = i == lb->v.sel_i && j == lb->v.sel_j;
+      char t[64];
+      if (sel && lb->editing) {
+        snprintf(t, sizeof t, "%s_", lb->entry);
+        vz_fill(s, cx + 1, cy + 1, cell - 2, cell - 2, VZ_PANEL);
+        if (px) vz_text_box(s, cx, cy, cell, cell, t, px, 1, VZ_ACCENT);
+      } else if (px) {
+        vz_fmt(t, sizeof t, v, cell >= 44 ? 6 : 5);
+        vz_text_box(s, cx, cy, cell, cell, t, px, 0, vz_contrast(c));
+      }
+      if (sel) vz_frame(s, cx, cy, cell, cell, 2, VZ_ACCENT);
+      add_hit(lb, cx, cy, cell, cell, LAB_HIT_CELL, (int)i, (int)j);
+    }
+  return cell * (int)kH;
+}
+
+static void setting_text(const vz_lab *lb, int idx, char *k, char *val,
+                         size_t n) {
+  const cp_lab *m = &lb->m;
+  static const char *const keys[LAB_NSETTINGS] = {"k/K", "r/R", "a/A", "e/E",
+                                                  "d/D", "c", "m", "g/G",
+                                                  "n", "v/V"};
+  static const char *const views[3] = {"split", "after", "before"};
+  snprintf(k, 8, "%.7s", keys[idx]);
+  switch (idx) {
+  case 0:
+    snprintf(val, n, "size %lldx%lld", (long long)m->kernel.shape[0],
+             (long long)m->kernel.shape[1]);
+    break;
+  case 1: snprintf(val, n, "stride %lld", (long long)m->p.stride); break;
+  case 2:
+    if (m->p.same) snprintf(val, n, "padding same");
+    else snprintf(val, n, "padding %lld", (long long)m->p.pad);
+    break;
+  case 3: snprintf(val, n, "padding mode %s", cp_padmode_name(m->p.mode)); break;
+  case 4: snprintf(val, n, "dilation %lld", (long long)m->p.dilation); break;
+  case 5:
+    snprintf(val, n, "%s", m->p.flip ? "true convolution (flipped)"
+                                     : "correlation (as conv2d)");
+    break;
+  case 6:
+    snprintf(val, n, "%s", m->p.full_mix ? "full RGB mixing (groups 1)"
+                                         : "per channel (depthwise)");
+    break;
+  case 7: snprintf(val, n, "signed output: %s", cp_signmap_name(m->p.map)); break;
+  case 8: snprintf(val, n, "normalise kernel"); break;
+  default: snprintf(val, n, "view %s", views[lb->v.mode]); break;
+  }
+}
+
+static int draw_readout(vz_lab *lb, int x, int y, int w) {
+  SDL_Surface *s = lb->surf;
+  cp_lab *m = &lb->m;
+  const int px = 12, lh = 16;
+  char t[256];
+  int C = (int)m->image.shape[0];
+  static const char *const chn[4] = {"R", "G", "B", "A"};
+  if (lb->v.hover_r < 0) {
+    vz_text(s, x, y, "hover the image for pixel values", px, 0, VZ_DIM,
+            VZ_LEFT);
+    return lh;
+  }
+  int r = lb->v.hover_r, c = lb->v.hover_c, yy = y;
+  if (lb->v.hover_before) {
+    int len = snprintf(t, sizeof t, "in [%d, %d]", r, c);
+    for (int ch = 0; ch < C && len < (int)sizeof t - 20; ch++) {
+      int64_t idx[3] = {ch, r, c};
+      len += snprintf(t + len, sizeof t - len, " %s %.4f", C == 1 ? "v" : chn[ch],
+                      *cp_tensor_ptr(&m->image, idx));
+    }
+    vz_text(s, x, yy, t, px, 0, VZ_FG, VZ_LEFT);
+    return lh;
+  }
+  /* Output values of every channel. */
+  int len = snprintf(t, sizeof t, "out [%d, %d]", r, c);
+  cp_lab_readout ro[CP_LAB_MAXC];
+  for (int ch = 0; ch < C; ch++) {
+    if (cp_lab_explain(m, ch, r, c, NULL, 0, &ro[ch], NULL)) return 0;
+    len += snprintf(t + len, sizeof t - len, "  %s %.4f", C == 1 ? "v" : chn[ch],
+                    ro[ch].value);
+  }
+  vz_text(s, x, yy, t, px, 0, VZ_FG, VZ_LEFT);
+  yy += lh;
+  len = snprintf(t, sizeof t, "shown (%s):", cp_signmap_name(m->p.map));
+  for (int ch = 0; ch < C; ch++)
+    len += snprintf(t + len, sizeof t - len, " %d",
+                    (int)(ro[ch].mapped * 255 + 0.5));
+  vz_text(s, x, yy, t, px, 0, VZ_DIM, VZ_LEFT);
+  yy += lh;
+  /* The computation for one channel, spelled out. */
+  int ch = lb->v.readout_ch < C ? lb->v.readout_ch : 0;
+  cp_lab_tap taps[CP_LAB_MAXK * 3];
+  cp_lab_readout one;
+  if (cp_lab_explain(m, ch, r, c, taps, CP_LAB_MAXK * 3, &one, NULL)) return yy - y;
+  if (m->p.magnitude)
+    snprintf(t, sizeof t, "%s = sqrt(%.4f^2 + %.4f^2) = %.4f  (k, k^T)",
+             chn[ch], one.sum, one.sum2, one.value);
+  else
+    snprintf(t, sizeof t, "%s = sum of %d taps w*x = %.4f  [Tab: channel]",
+             C == 1 ? "v" : chn[ch], one.ntaps, one.sum);
+  vz_text(s, x, yy, t, px, 1, VZ_ACCENT, VZ_LEFT);
+  yy += lh;
+  int64_t kH = m->kernel.shape[0], kW = m->kernel.shape[1];
+  if (kW <= 3 && kH <= 5 && one.ntaps <= CP_LAB_MAXK * 3) {
+    /* Rows of "w*x" terms (the first input channel of the group). */
+    for (int64_t i = 0; i < kH; i++) {
+      int l2 = 0;
+      for (int64_t j = 0; j < kW; j++) {
+        cp_lab_tap *tp = &taps[i * kW + j];
+        char wv[16];
+        vz_fmt(wv, sizeof wv, tp->w, 5);
+        l2 += snprintf(t + l2, sizeof t - l2, "%s%s*%.3f%s", j ? " + " : "  ",
+                       wv, tp->x, tp->src_row < 0 ? "p" : "");
+      }
+      vz_text(s, x, yy, t, 11, 0, VZ_FG, VZ_LEFT);
+      yy += 14;
+    }
+    if (m->p.full_mix && C > 1) {
+      snprintf(t, sizeof t, "  + the same over %d more input channels", C - 1);
+      vz_text(s, x, yy, t, 11, 0, VZ_DIM, VZ_LEFT);
+      yy += 14;
+    }
+  } else {
+    cp_lab_tap *t0 = &taps[0];
+    snprintf(t, sizeof t, "first tap reads (row %lld, col %lld)%s",
+             (long long)t0->row, (long long)t0->col,
+             t0->src_row < 0 ? " = padding 0" : "");
+    vz_text(s, x, yy, t, 11, 0, VZ_DIM, VZ_LEFT);
+    yy += 14;
+  }
+  (void)w;
+  return yy - y;
+}
+
+static void draw_panel(vz_lab *lb) {
+  SDL_Surface *s = lb->surf;
+  cp_lab *m = &lb->m;
+  int x0 = s->w - LAB_PANEL_W, x = x0 + 12, w = LAB_PANEL_W - 24;
+  vz_fill(s, x0, 0, LAB_PANEL_W, s->h, VZ_PANEL);
+  int y = 8;
+  char t[PATH_MAX + 64];
+  const char *base = strrchr(lb->path, '/');
+  vz_text(s, x, y, "image lab", 16, 1, VZ_FG, VZ_LEFT);
+  snprintf(t, sizeof t, "%s", lb->path[0] ? (base ? base + 1 : lb->path)
+                                          : "(tensor)");
+  vz_text(s, x0 + LAB_PANEL_W - 12, y + 3, t, 12, 0, VZ_DIM, VZ_RIGHT);
+  y += 26;
+  /* kernel */
+  int gh = draw_kernel(lb, x, y, w, 200);
+  y += gh + 6;
+  snprintf(t, sizeof t, "kernel %lldx%lld  sum %.4g  preset %s",
+           (long long)m->kernel.shape[0], (long long)m->kernel.shape[1],
+           cp_tensor_sum(&m->kernel), cp_preset_name(m->preset));
+  vz_text(s, x, y, t, 12, 0, VZ_FG, VZ_LEFT);
+  y += 16;
+  if (lb->v.sel_i >= 0) {
+    snprintf(t, sizeof t,
+             lb->editing ? "cell (%d, %d): %s_   Enter sets, Esc cancels"
+                         : "cell (%d, %d): type a value, wheel/Up/Down%s",
+             lb->v.sel_i, lb->v.sel_j, lb->editing ? lb->entry : "");
+    vz_text(s, x, y, t, 11, 0, VZ_ACCENT, VZ_LEFT);
+  } else {
+    vz_text(s, x, y, "click a cell to edit it", 11, 0, VZ_DIM, VZ_LEFT);
+  }
+  y += 20;
+  /* settings */
+  for (int i = 0; i < LAB_NSETTINGS; i++) {
+    char k[8], val[96];
+    setting_text(lb, i, k, val, sizeof val);
+    vz_text(s, x, y, k, 12, 1, VZ_ACCENT, VZ_LEFT);
+    vz_text(s, x + 40, y, val, 12, 0, VZ_FG, VZ_LEFT);
+    add_hit(lb, x, y - 1, w, 17, LAB_HIT_SETTING, i, 0);
+    y += 17;
+  }
+  y += 6;
+  /* presets: two columns */
+  static const char *const pkeys[CP_PRESET_COUNT] = {"1", "2", "3", "4", "5", "6",
+                                                     "7", "8", "9", "0", "-", "="};
+  vz_text(s, x, y, "presets", 12, 1, VZ_DIM, VZ_LEFT);
+  y += 16;
+  for (int p = 0; p < CP_PRESET_COUNT; p++) {
+    int col = p / 6, row = p % 6;
+    int px = x + col * (w / 2), py = y + row * 17;
+    int cur = m->preset == p;
+    if (cur) vz_fill(s, px - 3, py - 1, w / 2 - 4, 17, VZ_RGBA(255, 196, 0, 50));
+    vz_text(s, px, py, pkeys[p], 12, 1, VZ_ACCENT, VZ_LEFT);
+    vz_text(s, px + 18, py, cp_preset_name((cp_preset)p), 12, cur, VZ_FG,
+            VZ_LEFT);
+    add_hit(lb, px - 3, py - 1, w / 2 - 4, 17, LAB_HIT_PRESET, p, 0);
+  }
+  y += 6 * 17 + 8;
+  /* readout */
+  vz_fill(s, x0 + 6, y - 4, LAB_PANEL_W - 12, 1, VZ_GRIDLINE);
+  y += draw_readout(lb, x, y, w) + 6;
+  /* compute status at the bottom */
+  int by = s->h - 22;
+  pthread_mutex_lock(&lb->mu);
+  if (lb->out_err[0]) {
+    snprintf(t, sizeof t, "%s", lb->out_err);
+    vz_text(s, x, by, t, 11, 0, VZ_ERRC, VZ_LEFT);
+  } else if (lb->out.st) {
+    snprintf(t, sizeof t, "out %lldx%lldx%lld   compute %.1f ms",
+             (long long)lb->out.shape[0], (long long)lb->out.shape[1],
+             (long long)lb->out.shape[2], lb->out_ms);
+    vz_text(s, x, by, t, 12, 0, VZ_DIM, VZ_LEFT);
+  }
+  pthread_mutex_unlock(&lb->mu);
+}
+
+static void draw_status(vz_lab *lb) {
+  SDL_Surface *s = lb->surf;
+  SDL_Rect vr = lab_view_rect(lb);
+  int y = vr.y + vr.h;
+  vz_fill(s, 0, y, vr.w, LAB_STATUS_H, VZ_PANEL);
+  if (lb->msg[0])
+    vz_text(s, 8, y + 5, lb->msg, 13, 0, lb->msg_err ? VZ_ERRC : VZ_FG, VZ_LEFT);
+  else
+    vz_text(s, 8, y + 5,
+            "wheel zoom  drag pan  drag line split  click cell + type  "
+            "s save  h help  q quit",
+            12, 0, VZ_DIM, VZ_LEFT);
+  char t[64];
+  snprintf(t, sizeof t, "zoom %.2fx", lab_zoom(lb));
+  vz_text(s, vr.w - 8, y + 5, t, 12, 0, VZ_DIM, VZ_RIGHT);
+}
+
+static void draw_help(vz_lab *lb) {
+  static const char *const lines[] = {
+      "1..9 0 - =   presets (identity ... outline)",
+      "click cell   select; type a number + Enter, wheel or Up/Down (+-0.1,",
+      "             Shift 1, Ctrl 0.01); Left/Right move; Esc deselects",
+      "k / K        kernel size +2 / -2      n  normalise",
+      "r / R        stride + / -             d / D  dilation + / -",
+      "a / A        padding + / - (same, 0, 1, ...)   e / E  padding mode",
+      "c            correlation <-> true convolution (flip)",
+      "m            per channel (depthwise) <-> full RGB mixing",
+      "g / G        signed output: clamp, abs, offset (0 = grey)",
+      "v / V        view: split, after, before    drag the line: split",
+      "wheel        zoom at the mouse   drag: pan   z / Z zoom   f fit",
+      "Tab          channel spelled out in the readout",
+      "s            save beside the input (new name)   drop a file: open",
+      "h / F1       this help            q / Esc  quit",
+  };
+  SDL_Surface *s = lb->surf;
+  int n = (int)(sizeof lines / sizeof lines[0]);
+  int w = 620, h = 40 + n * 20, x = (s->w - LAB_PANEL_W - w) / 2, y = 60;
+  if (x < 4) x = 4;
+  vz_fill(s, x, y, w, h, VZ_RGBA(0, 0, 0, 215));
+  vz_frame(s, x, y, w, h, 1, VZ_ACCENT);
+  vz_text(s, x + 14, y + 10, "image lab keys", 14, 1, VZ_ACCENT, VZ_LEFT);
+  for (int i = 0; i < n; i++)
+    vz_text(s, x + 14, y + 34 + i * 20, lines[i], 13, 0, VZ_FG, VZ_LEFT);
+}
+
+void lab_draw_frame(vz_lab *lb) {
+  lb->nhits = 0;
+  vz_clear(lb->surf, VZ_BG);
+  draw_view(lb);
+  draw_panel(lb);
+  draw_status(lb);
+  if (lb->show_help) draw_help(lb);
+}
