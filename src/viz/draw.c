@@ -269,19 +269,26 @@ void vz_fmt(char *buf, size_t n, double v, int maxc) {
   if (isnan(v)) { snprintf(buf, n, "nan"); return; }
   if (isinf(v)) { snprintf(buf, n, v > 0 ? "inf" : "-inf"); return; }
   if (v == 0) { snprintf(buf, n, "0"); return; }
-  /* Shortest of %.Ng that fits, from most precise down. */
+  /* The most precise of %.Ng or fixed-point that fits. */
+  char t[64];
   for (int prec = 6; prec >= 1; prec--) {
-    char t[64];
     snprintf(t, sizeof t, "%.*g", prec, v);
     if ((int)strlen(t) <= maxc) {
       snprintf(buf, n, "%s", t);
       return;
     }
   }
-  char t[64];
+  if (fabs(v) < 1e6)
+    for (int dec = 3; dec >= 0; dec--) {
+      snprintf(t, sizeof t, "%.*f", dec, v);
+      if ((int)strlen(t) <= maxc) {
+        snprintf(buf, n, "%s", t);
+        return;
+      }
+    }
   snprintf(t, sizeof t, "%.0e", v);
   if ((int)strlen(t) <= maxc) snprintf(buf, n, "%s", t);
-  else snprintf(buf, n, "%s", v < 0 ? "-" : "+");
+  else snprintf(buf, n, "%s", "…");
 }
 
 static SDL_Color lerp_stops(const uint8_t (*st)[3], int nst, float t) {

@@ -326,22 +326,29 @@ void vz_view_tick(vz_view *v, double dt) {
 /* ====================================================================== */
 
 static const char help_text[] =
-    "Right / n      next step            Left / b       previous step\n"
-    "Space          play / pause         Shift+Space    play backwards\n"
-    "Home / End     first / last step    Up / Down      faster / slower\n"
-    "t              one tap / one output cell per step\n"
-    "s / S          stride +1 / -1       p / P          padding +1 / -1\n"
-    "d / D          dilation +1 / -1     o / O          output_padding +1/-1\n"
-    "m              next padding_mode    f              correlation / true "
-    "convolution\n"
-    "v              transposed: scatter / zero-insertion (gather) view\n"
+    "Right / n      next step\n"
+    "Left / b       previous step\n"
+    "Space          play / pause\n"
+    "Shift+Space    play backwards\n"
+    "Home / End     first / last step\n"
+    "Up / Down      faster / slower\n"
+    "t              a tap or an output cell per step\n"
+    "s / S          stride +1 / -1\n"
+    "p / P          padding +1 / -1\n"
+    "d / D          dilation +1 / -1\n"
+    "o / O          output_padding +1 / -1\n"
+    "m              next padding_mode\n"
+    "f              correlation / true convolution\n"
+    "v              scatter / zero-insertion view\n"
     "k              Keras HWIO kernel labels\n"
-    "+ / - / 0      zoom in / out / fit  drag, Shift+arrows  pan\n"
-    "mouse          output cell: receptive field; input cell: the outputs "
-    "it feeds\n"
-    "Tab / PageDown next view            Shift+Tab / PageUp  previous view\n"
-    "F2             screenshot           r              reload the script\n"
-    "?              this help            Esc / q        quit\n";
+    "+ / - / 0      zoom in / out / fit\n"
+    "drag, Shift+arrows   pan\n"
+    "mouse          receptive field / fed outputs\n"
+    "Tab / PageDown next page (Shift+Tab: back)\n"
+    "F2             save a screenshot (PNG)\n"
+    "r              reload the script\n"
+    "?              this help\n"
+    "Esc / q        quit\n";
 
 const char *vz_view_help_text(void) { return help_text; }
 

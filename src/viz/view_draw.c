@@ -1030,6 +1030,31 @@ static void draw_lines_box(SDL_Surface *s, int x, int y, int w, int h,
   }
 }
 
+/* Keyboard help in two columns over the frame. */
+static void draw_help(SDL_Surface *s) {
+  const char *text = vz_view_help_text();
+  int nl = 0;
+  for (const char *p = text; *p; p++) nl += *p == '\n';
+  int half = (nl + 1) / 2, lh = 22;
+  int bw = s->w - 160 < 1000 ? s->w - 160 : 1000, bh = half * lh + 60;
+  int bx = (s->w - bw) / 2, by = 100;
+  vz_fill(s, bx, by, bw, bh, VZ_RGBA(16, 18, 22, 240));
+  vz_frame(s, bx, by, bw, bh, 2, VZ_ACCENT);
+  vz_text(s, bx + 16, by + 10, "keys", 16, 1, VZ_ACCENT, VZ_LEFT);
+  const char *p = text;
+  char buf[128];
+  for (int i = 0; *p; i++) {
+    const char *e = strchr(p, '\n');
+    int len = e ? (int)(e - p) : (int)strlen(p);
+    snprintf(buf, sizeof buf, "%.*s", len < 127 ? len : 127, p);
+    int col = i / half, row = i % half;
+    vz_text(s, bx + 16 + col * bw / 2, by + 40 + row * lh, buf, 14, 0, VZ_FG,
+            VZ_LEFT);
+    p += len;
+    if (*p) p++;
+  }
+}
+
 void vz_view_draw(vz_view *v, SDL_Surface *s) {
   vz_clear(s, VZ_BG);
   int64_t done = 0;
@@ -1053,9 +1078,7 @@ void vz_view_draw(vz_view *v, SDL_Surface *s) {
     draw_lines_box(s, bk.x - 40, top + 60, bout.x + bout.w - bk.x + 40, 170,
                    msg, 15, VZ_ERRC, VZ_RGB(40, 20, 22));
   }
-  if (v->help)
-    draw_lines_box(s, W / 2 - 420, 110, 840, 330, vz_view_help_text(), 14,
-                   VZ_FG, VZ_RGBA(20, 22, 26, 235));
+  if (v->help) draw_help(s);
 }
 
 /* ====================================================================== */
