@@ -276,18 +276,37 @@ def shape_str(t):
     return "x".join(str(d) for d in t.shape)
 
 
-def random_conv2d_config(full, force_mode=None, force_same=False):
+# Below MIN_MACS multiply-adds convplay's dispatcher uses a scalar loop
+# (conv2d) or the reference loop (conv_transpose2d): "large" cases are drawn
+# above it so that "auto" runs the vectorised tiles.
+MIN_MACS = 4096
+
+
+def macs(c):
+    o = c["opts"]
+    if c["op"] == "conv_transpose2d":
+        return c["x"].numel() * int(np.prod(c["w"].shape[1:]))
+    w = c["w"]
+    per_out = int(np.prod(w.shape[:3])) if o.get("data_format") else \
+        int(np.prod(w.shape[1:]))
+    return c["out"].numel() * per_out
+
+
+def random_conv2d_config(full, force_mode=None, force_same=False,
+                         large=False):
     """One random valid conv2d case (NCHW), or None if the draw is invalid."""
     batch = rng.choice([None, 1, 1, 2])
     kind = rng.choice(["plain", "plain", "plain", "groups", "depthwise"])
+    cmax = 8 if large else 4
     if kind == "plain":
         G = 1
-        C, O = rng.randint(1, 4), rng.randint(1, 4)
+        C, O = rng.randint(1, cmax), rng.randint(1, 3 * cmax // 2)
     elif kind == "groups":
-        G = rng.choice([2, 3])
-        C, O = G * rng.randint(1, 2), G * rng.randint(1, 2)
+        G = rng.choice([2, 3, 4] if large else [2, 3])
+        C = G * rng.randint(1, 3 if large else 2)
+        O = G * rng.randint(1, 6 if large else 2)
     else:
-        C = rng.randint(1, 4)
+        C = rng.randint(1, cmax)
         G, O = C, C * rng.randint(1, 3)
     kh, kw = rng.randint(1, 7), rng.randint(1, 7)
     if rng.random() < 0.5:
@@ -311,9 +330,10 @@ def random_conv2d_config(full, force_mode=None, force_same=False):
         o["padding_mode"] = mode
     d = pair(o.get("dilation", 1))
     eh, ew = d[0] * (kh - 1) + 1, d[1] * (kw - 1) + 1
-    H = rng.randint(max(1, eh - 3), max(eh + 4, 3))
-    W = rng.randint(max(1, ew - 3), max(ew + 4, 3))
-    if H * W > 150:
+    extra = 14 if large else 4
+    H = rng.randint(max(1, eh - 3), max(eh + extra, 3))
+    W = rng.randint(max(1, ew - 3), max(ew + extra, 3))
+    if H * W > (400 if large else 150):
         return None
     xs = ([batch] if batch else []) + [C, H, W]
     x = rand_tensor(xs, full)
@@ -322,17 +342,20 @@ def random_conv2d_config(full, force_mode=None, force_same=False):
         o["bias"] = rand_tensor([O], full)
     c = {"op": "conv2d", "x": x, "w": w, "opts": o}
     run(c)
-    if "error" in c or c["out"].numel() > 400:
+    if "error" in c or c["out"].numel() > (1500 if large else 400):
         return None
-    c["desc"] = describe(o, "x%s w%s" % (shape_str(x), shape_str(w)))
+    if large and (macs(c) < MIN_MACS or x.numel() > 1500):
+        return None
+    c["desc"] = describe(o, "%sx%s w%s" % ("large " if large else "",
+                                           shape_str(x), shape_str(w)))
     return c
 
 
-def random_convT_config(full):
+def random_convT_config(full, large=False):
     batch = rng.choice([None, 1, 1, 2])
     G = rng.choice([1, 1, 1, 2, 3])
-    C, O = G * rng.randint(1, 3 if G == 1 else 2), G * rng.randint(
-        1, 3 if G == 1 else 2)
+    m = (3 if G == 1 else 2) * (3 if large else 1)
+    C, O = G * rng.randint(1, m), G * rng.randint(1, m)
     kh, kw = rng.randint(1, 5), rng.randint(1, 5)
     o = {}
     if rng.random() < 0.7:
@@ -349,7 +372,8 @@ def random_convT_config(full):
                                    rng.randint(0, lim[1])]
     if G > 1:
         o["groups"] = G
-    H, W = rng.randint(1, 6), rng.randint(1, 6)
+    hi = 10 if large else 6
+    H, W = rng.randint(1, hi), rng.randint(1, hi)
     xs = ([batch] if batch else []) + [C, H, W]
     x = rand_tensor(xs, full)
     w = rand_tensor([C, O // G, kh, kw], full)
@@ -357,9 +381,12 @@ def random_convT_config(full):
         o["bias"] = rand_tensor([O], full)
     c = {"op": "conv_transpose2d", "x": x, "w": w, "opts": o}
     run(c)
-    if "error" in c or c["out"].numel() > 500:
+    if "error" in c or c["out"].numel() > (1500 if large else 500):
         return None
-    c["desc"] = describe(o, "x%s w%s" % (shape_str(x), shape_str(w)))
+    if large and macs(c) < MIN_MACS:
+        return None
+    c["desc"] = describe(o, "%sx%s w%s" % ("large " if large else "",
+                                           shape_str(x), shape_str(w)))
     return c
 
 
@@ -459,6 +486,29 @@ def gen_conv2d():
         cases += collect(random_conv2d_config, 5, force_mode=m)
         cases += collect(random_conv2d_config, 3, force_mode=m,
                          force_same=True)
+    # large enough for the vectorised tiles
+    cases += collect(random_conv2d_config, 40, large=True)
+    for m in MODES[1:]:
+        cases += collect(random_conv2d_config, 3, force_mode=m, large=True)
+    cases.append(mk("conv2d", "large many channels (GEMM panels) p1 bias",
+                    rand_tensor([1, 16, 10, 10]), rand_tensor([16, 16, 3, 3]),
+                    {"padding": 1, "bias": rand_tensor([16])}))
+    cases.append(mk("conv2d", "large 1x3x32x32 O8 k3 p1 (row bands)",
+                    rand_tensor([1, 3, 32, 32]), rand_tensor([8, 3, 3, 3]),
+                    {"padding": 1}))
+    cases.append(mk("conv2d", "large N2 depthwise k5 s2 reflect",
+                    rand_tensor([2, 6, 17, 15]), rand_tensor([6, 1, 5, 5]),
+                    {"groups": 6, "stride": 2, "padding": 2,
+                     "padding_mode": "reflect"}))
+    x = rand_tensor([1, 4, 12, 12])
+    x[0, 1, 5, 7] = float("nan")
+    x[0, 2, 3, 3] = float("inf")
+    cases.append(mk("conv2d", "large NaN and Inf in x", x,
+                    rand_tensor([6, 4, 3, 3]).abs(), {"padding": 1}))
+    w = rand_tensor([6, 4, 3, 3])
+    w[2, 1, 0, 0] = float("inf")
+    cases.append(mk("conv2d", "large Inf weight times zero padding",
+                    rand_tensor([1, 4, 12, 12]), w, {"padding": 1}))
     return cases
 
 
@@ -492,6 +542,14 @@ def gen_conv_transpose2d():
                     torch.zeros(0, 2, 3, 3), rand_tensor([2, 3, 2, 2]),
                     {"stride": 2}))
     cases += collect(random_convT_config, 52)
+    cases += collect(random_convT_config, 28, large=True)
+    cases.append(mk("conv_transpose2d", "large k4 s2 p1 upsampler 8->4 ch",
+                    rand_tensor([1, 8, 8, 8]), rand_tensor([8, 4, 4, 4]),
+                    {"stride": 2, "padding": 1, "bias": rand_tensor([4])}))
+    w = rand_tensor([4, 4, 3, 3])
+    w[1, 2, 2, 0] = float("nan")
+    cases.append(mk("conv_transpose2d", "large NaN weight", rand_tensor(
+        [1, 4, 8, 8]), w, {"stride": 2}))
     return cases
 
 
@@ -510,8 +568,8 @@ def gen_convolve2d():
     cases.append(mk("convolve2d", "sem7 edge filter flipped", x7,
                     tt([[[[-1, 1]]]])))
     n = 0
-    while n < 25:
-        c = random_conv2d_config(n % 4 == 3)
+    while n < 33:
+        c = random_conv2d_config(n % 4 == 3, large=n >= 25)
         if c is None:
             continue
         # 'same' with an even kernel is where convolution conventions
@@ -546,12 +604,14 @@ def gen_partial_conv2d():
     cases.append(mk("partial_conv2d", "sem4c ones mask p1 border rescale",
                     torch.ones(1, 1, 3, 3), torch.ones(1, 1, 3, 3),
                     {"padding": 1}, mask=torch.ones(1, 1, 3, 3)))
-    while len(cases) < 40:
+    while len(cases) < 48:
+        large = len(cases) >= 40
         full = len(cases) % 4 == 3
         multi = len(cases) % 2 == 0
         N = rng.choice([1, 2])
         G = rng.choice([1, 1, 1, 2])
-        C, O = G * rng.randint(1, 2), G * rng.randint(1, 2)
+        cm = 4 if large else 2
+        C, O = G * rng.randint(1, cm), G * rng.randint(1, cm)
         kh, kw = rng.randint(1, 5), rng.randint(1, 5)
         o = {}
         if rng.random() < 0.5:
@@ -568,16 +628,20 @@ def gen_partial_conv2d():
             o["multi_channel"] = False
         if rng.random() < 0.5:
             o["bias"] = rand_tensor([O], full)
-        H, W = rng.randint(kh, kh + 6), rng.randint(kw, kw + 6)
+        hi = 12 if large else 6
+        H, W = rng.randint(kh, kh + hi), rng.randint(kw, kw + hi)
         x = rand_tensor([N, C, H, W], full)
         mask = rand_mask([N, C if multi else 1, H, W],
                          rng.choice([0.3, 0.6, 0.9]))
         c = {"op": "partial_conv2d", "x": x, "mask": mask,
              "w": rand_tensor([O, C // G, kh, kw], full), "opts": o}
         run(c)
-        if "error" in c or c["out"].numel() > 400:
+        if "error" in c or c["out"].numel() > (2000 if large else 400):
             continue
-        c["desc"] = describe(o, "x%s mask%s" % (shape_str(x),
+        if large and macs(c) < MIN_MACS:
+            continue
+        c["desc"] = describe(o, "%sx%s mask%s" % ("large " if large else "",
+                                                  shape_str(x),
                                                 shape_str(mask)))
         cases.append(c)
     return cases
@@ -593,8 +657,8 @@ def gen_channels_last():
     cases.append(mk("conv2d", "sem4b NHWC HWIO masked kernel",
                     torch.ones(1, 4, 4, 3), w,
                     {"data_format": "channels_last"}))
-    while len(cases) < 28:
-        c = random_conv2d_config(len(cases) % 4 == 3)
+    while len(cases) < 36:
+        c = random_conv2d_config(len(cases) % 4 == 3, large=len(cases) >= 28)
         if c is None:
             continue
         o = c["opts"]
@@ -604,8 +668,9 @@ def gen_channels_last():
         c = {"op": "conv2d", "x": x.contiguous(),
              "w": w.permute(2, 3, 1, 0).contiguous(), "opts": o}
         run(c)
-        c["desc"] = describe(o, "x%s w%s" % (shape_str(c["x"]),
-                                             shape_str(c["w"])))
+        c["desc"] = describe(o, "%sx%s w%s" % (
+            "large " if len(cases) >= 28 else "", shape_str(c["x"]),
+            shape_str(c["w"])))
         cases.append(c)
     return cases
 

@@ -118,15 +118,17 @@ end
 local ERROR_PHRASES = {
   -- a 3-D weight: PyTorch complains about the stride's length
   {"expected stride to be a single integer value or a list of 1 values",
-   "weight", "4"},
-  {"expected padding to be a single integer value or a list of 2 values",
-   "padding"},
+   "expected a 4-D weight"},
+  -- a 4-tuple: ours adds how to pad unequal sides
+  {"^(expected padding to be a single integer value or a list of 2 values)",
+   function(m) return {m, "list of 4"} end},
   -- conv_transpose2d has no string padding (a Python TypeError in torch)
   {"argument 'padding' %(position 5%) must be tuple of ints, not str",
-   "padding", "conv_transpose2d"},
+   "'opts.padding'", "conv_transpose2d takes a number or {ph, pw}, not the "
+   .. "string"},
   {"Only \"zeros\" padding mode is supported for ConvTranspose2d",
    "\"zeros\" padding mode is supported"},
-  {"padding_mode must be one of", "padding_mode", "mirror"},
+  {"padding_mode must be one of", "padding_mode must be one of", "mirror"},
   -- torch prints the weight size in double brackets
   {"expected weight to be divisible by (%d+) at dimension 0",
    function(m) return {"expected weight to be divisible by " .. m ..
