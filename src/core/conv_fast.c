@@ -412,7 +412,7 @@ static int plan_and_run_locked(job *J) {
   J->mchunk = g->Og;
   J->nchunkm = 1;
   int64_t items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
-  while (items < 2 * nth && nb >= 4 && nb >= 2 * J->halo) {
+  while (items < 4 * nth && nb >= 4 && nb >= 2 * J->halo) {
     nb = ceil_div(nb, 2);
     items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
   }
@@ -467,6 +467,16 @@ static int plan_and_run_locked(job *J) {
       int64_t K = g->Cg * P->ntaps;
       for (int64_t pan = 0; pan < J->npan; pan++) {
         float *Ap = A + grp * J->gstride + P->aoff + pan * K * tk.mr;
+        if (!g->p.transposed) {
+          /* conv2d taps are in weight order: a row of w is a column of A */
+          for (int m = 0; m < tk.mr; m++) {
+            int64_t oo = pan * tk.mr + m;
+            const float *src = J->w + (grp * g->Og + oo) * K;
+            for (int64_t k = 0; k < K; k++)
+              Ap[k * tk.mr + m] = oo < g->Og ? src[k] : 0.0f;
+          }
+          continue;
+        }
         for (int64_t ci = 0; ci < g->Cg; ci++)
           for (int t = 0; t < P->ntaps; t++) {
             float *dst = Ap + (ci * P->ntaps + t) * tk.mr;
