@@ -331,6 +331,18 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "view");
   lua_pushboolean(L, v->playing);
   lua_setfield(L, -2, "playing");
+  lua_pushboolean(L, v->help);
+  lua_setfield(L, -2, "help");
+  lua_pushnumber(L, v->zoom);
+  lua_setfield(L, -2, "zoom");
+  if (v->hover) {
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, v->hover == 1 ? "output" : "input");
+    lua_setfield(L, -2, "what");
+    push_idx(L, v->hover_idx, 4);
+    lua_setfield(L, -2, "index");
+    lua_setfield(L, -2, "hover");
+  }
   /* parameters */
   lua_createtable(L, 0, 8);
   push_pair(L, p->stride, 1);
@@ -1264,6 +1276,15 @@ static int l_run(lua_State *L) {
   return 0;
 }
 
+/* viz.current() -> the view on screen and its page number (nil outside
+ * the loop). */
+static int l_current(lua_State *L) {
+  if (!S.in_loop) return 0;
+  current_page(L);
+  lua_pushinteger(L, S.page);
+  return 2;
+}
+
 /* Called by the host after the script, with a window. */
 static int l_after_script(lua_State *L) {
   if (headless(L) || S.in_loop || S.ran_loop) return 0;
@@ -1292,6 +1313,7 @@ static const luaL_Reg viz_funcs[] = {
     {"size", l_size},
     {"screenshot", l_screenshot},
     {"time", l_time},
+    {"current", l_current},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};
 

@@ -1,0 +1,131 @@
+#!/bin/sh
+# window_body.sh BUILD OUTDIR: runs inside xvfb-run (DISPLAY set).  Starts
+# the window app, drives it with xdotool, grabs the real window with
+# ImageMagick's import, and writes one "ok NAME" / "not ok NAME" line per
+# check to OUTDIR/results.
+B=$1
+out=$2
+res="$out/results"
+: > "$res"
+ok() { echo "ok $1" >> "$res"; }
+bad() { echo "not ok $1${2:+: $2}" >> "$res"; }
+check() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
+
+# wait_for FILE PATTERN: up to 10 s for FILE to contain PATTERN
+wait_for() {
+  i=0
+  while [ $i -lt 100 ]; do
+    if [ -f "$1" ] && grep -q -- "$2" "$1"; then return 0; fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+state() { cat "$out/state.txt" 2>/dev/null; }
+# differing pixels between two PNGs (ImageMagick compare, AE metric)
+diffpx() { compare -metric AE -fuzz 3% "$1" "$2" null: 2>&1 | sed 's/ .*//'; }
+
+"$B/convplay" tests/viz/window_app.lua "$out" > "$out/app.log" 2>&1 &
+pid=$!
+wait_for "$out/state.txt" "page=1 step=1 "
+check window-opens $? "$(state)"
+wid=""
+i=0
+while [ -z "$wid" ] && [ $i -lt 50 ]; do
+  wid=$(xdotool search --name '^convplay$' 2>/dev/null | head -1)
+  [ -z "$wid" ] && sleep 0.1
+  i=$((i + 1))
+done
+[ -n "$wid" ]; check window-found $?
+xdotool windowfocus --sync "$wid" 2>/dev/null
+xdotool mousemove 5 5
+sleep 0.3
+import -window root "$out/win0.png"
+
+key() { xdotool key --delay 60 "$@"; }
+
+key Right Right Right
+wait_for "$out/state.txt" "page=1 step=4 "
+check step-keys $? "$(state)"
+sleep 0.3
+import -window root "$out/win1.png"
+n=$(diffpx "$out/win0.png" "$out/win1.png")
+[ "${n:-0}" -gt 200 ] 2>/dev/null
+check frame-changes-on-step $? "only $n pixels changed"
+
+# the real window shows what the offscreen renderer draws for this state
+key x
+wait_for "$out/shot.txt" done
+check app-screenshot $?
+n=$(diffpx "$out/win1.png" "$out/app.png")
+[ "${n:-999999}" -lt 2000 ] 2>/dev/null
+check window-matches-offscreen $? "$n pixels differ"
+
+key Left
+wait_for "$out/state.txt" "page=1 step=3 "
+check step-back $? "$(state)"
+key s
+wait_for "$out/state.txt" "page=1 step=3 view=conv2d stride=2"
+check stride-key $? "$(state)"
+key shift+s
+wait_for "$out/state.txt" "stride=1 "
+check stride-key-shift $? "$(state)"
+key shift+slash
+wait_for "$out/state.txt" "help=true"
+check help-key $? "$(state)"
+sleep 0.3
+import -window root "$out/win-help.png"
+key shift+slash
+wait_for "$out/state.txt" "help=false"
+check help-closes $? "$(state)"
+
+# hover an output cell: its index appears in the state
+set -- $(cat "$out/layout.txt")
+xdotool mousemove "$1" "$2"
+wait_for "$out/state.txt" "hover=output:1,1,2,3"
+check hover-output $? "$(state)"
+sleep 0.3
+import -window root "$out/win-hover.png"
+xdotool mousemove 5 5
+
+# next page: the transposed view, then toggle scatter/gather
+key Tab
+wait_for "$out/state.txt" "page=2 step=1 view=scatter"
+check page-key $? "$(state)"
+key End
+wait_for "$out/state.txt" "page=2 step=9 view=scatter"
+check end-key $? "$(state)"
+sleep 0.3
+import -window root "$out/win-scatter.png"
+key v
+wait_for "$out/state.txt" "page=2 step=1 view=gather"
+check view-key $? "$(state)"
+sleep 0.3
+import -window root "$out/win-gather.png"
+n=$(diffpx "$out/win-scatter.png" "$out/win-gather.png")
+[ "${n:-0}" -gt 1000 ] 2>/dev/null
+check views-differ $? "only $n pixels differ"
+
+# a Lua error shows the error screen; r reloads the script
+key e
+sleep 0.5
+grep -q "boom from keypressed" "$out/app.log" && grep -q "stack traceback" "$out/app.log"
+check error-on-stderr $?
+import -window root "$out/win-error.png"
+rm -f "$out/state.txt"
+key r
+wait_for "$out/state.txt" "page=1 step=1 "
+check reload-recovers $? "$(state)"
+grep -q "reloaded" "$out/app.log"
+check reload-logged $?
+
+key Escape
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 $pid 2>/dev/null; then
+  kill $pid
+  bad quit-key "still running"
+else
+  wait $pid
+  check quit-key $? "exit status"
+fi
