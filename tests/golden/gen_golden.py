@@ -132,20 +132,30 @@ def explicit_pad(padding, k, d):
             total = dd * (kk - 1)
             out += [total // 2, total - total // 2]
         return tuple(out)
+    if isinstance(padding, dict):  # convplay's {top=, bottom=, left=, right=}
+        return tuple(padding.get(k, 0)
+                     for k in ("top", "bottom", "left", "right"))
     ph, pw = pair(padding)
     return (ph, ph, pw, pw)
+
+
+CONV2D_KEYS = {"bias", "stride", "padding", "dilation", "groups",
+               "padding_mode", "data_format", "multi_channel"}
 
 
 def torch_conv2d(x, w, o):
     """conv2d with convplay's options; non-zero padding modes as nn.Conv2d
     computes them: F.pad by the module's padding, then conv with 0."""
+    for k in o:  # PyTorch's own complaint about an unknown keyword
+        if k not in CONV2D_KEYS:
+            F.conv2d(x, w, **{k: o[k]})
     mode = o.get("padding_mode", "zeros")
     stride = o.get("stride", 1)
     padding = o.get("padding", 0)
     dilation = o.get("dilation", 1)
     groups = o.get("groups", 1)
     bias = o.get("bias")
-    if mode == "zeros":
+    if mode == "zeros" and not isinstance(padding, dict):
         return F.conv2d(x, w, bias, stride, padding, dilation, groups)
     if mode not in MODES:
         # nn.Conv2d's own check (its message lists a set: make it stable)
@@ -158,7 +168,8 @@ def torch_conv2d(x, w, o):
     if min(t, b, l, r) < 0:
         F.conv2d(x, w, bias, stride, padding, dilation, groups)  # raises
     unb = x.dim() == 3
-    xp = F.pad(x.unsqueeze(0) if unb else x, (l, r, t, b), mode=mode)
+    xp = F.pad(x.unsqueeze(0) if unb else x, (l, r, t, b),
+               mode="constant" if mode == "zeros" else mode)
     if unb:
         xp = xp.squeeze(0)
     return F.conv2d(xp, w, bias, stride, 0, dilation, groups)
@@ -178,7 +189,13 @@ def torch_convolve2d(x, w, o):
 
 
 def torch_partial_conv2d(x, m, w, o):
-    """NVIDIA PartialConv2d (models/partialconv2d.py), the math only."""
+    """NVIDIA PartialConv2d (models/partialconv2d.py, current master: the
+    final multiply by update_mask applies with and without bias), the math
+    only.  The main conv is nn.Conv2d's (padding_mode applies); the mask
+    conv is F.conv2d with zero padding and groups 1."""
+    if x.dim() == 3:  # unbatched: as one sample
+        out, um = torch_partial_conv2d(x[None], m[None], w, o)
+        return out[0], um[0]
     stride = o.get("stride", 1)
     padding = o.get("padding", 0)
     dilation = o.get("dilation", 1)
@@ -195,24 +212,28 @@ def torch_partial_conv2d(x, m, w, o):
         mask_ratio = slide_winsize / (update_mask + 1e-8)
         update_mask = torch.clamp(update_mask, 0, 1)
         mask_ratio = torch.mul(mask_ratio, update_mask)
-    raw_out = F.conv2d(torch.mul(x, m), w, bias, stride, padding, dilation,
-                       groups)
+    conv_opts = {k: v for k, v in o.items() if k != "multi_channel"}
+    raw_out = torch_conv2d(torch.mul(x, m), w, conv_opts)
     if bias is not None:
         bias_view = bias.view(1, w.shape[0], 1, 1)
         output = torch.mul(raw_out - bias_view, mask_ratio) + bias_view
-        output = torch.mul(output, update_mask)
     else:
         output = torch.mul(raw_out, mask_ratio)
+    output = torch.mul(output, update_mask)
     return output, update_mask
 
 
-def torch_channels_last(x, w, o):
-    """Keras layout: x NHWC (or HWC), w HWIO, out NHWC."""
-    unb = x.dim() == 3
-    xx = x.unsqueeze(0) if unb else x
-    y = torch_conv2d(xx.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), o)
-    y = y.permute(0, 2, 3, 1)
-    return y.squeeze(0) if unb else y
+def to_nchw(t):
+    return t.permute(2, 0, 1) if t.dim() == 3 else t.permute(0, 3, 1, 2)
+
+
+def to_nhwc(t):
+    return t.permute(1, 2, 0) if t.dim() == 3 else t.permute(0, 2, 3, 1)
+
+
+def from_hwio(w):
+    """Keras HWIO kernel (conv2d_transpose: kH, kW, out, in) -> torch."""
+    return w.permute(3, 2, 0, 1)
 
 
 OPS = {"conv2d": torch_conv2d, "conv_transpose2d": torch_conv_transpose2d,
@@ -222,15 +243,20 @@ OPS = {"conv2d": torch_conv2d, "conv_transpose2d": torch_conv_transpose2d,
 def run(case):
     """Fill case['out'] (and out_mask) or case['error']."""
     o = dict(case.get("opts") or {})
+    # channels_last (Keras): NHWC (or HWC) input and mask, HWIO kernel,
+    # NHWC output and new mask; computed on NCHW views.
+    cl = o.get("data_format") == "channels_last"
+    x, w, m = case["x"], case["w"], case.get("mask")
+    if cl:
+        x, w = to_nchw(x), from_hwio(w)
+        m = None if m is None else to_nchw(m)
+    back = to_nhwc if cl else (lambda t: t)
     try:
         if case["op"] == "partial_conv2d":
-            out, m = torch_partial_conv2d(case["x"], case["mask"], case["w"],
-                                          o)
-            case["out"], case["out_mask"] = out, m
-        elif o.get("data_format") == "channels_last":
-            case["out"] = torch_channels_last(case["x"], case["w"], o)
+            out, um = torch_partial_conv2d(x, m, w, o)
+            case["out"], case["out_mask"] = back(out), back(um)
         else:
-            case["out"] = OPS[case["op"]](case["x"], case["w"], o)
+            case["out"] = back(OPS[case["op"]](x, w, o))
     except (RuntimeError, ValueError, TypeError) as e:
         msg = str(e).splitlines()[0]
         # nn.Conv2d prints a Python set, whose order varies per run.
@@ -486,6 +512,23 @@ def gen_conv2d():
         cases += collect(random_conv2d_config, 5, force_mode=m)
         cases += collect(random_conv2d_config, 3, force_mode=m,
                          force_same=True)
+    # convplay's explicit sides {top=, bottom=, left=, right=} (beyond
+    # PyTorch's API): F.pad by those sides, then conv2d with padding 0
+    for i, (sides, m, st) in enumerate([
+            ({"top": 1, "bottom": 0, "left": 2, "right": 0}, "zeros", 1),
+            ({"top": 0, "bottom": 2, "left": 1, "right": 3}, "zeros", [2, 1]),
+            ({"top": 2, "left": 1}, "reflect", 1),
+            ({"bottom": 3, "right": 1}, "replicate", 2),
+            ({"top": 1, "bottom": 3, "left": 0, "right": 2}, "circular", 1),
+            ({"top": 0, "bottom": 1, "left": 1, "right": 0}, "zeros", 1)]):
+        xs = [2, 5, 6] if i == 5 else [1, 2, 5, 6]
+        o = {"padding": sides, "stride": st, "bias": rand_tensor([3])}
+        if m != "zeros":
+            o["padding_mode"] = m
+        cases.append(mk("conv2d", "explicit sides %s %s%s" % (
+            "/".join("%s%d" % (k[0], v) for k, v in sides.items()), m,
+            " unbatched" if i == 5 else ""), rand_tensor(xs),
+            rand_tensor([3, 2, 3, 2]), o))
     # large enough for the vectorised tiles
     cases += collect(random_conv2d_config, 40, large=True)
     for m in MODES[1:]:
@@ -567,6 +610,17 @@ def gen_convolve2d():
     x7[0, 0, 1:4, 2:5] = 1
     cases.append(mk("convolve2d", "sem7 edge filter flipped", x7,
                     tt([[[[-1, 1]]]])))
+    # 'same' with an even kernel: convplay's convolve2d is conv2d with the
+    # flipped kernel, so torch's split (extra row/col at the bottom/right),
+    # NOT scipy.signal.convolve2d's 'same' (which is one pixel shifted).
+    cases.append(mk("convolve2d", "sem2 'same' k2 (torch split, not scipy)",
+                    x, wd, {"padding": "same"}))
+    for m, k in [("zeros", (2, 4)), ("reflect", (4, 3)),
+                 ("circular", (2, 2)), ("replicate", (3, 4))]:
+        cases.append(mk("convolve2d", "'same' even k%dx%d %s" % (k + (m,)),
+                        rand_tensor([1, 2, 7, 6]), rand_tensor([2, 2] +
+                                                              list(k)),
+                        {"padding": "same", "padding_mode": m}))
     n = 0
     while n < 33:
         c = random_conv2d_config(n % 4 == 3, large=n >= 25)
@@ -644,6 +698,57 @@ def gen_partial_conv2d():
                                                   shape_str(x),
                                                 shape_str(mask)))
         cases.append(c)
+    # options the random sweep leaves out
+    P = "partial_conv2d"
+    for m in MODES[1:]:
+        cases.append(mk(P, "padding_mode %s (main conv only)" % m,
+                        rand_tensor([1, 2, 6, 5]), rand_tensor([2, 2, 3, 3]),
+                        {"padding": [2, 1], "padding_mode": m,
+                         "bias": rand_tensor([2])},
+                        mask=rand_mask([1, 1, 6, 5], 0.6)))
+    cases.append(mk(P, "'same' k4x3 multi_channel", rand_tensor([1, 2, 6, 6]),
+                    rand_tensor([3, 2, 4, 3]),
+                    {"padding": "same", "multi_channel": True},
+                    mask=rand_mask([1, 2, 6, 6], 0.5)))
+    cases.append(mk(P, "'same' k2 dilation 3", rand_tensor([2, 1, 7, 7]),
+                    rand_tensor([1, 1, 2, 2]),
+                    {"padding": "same", "dilation": 3,
+                     "bias": rand_tensor([1])},
+                    mask=rand_mask([2, 1, 7, 7], 0.5)))
+    cases.append(mk(P, "unbatched 3-D", rand_tensor([2, 5, 6]),
+                    rand_tensor([3, 2, 3, 3]), {"padding": 1,
+                                                "bias": rand_tensor([3])},
+                    mask=rand_mask([1, 5, 6], 0.6)))
+    cases.append(mk(P, "unbatched 3-D multi_channel", rand_tensor([2, 5, 6]),
+                    rand_tensor([3, 2, 2, 3]),
+                    {"stride": 2, "multi_channel": True},
+                    mask=rand_mask([2, 5, 6], 0.6)))
+    cases.append(mk(P, "N=2, one mask for the batch", rand_tensor([2, 2, 5, 5]),
+                    rand_tensor([2, 2, 3, 3]), {"padding": 1,
+                                                "bias": rand_tensor([2])},
+                    mask=rand_mask([1, 1, 5, 5], 0.6)))
+    cases.append(mk(P, "N=2, one multi-channel mask for the batch",
+                    rand_tensor([2, 2, 5, 5]), rand_tensor([2, 2, 3, 3]),
+                    {"padding": 1, "multi_channel": True},
+                    mask=rand_mask([1, 2, 5, 5], 0.6)))
+    # soft (non-binary) masks: S in (0, 1) makes clamp(S) a real factor
+    def soft(shape):
+        n = int(np.prod(shape))
+        return torch.tensor([rng.choice([0, 0.125, 0.25, 0.5, 1])
+                             for _ in range(n)]).reshape(shape)
+    for bias in (False, True):
+        for multi in (False, True):
+            o = {"padding": 1, "multi_channel": multi}
+            if bias:
+                o["bias"] = rand_tensor([2])
+            cases.append(mk(P, "soft mask%s%s" % (
+                " bias" if bias else "", " multi_channel" if multi else ""),
+                rand_tensor([1, 2, 5, 5]), rand_tensor([2, 2, 3, 3]), o,
+                mask=soft([1, 2 if multi else 1, 5, 5])))
+    cases.append(mk(P, "all-zero mask: output 0, bias included",
+                    rand_tensor([1, 1, 4, 4]), rand_tensor([2, 1, 2, 2]),
+                    {"bias": rand_tensor([2])},
+                    mask=torch.zeros(1, 1, 4, 4)))
     return cases
 
 
@@ -672,6 +777,36 @@ def gen_channels_last():
             "large " if len(cases) >= 28 else "", shape_str(c["x"]),
             shape_str(c["w"])))
         cases.append(c)
+    # the other ops in Keras layout
+    CL = "channels_last"
+    cases.append(mk("conv_transpose2d", "NHWC, kernel (kH, kW, out, in)",
+                    rand_tensor([1, 4, 5, 3]), rand_tensor([3, 2, 2, 3]),
+                    {"stride": 2, "padding": 1, "data_format": CL,
+                     "bias": rand_tensor([2])}))
+    cases.append(mk("conv_transpose2d", "HWC unbatched, groups 2, op 1",
+                    rand_tensor([3, 4, 4]), rand_tensor([3, 3, 1, 4]),
+                    {"stride": 2, "output_padding": 1, "groups": 2,
+                     "data_format": CL}))
+    cases.append(mk("conv_transpose2d", "large NHWC k4 s2 p1",
+                    rand_tensor([2, 6, 6, 8]), rand_tensor([4, 4, 4, 8]),
+                    {"stride": 2, "padding": 1, "data_format": CL}))
+    cases.append(mk("convolve2d", "NHWC true convolution",
+                    rand_tensor([1, 5, 6, 2]), rand_tensor([3, 2, 2, 3]),
+                    {"padding": 1, "data_format": CL}))
+    cases.append(mk("convolve2d", "NHWC 'same' even k reflect",
+                    rand_tensor([2, 6, 5, 2]), rand_tensor([2, 4, 2, 2]),
+                    {"padding": "same", "padding_mode": "reflect",
+                     "data_format": CL}))
+    cases.append(mk("partial_conv2d", "NHWC mask (N,H,W,1)",
+                    rand_tensor([1, 5, 5, 2]), rand_tensor([3, 3, 2, 2]),
+                    {"padding": 1, "data_format": CL,
+                     "bias": rand_tensor([2])},
+                    mask=rand_mask([1, 5, 5, 1], 0.6)))
+    cases.append(mk("partial_conv2d", "NHWC multi_channel",
+                    rand_tensor([2, 5, 6, 2]), rand_tensor([2, 3, 2, 3]),
+                    {"stride": [1, 2], "multi_channel": True,
+                     "data_format": CL},
+                    mask=rand_mask([2, 5, 6, 2], 0.6)))
     return cases
 
 
@@ -789,6 +924,23 @@ def gen_errors():
         mask=torch.ones(1, 1, 5, 5))
     err("partial_conv2d", "kernel larger than input", R([1, 3, 2, 2]), w,
         mask=torch.ones(1, 1, 2, 2))
+    # mask shapes (convplay checks them first, with its own message)
+    err("partial_conv2d", "mask shape: height 4 for input height 5", x, w,
+        mask=torch.ones(1, 1, 4, 5))
+    err("partial_conv2d", "mask shape: 3 channels without multi_channel", x,
+        w, mask=torch.ones(1, 3, 5, 5))
+    err("partial_conv2d", "mask shape: 1 channel with multi_channel", x, w,
+        {"multi_channel": True}, mask=torch.ones(1, 1, 5, 5))
+    err("partial_conv2d", "mask shape: 2-D mask", x, w,
+        mask=torch.ones(5, 5))
+    # option types (PyTorch's Python argument parser names no argument)
+    err("conv2d", "option type: stride 1.5", x, w, {"stride": 1.5})
+    err("conv2d", "option type: padding {1.5, 1}", x, w,
+        {"padding": [1.5, 1]})
+    err("conv2d", "option type: groups 1.5", x, w, {"groups": 1.5})
+    err("conv2d", "option name: output_padding is not a conv2d option", x,
+        w, {"output_padding": 1})
+    err("conv2d", "option name: strides (misspelt)", x, w, {"strides": 2})
     return E
 
 
