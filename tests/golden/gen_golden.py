@@ -419,7 +419,10 @@ def random_convT_config(full, large=False):
 def collect(fn, n, *args, **kw):
     out = []
     while len(out) < n:
-        c = fn(len(out) % 4 == 3, *args, **kw)
+        # full-precision data: every 4th case (every 8th large one: their
+        # outputs print long)
+        every = 8 if kw.get("large") else 4
+        c = fn(len(out) % every == every - 1, *args, **kw)
         if c is not None:
             out.append(c)
     return out
@@ -536,9 +539,17 @@ def gen_conv2d():
     cases.append(mk("conv2d", "large many channels (GEMM panels) p1 bias",
                     rand_tensor([1, 16, 10, 10]), rand_tensor([16, 16, 3, 3]),
                     {"padding": 1, "bias": rand_tensor([16])}))
-    cases.append(mk("conv2d", "large 1x3x32x32 O8 k3 p1 (row bands)",
-                    rand_tensor([1, 3, 32, 32]), rand_tensor([8, 3, 3, 3]),
+    cases.append(mk("conv2d", "large 1x3x24x24 O8 k3 p1 (row bands)",
+                    rand_tensor([1, 3, 24, 24]), rand_tensor([8, 3, 3, 3]),
                     {"padding": 1}))
+    # above 2e5 multiply-adds the tiles are split across threads
+    cases.append(mk("conv2d", "threaded 1x8x16x16 O16 k3 p1 reflect",
+                    rand_tensor([1, 8, 16, 16]), rand_tensor([16, 8, 3, 3]),
+                    {"padding": 1, "padding_mode": "reflect",
+                     "bias": rand_tensor([16])}))
+    cases.append(mk("conv2d", "threaded N2 groups 4 O16 k3 d2 'same'",
+                    rand_tensor([2, 8, 16, 16]), rand_tensor([16, 2, 3, 3]),
+                    {"groups": 4, "dilation": 2, "padding": "same"}))
     cases.append(mk("conv2d", "large N2 depthwise k5 s2 reflect",
                     rand_tensor([2, 6, 17, 15]), rand_tensor([6, 1, 5, 5]),
                     {"groups": 6, "stride": 2, "padding": 2,
@@ -589,6 +600,9 @@ def gen_conv_transpose2d():
     cases.append(mk("conv_transpose2d", "large k4 s2 p1 upsampler 8->4 ch",
                     rand_tensor([1, 8, 8, 8]), rand_tensor([8, 4, 4, 4]),
                     {"stride": 2, "padding": 1, "bias": rand_tensor([4])}))
+    cases.append(mk("conv_transpose2d", "threaded 1x16x12x12 -> 8 k4 s2 p1",
+                    rand_tensor([1, 16, 12, 12]), rand_tensor([16, 8, 4, 4]),
+                    {"stride": 2, "padding": 1, "bias": rand_tensor([8])}))
     w = rand_tensor([4, 4, 3, 3])
     w[1, 2, 2, 0] = float("nan")
     cases.append(mk("conv_transpose2d", "large NaN weight", rand_tensor(
