@@ -27,4 +27,11 @@ for i, r in ipairs(rows) do
                       o.transposed and "conv_transpose2d" or "conv2d",
                       H, k, table.concat(parts, ", "), out[i]))
 end
+if viz and not viz.headless then
+  -- the formula, live: s/S, p/P, d/D change stride, padding and dilation
+  viz.run(viz.conv2d(tensor.arange(64):reshape(1, 1, 8, 8), tensor.ones(1, 1, 3, 3),
+                     {stride = 2, padding = 1,
+                      caption = "keys s/S p/P d/D change stride, padding, dilation: "
+                                .. "the output size formula updates"}))
+end
 return out

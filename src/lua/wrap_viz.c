@@ -772,6 +772,26 @@ static int m_play(lua_State *L) {
   return 0;
 }
 
+/* v:title([text]), v:caption([text]): the header's title and explanation
+ * line; return the current text. */
+static int m_title(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  char *dst = lv->v ? lv->v->title : lv->sh ? lv->sh->title : NULL;
+  size_t n = lv->v ? sizeof lv->v->title : sizeof lv->sh->title;
+  if (!dst) return luaL_error(L, "view:title: the view was closed");
+  if (!lua_isnoneornil(L, 2)) snprintf(dst, n, "%s", luaL_checkstring(L, 2));
+  lua_pushstring(L, dst);
+  return 1;
+}
+
+static int m_caption(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:caption");
+  if (!lua_isnoneornil(L, 2))
+    snprintf(v->caption, sizeof v->caption, "%s", luaL_checkstring(L, 2));
+  lua_pushstring(L, v->caption);
+  return 1;
+}
+
 static int m_tostring(lua_State *L) {
   lview *lv = checklview(L, 1);
   if (lv->v)
@@ -795,6 +815,7 @@ static const luaL_Reg view_methods[] = {
     {"set", m_set},           {"hover", m_hover},
     {"mouse", m_mouse},       {"layout", m_layout},
     {"output", m_output},     {"play", m_play},
+    {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
 
 static const luaL_Reg view_meta[] = {{"__gc", view_release},

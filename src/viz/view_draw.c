@@ -125,6 +125,17 @@ static void idx1(char *b, size_t n, const char *name, const int64_t *i,
   if (o < (int)n) snprintf(b + o, n - (size_t)o, "]");
 }
 
+/* Cut UTF-8 text to at most maxc characters (never inside a character). */
+static void utf8_cut(char *t, int maxc) {
+  if (maxc < 1) return;
+  int n = 0;
+  for (char *p = t; *p; p++)
+    if (((unsigned char)*p & 0xC0) != 0x80 && n++ == maxc) {
+      *p = 0;
+      return;
+    }
+}
+
 /* ====================================================================== */
 /* Which channels / slices are shown                                       */
 /* ====================================================================== */
@@ -797,13 +808,21 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
     }
     vz_text(s, lx, ly, line, 15, 1, VZ_FG, VZ_LEFT);
     ly += 24;
-    /* taps, in columns */
-    int colw = (split - lx - 10);
+    /* taps: one column, or two in a smaller font when they do not fit */
+    int px = 13;
     int lines = (b.y + b.h - 40 - ly) / (chh + 1);
     if (lines < 1) lines = 1;
-    int64_t first = 0;
-    if (v->t.ntaps > lines && done > lines) first = done - lines;
-    for (int64_t k = first; k < v->t.ntaps && k < first + lines; k++) {
+    int ncols = v->t.ntaps > lines ? 2 : 1;
+    if (ncols == 2) {
+      px = 12;
+      vz_text_size("0", px, 0, &cw, &chh);
+      lines = (b.y + b.h - 40 - ly) / (chh + 1);
+      if (lines < 1) lines = 1;
+    }
+    int colw = (split - lx - 10) / ncols;
+    int64_t cap = (int64_t)lines * ncols, first = 0;
+    if (v->t.ntaps > cap && done > cap) first = done - cap;
+    for (int64_t k = first; k < v->t.ntaps && k < first + cap; k++) {
       tap_text(v, &v->taps[k], line, sizeof line);
       int is_cur = k == done - 1 && v->by_tap;
       SDL_Color c = k < done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
@@ -814,14 +833,14 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
         char *arrow = strstr(line, "  → ");
         if (arrow) *arrow = 0;
       }
-      int maxc = colw / (cw > 0 ? cw : 8);
-      if ((int)strlen(line) > maxc && maxc > 3) line[maxc] = 0;
-      vz_text(s, lx, ly + (int)(k - first) * (chh + 1), line, 13, 0, c,
+      utf8_cut(line, colw / (cw > 0 ? cw : 8) - 1);
+      int row = (int)((k - first) % lines), col = (int)((k - first) / lines);
+      vz_text(s, lx + col * colw, ly + row * (chh + 1), line, px, 0, c,
               VZ_LEFT);
     }
-    if (v->t.ntaps > first + lines) {
+    if (v->t.ntaps > first + cap) {
       snprintf(line, sizeof line, "… %lld more taps",
-               (long long)(v->t.ntaps - first - lines));
+               (long long)(v->t.ntaps - first - cap));
       vz_text(s, lx, b.y + b.h - 38, line, 12, 0, VZ_DIM, VZ_LEFT);
     }
     /* result line */

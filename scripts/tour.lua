@@ -1,0 +1,84 @@
+-- tour.lua: the guided tour through the seed scripts (what `make run` and
+-- a bare `build/convplay` open).  Each page is one step-through view:
+-- Tab / PageDown goes to the next page, Shift+Tab / PageUp back; ? shows
+-- every key.  Under --headless the tour builds its pages and returns them
+-- (scripts/make_figures.lua and the tests use that).
+local here = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "scripts"
+
+-- Run a seed script, keeping the views it would open instead of opening
+-- them, and its printed numbers out of the way.
+local function seed_views(name)
+  local views = {}
+  local run, out, headless = viz.run, print, viz.headless
+  viz.run = function(v) views[#views + 1] = v end
+  print = function() end
+  viz.headless = false -- seeds open their view only with a window
+  local ok, err = pcall(dofile, here .. "/seeds/" .. name .. ".lua")
+  viz.run, print, viz.headless = run, out, headless
+  if not ok then error("tour: seed " .. name .. " failed: " .. tostring(err), 0) end
+  return views
+end
+
+local pages = {}
+local function page(v, title, caption)
+  v:title(title)
+  v:caption(caption .. "   [page " .. (#pages + 1) .. "; Tab: next]")
+  pages[#pages + 1] = v
+end
+
+local function from_seed(name, title, caption)
+  for _, v in ipairs(seed_views(name)) do page(v, title, caption) end
+end
+
+-- 1. what conv2d computes, tap by tap
+do
+  local x = tensor.new{{1, 2, 3}, {4, 5, 6}, {7, 8, 9}}:reshape(1, 1, 3, 3)
+  local w = tensor.new{{1, 10}, {100, 1000}}:reshape(1, 1, 2, 2)
+  local v = viz.conv2d(x, w, {padding = 1, by = "tap"})
+  page(v, "1. conv2d, one multiply-add at a time",
+       "the digits of each output show which taps hit it; Right: next tap, t: whole cells, Space: play")
+end
+from_seed("correlation_vs_convolution", "2. PyTorch's conv2d is cross-correlation",
+          "the kernel is not flipped: press f for true convolution (flipped kernel), watch the sign flip")
+from_seed("output_size", "3. output size",
+          "s/S p/P d/D change stride, padding, dilation; the formula below updates, invalid values show why")
+-- 4. padding modes
+do
+  local x = tensor.arange(9):reshape(1, 1, 3, 3) + 1
+  local v = viz.conv2d(x, tensor.ones(1, 1, 3, 3), {padding = 1, padding_mode = "reflect"})
+  page(v, "4. padding modes",
+       "dashed cells are padding: m cycles zeros / reflect / replicate / circular (their values shown)")
+end
+-- 5. stride and dilation
+do
+  local x = tensor.arange(25):reshape(1, 1, 5, 5)
+  local w = tensor.new{{1, 10}, {100, 1000}}:reshape(1, 1, 2, 2)
+  page(viz.conv2d(x, w, {stride = 2, dilation = 2, bias = {0.5}, by = "tap"}),
+       "5. stride 2, dilation 2, bias 0.5",
+       "the footprint skips a cell between taps (dilation) and jumps two cells per output (stride)")
+end
+from_seed("groups", "6. groups and depthwise convolution",
+          "groups=3: each output channel reads only its group's input channels (wiring at the bottom right)")
+from_seed("masked_input", "7. masked input, partial convolution",
+          "crossed cells are masked out; partial conv rescales by taps/S and updates the mask")
+from_seed("keras_mask", "8. a masked Keras kernel (HWIO labels)",
+          "grey crossed taps are masked; labels show PyTorch OIHW w[o,i] and Keras HWIO k[:,:,i,o]")
+from_seed("transposed", "9. transposed convolution: scatter",
+          "each input pixel times the kernel is added into the canvas; padding crops it (v: zero-insertion view)")
+do
+  local x = tensor.new{{1, 2}, {3, 4}}:reshape(1, 1, 2, 2)
+  page(viz.conv_transpose2d(x, tensor.ones(1, 1, 3, 3),
+                            {stride = 2, padding = 1, output_padding = 1, view = "gather"}),
+       "10. transposed convolution: zero insertion",
+       "holes between pixels, border d(k-1)-p, flipped kernel; output_padding adds the purple row (o/O)")
+end
+do
+  local x = tensor.randn(1, 1, 64, 64)
+  page(viz.conv2d(x, tensor.new{{-1, 0, 1}, {-2, 0, 2}, {-1, 0, 1}}:reshape(1, 1, 3, 3),
+                  {padding = 1}),
+       "11. a 64x64 input",
+       "cells shrink and labels hide: + / - zoom, drag to pan, hover a cell for its receptive field")
+end
+
+if viz.headless then return pages end
+viz.run(pages)
