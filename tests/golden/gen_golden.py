@@ -505,6 +505,24 @@ def gen_conv2d():
     cases.append(mk("conv2d", "C_in=0: output has 0 channels",
                     torch.zeros(1, 0, 5, 5), torch.zeros(2, 0, 3, 3),
                     {"bias": rand_tensor([2])}))
+    # float32 products: 1e30 * 1e30 overflows to Inf in float32, so
+    # Inf + -Inf = NaN in PyTorch (a double accumulator would say 0)
+    cases.append(mk("conv2d", "float32 product overflow: Inf - Inf = NaN",
+                    tt([[[[1e30, 1e30]]]]), tt([[[[1e30, -1e30]]]])))
+    cases.append(mk("conv2d", "float32 product overflow across channels",
+                    torch.full((1, 2, 3, 4), 1e30),
+                    tt([1e30, -1e30]).reshape(1, 2, 1, 1),
+                    {"bias": tt([1])}))
+    # more empty shapes PyTorch accepts
+    cases.append(mk("conv2d", "C_in=0 groups=2: 0 output channels",
+                    torch.zeros(1, 0, 5, 5), torch.zeros(2, 0, 3, 3),
+                    {"groups": 2}))
+    cases.append(mk("conv2d", "unbatched C_in=0", torch.zeros(0, 5, 5),
+                    torch.zeros(2, 0, 3, 3)))
+    for m in MODES[1:]:
+        cases.append(mk("conv2d", "N=0 batch, padding_mode " + m,
+                        torch.zeros(0, 3, 5, 5), rand_tensor([2, 3, 3, 3]),
+                        {"padding": 1, "padding_mode": m}))
     # full-precision values with big and small magnitudes
     x = rand_tensor([1, 3, 6, 6], True) * 1000
     cases.append(mk("conv2d", "large magnitudes", x,
@@ -763,6 +781,9 @@ def gen_partial_conv2d():
                     rand_tensor([1, 1, 4, 4]), rand_tensor([2, 1, 2, 2]),
                     {"bias": rand_tensor([2])},
                     mask=torch.zeros(1, 1, 4, 4)))
+    cases.append(mk(P, "N=0 batch", torch.zeros(0, 2, 5, 5),
+                    rand_tensor([2, 2, 3, 3]), {"padding": 1},
+                    mask=torch.zeros(0, 1, 5, 5)))
     return cases
 
 
@@ -938,6 +959,17 @@ def gen_errors():
         mask=torch.ones(1, 1, 5, 5))
     err("partial_conv2d", "kernel larger than input", R([1, 3, 2, 2]), w,
         mask=torch.ones(1, 1, 2, 2))
+    # empty tensors PyTorch refuses
+    err("conv_transpose2d", "O=0: weight (3, 0, 3, 3)", x,
+        torch.zeros(3, 0, 3, 3))
+    err("conv_transpose2d", "C_in=0: weight (0, 2, 3, 3)",
+        torch.zeros(1, 0, 5, 5), torch.zeros(0, 2, 3, 3))
+    err("conv_transpose2d", "H=0", torch.zeros(1, 3, 0, 5), wt)
+    err("conv2d", "N=0 and H=0", torch.zeros(0, 3, 0, 5), R([2, 3, 1, 1]))
+    err("conv2d", "W=0 with k1 p1", torch.zeros(1, 3, 5, 0), R([2, 3, 1, 1]),
+        {"padding": 1})
+    err("conv2d", "C_in=0 with reflect padding", torch.zeros(1, 0, 5, 5),
+        torch.zeros(2, 0, 3, 3), {"padding": 1, "padding_mode": "reflect"})
     # mask shapes (convplay checks them first, with its own message)
     err("partial_conv2d", "mask shape: height 4 for input height 5", x, w,
         mask=torch.ones(1, 1, 4, 5))

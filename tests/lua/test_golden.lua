@@ -181,6 +181,9 @@ local ERROR_BY_DESC = {
   ["option name: output_padding is not a conv2d option"] =
     {"unknown option 'output_padding'"},
   ["option name: strides (misspelt)"] = {"unknown option 'strides'"},
+  -- F.pad refuses an empty channel dimension for reflect ("3D or 4D (batch
+  -- mode) tensor expected for input, but got: [ torch.FloatTensor{...} ]")
+  ["C_in=0 with reflect padding"] = {"padding", "[1, 0, 5, 5]"},
 }
 
 local function phrases_for(msg, desc)
