@@ -413,27 +413,50 @@ struct vz_gif {
   int nframes;                /* frames written */
 };
 
-/* Fixed palette: a 6x6x6 colour cube plus 40 greys; a 32^3 lookup table
- * maps each colour to the nearest entry. */
+/* Fixed palette made for these pictures: the theme colours, the two colour
+ * scales (and their mixes with the background, for dimmed cells), greys
+ * for anti-aliased text, and a coarse colour cube for the rest.  A 32^3
+ * lookup table maps each colour to the nearest entry. */
 static GifColorType palette[256];
 static unsigned char lut[32 * 32 * 32];
 static int lut_ready;
 
+static void pal_add(int *k, SDL_Color c) {
+  if (*k >= 256) return;
+  palette[*k].Red = c.r;
+  palette[*k].Green = c.g;
+  palette[*k].Blue = c.b;
+  (*k)++;
+}
+
 static void build_palette(void) {
   if (lut_ready) return;
   int k = 0;
-  for (int r = 0; r < 6; r++)
-    for (int g = 0; g < 6; g++)
-      for (int b = 0; b < 6; b++) {
-        palette[k].Red = (GifByteType)(r * 51);
-        palette[k].Green = (GifByteType)(g * 51);
-        palette[k].Blue = (GifByteType)(b * 51);
-        k++;
-      }
-  for (int i = 0; i < 40; i++, k++) {
-    GifByteType v = (GifByteType)((i * 255 + 20) / 39);
-    palette[k].Red = palette[k].Green = palette[k].Blue = v;
+  const SDL_Color theme[] = {VZ_BG, VZ_PANEL, VZ_FG, VZ_DIM, VZ_GRIDLINE,
+                             VZ_ACCENT, VZ_ACCENT2, VZ_HOVER, VZ_ERRC,
+                             VZ_RGB(44, 47, 56), VZ_RGB(38, 40, 46),
+                             VZ_RGB(36, 38, 44), VZ_RGB(180, 120, 255),
+                             VZ_RGB(70, 72, 78), VZ_RGB(30, 16, 18),
+                             VZ_RGB(15, 15, 18), VZ_RGB(250, 250, 250)};
+  for (size_t i = 0; i < sizeof theme / sizeof theme[0]; i++)
+    pal_add(&k, theme[i]);
+  for (int i = 0; i < 64; i++) /* diverging scale */
+    pal_add(&k, vz_diverging(-1.0f + 2.0f * (float)i / 63.0f, 1.0f));
+  for (int i = 0; i < 24; i++) /* dimmed: mixed with the background */
+    pal_add(&k, vz_mix(vz_diverging(-1.0f + 2.0f * (float)i / 23.0f, 1.0f),
+                       VZ_BG, 0.45f));
+  for (int i = 0; i < 24; i++) /* sequential scale */
+    pal_add(&k, vz_sequential((float)i / 23.0f, 0, 1));
+  for (int i = 0; i < 48; i++) { /* greys */
+    uint8_t g = (uint8_t)(i * 255 / 47);
+    pal_add(&k, VZ_RGB(g, g, g));
   }
+  for (int r = 0; r < 5 && k < 256; r++) /* coarse cube for the rest */
+    for (int g = 0; g < 5 && k < 256; g++)
+      for (int b = 0; b < 5 && k < 256; b++)
+        pal_add(&k, VZ_RGB((uint8_t)(r * 255 / 4), (uint8_t)(g * 255 / 4),
+                           (uint8_t)(b * 255 / 4)));
+  while (k < 256) pal_add(&k, VZ_BG);
   for (int r = 0; r < 32; r++)
     for (int g = 0; g < 32; g++)
       for (int b = 0; b < 32; b++) {
@@ -503,12 +526,15 @@ int vz_gif_frame(vz_gif *g, SDL_Surface *s, int delay_cs, char *err,
              s->h, g->w, g->h);
     return -1;
   }
-  for (int y = 0; y < g->h; y++)
+  for (int y = 0; y < g->h; y++) {
+    const uint32_t *row = (const uint32_t *)((uint8_t *)s->pixels + y * s->pitch);
     for (int x = 0; x < g->w; x++) {
-      SDL_Color c = vz_pixel(s, x, y);
+      uint8_t r, gg, b;
+      SDL_GetRGB(row[x], s->format, &r, &gg, &b);
       g->cur[(size_t)y * g->w + x] =
-          lut[((c.r >> 3) << 10) | ((c.g >> 3) << 5) | (c.b >> 3)];
+          lut[((r >> 3) << 10) | ((gg >> 3) << 5) | (b >> 3)];
     }
+  }
   /* Only the bounding box of what changed since the last frame is stored;
    * the rest shows through (disposal "do not dispose"). */
   int x0 = 0, y0 = 0, x1 = g->w - 1, y1 = g->h - 1;

@@ -172,8 +172,12 @@ typedef struct box { int x, y, w, h; } box;
 
 static void panel_title(SDL_Surface *s, box b, const char *t,
                         const char *sub) {
-  int w = vz_text(s, b.x, b.y, t, 16, 1, VZ_FG, VZ_LEFT);
-  if (sub) vz_text(s, b.x + w + 10, b.y + 2, sub, 13, 0, VZ_DIM, VZ_LEFT);
+  int px = vz_fit_text(t, 16, 1, b.w, 40);
+  int w = vz_text(s, b.x, b.y, t, px ? px : 9, 1, VZ_FG, VZ_LEFT);
+  int sw;
+  vz_text_size(sub ? sub : "", 13, 0, &sw, NULL);
+  if (sub && w + 10 + sw <= b.w)
+    vz_text(s, b.x + w + 10, b.y + 2, sub, 13, 0, VZ_DIM, VZ_LEFT);
 }
 
 /* Rows/cols of the input-side grid and how a cell maps to the input. */
@@ -300,7 +304,7 @@ static void draw_input_panel(SDL_Surface *s, vz_view *v, box b,
   int64_t grp = v->ok ? v->info.group : 0;
   int nch = shown_inputs(v, grp, chs, 4);
   inmap m = input_map(v);
-  const char *sub = !v->ok ? NULL
+  const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"
                     : (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] ||
                        g->p.pad[3])
@@ -812,12 +816,13 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
     int px = 13;
     int lines = (b.y + b.h - 40 - ly) / (chh + 1);
     if (lines < 1) lines = 1;
-    int ncols = v->t.ntaps > lines ? 2 : 1;
-    if (ncols == 2) {
+    int ncols = 1;
+    if (v->t.ntaps > lines) {
       px = 12;
       vz_text_size("0", px, 0, &cw, &chh);
       lines = (b.y + b.h - 40 - ly) / (chh + 1);
       if (lines < 1) lines = 1;
+      ncols = v->t.ntaps > lines ? 2 : 1;
     }
     int colw = (split - lx - 10) / ncols;
     int64_t cap = (int64_t)lines * ncols, first = 0;
@@ -887,14 +892,23 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
   int rx = split + 12, ry = b.y + 8;
   vz_text(s, rx, ry, "output size", 15, 1, VZ_FG, VZ_LEFT);
   ry += 22;
+  int avail = b.x + b.w - rx - 10;
   for (int d = 0; d < 2; d++) {
     vz_view_formula(v, d, line, sizeof line);
-    int fw;
-    vz_text_size(line, 13, 0, &fw, NULL);
-    int px = fw > b.x + b.w - rx - 10 ? 11 : 13;
-    vz_text(s, rx, ry, line, px, 0, strstr(line, "invalid") ? VZ_ERRC : VZ_FG,
-            VZ_LEFT);
-    ry += 20;
+    SDL_Color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
+    int px = vz_fit_text(line, 13, 0, avail, 40);
+    char *second = strstr(line + 8, " = ");
+    if ((px >= 11 || !second)) {
+      vz_text(s, rx, ry, line, px ? px : 9, 0, fc, VZ_LEFT);
+      ry += 20;
+    } else {
+      /* the formula on one line, the numbers on the next */
+      *second = 0;
+      vz_text(s, rx, ry, line, 12, 0, fc, VZ_LEFT);
+      px = vz_fit_text(second + 1, 12, 0, avail - 40, 40);
+      vz_text(s, rx + 40, ry + 16, second + 1, px ? px : 9, 0, fc, VZ_LEFT);
+      ry += 36;
+    }
   }
   if (!v->ok) return;
   ry += 6;
@@ -1001,8 +1015,22 @@ static void draw_header(SDL_Surface *s, vz_view *v) {
     n += snprintf(line + n, sizeof line - n, "   %s",
                   v->partial ? "partial conv" : "input mask");
   if (v->has_kmask) snprintf(line + n, sizeof line - n, "   kernel mask");
-  vz_text(s, 16, 36, line, 14, 0, VZ_DIM, VZ_LEFT);
-  if (v->caption[0]) vz_text(s, 16, 58, v->caption, 13, 0, VZ_FG, VZ_LEFT);
+  /* leave room for the status on the right */
+  int sw = 0;
+  if (v->ok) vz_text_size(v->by_tap ? "one tap per step · ▶ playing 512/s · ? help"
+                                    : "one input pixel per step · paused 4/s · ? help",
+                          13, 0, &sw, NULL);
+  int pw = s->w - 32 - sw - 16;
+  int ppx = vz_fit_text(line, 14, 0, pw, 40);
+  if (!ppx) {
+    ppx = 9;
+    utf8_cut(line, pw / 6);
+  }
+  vz_text(s, 16, 36, line, ppx, 0, VZ_DIM, VZ_LEFT);
+  if (v->caption[0]) {
+    int cpx = vz_fit_text(v->caption, 13, 0, s->w - 32, 40);
+    vz_text(s, 16, 58, v->caption, cpx ? cpx : 9, 0, VZ_FG, VZ_LEFT);
+  }
   /* step counter */
   if (v->ok) {
     snprintf(line, sizeof line, "step %lld / %lld", (long long)v->step,

@@ -1,0 +1,54 @@
+-- make_figures.lua: renders the README figures with convplay itself.
+--   build/convplay --headless scripts/make_figures.lua [outdir]
+-- Writes assets/figures/*.png and a GIF of a whole step-through.
+local dir = arg and arg[1] or "assets/figures"
+local function out(name) return dir .. "/" .. name end
+
+-- 1. conv2d: padding 1, stride 2, one multiply-add at a time
+local x = tensor.arange(36):reshape(1, 1, 6, 6) - 12
+local w = tensor.new{{1, 0, -1}, {2, 0, -2}, {1, 0, -1}}:reshape(1, 1, 3, 3)
+local v = viz.conv2d(x, w, {padding = 1, stride = 2, bias = {0.5}, by = "tap",
+                            title = "conv2d, tap by tap",
+                            caption = "padding 1 (dashed zeros), stride 2: the footprint, each product and the running sum"})
+v:seek(4 * 9 + 6) -- output (2,1), sixth tap
+v:screenshot(out("conv2d_taps.png"))
+
+-- 2./3. the same transposed convolution in both views
+local xt = tensor.ones(1, 1, 4, 4)
+local wt = (tensor.arange(16) + 1):reshape(1, 1, 4, 4)
+local vt = viz.conv_transpose2d(xt, wt, {stride = 2, padding = 1, view = "scatter",
+                                         title = "conv_transpose2d: scatter view",
+                                         caption = "each input pixel times the kernel, added at (2r, 2c); the dashed ring is cropped by padding=1"})
+vt:seek(6)
+vt:screenshot(out("transposed_scatter.png"))
+vt:view("gather")
+vt:title("conv_transpose2d: zero-insertion view")
+vt:caption("the same numbers: stride-1 holes, a border of d(k-1)-p = 2, the flipped kernel sliding")
+vt:seek(10)
+vt:screenshot(out("transposed_gather.png"))
+
+-- 4. partial convolution with a masked input
+local xm = tensor.arange(16):reshape(1, 1, 4, 4)
+local m = tensor.new{{1, 1, 1, 0}, {1, 0, 1, 1}, {1, 1, 0, 1}, {0, 1, 1, 1}}:reshape(1, 1, 4, 4)
+local vm = viz.conv2d(xm, tensor.ones(1, 1, 2, 2), {stride = 2, mask = m, partial = true,
+                                                   title = "partial convolution",
+                                                   caption = "masked cells are crossed out; the sum is rescaled by taps/S = 4/3 and the mask updated"})
+vm:seek(3)
+vm:screenshot(out("partial_conv.png"))
+
+-- 5. groups: which input channels feed which outputs
+local xg = tensor.arange(3 * 25):reshape(1, 3, 5, 5) / 10
+local wg = tensor.new{{1, 0, -1}, {1, 0, -1}, {1, 0, -1}}:reshape(1, 1, 3, 3)
+wg = tensor.cat({wg, wg * 2, wg * -1, wg, wg * 0.5, wg * 3}, 1)
+local vg = viz.conv2d(xg, wg, {groups = 3, padding = 1, padding_mode = "reflect",
+                               title = "depthwise conv2d, groups = 3, reflect padding",
+                               caption = "two output channels per input channel; padding cells show the reflected values"})
+vg:seek(3 * 25 + 6)
+vg:screenshot(out("groups_reflect.png"))
+
+-- 6. the whole step-through of a small conv2d, as an animated GIF
+local va = viz.conv2d(tensor.arange(25):reshape(1, 1, 5, 5), tensor.ones(1, 1, 3, 3),
+                      {padding = 1, stride = 2, width = 960, height = 640,
+                       title = "conv2d: 5x5 input, 3x3 kernel, padding 1, stride 2"})
+local frames = va:record(out("conv2d_steps.gif"), {fps = 1})
+print("figures written to " .. dir .. " (GIF: " .. frames .. " frames)")
