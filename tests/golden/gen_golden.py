@@ -560,6 +560,34 @@ def gen_conv2d():
     cases.append(mk("conv2d", "large 1x3x24x24 O8 k3 p1 (row bands)",
                     rand_tensor([1, 3, 24, 24]), rand_tensor([8, 3, 3, 3]),
                     {"padding": 1}))
+    # the tiles at the limits of the padding modes and with many planes
+    R = rand_tensor
+    cases.append(mk("conv2d", "large circular p=3 on 3x3 (wraps once)",
+                    R([1, 8, 3, 3]), R([8, 8, 3, 3]),
+                    {"padding": 3, "padding_mode": "circular"}))
+    cases.append(mk("conv2d", "large reflect p=3 on 4x4 (limit)",
+                    R([1, 8, 4, 4]), R([8, 8, 3, 3]),
+                    {"padding": 3, "padding_mode": "reflect"}))
+    cases.append(mk("conv2d", "large replicate p=6 on 3x3",
+                    R([1, 4, 3, 3]), R([4, 4, 3, 3]),
+                    {"padding": 6, "padding_mode": "replicate"}))
+    cases.append(mk("conv2d", "large 'same' d5 k3 on 4x5 (all padding)",
+                    R([1, 8, 4, 5]), R([8, 8, 3, 3]),
+                    {"padding": "same", "dilation": 5}))
+    cases.append(mk("conv2d", "large stride (5,4) k7x6 (20 planes)",
+                    R([1, 4, 22, 21]), R([6, 4, 7, 6]),
+                    {"stride": [5, 4], "padding": [2, 1]}))
+    cases.append(mk("conv2d", "large stride 3 dilation 2 circular",
+                    R([2, 3, 14, 13]), R([5, 3, 3, 4]),
+                    {"stride": 3, "dilation": 2, "padding": [2, 3],
+                     "padding_mode": "circular"}))
+    cases.append(mk("conv2d", "large 1x7 kernel, stride (1,2) replicate",
+                    R([1, 6, 9, 16]), R([6, 6, 1, 7]),
+                    {"stride": [1, 2], "padding": [0, 3],
+                     "padding_mode": "replicate"}))
+    cases.append(mk("conv2d", "large 7x1 kernel, dilation (2,1)",
+                    R([1, 6, 18, 8]), R([6, 6, 7, 1]),
+                    {"dilation": [2, 1], "padding": [6, 0]}))
     # above 2e5 multiply-adds the tiles are split across threads
     cases.append(mk("conv2d", "threaded 1x8x16x16 O16 k3 p1 reflect",
                     rand_tensor([1, 8, 16, 16]), rand_tensor([16, 8, 3, 3]),
@@ -618,6 +646,28 @@ def gen_conv_transpose2d():
     cases.append(mk("conv_transpose2d", "large k4 s2 p1 upsampler 8->4 ch",
                     rand_tensor([1, 8, 8, 8]), rand_tensor([8, 4, 4, 4]),
                     {"stride": 2, "padding": 1, "bias": rand_tensor([4])}))
+    R = rand_tensor
+    cases.append(mk("conv_transpose2d", "large k2 s4: gaps between taps",
+                    R([1, 8, 6, 6]), R([8, 4, 2, 2]), {"stride": 4,
+                                                     "bias": R([4])}))
+    cases.append(mk("conv_transpose2d", "large k3 s2 d3 op2 (op < d)",
+                    R([1, 6, 5, 6]), R([6, 4, 3, 3]),
+                    {"stride": 2, "dilation": 3, "output_padding": 2}))
+    cases.append(mk("conv_transpose2d", "large p > d(k-1): crop into data",
+                    R([1, 8, 8, 8]), R([8, 4, 3, 3]),
+                    {"stride": 2, "padding": 3}))
+    cases.append(mk("conv_transpose2d", "large stride (3,1) k (4,2) groups 2",
+                    R([2, 6, 5, 7]), R([6, 3, 4, 2]),
+                    {"stride": [3, 1], "groups": 2, "padding": [1, 0]}))
+    x = R([1, 4, 8, 8])
+    x[0, 1, 3, 4] = float("inf")
+    w = R([4, 4, 3, 3])
+    w[1, :, 1, 1] = 0
+    cases.append(mk("conv_transpose2d", "large Inf in x, zero centre tap",
+                    x, w, {"stride": 2, "padding": 1}))
+    x = tt([[[[1, 2], [3, float("inf")]]]])
+    cases.append(mk("conv_transpose2d", "Inf in x, zero tap (small)", x,
+                    tt([[[[1, 0], [2, 1]]]]), {"stride": 2}))
     cases.append(mk("conv_transpose2d", "threaded 1x16x12x12 -> 8 k4 s2 p1",
                     rand_tensor([1, 16, 12, 12]), rand_tensor([16, 8, 4, 4]),
                     {"stride": 2, "padding": 1, "bias": rand_tensor([8])}))
