@@ -513,6 +513,9 @@ def gen_conv2d():
                     torch.full((1, 2, 3, 4), 1e30),
                     tt([1e30, -1e30]).reshape(1, 2, 1, 1),
                     {"bias": tt([1])}))
+    cases.append(mk("conv2d", "large float32 product overflow (tiles)",
+                    torch.full((1, 4, 16, 16), 1e30),
+                    tt([1e30, -1e30, 1e30, -1e30] * 4).reshape(4, 4, 1, 1)))
     # more empty shapes PyTorch accepts
     cases.append(mk("conv2d", "C_in=0 groups=2: 0 output channels",
                     torch.zeros(1, 0, 5, 5), torch.zeros(2, 0, 3, 3),
