@@ -671,6 +671,9 @@ def gen_conv_transpose2d():
     x = tt([[[[1, 2], [3, float("inf")]]]])
     cases.append(mk("conv_transpose2d", "Inf in x, zero tap (small)", x,
                     tt([[[[1, 0], [2, 1]]]]), {"stride": 2}))
+    cases.append(mk("conv_transpose2d", "large s3 op2 p0: bias-only tail",
+                    R([1, 6, 6, 5]), R([6, 4, 2, 2]),
+                    {"stride": 3, "output_padding": 2, "bias": R([4])}))
     cases.append(mk("conv_transpose2d", "threaded 1x16x12x12 -> 8 k4 s2 p1",
                     rand_tensor([1, 16, 12, 12]), rand_tensor([16, 8, 4, 4]),
                     {"stride": 2, "padding": 1, "bias": rand_tensor([8])}))
@@ -837,6 +840,16 @@ def gen_partial_conv2d():
     cases.append(mk(P, "N=0 batch", torch.zeros(0, 2, 5, 5),
                     rand_tensor([2, 2, 3, 3]), {"padding": 1},
                     mask=torch.zeros(0, 1, 5, 5)))
+    # NaN under a 0 mask survives x*mask (NaN*0 = NaN), even in a hole
+    x = rand_tensor([1, 1, 5, 5])
+    x[0, 0, 0, 0] = float("nan")
+    x[0, 0, 3, 3] = float("inf")
+    mnan = torch.ones(1, 1, 5, 5)
+    mnan[0, 0, :2, :2] = 0
+    mnan[0, 0, 3, 3] = 0
+    cases.append(mk(P, "NaN and Inf under a 0 mask propagate", x,
+                    rand_tensor([1, 1, 2, 2]), {"bias": rand_tensor([1])},
+                    mask=mnan))
     return cases
 
 
