@@ -25,7 +25,11 @@ state() { cat "$out/state.txt" 2>/dev/null; }
 # differing pixels between two PNGs (ImageMagick compare, AE metric)
 diffpx() { compare -metric AE -fuzz 3% "$1" "$2" null: 2>&1 | sed 's/ .*//'; }
 
-"$B/convplay" tests/viz/window_app.lua "$out" > "$out/app.log" 2>&1 &
+# a copy of the app, so that the test can touch it (reload on save)
+cp tests/viz/window_app.lua "$out/window_app.lua"
+# Under AddressSanitizer, D-Bus's connection (opened by SDL) is not ours.
+LSAN_OPTIONS="suppressions=$(pwd)/tests/viz/lsan.supp:print_suppressions=0" \
+  "$B/convplay" "$out/window_app.lua" "$out" > "$out/app.log" 2>&1 &
 pid=$!
 wait_for "$out/state.txt" "page=1 step=1 "
 check window-opens $? "$(state)"
@@ -112,12 +116,25 @@ sleep 0.5
 grep -q "boom from keypressed" "$out/app.log" && grep -q "stack traceback" "$out/app.log"
 check error-on-stderr $?
 import -window root "$out/win-error.png"
+bg=$(convert "$out/win-error.png" -format '%[fx:round(255*p{600,600}.r)],%[fx:round(255*p{600,600}.g)],%[fx:round(255*p{600,600}.b)]' info: 2>/dev/null)
+[ "$bg" = "30,16,18" ]
+check error-screen-shown $? "background $bg"
 rm -f "$out/state.txt"
 key r
 wait_for "$out/state.txt" "page=1 step=1 "
 check reload-recovers $? "$(state)"
 grep -q "reloaded" "$out/app.log"
 check reload-logged $?
+
+# saving the script reloads it by itself
+key Right Right
+wait_for "$out/state.txt" "page=1 step=3 "
+check step-after-reload $? "$(state)"
+touch -d "+3 seconds" "$out/window_app.lua"
+wait_for "$out/state.txt" "page=1 step=1 "
+check reload-on-save $? "$(state)"
+[ "$(grep -c reloaded "$out/app.log")" = 2 ]
+check reload-on-save-logged $?
 
 key Escape
 i=0
