@@ -48,7 +48,7 @@
 
 /* The micro-kernels rely on a*b+c becoming one FMA instruction; -std=c11
  * turns contraction off by default. */
-#pragma GCC optimize("fp-contract=fast")
+#pragma GCC optimize("fp-contract=fast", "vect-cost-model=dynamic")
 
 /* ====================================================================== */
 /* Micro-kernels                                                           */
@@ -203,12 +203,19 @@ typedef struct job {
   int64_t gstride;            /* packed weights per group */
   const float *A;             /* packed weights */
   const float *bias;          /* G x npan*MR, zero padded */
+  int wino;                   /* Winograd F(2x2, 3x3) instead of taps */
+  int64_t TW, wch, VS;        /* tiles per row, tiles per chunk, V stride */
+  int32_t *wkoff;             /* k * VS: rows of V for the tile kernel */
+  float zeros[MR_MAX];        /* bias of the Winograd GEMM (added later) */
   int64_t nitems;
   size_t scratch_bytes;       /* per thread */
   atomic_long next;
   atomic_long done;
   struct { int64_t n, band, c0; } last[CP_THREADS_MAX];
 } job;
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+static int64_t round16(int64_t a) { return (a + 15) & ~(int64_t)15; }
 
 /* Copy the rows of band t0 for channels c0..c0+nc-1 of image n into S. */
 static void build_source(const job *J, int64_t n, int64_t c0, int64_t nc,
@@ -276,7 +283,10 @@ static void store_tile(const job *J, const pass *P, int64_t n, int64_t obase,
   }
 }
 
-/* Scratch layout of one thread: source block, then one tile. */
+static void wino_item(const job *J, int64_t n, int64_t grp, int64_t m0,
+                      int64_t m1, int64_t t0, const float *Sg, float *work);
+
+/* Scratch layout of one thread: source block, then the tiles' space. */
 static void do_item(job *J, int tid, int64_t it, float *scr) {
   const cp_geom *g = J->g;
   const tile_kernel tk = J->tk;
@@ -302,6 +312,10 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
   }
   for (int64_t grp = g0; grp < g1; grp++) {
     const float *Sg = S + (grp * g->Cg - c0) * J->CS;
+    if (J->wino) {
+      wino_item(J, n, grp, m0, m1, t0, Sg, T);
+      continue;
+    }
     for (int ip = 0; ip < J->npass; ip++) {
       const pass *P = &J->passes[ip];
       int64_t nr = P->nrows - t0 < J->nb ? P->nrows - t0 : J->nb;
@@ -322,6 +336,222 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
   }
 }
 
+/* ====================================================================== */
+/* Winograd F(2x2, 3x3)                                                    */
+/* ====================================================================== */
+/* For 3x3, stride 1, dilation 1 with many channels, each 2x2 block of
+ * outputs is A^T [(G g G^T) .* (B^T d B)] A of its 4x4 input block d (Lavin
+ * & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): 16
+ * multiplies per channel pair instead of 36.  The 16 elementwise products,
+ * summed over input channels, are 16 GEMMs run by the GEMM tile.  The
+ * transforms mix neighbouring cells, so a NaN or Inf would reach outputs
+ * whose window does not hold it: only finite inputs and weights come here.
+ *
+ * The source block holds the band as two column phases (even and odd padded
+ * columns), so tile b's columns 2b..2b+3 are E[b], O[b], E[b+1], O[b+1] and
+ * the transforms are plain vector loops over tiles. */
+
+/* B^T d B for tiles 0..nt-1 of one tile row: E/O point at row 2a of the
+ * even/odd planes (row stride Wq); element e of tile b goes to
+ * V[e * es + b].  Vectors over tiles; a macro for the same reason as the
+ * tiles (the vector type must be fixed per instruction set). */
+#define WINO_IN(NAME, VT, VTU, VL, ATTR)                                     \
+  ATTR static void NAME(const float *E, const float *O, int64_t Wq,         \
+                        int64_t nt, float *V, int64_t es) {                  \
+    int64_t b = 0;                                                           \
+    for (; b + VL <= nt; b += VL) {                                          \
+      VT r[4][4];                                                            \
+      for (int i = 0; i < 4; i++) {                                          \
+        VT e0 = *(const VTU *)(E + i * Wq + b);                              \
+        VT e1 = *(const VTU *)(E + i * Wq + b + 1);                          \
+        VT o0 = *(const VTU *)(O + i * Wq + b);                              \
+        VT o1 = *(const VTU *)(O + i * Wq + b + 1);                          \
+        r[i][0] = e0 - e1;                                                   \
+        r[i][1] = o0 + e1;                                                   \
+        r[i][2] = e1 - o0;                                                   \
+        r[i][3] = o0 - o1;                                                   \
+      }                                                                      \
+      for (int j = 0; j < 4; j++) {                                          \
+        *(VTU *)(V + (0 + j) * es + b) = r[0][j] - r[2][j];                  \
+        *(VTU *)(V + (4 + j) * es + b) = r[1][j] + r[2][j];                  \
+        *(VTU *)(V + (8 + j) * es + b) = r[2][j] - r[1][j];                  \
+        *(VTU *)(V + (12 + j) * es + b) = r[1][j] - r[3][j];                 \
+      }                                                                      \
+    }                                                                        \
+    for (; b < nt; b++) {                                                    \
+      float r[4][4];                                                         \
+      for (int i = 0; i < 4; i++) {                                          \
+        const float *e = E + i * Wq + b, *o = O + i * Wq + b;                \
+        r[i][0] = e[0] - e[1];                                               \
+        r[i][1] = o[0] + e[1];                                               \
+        r[i][2] = e[1] - o[0];                                               \
+        r[i][3] = o[0] - o[1];                                               \
+      }                                                                      \
+      for (int j = 0; j < 4; j++) {                                          \
+        V[(0 + j) * es + b] = r[0][j] - r[2][j];                             \
+        V[(4 + j) * es + b] = r[1][j] + r[2][j];                             \
+        V[(8 + j) * es + b] = r[2][j] - r[1][j];                             \
+        V[(12 + j) * es + b] = r[1][j] - r[3][j];                            \
+      }                                                                      \
+    }                                                                        \
+  }
+
+/* A^T M A + bias for tiles 0..nt-1: element e of tile b at M[e * es + b];
+ * output rows y0 (and y1 unless NULL), columns 2b and 2b+1.  ILV is the
+ * shuffle mask interleaving two vectors' low (ILV_LO) / high halves. */
+#define WINO_OUT(NAME, VT, VTU, VL, VI, ILV_LO, ILV_HI, ATTR)                 \
+  ATTR static void NAME(const float *M, int64_t es, int64_t nt, float bias,  \
+                        float *y0, float *y1) {                              \
+    for (int64_t b = 0; b < nt; b += VL) {                                   \
+      VT m[16];                                                              \
+      for (int e = 0; e < 16; e++) m[e] = *(const VTU *)(M + e * es + b);    \
+      VT s[4][2];                                                            \
+      for (int i = 0; i < 4; i++) {                                          \
+        s[i][0] = m[4 * i] + m[4 * i + 1] + m[4 * i + 2];                    \
+        s[i][1] = m[4 * i + 1] - m[4 * i + 2] - m[4 * i + 3];                \
+      }                                                                      \
+      VT bv = bias - (VT){0};                                                \
+      VT a0 = bv + (s[0][0] + s[1][0] + s[2][0]);                            \
+      VT a1 = bv + (s[0][1] + s[1][1] + s[2][1]);                            \
+      VT c0 = bv + (s[1][0] - s[2][0] - s[3][0]);                            \
+      VT c1 = bv + (s[1][1] - s[2][1] - s[3][1]);                            \
+      VT r0[2] = {__builtin_shuffle(a0, a1, (VI)ILV_LO),                     \
+                  __builtin_shuffle(a0, a1, (VI)ILV_HI)};                    \
+      VT r1[2] = {__builtin_shuffle(c0, c1, (VI)ILV_LO),                     \
+                  __builtin_shuffle(c0, c1, (VI)ILV_HI)};                    \
+      if (b + VL <= nt) {                                                    \
+        memcpy(y0 + 2 * b, r0, sizeof r0);                                   \
+        if (y1) memcpy(y1 + 2 * b, r1, sizeof r1);                           \
+      } else { /* last few tiles: only what is inside the row */             \
+        memcpy(y0 + 2 * b, r0, (size_t)(nt - b) * 2 * sizeof(float));       \
+        if (y1) memcpy(y1 + 2 * b, r1, (size_t)(nt - b) * 2 * sizeof(float));\
+      }                                                                      \
+    }                                                                        \
+  }
+
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+#define ILV16_LO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
+#define ILV16_HI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
+WINO_IN(wino_in512, v16, v16u, 16, ISA512)
+WINO_IN(wino_in256, v8, v8u, 8, ISA256)
+WINO_IN(wino_in128, v4, v4u, 4, )
+WINO_OUT(wino_out512, v16, v16u, 16, v16i, ILV16_LO, ILV16_HI, ISA512)
+#define ILV8_LO {0, 8, 1, 9, 2, 10, 3, 11}
+#define ILV8_HI {4, 12, 5, 13, 6, 14, 7, 15}
+#define ILV4_LO {0, 4, 1, 5}
+#define ILV4_HI {2, 6, 3, 7}
+WINO_OUT(wino_out256, v8, v8u, 8, v8i, ILV8_LO, ILV8_HI, ISA256)
+WINO_OUT(wino_out128, v4, v4u, 4, v4i, ILV4_LO, ILV4_HI, )
+
+typedef void (*wino_in_fn)(const float *, const float *, int64_t, int64_t,
+                           float *, int64_t);
+typedef void (*wino_out_fn)(const float *, int64_t, int64_t, float, float *,
+                            float *);
+static const wino_in_fn wino_in[3] = {wino_in128, wino_in256, wino_in512};
+static const wino_out_fn wino_out[3] = {wino_out128, wino_out256,
+                                        wino_out512};
+
+/* U = G g G^T of one 3x3 kernel. */
+static void wino_filter(const float *k, float *U) {
+  float t[4][3];
+  for (int j = 0; j < 3; j++) {
+    float a = k[j], b = k[3 + j], c = k[6 + j];
+    t[0][j] = a;
+    t[1][j] = 0.5f * (a + b + c);
+    t[2][j] = 0.5f * (a - b + c);
+    t[3][j] = c;
+  }
+  for (int i = 0; i < 4; i++) {
+    float a = t[i][0], b = t[i][1], c = t[i][2];
+    U[i * 4 + 0] = a;
+    U[i * 4 + 1] = 0.5f * (a + b + c);
+    U[i * 4 + 2] = 0.5f * (a - b + c);
+    U[i * 4 + 3] = c;
+  }
+}
+
+/* Scratch of wino_item: V[e][c][tile] (element planes ES apart, skewed so
+ * that the 16 planes do not share cache sets), then the GEMM results
+ * Mb[e][block][m][NR], written by the tile kernel in place. */
+static int64_t wino_es(const job *J) { return J->g->Cg * J->VS + 16; }
+static int64_t wino_mpad(const job *J) {
+  return ceil_div(J->mchunk, J->tk.mr) * J->tk.mr;
+}
+static size_t wino_floats(const job *J) {
+  return (size_t)(16 * wino_es(J) + 16 * wino_mpad(J) * J->wch + 64);
+}
+
+/* One group of one band: output channels m0..m1-1 of group grp. */
+static void wino_item(const job *J, int64_t n, int64_t grp, int64_t m0,
+                      int64_t m1, int64_t t0, const float *Sg, float *work) {
+  const cp_geom *g = J->g;
+  const tile_kernel tk = J->tk;
+  const int64_t Cg = g->Cg, TW = J->TW, CH = J->wch, VS = J->VS;
+  const int64_t ES = wino_es(J), mpad = wino_mpad(J), NR = tk.nr;
+  const int64_t MES = (CH / NR) * mpad * NR; /* Mb element stride */
+  int64_t rows = g->OH - t0 < J->nb ? g->OH - t0 : J->nb;
+  int64_t ntiles = (rows + 1) / 2 * TW;
+  float *V = work;
+  float *Mb = V + 16 * ES;
+  int64_t nfull = g->OW / 2; /* tiles whose two columns are both inside */
+  const wino_in_fn win = wino_in[isa_level()];
+  const wino_out_fn wout = wino_out[isa_level()];
+  for (int64_t q0 = 0; q0 < ntiles; q0 += CH) {
+    int64_t nt = ntiles - q0 < CH ? ntiles - q0 : CH;
+    /* Input transform; tiles q0..q0+nt-1 come as runs inside tile rows.
+     * Whole vectors: the extra tiles land where the next run (or the
+     * row's slack) is written afterwards. */
+    for (int64_t c = 0; c < Cg; c++)
+      for (int64_t q = q0, len; q < q0 + nt; q += len) {
+        int64_t a = q / TW, bs = q - a * TW;
+        len = TW - bs < q0 + nt - q ? TW - bs : q0 + nt - q;
+        const float *E = Sg + c * J->CS + 2 * a * J->Wq + bs;
+        win(E, E + J->PS, J->Wq, (len + 15) & ~(int64_t)15,
+            V + c * VS + (q - q0), ES);
+      }
+    /* 16 GEMMs: Mb[e] = U[e] x V[e] */
+    for (int e = 0; e < 16; e++)
+      for (int64_t m = m0; m < m1; m += tk.mr) {
+        int64_t pan = m / tk.mr;
+        const float *A =
+            J->A + grp * J->gstride + (e * J->npan + pan) * Cg * tk.mr;
+        for (int64_t p0 = 0; p0 < nt; p0 += NR)
+          tk.fn((int)Cg, A, J->wkoff, V + e * ES + p0, J->zeros,
+                Mb + e * MES + ((p0 / NR) * mpad + (m - m0)) * NR);
+      }
+    /* Output transform, in runs that stay inside one tile row and one
+     * NR block of Mb. */
+    for (int64_t m = m0; m < m1; m++) {
+      int64_t o = grp * g->Og + m;
+      float bias = J->b ? J->b[o] : 0.0f;
+      for (int64_t q = q0, len; q < q0 + nt; q += len) {
+        int64_t a = q / TW, bs = q - a * TW, p = q - q0;
+        len = TW - bs < q0 + nt - q ? TW - bs : q0 + nt - q;
+        if (len > NR - p % NR) len = NR - p % NR;
+        const float *Mm = Mb + ((p / NR) * mpad + (m - m0)) * NR + p % NR;
+        int64_t R = t0 + 2 * a;
+        float *y0 = J->y + ((n * g->O + o) * g->OH + R) * g->OW;
+        float *y1 = R + 1 < g->OH ? y0 + g->OW : NULL;
+        int64_t full = bs + len <= nfull ? len : nfull - bs;
+        if (full > 0)
+          wout(Mm, MES, full, bias, y0 + 2 * bs, y1 ? y1 + 2 * bs : NULL);
+        if (full < len) { /* odd width: the last tile's left column */
+          int64_t b = bs + len - 1;
+          const float *M = Mm + len - 1;
+          float s0 = M[0] + M[MES] + M[2 * MES],
+                s1 = M[4 * MES] + M[5 * MES] + M[6 * MES],
+                s2 = M[8 * MES] + M[9 * MES] + M[10 * MES],
+                s3 = M[12 * MES] + M[13 * MES] + M[14 * MES];
+          y0[2 * b] = bias + (s0 + s1 + s2);
+          if (y1) y1[2 * b] = bias + (s1 - s2 - s3);
+        }
+      }
+    }
+  }
+}
+
 static void work(int tid, int nth, void *ctx) {
   (void)nth;
   job *J = ctx;
@@ -338,17 +568,58 @@ static void work(int tid, int nth, void *ctx) {
 
 /* ---- packed weights: kept between calls ----------------------------------- */
 
+#define PACK_MAX ((size_t)12 << 20)
+/* Per-thread scratch limit: with the packed weights and the copy of the
+ * weights they came from (PACK_MAX each) the total stays under 64 MiB. */
+#define THREAD_SCRATCH_TOTAL ((size_t)38 << 20)
+/* The packed weights of the last call and what they were packed from:
+ * a loop that applies the same kernel again (the common case in a
+ * playground) skips the packing, after one memcmp. */
+typedef struct pack_key {
+  cp_geom g;                  /* N zeroed: the batch does not matter */
+  int wino, mr, nr, has_bias;
+} pack_key;
+static struct {
+  int valid;
+  pack_key key;
+  float *src;                 /* weights then bias, as packed */
+  size_t n, cap;
+} memo;
+
+static int memo_hit(const pack_key *k, const float *w, size_t nw,
+                    const float *b, size_t nb) {
+  return memo.valid && memcmp(&memo.key, k, sizeof *k) == 0 &&
+         memo.n == nw + nb && memcmp(memo.src, w, nw * sizeof *w) == 0 &&
+         (nb == 0 || memcmp(memo.src + nw, b, nb * sizeof *b) == 0);
+}
+
+static void memo_store(const pack_key *k, const float *w, size_t nw,
+                       const float *b, size_t nb) {
+  memo.valid = 0;
+  if ((nw + nb) * sizeof(float) > PACK_MAX) return;
+  if (nw + nb > memo.cap) {
+    float *p = malloc((nw + nb) * sizeof *p);
+    if (!p) return;
+    free(memo.src);
+    memo.src = p;
+    memo.cap = nw + nb;
+  }
+  memcpy(memo.src, w, nw * sizeof *w);
+  if (nb) memcpy(memo.src + nw, b, nb * sizeof *b);
+  memo.n = nw + nb;
+  memo.key = *k;
+  memo.valid = 1;
+}
+
 static float *pack_buf;
 static size_t pack_cap;
-#define PACK_MAX ((size_t)16 << 20)
-/* Per-thread scratch limit: with PACK_MAX the total stays under 64 MiB. */
-#define THREAD_SCRATCH_TOTAL ((size_t)46 << 20)
 /* What one band's source block should take to stay in L2. */
 #define SRC_TARGET ((size_t)1 << 20)
 
 static float *pack_scratch(size_t bytes) {
   if (bytes > PACK_MAX) return NULL;
   if (bytes > pack_cap) {
+    memo.valid = 0; /* the packed block is about to go */
     size_t want = (bytes + 65535) & ~(size_t)65535;
     void *p = NULL;
     if (posix_memalign(&p, 64, want) != 0) return NULL;
@@ -368,13 +639,42 @@ static inline float weight_at(const cp_geom *g, const float *w, int64_t grp,
   return w[(((grp * g->Og + oo) * g->Cg + ci) * g->kH + i) * g->kW + j];
 }
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t round16(int64_t a) { return (a + 15) & ~(int64_t)15; }
 
 /* Source bytes of one item: gpc groups of channels, nb position rows. */
 static size_t src_bytes(const job *J, int64_t gpc, int64_t nb) {
-  int64_t PS = round16((nb + J->halo) * J->Wq + J->tk.nr);
+  int64_t PS = round16((nb + J->halo) * J->Wq + J->tk.nr + 16);
   return (size_t)(gpc * J->g->Cg * J->nplanes * PS) * sizeof(float);
+}
+
+/* Winograd bands: whole 2x2 tiles, and as few padded GEMM columns (tiles
+ * rounded up to NR per band) on the busiest thread as possible. */
+static int64_t wino_band_rows(const job *J, int64_t maxrows, int nth) {
+  const int64_t TW = ceil_div(J->g->OW, 2), TR = ceil_div(J->trows, 2);
+  const int64_t NR = J->tk.nr;
+  int64_t best = 2, trmax = maxrows / 2 < 1 ? 1 : maxrows / 2;
+  double bestcost = -1;
+  for (int64_t tr = 1; tr <= trmax && tr <= TR; tr++) {
+    double load[CP_THREADS_MAX] = {0};
+    for (int64_t n = 0; n < J->g->N && n < 64; n++)
+      for (int64_t a = 0; a < TR; a += tr) {
+        int64_t rows = TR - a < tr ? TR - a : tr;
+        /* columns of the GEMMs, plus the source rows' share */
+        double cost = (double)(ceil_div(rows * TW, NR) * NR) +
+                      0.1 * (double)((2 * rows + 2) * TW);
+        int t = 0;
+        for (int k = 1; k < nth; k++)
+          if (load[k] < load[t]) t = k;
+        load[t] += cost;
+      }
+    double span = 0;
+    for (int k = 0; k < nth; k++)
+      if (load[k] > span) span = load[k];
+    if (bestcost < 0 || span < bestcost) {
+      bestcost = span;
+      best = tr;
+    }
+  }
+  return 2 * best;
 }
 
 /* Size bands and chunks, pack the weights, run.  The passes, planes and
@@ -412,8 +712,13 @@ static int plan_and_run_locked(job *J) {
   J->mchunk = g->Og;
   J->nchunkm = 1;
   int64_t items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
+  const int64_t nb_budget = nb;
   while (items < 4 * nth && nb >= 4 && nb >= 2 * J->halo) {
     nb = ceil_div(nb, 2);
+    items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
+  }
+  if (J->wino) {
+    nb = wino_band_rows(J, nb_budget, nth);
     items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
   }
   J->npan = ceil_div(g->Og, tk.mr);
@@ -426,18 +731,26 @@ static int plan_and_run_locked(job *J) {
   J->nbands = ceil_div(J->trows, nb);
   J->nitems = g->N * J->nbands * J->nchunkg * J->nchunkm;
   J->RQ = nb + J->halo;
-  J->PS = round16(J->RQ * J->Wq + tk.nr);
+  J->PS = round16(J->RQ * J->Wq + tk.nr + 16);
   J->CS = J->nplanes * J->PS;
   J->scratch_bytes = src_bytes(J, J->gpc, nb) +
                      (size_t)(MR_MAX * NR_MAX) * sizeof(float) + 64;
+  if (J->wino) {
+    J->TW = ceil_div(g->OW, 2);
+    J->wch = tk.nr * ceil_div(96, tk.nr);
+    J->VS = J->wch + tk.nr + 16;
+    J->scratch_bytes += wino_floats(J) * sizeof(float);
+  }
   if (J->scratch_bytes > thread_cap) return 1;
   if (g->Cg * J->CS > INT32_MAX / 2) return 1;
 
   /* ---- tap offsets per pass ---- */
   int64_t ttaps = 0;
   for (int ip = 0; ip < J->npass; ip++) ttaps += J->passes[ip].ntaps;
-  int32_t *koff = malloc((size_t)(g->Cg * ttaps + 1) * sizeof *koff);
+  int32_t *koff = malloc((size_t)(g->Cg * (ttaps + 1) + 1) * sizeof *koff);
   if (!koff) return 1;
+  J->wkoff = koff + g->Cg * ttaps;
+  for (int64_t k = 0; k < g->Cg; k++) J->wkoff[k] = (int32_t)(k * J->VS);
   int64_t kpos = 0;
   for (int ip = 0; ip < J->npass; ip++) {
     pass *P = &J->passes[ip];
@@ -454,14 +767,37 @@ static int plan_and_run_locked(job *J) {
   }
 
   /* ---- packed weights and bias ---- */
-  J->gstride = J->npan * tk.mr * g->Cg * ttaps;
+  J->gstride = J->npan * tk.mr * g->Cg * (J->wino ? 16 : ttaps);
   size_t apack = (size_t)(G * J->gstride + G * J->npan * tk.mr);
   float *A = pack_scratch(apack * sizeof(float));
   if (!A) {
     free(koff);
     return 1;
   }
-  for (int64_t grp = 0; grp < G; grp++)
+  pack_key key;
+  memset(&key, 0, sizeof key);
+  key.g = *g;
+  key.g.N = 0;
+  key.wino = J->wino;
+  key.mr = tk.mr;
+  key.nr = tk.nr;
+  key.has_bias = J->b != NULL;
+  size_t nw = (size_t)(g->p.transposed ? g->C * g->Og : g->O * g->Cg) *
+              (size_t)(g->kH * g->kW);
+  size_t nbias = J->b ? (size_t)g->O : 0;
+  int packed = memo_hit(&key, J->w, nw, J->b, nbias);
+  for (int64_t grp = 0; grp < G && J->wino && !packed; grp++)
+    for (int64_t oo = 0; oo < J->npan * tk.mr; oo++)
+      for (int64_t ci = 0; ci < g->Cg; ci++) {
+        float U[16] = {0};
+        if (oo < g->Og)
+          wino_filter(J->w + ((grp * g->Og + oo) * g->Cg + ci) * 9, U);
+        int64_t pan = oo / tk.mr, m = oo % tk.mr;
+        for (int e = 0; e < 16; e++)
+          A[grp * J->gstride + ((e * J->npan + pan) * g->Cg + ci) * tk.mr +
+            m] = U[e];
+      }
+  for (int64_t grp = 0; grp < G && !J->wino && !packed; grp++)
     for (int ip = 0; ip < J->npass; ip++) {
       const pass *P = &J->passes[ip];
       int64_t K = g->Cg * P->ntaps;
@@ -494,6 +830,7 @@ static int plan_and_run_locked(job *J) {
     for (int64_t m = 0; m < J->npan * tk.mr; m++)
       bias[grp * J->npan * tk.mr + m] =
           (J->b && m < g->Og) ? J->b[grp * g->Og + m] : 0.0f;
+  if (!packed) memo_store(&key, J->w, nw, J->b, nbias);
   J->A = A;
   J->bias = bias;
 
@@ -574,6 +911,34 @@ static int conv2d_small(const cp_geom *g, const float *x, const float *w,
 /* conv2d                                                                  */
 /* ====================================================================== */
 
+/* No NaN or Inf in p[0..n). */
+static int all_finite(const float *p, int64_t n) {
+  typedef uint32_t v4u32 __attribute__((vector_size(16)));
+  const uint32_t expo = 0x7f800000u;
+  v4u32 acc = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v4u32 v;
+    memcpy(&v, p + i, sizeof v);
+    acc |= (v & expo) == expo;
+  }
+  uint32_t any = acc[0] | acc[1] | acc[2] | acc[3];
+  for (; i < n; i++) any |= !isfinite(p[i]);
+  return any == 0;
+}
+
+/* Winograd pays off from this many channels on both sides. */
+#define WINO_MIN_CH 16
+
+static int wino_applies(const cp_geom *g, const float *x, const float *w) {
+  if (g->kH != 3 || g->kW != 3 || g->p.stride[0] != 1 ||
+      g->p.stride[1] != 1 || g->p.dilation[0] != 1 || g->p.dilation[1] != 1)
+    return 0;
+  if (g->Cg < WINO_MIN_CH || g->Og < WINO_MIN_CH) return 0;
+  return all_finite(w, g->O * g->Cg * 9) &&
+         all_finite(x, g->N * g->C * g->H * g->W);
+}
+
 int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
                    const float *b, float *y) {
   if (g->N == 0 || g->O == 0 || g->OH == 0 || g->OW == 0) return 1;
@@ -595,7 +960,7 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
 
   tap *taps = malloc((size_t)nk * sizeof *taps);
   int *planeof = malloc((size_t)(sH * sW) * sizeof *planeof);
-  plane *planes = malloc((size_t)(sH * sW) * sizeof *planes);
+  plane *planes = malloc((size_t)(sH * sW + 1) * sizeof *planes);
   if (!taps || !planeof || !planes) {
     free(taps), free(planeof), free(planes);
     return 1;
@@ -635,12 +1000,34 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
   J.passes = &P;
   J.npass = 1;
   int rc = 1;
+  if (wino_applies(g, x, w)) {
+    /* Two column phases of the padded input, rows at stride 1. */
+    job W = J;
+    W.wino = 1;
+    W.Wq = ceil_div(g->OW, 2) + 1;
+    W.nplanes = 2;
+    planes[1] = planes[0];
+    for (int k = 0; k < 2; k++) {
+      planes[k].colB = cp_geom_in_col(g, 0, 0) + k;
+      planes[k].colstep = 2;
+    }
+    W.colmap = malloc((size_t)(2 * W.Wq) * sizeof *W.colmap);
+    if (W.colmap) {
+      for (int k = 0; k < 2; k++) plane_columns(&W, k, g);
+      rc = plan_and_run(&W);
+    }
+    free(W.colmap);
+    if (rc == 0) goto done;
+    planes[0].colB = cp_geom_in_col(g, 0, 0); /* back to the tap layout */
+    planes[0].colstep = 1;
+  }
   J.colmap = malloc((size_t)(np * J.Wq) * sizeof *J.colmap);
   if (J.colmap) {
     for (int k = 0; k < np; k++) plane_columns(&J, k, g);
     rc = plan_and_run(&J);
   }
   free(J.colmap);
+done:
   free(taps), free(planeof), free(planes);
   return rc;
 }
