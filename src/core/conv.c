@@ -31,7 +31,11 @@ void cp_conv2d_ref(const cp_geom *g, const float *x, const float *w,
                 /* A padding cell is a real 0 times the weight, so that an
                  * Inf or NaN weight poisons the output as in PyTorch. */
                 float xv = (ri < 0 || cj < 0) ? 0.0f : xc[ri * g->W + cj];
-                acc += (double)wc[i * g->kW + j] * (double)xv;
+                /* The product is rounded to float32 as PyTorch's is (so
+                 * 1e30 * 1e30 overflows to Inf); the sum is kept in double
+                 * for accuracy. */
+                float prod = wc[i * g->kW + j] * xv;
+                acc += (double)prod;
               }
             }
           }

@@ -212,7 +212,12 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
                    "weight: kernel size should be greater than zero, but got "
                    "kernel_height: %lld kernel_width: %lld",
                    (long long)ws[2], (long long)ws[3]);
-  if (ws[0] < 1 && !T)
+  if (T && ws[0] >= 1 && ws[1] < 1)
+    return cp_fail(e,
+                   "weight: non-empty 2D or 4D weight tensor expected, but "
+                   "got: %s",
+                   shp(ws, b1, sizeof b1));
+  if (ws[0] < 1)
     return cp_fail(e,
                    "weight: Given groups=%lld, expected weight to be at least "
                    "%lld at dimension 0, but got weight of size %s instead",
@@ -272,6 +277,12 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
   int64_t eH = extent(g->kH, p->dilation[0]);
   int64_t eW = extent(g->kW, p->dilation[1]);
   if (!T) {
+    int padded = q->pad[0] || q->pad[1] || q->pad[2] || q->pad[3];
+    if (q->mode != CP_PAD_ZEROS && padded && g->C == 0)
+      return cp_fail(e,
+                     "padding: %s padding needs a non-empty 3D or 4D (batch "
+                     "mode) tensor for input, but got input of size %s",
+                     cp_padmode_name(q->mode), shp(xs, b1, sizeof b1));
     if (cp_check_padmode(q->mode, q->pad, g->H, g->W, e)) return -1;
     int64_t pH = g->H + q->pad[0] + q->pad[1];
     int64_t pW = g->W + q->pad[2] + q->pad[3];
