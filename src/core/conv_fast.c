@@ -243,6 +243,11 @@ static void build_source(const job *J, int64_t n, int64_t c0, int64_t nc,
           if (pl->ib > pl->ia)
             memcpy(d + pl->ia, s + cmap[pl->ia],
                    (size_t)(pl->ib - pl->ia) * sizeof *d);
+        } else if (pl->colstep == 2 && pl->ib > pl->ia) {
+          /* the even or odd columns (strides of 2, Winograd) */
+          const float *s0 = s + cmap[pl->ia];
+          float *d0 = d + pl->ia;
+          for (int64_t q = 0; q < pl->ib - pl->ia; q++) d0[q] = s0[2 * q];
         } else {
           for (int64_t cq = pl->ia; cq < pl->ib; cq++) d[cq] = s[cmap[cq]];
         }
@@ -361,7 +366,7 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
     int64_t b = 0;                                                           \
     for (; b + VL <= nt; b += VL) {                                          \
       VT r[4][4];                                                            \
-      for (int i = 0; i < 4; i++) {                                          \
+      _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {                  \
         VT e0 = *(const VTU *)(E + i * Wq + b);                              \
         VT e1 = *(const VTU *)(E + i * Wq + b + 1);                          \
         VT o0 = *(const VTU *)(O + i * Wq + b);                              \
@@ -371,7 +376,7 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
         r[i][2] = e1 - o0;                                                   \
         r[i][3] = o0 - o1;                                                   \
       }                                                                      \
-      for (int j = 0; j < 4; j++) {                                          \
+      _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) {                  \
         *(VTU *)(V + (0 + j) * es + b) = r[0][j] - r[2][j];                  \
         *(VTU *)(V + (4 + j) * es + b) = r[1][j] + r[2][j];                  \
         *(VTU *)(V + (8 + j) * es + b) = r[2][j] - r[1][j];                  \
@@ -404,9 +409,10 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
                         float *y0, float *y1) {                              \
     for (int64_t b = 0; b < nt; b += VL) {                                   \
       VT m[16];                                                              \
-      for (int e = 0; e < 16; e++) m[e] = *(const VTU *)(M + e * es + b);    \
+      _Pragma("GCC unroll 16") for (int e = 0; e < 16; e++)                  \
+        m[e] = *(const VTU *)(M + e * es + b);                               \
       VT s[4][2];                                                            \
-      for (int i = 0; i < 4; i++) {                                          \
+      _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {                                          \
         s[i][0] = m[4 * i] + m[4 * i + 1] + m[4 * i + 2];                    \
         s[i][1] = m[4 * i + 1] - m[4 * i + 2] - m[4 * i + 3];                \
       }                                                                      \
@@ -930,7 +936,11 @@ static int all_finite(const float *p, int64_t n) {
 /* Winograd pays off from this many channels on both sides. */
 #define WINO_MIN_CH 16
 
+static int wino_on = 1;
+void cp_conv_fast_set_winograd(int on) { wino_on = on; }
+
 static int wino_applies(const cp_geom *g, const float *x, const float *w) {
+  if (!wino_on) return 0;
   if (g->kH != 3 || g->kW != 3 || g->p.stride[0] != 1 ||
       g->p.stride[1] != 1 || g->p.dilation[0] != 1 || g->p.dilation[1] != 1)
     return 0;

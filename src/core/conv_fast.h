@@ -8,4 +8,8 @@
  * Lets the tests cover every kernel on one machine. */
 void cp_conv_fast_force_isa(int level);
 
+/* Allow (1, the default) or forbid (0) the Winograd path, so that tests and
+ * benchmarks can compare it with the direct tiles on the same shape. */
+void cp_conv_fast_set_winograd(int on);
+
 #endif

@@ -204,6 +204,37 @@ TEST(fast_conv2d_named_shapes) {
   }
 }
 
+/* The Winograd path (3x3, stride 1, >= 16 channels each side): every
+ * padding mode, odd sizes, batches, groups; and the same shapes with it
+ * switched off, so both paths are held to the reference. */
+TEST(fast_conv2d_winograd) {
+  cp_rng_seed(&rng, 77);
+  struct { int64_t N, C, H, W, O, G, pad; } cs[] = {
+      {1, 16, 9, 9, 16, 1, 1},   {2, 17, 12, 31, 20, 1, 1},
+      {1, 32, 7, 5, 33, 1, 0},   {1, 32, 15, 14, 32, 2, 1},
+      {3, 24, 6, 70, 18, 1, 2},  {1, 16, 40, 3, 16, 1, 1},
+  };
+  for (int wino = 1; wino >= 0; wino--) {
+    cp_conv_fast_set_winograd(wino);
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++)
+      for (int mode = 0; mode < 4; mode++) {
+        cp_conv_params p;
+        cp_conv_params_default(&p);
+        p.groups = cs[i].G;
+        p.mode = (cp_padmode)mode;
+        for (int q = 0; q < 4; q++) p.pad[q] = cs[i].pad;
+        p.pad[1] = 0; /* asymmetric: nothing at the bottom */
+        cp_geom g;
+        if (make_geom(&g, &p, cs[i].N, cs[i].C, cs[i].H, cs[i].W, cs[i].O, 3,
+                      3, 1))
+          continue;
+        if (!CHECK(compare_random(&g, 1, 0) == 0))
+          printf("  case %zu mode %d wino %d\n", i, mode, wino);
+      }
+  }
+  cp_conv_fast_set_winograd(1);
+}
+
 /* Asymmetric padding through pad[4] = top, bottom, left, right. */
 TEST(fast_conv2d_asymmetric_padding) {
   cp_rng_seed(&rng, 7);
@@ -235,6 +266,26 @@ TEST(fast_conv2d_nonfinite) {
   w[1 * 18 + 4] = 0.0f;                      /* channel 1 sees Inf * 0 */
   w[4 * 18 + 9] = INFINITY;                  /* channel 4 all Inf/NaN */
   CHECK(compare_bufs(&g, x, w, b, 0) == 0);
+  /* The same through the Winograd shape, which must notice the NaN and
+   * take the tiles (a transform would spread it to more outputs). */
+  free(w), free(b);
+  CHECK(make_geom(&g, &p, 1, 2, 20, 30, 6, 3, 3, 1) == 0);
+  {
+    cp_geom gw;
+    CHECK(make_geom(&gw, &p, 1, 16, 12, 13, 16, 3, 3, 1) == 0);
+    float *xw = rand_buf(x_len(&gw)), *ww = rand_buf(w_len(&gw));
+    float *bw = rand_buf(16);
+    xw[3 * 13 + 4] = NAN;
+    xw[5 * 156 + 7 * 13 + 12] = INFINITY;
+    CHECK(compare_bufs(&gw, xw, ww, bw, 0) == 0);
+    xw[3 * 13 + 4] = 1.0f;
+    xw[5 * 156 + 7 * 13 + 12] = 1.0f;
+    ww[100] = INFINITY;
+    CHECK(compare_bufs(&gw, xw, ww, bw, 0) == 0);
+    free(xw), free(ww), free(bw);
+  }
+  w = rand_buf(w_len(&g));
+  b = rand_buf(6);
   /* The same through the GEMM tile (many channels). */
   free(w), free(b);
   CHECK(make_geom(&g, &p, 1, 2, 20, 30, 20, 3, 3, 1) == 0);
