@@ -155,8 +155,8 @@ static void build_source(const job *J, int64_t n, int64_t c0, int64_t nc,
   }
 }
 
-/* Write the valid part of tile T (positions p0.. of a band starting at
- * position row t0, nr rows) for channels obase..obase+mvalid-1. */
+/* Write the valid part of tile T (positions p0..p0+NR-1, not past pend, of
+ * the band starting at position row t0) for channels obase..+mvalid-1. */
 static void store_tile(const job *J, const pass *P, int64_t n, int64_t obase,
                        int mvalid, int64_t t0, int64_t p0, int64_t pend,
                        const float *T) {
@@ -527,6 +527,10 @@ static int plan_and_run_locked(job *J) {
   /* ---- tap offsets per pass ---- */
   int64_t ttaps = 0;
   for (int ip = 0; ip < J->npass; ip++) ttaps += J->passes[ip].ntaps;
+  J->gstride = J->npan * tk.mr * g->Cg * (J->wino ? 16 : ttaps);
+  if ((double)G * (double)(J->gstride + J->npan * tk.mr) * sizeof(float) >
+      (double)PACK_MAX)
+    return 1;
   int32_t *koff = malloc((size_t)(g->Cg * (ttaps + 1) + 1) * sizeof *koff);
   if (!koff) return 1;
   J->wkoff = koff + g->Cg * ttaps;
@@ -547,7 +551,6 @@ static int plan_and_run_locked(job *J) {
   }
 
   /* ---- packed weights and bias ---- */
-  J->gstride = J->npan * tk.mr * g->Cg * (J->wino ? 16 : ttaps);
   size_t apack = (size_t)(G * J->gstride + G * J->npan * tk.mr);
   float *A = pack_scratch(apack * sizeof(float));
   if (!A) {

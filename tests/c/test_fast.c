@@ -327,6 +327,20 @@ TEST(fast_conv2d_tiny_shapes) {
   }
 }
 
+/* Weights too large to pack within the scratch budget go back (return 1)
+ * instead of allocating without bound. */
+TEST(fast_conv2d_huge_weights_fall_back) {
+  cp_conv_params p;
+  cp_conv_params_default(&p);
+  cp_geom g;
+  CHECK(make_geom(&g, &p, 1, 1024, 3, 3, 1024, 3, 3, 0) == 0);
+  float *x = calloc((size_t)x_len(&g), sizeof *x);
+  float *w = calloc((size_t)w_len(&g), sizeof *w);
+  float *y = calloc((size_t)y_len(&g), sizeof *y);
+  CHECK(cp_conv2d_fast(&g, x, w, NULL, y) == 1);
+  free(x), free(w), free(y);
+}
+
 /* Through the public op: 3-D input, strided (non-contiguous) weight view. */
 TEST(fast_conv2d_through_dispatcher) {
   cp_err e;
