@@ -11,6 +11,6 @@ print("masked HWIO kernel, channels_last output " .. table.concat(y:shape(), "x"
 
 if viz and not viz.headless then
   viz.run(viz.conv2d(x:permute(1, 4, 2, 3), conv.to_oihw(k),
-                     {kernel_mask = M:reshape(3, 3)}))
+                     {kernel_mask = M:reshape(3, 3), keras = true}))
 end
 return {y = y}

@@ -386,6 +386,7 @@ static int m_state(lua_State *L) {
     lua_rawseti(L, -2, i + 1);
   }
   lua_setfield(L, -2, "output_shape");
+  if (vz_view_steps(v) == 0) return 1; /* an empty output: nothing more */
   lua_pushinteger(L, done);
   lua_setfield(L, -2, "tap");
   lua_pushinteger(L, v->info.group + 1);
@@ -518,6 +519,8 @@ static int m_record(lua_State *L) {
   if (fps < 1 || fps > 100) return luaL_error(L, "%s: fps must be 1..100", fname);
   if (maxf < 1) return luaL_error(L, "%s: max_frames must be positive", fname);
   if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
+  if (cp_trace_steps(&v->t, by) == 0)
+    return luaL_error(L, "%s: nothing to record (the output is empty)", fname);
   fonts_ready(L, fname);
   int64_t keep = v->step, keep_by = v->by_tap;
   int keep_play = v->playing;

@@ -791,7 +791,7 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
   char line[512], t1[64], t2[64], t3[64];
   int cw, chh;
   vz_text_size("0", 13, 0, &cw, &chh);
-  if (v->ok && v->t.ntaps > 0) {
+  if (v->ok && v->t.ntaps > 0 && vz_view_steps(v) > 0) {
     /* headline */
     if (v->t.kind == CP_TRACE_SCATTER) {
       float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
@@ -910,7 +910,7 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
       ry += 36;
     }
   }
-  if (!v->ok) return;
+  if (!v->ok || vz_view_steps(v) == 0) return;
   ry += 6;
   if (g->p.groups > 1) {
     int64_t grp = v->info.group;
@@ -1109,6 +1109,19 @@ void vz_view_draw(vz_view *v, SDL_Surface *s) {
   int W = s->w, H = s->h;
   int top = HEADER_H, bot = H - BOTTOM_H;
   draw_header(s, v);
+  if (v->ok && vz_view_steps(v) == 0) {
+    /* N = 0, C = 0 or O = 0: a valid problem with nothing to compute */
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "nothing to step through: the output has %lld x %lld x %lld x "
+             "%lld cells and each takes %lld taps",
+             (long long)v->g.N, (long long)v->g.O, (long long)v->g.OH,
+             (long long)v->g.OW, (long long)v->t.ntaps);
+    draw_lines_box(s, 60, top + 60, W - 120, 80, msg, 15, VZ_FG, VZ_PANEL);
+    draw_bottom(s, v, (box){8, bot, W - 16, BOTTOM_H - 8}, 0);
+    if (v->help) draw_help(s);
+    return;
+  }
   box bin = {16, top, W * 42 / 100, bot - top - 8};
   box bk = {bin.x + bin.w + 16, top, W * 15 / 100, bot - top - 8};
   box bout = {bk.x + bk.w + 16, top, W - (bk.x + bk.w + 16) - 16,
