@@ -512,9 +512,53 @@ static void draw_kernel_panel(SDL_Surface *s, vz_view *v, box b,
         mark(s, gr, tp->k[0], tp->k[1], is_cur ? 4 : 2, VZ_ACCENT);
     }
   }
+  int bottom = a.y;
+  for (int t = 0; t < v->nk; t++) {
+    int yb = v->gk[t].y + (int)(g->kH * cs);
+    if (yb > bottom) bottom = yb;
+  }
   if (nsl > shown) {
     snprintf(lab, sizeof lab, "+%lld more slices", (long long)(nsl - shown));
-    vz_text(s, a.x, b.y + b.h - 50, lab, 12, 0, VZ_DIM, VZ_LEFT);
+    vz_text(s, a.x, bottom + 4, lab, 12, 0, VZ_DIM, VZ_LEFT);
+    bottom += 18;
+  }
+  /* every slice of the weight, rows = its first dimension: which slices
+   * the current unit uses (its row, or its group) */
+  int64_t R = v->w.shape[0], Cc = v->w.shape[1];
+  if (R * Cc > 1 && R <= 64 && Cc <= 64) {
+    int top2 = bottom + 26, avail_h = b.y + b.h - 40 - top2;
+    int csm = (int)((b.w / Cc - 4) / g->kW);
+    int csh = (int)((avail_h / R - 3) / g->kH);
+    if (csh < csm) csm = csh;
+    if (csm > 8) csm = 8;
+    if (csm >= 2) {
+      vz_text(s, a.x, top2 - 18,
+              v->t.kind == CP_TRACE_CONV ? "all slices (out × in)"
+                                         : "all slices (in × out)",
+              12, 0, VZ_DIM, VZ_LEFT);
+      int sw = (int)(g->kW * csm) + 4, sh = (int)(g->kH * csm) + 3;
+      for (int64_t r = 0; r < R; r++)
+        for (int64_t c = 0; c < Cc; c++) {
+          int x0 = a.x + (int)(c * sw), y0 = top2 + (int)(r * sh);
+          for (int64_t i = 0; i < g->kH; i++)
+            for (int64_t j = 0; j < g->kW; j++) {
+              float wv = wval(v, r, c, i, j) * kmval(v, i, j);
+              vz_fill(s, x0 + (int)(j * csm), y0 + (int)(i * csm), csm, csm,
+                      vz_diverging(wv, v->wmax));
+            }
+          int used;
+          if (v->t.kind == CP_TRACE_CONV)
+            used = r == v->info.idx[1];
+          else if (v->t.kind == CP_TRACE_GATHER)
+            used = r / g->Cg == v->info.group &&
+                   c == v->info.idx[1] - v->info.group * g->Og;
+          else
+            used = r == v->info.idx[1];
+          if (used)
+            vz_frame(s, x0 - 1, y0 - 1, (int)(g->kW * csm) + 2,
+                     (int)(g->kH * csm) + 2, 1, VZ_ACCENT);
+        }
+    }
   }
   vz_legend(s, b.x, b.y + b.h - 26, b.w < 200 ? b.w - 20 : 180, 10,
             -v->wmax, v->wmax, 1, NULL);
