@@ -22,7 +22,7 @@ end
 local pages = {}
 local function page(v, title, caption)
   v:title(title)
-  v:caption(caption .. "   [page " .. (#pages + 1) .. "; Tab: next]")
+  v:caption(caption)
   pages[#pages + 1] = v
 end
 

@@ -1259,10 +1259,10 @@ static void run_loop(lua_State *L) {
       int np = npages(L);
       if (np > 1) {
         char pg[64];
-        snprintf(pg, sizeof pg, "page %d / %d  (Tab / PageDown: next)",
+        snprintf(pg, sizeof pg, "page %d / %d   Tab / PageDown: next",
                  S.page, np);
-        vz_text(S.frame, S.frame->w - 16, 58, pg, 13, 0, VZ_ACCENT,
-                VZ_RIGHT);
+        vz_text(S.frame, S.frame->w - 20, S.frame->h - 30, pg, 14, 1,
+                VZ_ACCENT, VZ_RIGHT);
       }
       callback(L, "draw", 0);
       if (S.err) draw_error(S.frame);
