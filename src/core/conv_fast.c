@@ -620,7 +620,7 @@ static int plan_and_run_locked(job *J) {
   /* ---- run ---- */
   double macs = (double)g->N * (double)g->O * (double)J->trows *
                 (double)J->Wq * (double)(g->Cg * ttaps + 1);
-  int use = macs < 2e5 ? 1 : nth;
+  int use = macs < 1e6 ? 1 : nth; /* below ~15 us a wake-up does not pay */
   if (use > J->nitems) use = (int)J->nitems;
   atomic_store(&J->next, 0);
   atomic_store(&J->done, 0);
