@@ -173,9 +173,11 @@ static void conv_unit(const cp_trace *t, int64_t u, cp_tap *taps,
           weight_factor(t, tp, o, ci, g->kH - 1 - i, g->kW - 1 - j);
         else
           weight_factor(t, tp, o, ci, i, j);
-        /* Same expression as the reference loop, so the sums agree. */
-        tp->prod = (double)tp->wv * (double)tp->xv;
-        acc += tp->prod;
+        /* Same expression as the reference loop, so the sums agree: the
+         * product rounded to float32 (as PyTorch), summed in double. */
+        float prod = tp->wv * tp->xv;
+        tp->prod = prod;
+        acc += (double)prod;
         tp->sum = acc;
       }
     }
@@ -227,8 +229,9 @@ static void gather_unit(const cp_trace *t, int64_t u, cp_tap *taps,
         /* Flipped kernel, in/out swapped within the group. */
         weight_factor(t, tp, grp * g->Cg + ci, oo, g->kH - 1 - i,
                       g->kW - 1 - j);
-        tp->prod = (double)tp->wv * (double)tp->xv;
-        acc += tp->prod;
+        float prod = tp->wv * tp->xv;
+        tp->prod = prod;
+        acc += (double)prod;
         tp->sum = acc;
       }
     }

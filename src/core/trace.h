@@ -57,7 +57,7 @@ typedef struct cp_tap {
   float xv;         /* input factor (after the input mask; 0 for padding) */
   float wv;         /* weight factor (after the kernel mask) */
   float xm, km;     /* input-mask and kernel-mask values (1 without masks) */
-  double prod;      /* xv * wv */
+  double prod;      /* xv * wv, rounded to float32 as the reference */
   double sum;       /* running sum after this tap, bias included (SCATTER:
                        the output cell's value after this addition) */
 } cp_tap;

@@ -6,10 +6,11 @@
 #include "core/conv.h"
 #include "core/trace.h"
 
+/* Values with full float32 mantissas, so that products round and the
+ * order and precision of every operation matter for exact equality. */
 static float *randbuf(cp_rng *r, int64_t n) {
   float *p = malloc(sizeof *p * (size_t)(n ? n : 1));
-  for (int64_t i = 0; i < n; i++)
-    p[i] = (float)((int)(cp_rng_uniform(r) * 19) - 9) * 0.5f;
+  for (int64_t i = 0; i < n; i++) p[i] = (float)cp_rng_normal(r);
   return p;
 }
 
