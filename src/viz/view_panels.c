@@ -1,0 +1,710 @@
+/* view_panels.c - the input, kernel and output panels of a step-through
+ * view, and hit tests on what they drew (hover). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "viz/view_priv.h"
+
+/* Split the width w into n tiles of rows x cols cells: the cell size that
+ * fits best and the number of tile columns. */
+static int fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
+                     int label_h, int *ncol_out) {
+  int best = 1, bestc = 1;
+  for (int nc = 1; nc <= n; nc++) {
+    int nr = (n + nc - 1) / nc;
+    int cw = (int)((w - (nc - 1) * 14) / (nc * (cols > 0 ? cols : 1)));
+    int ch = (int)((h - nr * (label_h + 10)) / (nr * (rows > 0 ? rows : 1)));
+    int cs = cw < ch ? cw : ch;
+    if (cs > best) {
+      best = cs;
+      bestc = nc;
+    }
+  }
+  *ncol_out = bestc;
+  return best > 64 ? 64 : best;
+}
+
+/* ====================================================================== */
+/* Which channels / slices are shown                                       */
+/* ====================================================================== */
+
+/* Input channels to show: all when few, else the current group's. */
+static int shown_inputs(const vz_view *v, int64_t grp, int64_t *ch, int max) {
+  int64_t C = v->x.shape[1];
+  int n = 0;
+  if (C <= 4) {
+    for (int64_t c = 0; c < C && n < max; c++) ch[n++] = c;
+  } else {
+    int64_t Cg = v->ok ? v->g.Cg : C;
+    for (int64_t c = grp * Cg; c < (grp + 1) * Cg && c < C && n < max; c++)
+      ch[n++] = c;
+  }
+  return n;
+}
+
+static int shown_outputs(const vz_view *v, int64_t cur, int64_t *ch,
+                         int max) {
+  int n = 0;
+  if (v->g.O <= 4)
+    for (int64_t o = 0; o < v->g.O && n < max; o++) ch[n++] = o;
+  else
+    ch[n++] = cur;
+  return n;
+}
+
+/* ====================================================================== */
+/* Panels                                                                  */
+/* ====================================================================== */
+
+
+static void panel_title(SDL_Surface *s, box b, const char *t,
+                        const char *sub) {
+  int px = vz_fit_text(t, 16, 1, b.w, 40);
+  int w = vz_text(s, b.x, b.y, t, px ? px : 9, 1, VZ_FG, VZ_LEFT);
+  int sw;
+  vz_text_size(sub ? sub : "", 13, 0, &sw, NULL);
+  if (sub && w + 10 + sw <= b.w)
+    vz_text(s, b.x + w + 10, b.y + 2, sub, 13, 0, VZ_DIM, VZ_LEFT);
+}
+
+static inmap input_map(const vz_view *v) {
+  inmap m = {0, 0, v->x.shape[2], v->x.shape[3], 0};
+  if (!v->ok) return m;
+  const cp_geom *g = &v->g;
+  if (v->t.kind == CP_TRACE_CONV) {
+    m.r0 = -g->p.pad[0];
+    m.c0 = -g->p.pad[2];
+    m.rows = g->H + g->p.pad[0] + g->p.pad[1];
+    m.cols = g->W + g->p.pad[2] + g->p.pad[3];
+  } else if (v->t.kind == CP_TRACE_GATHER) {
+    /* Canvas rows R + i*d - q for all outputs and taps, plus z itself. */
+    int64_t qh = g->p.dilation[0] * (g->kH - 1) - g->p.pad[0];
+    int64_t qw = g->p.dilation[1] * (g->kW - 1) - g->p.pad[2];
+    int64_t zh = (g->H - 1) * g->p.stride[0] + 1;
+    int64_t zw = (g->W - 1) * g->p.stride[1] + 1;
+    int64_t rlo = -qh < 0 ? -qh : 0, clo = -qw < 0 ? -qw : 0;
+    int64_t rhi = g->OH - 1 + g->p.dilation[0] * (g->kH - 1) - qh;
+    int64_t chi = g->OW - 1 + g->p.dilation[1] * (g->kW - 1) - qw;
+    if (rhi < zh - 1) rhi = zh - 1;
+    if (chi < zw - 1) chi = zw - 1;
+    m.r0 = rlo;
+    m.c0 = clo;
+    m.rows = rhi - rlo + 1;
+    m.cols = chi - clo + 1;
+    m.canvas = 1;
+  }
+  return m;
+}
+
+/* What a grid cell of the input side holds: returns 0 real input (src set),
+ * 1 zero padding, 2 padding with a source (src set), 3 stride hole. */
+static int input_cell(const vz_view *v, const inmap *m, int64_t r, int64_t c,
+                      int64_t *sr, int64_t *sc) {
+  int64_t H = v->x.shape[2], W = v->x.shape[3];
+  if (m->canvas) {
+    int64_t s0 = v->g.p.stride[0], s1 = v->g.p.stride[1];
+    if (r < 0 || c < 0 || r > (H - 1) * s0 || c > (W - 1) * s1) return 1;
+    if (r % s0 || c % s1) return 3;
+    *sr = r / s0;
+    *sc = c / s1;
+    return 0;
+  }
+  if (r >= 0 && r < H && c >= 0 && c < W) {
+    *sr = r;
+    *sc = c;
+    return 0;
+  }
+  cp_padmode mode = v->ok ? v->g.p.mode : CP_PAD_ZEROS;
+  *sr = cp_pad_index(r, H, mode);
+  *sc = cp_pad_index(c, W, mode);
+  return (*sr < 0 || *sc < 0) ? 1 : 2;
+}
+
+static void draw_input_grid(SDL_Surface *s, vz_view *v, vz_grid *gr,
+                            const inmap *m, int64_t n, int64_t ch,
+                            int active) {
+  char b[32];
+  for (int64_t r = m->r0; r < m->r0 + m->rows; r++)
+    for (int64_t c = m->c0; c < m->c0 + m->cols; c++) {
+      int x, y;
+      cell_rect(gr, r, c, &x, &y);
+      if (x > s->w || y > s->h || x + gr->cs < 0 || y + gr->cs < 0)
+        continue;
+      int64_t sr = -1, sc = -1;
+      int kind = input_cell(v, m, r, c, &sr, &sc);
+      int cs = gr->cs;
+      if (kind == 1 || kind == 3) {
+        SDL_Color f = kind == 1 ? VZ_RGB(44, 47, 56) : VZ_RGB(38, 40, 46);
+        paint_cell(s, x, y, cs, f, "0", 1);
+        if (kind == 1 && cs >= 8)
+          vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2,
+                    VZ_RGB(110, 116, 128));
+        continue;
+      }
+      float xv = xval(v, n, ch, sr, sc), mv = mval(v, n, ch, sr, sc);
+      SDL_Color f = vz_diverging(xv, v->xmax);
+      if (kind == 2) f = vz_mix(f, VZ_BG, 0.45f);
+      fmt_value(b, sizeof b, xv, cs);
+      paint_cell(s, x, y, cs, f, b, kind == 2);
+      if (kind == 2 && cs >= 8)
+        vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2, VZ_FG);
+      if (v->has_mask && mv == 0) {
+        /* masked: dimmed, crossed */
+        vz_fill(s, x, y, cs - 1, cs - 1, VZ_RGBA(0, 0, 0, 170));
+        if (cs >= 10) {
+          vz_line(s, x + 2, y + 2, x + cs - 4, y + cs - 4, 1, VZ_DIM);
+          vz_line(s, x + cs - 4, y + 2, x + 2, y + cs - 4, 1, VZ_DIM);
+        }
+      }
+    }
+  if (!active) vz_fill(s, gr->x + (int)((m->c0 - gr->c0) * gr->cs),
+                       gr->y + (int)((m->r0 - gr->r0) * gr->cs),
+                       (int)(m->cols * gr->cs), (int)(m->rows * gr->cs),
+                       VZ_RGBA(24, 26, 31, 150));
+  /* the real input's border */
+  if (!m->canvas && (m->r0 < 0 || m->c0 < 0 || m->rows > v->x.shape[2] ||
+                     m->cols > v->x.shape[3])) {
+    int x, y;
+    cell_rect(gr, 0, 0, &x, &y);
+    vz_frame(s, x - 1, y - 1, (int)(v->x.shape[3] * gr->cs) + 1,
+             (int)(v->x.shape[2] * gr->cs) + 1, 1, VZ_DIM);
+  }
+}
+
+/* Channel of the input a tap of the current unit reads (for drawing). */
+static int64_t tap_channel(const vz_view *v, int64_t k) {
+  const cp_geom *g = &v->g;
+  if (v->t.kind == CP_TRACE_SCATTER) return v->info.idx[1];
+  return v->info.group * g->Cg + k / (g->kH * g->kW);
+}
+
+void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
+                             int64_t done) {
+  const cp_geom *g = &v->g;
+  int64_t chs[8];
+  int64_t grp = v->ok ? v->info.group : 0;
+  int nch = shown_inputs(v, grp, chs, 4);
+  inmap m = input_map(v);
+  const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
+                    : m.canvas ? "zero-inserted (stride holes) + border"
+                    : (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] ||
+                       g->p.pad[3])
+                        ? (g->p.mode == CP_PAD_ZEROS ? "with zero padding"
+                                                     : "with padding")
+                        : NULL;
+  char title[96];
+  snprintf(title, sizeof title, "input x (%lldx%lldx%lldx%lld)",
+           (long long)v->x.shape[0], (long long)v->x.shape[1],
+           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  panel_title(s, b, title, sub);
+  int label_h = 18;
+  box a = {b.x, b.y + 26, b.w, b.h - 26 - 36};
+  int ncol;
+  int cs = fit_tiles(a.w, a.h, nch, m.rows, m.cols, label_h, &ncol);
+  cs = (int)(cs * v->zoom);
+  if (cs < 1) cs = 1;
+  SDL_Rect clip = {b.x, b.y + 22, b.w, b.h - 22 - 30};
+  SDL_SetClipRect(s, &clip);
+  int64_t n = v->ok ? v->info.idx[0] : 0;
+  v->nin = 0;
+  for (int t = 0; t < nch; t++) {
+    int tc = t % ncol, tr = t / ncol;
+    vz_grid *gr = &v->gin[v->nin++];
+    gr->cs = cs;
+    gr->r0 = m.r0;
+    gr->c0 = m.c0;
+    gr->rows = m.rows;
+    gr->cols = m.cols;
+    gr->ch = chs[t];
+    gr->used = 1;
+    gr->x = a.x + v->panx + tc * (int)(m.cols * cs + 14);
+    gr->y = a.y + label_h + v->pany + tr * (int)(m.rows * cs + label_h + 10);
+    int active = !v->ok || v->t.kind == CP_TRACE_SCATTER
+                     ? (!v->ok || chs[t] == v->info.idx[1])
+                     : chs[t] / g->Cg == grp;
+    char lab[64];
+    snprintf(lab, sizeof lab, "channel %lld", (long long)chs[t] + 1);
+    vz_text(s, gr->x, gr->y - label_h, lab, 13, 0, active ? VZ_FG : VZ_DIM,
+            VZ_LEFT);
+    draw_input_grid(s, v, gr, &m, n, chs[t], active);
+  }
+  if (v->x.shape[1] > nch)
+    vz_text(s, b.x + b.w, b.y + 4, "(current group's channels)", 12, 0,
+            VZ_DIM, VZ_RIGHT);
+  /* ---- the footprint of the current unit ---- */
+  if (v->ok && v->t.ntaps > 0) {
+    int th = cs >= 30 ? 3 : 2;
+    for (int i = 0; i < v->nin; i++) {
+      vz_grid *gr = &v->gin[i];
+      if (v->t.kind == CP_TRACE_SCATTER) {
+        if (gr->ch == v->info.idx[1]) {
+          int64_t r = v->info.idx[2], c = v->info.idx[3];
+          mark(s, gr, r, c, th + 1, VZ_ACCENT);
+        }
+        continue;
+      }
+      for (int64_t k = 0; k < v->t.ntaps; k++) {
+        if (tap_channel(v, k) != gr->ch) continue;
+        const cp_tap *tp = &v->taps[k];
+        int is_cur = v->by_tap && k == done - 1;
+        SDL_Color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
+        mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? th + 2 : (k < done ? th : 1),
+             col);
+        if (is_cur) {
+          int x, y;
+          cell_rect(gr, tp->pos[0], tp->pos[1], &x, &y);
+          vz_fill(s, x, y, cs - 1, cs - 1, VZ_RGBA(255, 196, 0, 70));
+        }
+        /* a padding tap that reads a real cell: mark the source too */
+        if (tp->kind == CP_TAP_PADSRC && k < done && cs >= 8) {
+          int x, y;
+          cell_rect(gr, tp->in[2], tp->in[3], &x, &y);
+          vz_fill(s, x + 2, y + 2, cs / 6 + 2, cs / 6 + 2, VZ_ACCENT);
+        }
+      }
+    }
+  }
+  /* ---- hover ---- */
+  if (v->ok && v->hover == 1) {
+    cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
+    if (tmp) {
+      cp_unit info;
+      if (v->t.kind == CP_TRACE_SCATTER) {
+        /* receptive field of an output cell under scatter: every input
+         * pixel with a tap landing there */
+        for (int64_t u = 0; u < v->t.nunits; u++) {
+          cp_trace_unit(&v->t, u, NULL, tmp, &info);
+          for (int64_t k = 0; k < v->t.ntaps; k++)
+            if (tmp[k].kind != CP_TAP_CROPPED &&
+                !memcmp(tmp[k].out, v->hover_idx, sizeof v->hover_idx))
+              for (int i = 0; i < v->nin; i++)
+                if (v->gin[i].ch == info.idx[1])
+                  mark(s, &v->gin[i], info.idx[2], info.idx[3], 2, VZ_HOVER);
+        }
+      } else {
+        int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
+        if (u >= 0 && u < v->t.nunits) {
+          cp_trace_unit(&v->t, u, NULL, tmp, &info);
+          for (int64_t k = 0; k < v->t.ntaps; k++)
+            for (int i = 0; i < v->nin; i++)
+              if (v->gin[i].ch == info.group * g->Cg + k / (g->kH * g->kW))
+                mark(s, &v->gin[i], tmp[k].pos[0], tmp[k].pos[1], 2,
+                     VZ_HOVER);
+        }
+      }
+      free(tmp);
+    }
+  }
+  if (v->hover == 2)
+    for (int i = 0; i < v->nin; i++)
+      if (v->gin[i].ch == v->hover_idx[1]) {
+        int64_t r = v->hover_idx[2], c = v->hover_idx[3];
+        if (m.canvas) {
+          r *= g->p.stride[0];
+          c *= g->p.stride[1];
+        }
+        mark(s, &v->gin[i], r, c, 3, VZ_HOVER);
+      }
+  SDL_SetClipRect(s, NULL);
+  vz_legend(s, b.x, b.y + b.h - 26, b.w < 240 ? b.w - 20 : 220, 10,
+            -v->xmax, v->xmax, 1, NULL);
+}
+
+/* Kernel slices of the current unit. */
+void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
+                              int64_t done) {
+  const cp_geom *g = &v->g;
+  const char *sub = v->t.kind == CP_TRACE_GATHER ? "flipped, in/out swapped"
+                    : v->flip                     ? "flipped (true conv)"
+                                                  : NULL;
+  char title[96];
+  snprintf(title, sizeof title, "weight (%lldx%lldx%lldx%lld)",
+           (long long)v->w.shape[0], (long long)v->w.shape[1],
+           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  panel_title(s, b, title, NULL);
+  if (sub) vz_text(s, b.x, b.y + 20, sub, 12, 0, VZ_DIM, VZ_LEFT);
+  v->nk = 0;
+  if (!v->ok) return;
+  int64_t nsl = v->t.kind == CP_TRACE_SCATTER ? g->Og : g->Cg;
+  int shown = nsl > 6 ? 6 : (int)nsl;
+  int label_h = v->keras ? 32 : 18;
+  box a = {b.x, b.y + 40, b.w, b.h - 40 - 36};
+  int ncol;
+  int cs = fit_tiles(a.w, a.h, shown, g->kH, g->kW, label_h, &ncol);
+  if (cs > 56) cs = 56;
+  cs = (int)(cs * (v->zoom > 1 ? 1 : v->zoom));
+  if (cs < 2) cs = 2;
+  char bv[32], lab[96];
+  for (int t = 0; t < shown; t++) {
+    vz_grid *gr = &v->gk[v->nk++];
+    int tc = t % ncol, tr = t / ncol;
+    gr->cs = cs;
+    gr->r0 = gr->c0 = 0;
+    gr->rows = g->kH;
+    gr->cols = g->kW;
+    gr->used = 1;
+    gr->x = a.x + tc * (int)(g->kW * cs + 14);
+    gr->y = a.y + label_h + tr * (int)(g->kH * cs + label_h + 10);
+    /* weight element of drawn cell (i, j) of this slice */
+    int64_t A, B;
+    int flipped = v->t.kind == CP_TRACE_GATHER || v->flip;
+    if (v->t.kind == CP_TRACE_CONV) {
+      A = v->info.idx[1];
+      B = t;
+    } else if (v->t.kind == CP_TRACE_GATHER) {
+      A = v->info.group * g->Cg + t;
+      B = v->info.idx[1] - v->info.group * g->Og;
+    } else {
+      A = v->info.idx[1];
+      B = t;
+    }
+    gr->ch = A;
+    gr->ch2 = B;
+    int64_t wi[2] = {A, B};
+    idx1(lab, sizeof lab, "w", wi, 2);
+    vz_text(s, gr->x, gr->y - label_h, lab, 13, 0, VZ_FG, VZ_LEFT);
+    if (v->keras) {
+      /* HWIO: k[i, j, in, out]; conv2d OIHW (A=o, B=ci) -> [:,:,ci,o] */
+      snprintf(lab, sizeof lab, "k[:,:,%lld,%lld]", (long long)B + 1,
+               (long long)A + 1);
+      vz_text(s, gr->x, gr->y - label_h + 15, lab, 12, 0, VZ_DIM, VZ_LEFT);
+    }
+    for (int64_t i = 0; i < g->kH; i++)
+      for (int64_t j = 0; j < g->kW; j++) {
+        int64_t si = flipped ? g->kH - 1 - i : i, sj = flipped ? g->kW - 1 - j : j;
+        float wv = wval(v, A, B, si, sj), km = kmval(v, si, sj);
+        int x, y;
+        cell_rect(gr, i, j, &x, &y);
+        SDL_Color f = vz_diverging(wv, v->wmax);
+        fmt_value(bv, sizeof bv, wv, cs);
+        if (km == 0) f = VZ_RGB(70, 72, 78);
+        paint_cell(s, x, y, cs, f, bv, km == 0);
+        if (km == 0 && cs >= 10) {
+          vz_line(s, x + 3, y + 3, x + cs - 5, y + cs - 5, 2, VZ_BG);
+          vz_line(s, x + cs - 5, y + 3, x + 3, y + cs - 5, 2, VZ_BG);
+        }
+      }
+    /* taps of the current unit on this slice */
+    int64_t per = g->kH * g->kW;
+    for (int64_t k = t * per; k < (t + 1) * per && k < v->t.ntaps; k++) {
+      const cp_tap *tp = &v->taps[k];
+      int is_cur = v->by_tap && k == done - 1;
+      if (k < done)
+        mark(s, gr, tp->k[0], tp->k[1], is_cur ? 4 : 2, VZ_ACCENT);
+    }
+  }
+  int bottom = a.y;
+  for (int t = 0; t < v->nk; t++) {
+    int yb = v->gk[t].y + (int)(g->kH * cs);
+    if (yb > bottom) bottom = yb;
+  }
+  if (nsl > shown) {
+    snprintf(lab, sizeof lab, "+%lld more slices", (long long)(nsl - shown));
+    vz_text(s, a.x, bottom + 4, lab, 12, 0, VZ_DIM, VZ_LEFT);
+    bottom += 18;
+  }
+  /* every slice of the weight, rows = its first dimension: which slices
+   * the current unit uses (its row, or its group) */
+  int64_t R = v->w.shape[0], Cc = v->w.shape[1];
+  if (R * Cc > 1 && R <= 64 && Cc <= 64) {
+    int top2 = bottom + 26, avail_h = b.y + b.h - 40 - top2;
+    int csm = (int)((b.w / Cc - 4) / g->kW);
+    int csh = (int)((avail_h / R - 3) / g->kH);
+    if (csh < csm) csm = csh;
+    if (csm > 8) csm = 8;
+    if (csm >= 2) {
+      vz_text(s, a.x, top2 - 18,
+              v->t.kind == CP_TRACE_CONV ? "all slices (out × in)"
+                                         : "all slices (in × out)",
+              12, 0, VZ_DIM, VZ_LEFT);
+      int sw = (int)(g->kW * csm) + 4, sh = (int)(g->kH * csm) + 3;
+      for (int64_t r = 0; r < R; r++)
+        for (int64_t c = 0; c < Cc; c++) {
+          int x0 = a.x + (int)(c * sw), y0 = top2 + (int)(r * sh);
+          for (int64_t i = 0; i < g->kH; i++)
+            for (int64_t j = 0; j < g->kW; j++) {
+              float wv = wval(v, r, c, i, j) * kmval(v, i, j);
+              vz_fill(s, x0 + (int)(j * csm), y0 + (int)(i * csm), csm, csm,
+                      vz_diverging(wv, v->wmax));
+            }
+          int used;
+          if (v->t.kind == CP_TRACE_CONV)
+            used = r == v->info.idx[1];
+          else if (v->t.kind == CP_TRACE_GATHER)
+            used = r / g->Cg == v->info.group &&
+                   c == v->info.idx[1] - v->info.group * g->Og;
+          else
+            used = r == v->info.idx[1];
+          if (used)
+            vz_frame(s, x0 - 1, y0 - 1, (int)(g->kW * csm) + 2,
+                     (int)(g->kH * csm) + 2, 1, VZ_ACCENT);
+        }
+    }
+  }
+  vz_legend(s, b.x, b.y + b.h - 26, b.w < 200 ? b.w - 20 : 180, 10,
+            -v->wmax, v->wmax, 1, NULL);
+}
+
+/* Value shown in output cell (n, o, r, c) at the current step, or NAN when
+ * not computed yet. */
+static float shown_output(vz_view *v, int64_t n, int64_t o, int64_t r,
+                          int64_t c, int64_t done) {
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    float val = v->canvas[yoff(v, n, o, r, c)];
+    for (int64_t k = 0; k < done; k++) {
+      const cp_tap *tp = &v->taps[k];
+      if (tp->kind != CP_TAP_CROPPED && tp->out[0] == n && tp->out[1] == o &&
+          tp->out[2] == r && tp->out[3] == c)
+        val = (float)tp->sum;
+    }
+    return val;
+  }
+  int64_t idx[4] = {n, o, r, c};
+  int64_t u = cp_trace_unit_of(&v->t, idx);
+  if (u < v->cur_unit) return v->y[u];
+  if (u > v->cur_unit) return NAN;
+  if (done < v->t.ntaps) return (float)v->taps[done - 1].sum;
+  return v->info.value;
+}
+
+void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
+                              int64_t done) {
+  const cp_geom *g = &v->g;
+  char title[96], bv[32];
+  if (v->ok)
+    snprintf(title, sizeof title, "output y (%lldx%lldx%lldx%lld)",
+             (long long)g->N, (long long)g->O, (long long)g->OH,
+             (long long)g->OW);
+  else
+    snprintf(title, sizeof title, "output y");
+  panel_title(s, b, title,
+              v->t.kind == CP_TRACE_SCATTER && v->ok ? "canvas, padding cropped"
+                                                     : NULL);
+  v->nout = 0;
+  if (!v->ok) return;
+  int64_t cur_o = v->t.kind == CP_TRACE_SCATTER
+                      ? (done > 0 ? v->taps[done - 1].out[1]
+                                  : v->info.group * g->Og)
+                      : v->info.idx[1];
+  int64_t n = v->info.idx[0];
+  int64_t chs[8];
+  int nch = shown_outputs(v, cur_o, chs, 4);
+  /* scatter: the uncropped canvas around the output */
+  int64_t r0 = 0, c0 = 0, rows = g->OH, cols = g->OW;
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    int64_t rmax = (g->H - 1) * g->p.stride[0] +
+                   g->p.dilation[0] * (g->kH - 1) - g->p.pad[0];
+    int64_t cmax = (g->W - 1) * g->p.stride[1] +
+                   g->p.dilation[1] * (g->kW - 1) - g->p.pad[2];
+    r0 = -g->p.pad[0];
+    c0 = -g->p.pad[2];
+    rows = (rmax > g->OH - 1 ? rmax : g->OH - 1) - r0 + 1;
+    cols = (cmax > g->OW - 1 ? cmax : g->OW - 1) - c0 + 1;
+  }
+  int extra = v->partial ? 1 : 0;
+  int label_h = 18;
+  box a = {b.x, b.y + 26, b.w, b.h - 26 - 36};
+  int ncol;
+  int cs = fit_tiles(a.w, a.h, nch + extra, rows, cols, label_h, &ncol);
+  cs = (int)(cs * v->zoom);
+  if (cs < 1) cs = 1;
+  SDL_Rect clip = {b.x, b.y + 22, b.w, b.h - 22 - 30};
+  SDL_SetClipRect(s, &clip);
+  for (int t = 0; t < nch + extra; t++) {
+    int tc = t % ncol, tr = t / ncol;
+    vz_grid *gr = &v->gout[v->nout++];
+    gr->cs = cs;
+    gr->r0 = r0;
+    gr->c0 = c0;
+    gr->rows = rows;
+    gr->cols = cols;
+    gr->used = 1;
+    gr->x = a.x + v->panx / 2 + tc * (int)(cols * cs + 14);
+    gr->y = a.y + label_h + v->pany + tr * (int)(rows * cs + label_h + 10);
+    if (t == nch) { /* partial: the updated mask */
+      gr->ch = -1;
+      vz_text(s, gr->x, gr->y - label_h, "updated mask", 13, 0, VZ_FG,
+              VZ_LEFT);
+      cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
+      for (int64_t r = 0; r < g->OH && tmp; r++)
+        for (int64_t c = 0; c < g->OW; c++) {
+          int64_t idx[4] = {n, cur_o, r, c};
+          int64_t u = cp_trace_unit_of(&v->t, idx);
+          int x, y;
+          cell_rect(gr, r, c, &x, &y);
+          if (u > v->cur_unit) {
+            paint_cell(s, x, y, cs, VZ_PANEL, NULL, 0);
+            continue;
+          }
+          cp_unit info;
+          cp_trace_unit(&v->t, u, NULL, tmp, &info);
+          fmt_value(bv, sizeof bv, info.newmask, cs);
+          paint_cell(s, x, y, cs, vz_sequential(info.newmask, 0, 1), bv, 0);
+        }
+      free(tmp);
+      mark(s, gr, v->info.idx[2], v->info.idx[3], 3, VZ_ACCENT2);
+      continue;
+    }
+    int64_t o = chs[t];
+    gr->ch = o;
+    char lab[64];
+    snprintf(lab, sizeof lab, "channel %lld", (long long)o + 1);
+    vz_text(s, gr->x, gr->y - label_h, lab, 13, 0,
+            o == cur_o ? VZ_FG : VZ_DIM, VZ_LEFT);
+    for (int64_t r = r0; r < r0 + rows; r++)
+      for (int64_t c = c0; c < c0 + cols; c++) {
+        int x, y;
+        cell_rect(gr, r, c, &x, &y);
+        if (x > s->w || y > s->h || x + cs < 0 || y + cs < 0) continue;
+        if (r < 0 || c < 0 || r >= g->OH || c >= g->OW) {
+          /* cropped canvas cell */
+          paint_cell(s, x, y, cs, VZ_RGB(36, 38, 44), NULL, 0);
+          if (cs >= 8)
+            vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2,
+                      VZ_RGB(90, 96, 106));
+          continue;
+        }
+        float val = shown_output(v, n, o, r, c, done);
+        if (isnan(val) && v->t.kind != CP_TRACE_SCATTER) {
+          paint_cell(s, x, y, cs, VZ_PANEL, NULL, 0);
+          continue;
+        }
+        SDL_Color f = vz_diverging(val, v->ymax);
+        fmt_value(bv, sizeof bv, val, cs);
+        paint_cell(s, x, y, cs, f, bv, 0);
+      }
+    /* output_padding: the last op rows/cols un-cropped */
+    if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]) && cs >= 4) {
+      int x, y;
+      if (g->p.out_pad[0]) {
+        cell_rect(gr, g->OH - g->p.out_pad[0], 0, &x, &y);
+        vz_fill(s, x, y - 1, (int)(g->OW * cs), 2, VZ_RGB(180, 120, 255));
+      }
+      if (g->p.out_pad[1]) {
+        cell_rect(gr, 0, g->OW - g->p.out_pad[1], &x, &y);
+        vz_fill(s, x - 1, y, 2, (int)(g->OH * cs), VZ_RGB(180, 120, 255));
+      }
+    }
+    if (v->t.kind == CP_TRACE_SCATTER && (r0 < 0 || c0 < 0 ||
+                                          rows > g->OH || cols > g->OW)) {
+      int x, y;
+      cell_rect(gr, 0, 0, &x, &y);
+      vz_frame(s, x - 1, y - 1, (int)(g->OW * cs) + 1,
+               (int)(g->OH * cs) + 1, 1, VZ_FG);
+    }
+    /* the current cell / the current unit's targets */
+    if (v->t.kind == CP_TRACE_SCATTER) {
+      for (int64_t k = 0; k < v->t.ntaps; k++) {
+        const cp_tap *tp = &v->taps[k];
+        if (tp->out[1] != o) continue;
+        int is_cur = v->by_tap && k == done - 1;
+        SDL_Color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
+        mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? 4 : (k < done ? 2 : 1),
+             col);
+        if (k < done && cs >= 44 && value_px(cs)) {
+          /* the product being added, small in the corner */
+          char pb[32];
+          int x, y;
+          cell_rect(gr, tp->pos[0], tp->pos[1], &x, &y);
+          vz_fmt(pb, sizeof pb, tp->prod, 6);
+          char t2[40];
+          snprintf(t2, sizeof t2, "+%s", pb);
+          vz_text(s, x + 3, y + 1, t2, 10, 0, VZ_ACCENT, VZ_LEFT);
+        }
+      }
+    } else if (o == v->info.idx[1]) {
+      mark(s, gr, v->info.idx[2], v->info.idx[3], cs >= 30 ? 4 : 2,
+           VZ_ACCENT2);
+    }
+  }
+  /* hover */
+  if (v->hover == 1)
+    for (int i = 0; i < v->nout; i++)
+      if (v->gout[i].ch == v->hover_idx[1])
+        mark(s, &v->gout[i], v->hover_idx[2], v->hover_idx[3], 3, VZ_HOVER);
+  if (v->hover == 2) {
+    /* every output the hovered input cell feeds */
+    cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
+    if (tmp) {
+      cp_unit info;
+      if (v->t.kind == CP_TRACE_SCATTER) {
+        int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
+        cp_trace_unit(&v->t, u, NULL, tmp, &info);
+        for (int64_t k = 0; k < v->t.ntaps; k++)
+          for (int i = 0; i < v->nout; i++)
+            if (v->gout[i].ch == tmp[k].out[1] &&
+                tmp[k].kind != CP_TAP_CROPPED)
+              mark(s, &v->gout[i], tmp[k].pos[0], tmp[k].pos[1], 2, VZ_HOVER);
+      } else {
+        for (int64_t u = 0; u < v->t.nunits; u++) {
+          int64_t oi[4];
+          cp_trace_unit_index(&v->t, u, oi);
+          if (oi[0] != v->hover_idx[0]) continue;
+          if (cp_geom_group_of_out(g, oi[1]) != v->hover_idx[1] / g->Cg)
+            continue;
+          cp_trace_unit(&v->t, u, NULL, tmp, &info);
+          for (int64_t k = 0; k < v->t.ntaps; k++)
+            if ((tmp[k].kind == CP_TAP_INPUT ||
+                 tmp[k].kind == CP_TAP_PADSRC) &&
+                !memcmp(tmp[k].in, v->hover_idx, sizeof v->hover_idx)) {
+              for (int i = 0; i < v->nout; i++)
+                if (v->gout[i].ch == oi[1])
+                  mark(s, &v->gout[i], oi[2], oi[3], 2, VZ_HOVER);
+              break;
+            }
+        }
+      }
+      free(tmp);
+    }
+  }
+  SDL_SetClipRect(s, NULL);
+  vz_legend(s, b.x, b.y + b.h - 26, b.w < 240 ? b.w - 20 : 220, 10,
+            -v->ymax, v->ymax, 1, NULL);
+}
+
+/* ====================================================================== */
+/* Hit tests                                                               */
+/* ====================================================================== */
+
+static int hit(const vz_grid *g, int x, int y, int64_t *r, int64_t *c) {
+  if (!g->used || g->cs <= 0) return 0;
+  int64_t cc = (x - g->x) >= 0 ? (x - g->x) / g->cs : -1 - (g->x - x) / g->cs;
+  int64_t rr = (y - g->y) >= 0 ? (y - g->y) / g->cs : -1 - (g->y - y) / g->cs;
+  cc += g->c0;
+  rr += g->r0;
+  if (rr < g->r0 || cc < g->c0 || rr >= g->r0 + g->rows ||
+      cc >= g->c0 + g->cols)
+    return 0;
+  *r = rr;
+  *c = cc;
+  return 1;
+}
+
+void vz_view_mouse(vz_view *v, int x, int y) {
+  v->mousex = x;
+  v->mousey = y;
+  if (!v->ok) return;
+  int64_t r, c, n = v->info.idx[0];
+  for (int i = 0; i < v->nout; i++)
+    if (v->gout[i].ch >= 0 && hit(&v->gout[i], x, y, &r, &c)) {
+      if (r >= 0 && c >= 0 && r < v->g.OH && c < v->g.OW) {
+        int64_t idx[4] = {n, v->gout[i].ch, r, c};
+        vz_view_hover(v, 1, idx);
+        return;
+      }
+    }
+  inmap m = input_map(v);
+  for (int i = 0; i < v->nin; i++)
+    if (hit(&v->gin[i], x, y, &r, &c)) {
+      int64_t sr, sc;
+      if (input_cell(v, &m, r, c, &sr, &sc) == 0) {
+        int64_t idx[4] = {n, v->gin[i].ch, sr, sc};
+        vz_view_hover(v, 2, idx);
+        return;
+      }
+    }
+  v->hover = 0;
+}
+

@@ -1,0 +1,130 @@
+/* view_priv.h - what view_panels.c and view_draw.c share (private).
+ * Small helpers on a view's tensors and on grid cells; the panels. */
+#ifndef VZ_VIEW_PRIV_H
+#define VZ_VIEW_PRIV_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "viz/draw.h"
+#include "viz/view.h"
+
+#define HEADER_H 84
+#define BOTTOM_H 232
+
+typedef struct box { int x, y, w, h; } box;
+
+/* Rows/cols of the input-side grid and how a cell maps to the input. */
+typedef struct inmap {
+  int64_t r0, c0, rows, cols; /* drawn range in grid coordinates */
+  int canvas;                 /* gather: coordinates on the zero canvas */
+} inmap;
+
+/* ====================================================================== */
+/* Small helpers                                                           */
+/* ====================================================================== */
+
+static inline int64_t xoff(const vz_view *v, int64_t n, int64_t c, int64_t h,
+                    int64_t w) {
+  return ((n * v->x.shape[1] + c) * v->x.shape[2] + h) * v->x.shape[3] + w;
+}
+static inline int64_t yoff(const vz_view *v, int64_t n, int64_t o, int64_t r,
+                    int64_t c) {
+  return ((n * v->g.O + o) * v->g.OH + r) * v->g.OW + c;
+}
+static inline float xval(const vz_view *v, int64_t n, int64_t c, int64_t h,
+                  int64_t w) {
+  return cp_tensor_data(&v->x)[xoff(v, n, c, h, w)];
+}
+static inline float mval(const vz_view *v, int64_t n, int64_t c, int64_t h,
+                  int64_t w) {
+  return v->has_mask ? cp_tensor_data(&v->mask)[xoff(v, n, c, h, w)] : 1.0f;
+}
+/* Weight element (a, b, i, j) of the stored 4-D weight. */
+static inline float wval(const vz_view *v, int64_t a, int64_t b, int64_t i,
+                  int64_t j) {
+  const int64_t *s = v->w.shape;
+  return cp_tensor_data(&v->w)[((a * s[1] + b) * s[2] + i) * s[3] + j];
+}
+static inline float kmval(const vz_view *v, int64_t i, int64_t j) {
+  return v->has_kmask ? cp_tensor_data(&v->kmask)[i * v->w.shape[3] + j]
+                      : 1.0f;
+}
+
+/* Font size for values in a cell of size cs (0: too small for text). */
+static inline int value_px(int cs) {
+  if (cs < 20) return 0;
+  int px = cs * 36 / 100;
+  return px < 9 ? 9 : px > 18 ? 18 : px;
+}
+
+/* A coloured cell with its value when it fits. */
+static inline void paint_cell(SDL_Surface *s, int x, int y, int cs, SDL_Color fill,
+                       const char *txt, int dim) {
+  int gap = cs >= 6 ? 1 : 0;
+  vz_fill(s, x, y, cs - gap, cs - gap, fill);
+  int px = value_px(cs);
+  if (px && txt && *txt) {
+    SDL_Color tc = vz_contrast(fill);
+    if (dim) tc = vz_mix(tc, fill, 0.45f);
+    int fit = vz_fit_text(txt, px, 0, cs - 4, cs - 2);
+    if (fit) vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, 0, tc);
+  }
+}
+
+static inline void fmt_value(char *b, size_t n, double v, int cs) {
+  int px = value_px(cs);
+  int maxc = px ? (cs - 4) * 10 / (px * 6) : 4;
+  vz_fmt(b, n, v, maxc < 1 ? 1 : maxc > 8 ? 8 : maxc);
+}
+
+static inline void cell_rect(const vz_grid *g, int64_t r, int64_t c, int *x, int *y) {
+  *x = g->x + (int)((c - g->c0) * g->cs);
+  *y = g->y + (int)((r - g->r0) * g->cs);
+}
+
+/* Outline cell (r, c) of grid g (drawn if the grid covers it). */
+static inline void mark(SDL_Surface *s, const vz_grid *g, int64_t r, int64_t c,
+                 int t, SDL_Color col) {
+  if (r < g->r0 || c < g->c0 || r >= g->r0 + g->rows ||
+      c >= g->c0 + g->cols)
+    return;
+  int x, y;
+  cell_rect(g, r, c, &x, &y);
+  int cs = g->cs - (g->cs >= 6 ? 1 : 0);
+  if (cs < 3) {
+    vz_fill(s, x, y, cs > 0 ? cs : 1, cs > 0 ? cs : 1, col);
+    return;
+  }
+  if (t * 2 >= cs) t = cs / 3 > 0 ? cs / 3 : 1;
+  vz_frame(s, x, y, cs, cs, t, col);
+}
+
+static inline void idx1(char *b, size_t n, const char *name, const int64_t *i,
+                 int k) {
+  /* 1-based index text, as the Lua surface shows it */
+  int o = snprintf(b, n, "%s[", name);
+  for (int j = 0; j < k && o < (int)n; j++)
+    o += snprintf(b + o, n - (size_t)o, "%s%lld", j ? "," : "",
+                  (long long)(i[j] + 1));
+  if (o < (int)n) snprintf(b + o, n - (size_t)o, "]");
+}
+
+/* Cut UTF-8 text to at most maxc characters (never inside a character). */
+static inline void utf8_cut(char *t, int maxc) {
+  if (maxc < 1) return;
+  int n = 0;
+  for (char *p = t; *p; p++)
+    if (((unsigned char)*p & 0xC0) != 0x80 && n++ == maxc) {
+      *p = 0;
+      return;
+    }
+}
+
+/* ---- the three grid panels (view_panels.c) ---- */
+void vzp_input_panel(SDL_Surface *s, vz_view *v, box b, int64_t done);
+void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b, int64_t done);
+void vzp_output_panel(SDL_Surface *s, vz_view *v, box b, int64_t done);
+
+#endif
