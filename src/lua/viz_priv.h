@@ -1,0 +1,35 @@
+/* viz_priv.h - what wrap_viz.c (views) and viz_loop.c (the window loop,
+ * drawing for scripts) share.  Private to the viz binding. */
+#ifndef CPL_VIZ_PRIV_H
+#define CPL_VIZ_PRIV_H
+
+#include "cpl.h"
+#include "viz/show.h"
+#include "viz/view.h"
+
+#define VIEW_MT "convplay.view"
+#define VIEWS_KEY "convplay.viz.views"   /* views created (window mode) */
+#define PAGES_KEY "convplay.viz.pages"   /* views the loop shows */
+
+typedef struct lview {
+  vz_view *v;                 /* a step-through view, or NULL */
+  vz_show *sh;                /* static grids, or NULL */
+} lview;
+
+
+/* Registry flag convplay.headless (set by the host). */
+int cplv_headless(lua_State *L);
+/* Fonts loaded, or a Lua error "fname: reason". */
+int cplv_fonts(lua_State *L, const char *fname);
+/* Option fields of the table at opts (nil/none: the default). */
+int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt);
+int cplv_opt_bool(lua_State *L, int opts, const char *key, int dflt);
+const char *cplv_opt_string(lua_State *L, int opts, const char *key,
+                            const char *fname);
+
+/* viz_loop.c: viz.run, viz._after_script, viz.current and the drawing
+ * functions (viz.clear, rect, line, text, grid, size, screenshot, time). */
+extern const luaL_Reg cplv_loop_funcs[];
+void cplv_loop_open(void);
+
+#endif
