@@ -20,6 +20,8 @@ $CC -O2 -march=x86-64-v2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc \
   tests/bench/bench.c "$B/libcore.a" -lm -lpthread -o "$B/bench" || exit 1
 
 echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs"
+# Other processes on a 2-core machine move every number: say how busy it was.
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "running convplay ..."
 "$B/bench" > "$tmp/cp.txt" || echo "bench: convplay benchmark failed"
 
