@@ -19,8 +19,8 @@
  *  - few output channels per group (image filters, depthwise, groups == C):
  *    small MR (1..4), wide NR: a vectorised direct convolution;
  *  - many channels: MR = 8 (AVX-512) / 6 (AVX2) panels: an implicit GEMM;
- *  - 3x3, stride 1, many channels: Winograd F(2x2, 3x3), whose 16 GEMMs
- *    run on the same GEMM tile (2.25x fewer multiplies);
+ *  - 3x3, stride = dilation, many channels: Winograd F(2x2, 3x3), 16 GEMMs
+ *    on the same GEMM tile (2.25x fewer multiplies);
  *  - conv_transpose2d: gather per output phase.  Output rows R = a + s*t
  *    (a = 0..s-1) receive only the taps i with out_row(0, i) = a (mod s),
  *    each reading input row t + const: a stride-1 correlation per phase
@@ -100,6 +100,7 @@ typedef struct job {
   const float *A;             /* packed weights */
   const float *bias;          /* G x npan*MR, zero padded */
   int wino;                   /* Winograd F(2x2, 3x3) instead of taps */
+  atomic_int nonfinite;       /* Winograd saw a NaN/Inf: result invalid */
   int64_t TW, wch, VS;        /* tiles per row, tiles per chunk, V stride */
   int32_t *wkoff;             /* k * VS: rows of V for the tile kernel */
   float zeros[MR_MAX];        /* bias of the Winograd GEMM (added later) */
@@ -112,6 +113,22 @@ typedef struct job {
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static int64_t round16(int64_t a) { return (a + 15) & ~(int64_t)15; }
+
+/* No NaN or Inf in p[0..n). */
+static int all_finite(const float *p, int64_t n) {
+  typedef uint32_t v4u32 __attribute__((vector_size(16)));
+  const uint32_t expo = 0x7f800000u;
+  v4u32 acc = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v4u32 v;
+    memcpy(&v, p + i, sizeof v);
+    acc |= (v & expo) == expo;
+  }
+  uint32_t any = acc[0] | acc[1] | acc[2] | acc[3];
+  for (; i < n; i++) any |= !isfinite(p[i]);
+  return any == 0;
+}
 
 /* Copy the rows of band t0 for channels c0..c0+nc-1 of image n into S. */
 static void build_source(const job *J, int64_t n, int64_t c0, int64_t nc,
@@ -144,8 +161,11 @@ static void build_source(const job *J, int64_t n, int64_t c0, int64_t nc,
           const float *s0 = s + cmap[pl->ia];
           float *d0 = d + pl->ia;
           for (int64_t q = 0; q < pl->ib - pl->ia; q++) d0[q] = s0[2 * q];
-        } else {
-          for (int64_t cq = pl->ia; cq < pl->ib; cq++) d[cq] = s[cmap[cq]];
+        } else if (pl->ib > pl->ia) {
+          const float *s0 = s + cmap[pl->ia];
+          float *d0 = d + pl->ia;
+          const int64_t st = pl->colstep;
+          for (int64_t q = 0; q < pl->ib - pl->ia; q++) d0[q] = s0[st * q];
         }
         for (int64_t cq = pl->ib; cq < Wq; cq++)
           d[cq] = cmap[cq] < 0 ? 0.0f : s[cmap[cq]];
@@ -207,6 +227,9 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
   if (J->last[tid].n != n || J->last[tid].band != band ||
       J->last[tid].c0 != c0) {
     build_source(J, n, c0, nc, t0, S);
+    /* Winograd would spread a NaN/Inf to outputs whose window does not
+     * hold it: the caller redoes the call with the tap tiles. */
+    if (J->wino && !all_finite(S, nc * J->CS)) atomic_store(&J->nonfinite, 1);
     J->last[tid].n = n;
     J->last[tid].band = band;
     J->last[tid].c0 = c0;
@@ -240,17 +263,21 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
 /* ====================================================================== */
 /* Winograd F(2x2, 3x3)                                                    */
 /* ====================================================================== */
-/* For 3x3, stride 1, dilation 1 with many channels, each 2x2 block of
+/* For 3x3 with stride = dilation and many channels, each 2x2 block of
  * outputs is A^T [(G g G^T) .* (B^T d B)] A of its 4x4 input block d (Lavin
  * & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016): 16
  * multiplies per channel pair instead of 36.  The 16 elementwise products,
  * summed over input channels, are 16 GEMMs run by the GEMM tile.  The
  * transforms mix neighbouring cells, so a NaN or Inf would reach outputs
- * whose window does not hold it: only finite inputs and weights come here.
+ * whose window does not hold it: only finite weights come here, and a call
+ * whose input turns out to hold a NaN or Inf is redone with the tap tiles.
  *
  * The source block holds the band as two column phases (even and odd padded
  * columns), so tile b's columns 2b..2b+3 are E[b], O[b], E[b+1], O[b+1] and
- * the transforms are plain vector loops over tiles. */
+ * the transforms are plain vector loops over tiles.  With stride s equal to
+ * dilation (s = d = 1 or the s = d = 2 of a dilated net) every tap reads
+ * the same stride phase at consecutive cells, so the same applies to that
+ * phase: its rows at stride s, its columns at 2s. */
 
 /* Scratch of wino_item: V[e][c][tile] (element planes ES apart, skewed so
  * that the 16 planes do not share cache sets), then the GEMM results
@@ -623,6 +650,7 @@ static int plan_and_run_locked(job *J) {
   int use = macs < 1e6 ? 1 : nth; /* below ~15 us a wake-up does not pay */
   if (use > J->nitems) use = (int)J->nitems;
   atomic_store(&J->next, 0);
+  atomic_store(&J->nonfinite, 0);
   atomic_store(&J->done, 0);
   cp_threads_run(use, work, J);
   free(koff);
@@ -694,22 +722,6 @@ static int conv2d_small(const cp_geom *g, const float *x, const float *w,
 /* conv2d                                                                  */
 /* ====================================================================== */
 
-/* No NaN or Inf in p[0..n). */
-static int all_finite(const float *p, int64_t n) {
-  typedef uint32_t v4u32 __attribute__((vector_size(16)));
-  const uint32_t expo = 0x7f800000u;
-  v4u32 acc = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v4u32 v;
-    memcpy(&v, p + i, sizeof v);
-    acc |= (v & expo) == expo;
-  }
-  uint32_t any = acc[0] | acc[1] | acc[2] | acc[3];
-  for (; i < n; i++) any |= !isfinite(p[i]);
-  return any == 0;
-}
-
 /* Winograd pays off from this many channels on both sides. */
 #define WINO_MIN_CH 16
 
@@ -718,12 +730,14 @@ void cp_conv_fast_set_winograd(int on) { wino_on = on; }
 
 static int wino_applies(const cp_geom *g, const float *x, const float *w) {
   if (!wino_on) return 0;
-  if (g->kH != 3 || g->kW != 3 || g->p.stride[0] != 1 ||
-      g->p.stride[1] != 1 || g->p.dilation[0] != 1 || g->p.dilation[1] != 1)
+  /* Stride equal to dilation puts all nine taps on one stride phase, at
+   * consecutive cells: a plain 3x3 on that phase (s = d = 1 included). */
+  if (g->kH != 3 || g->kW != 3 || g->p.stride[0] != g->p.dilation[0] ||
+      g->p.stride[1] != g->p.dilation[1])
     return 0;
   if (g->Cg < WINO_MIN_CH || g->Og < WINO_MIN_CH) return 0;
-  return all_finite(w, g->O * g->Cg * 9) &&
-         all_finite(x, g->N * g->C * g->H * g->W);
+  (void)x; /* checked band by band as the sources are built */
+  return all_finite(w, g->O * g->Cg * 9);
 }
 
 int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
@@ -788,25 +802,27 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
   J.npass = 1;
   int rc = 1;
   if (wino_applies(g, x, w)) {
-    /* Two column phases of the padded input, rows at stride 1. */
+    /* The one stride phase the taps read, its columns split again into
+     * even and odd (rows as planes[0] has them). */
     job W = J;
     W.wino = 1;
     W.Wq = ceil_div(g->OW, 2) + 1;
     W.nplanes = 2;
     planes[1] = planes[0];
     for (int k = 0; k < 2; k++) {
-      planes[k].colB = cp_geom_in_col(g, 0, 0) + k;
-      planes[k].colstep = 2;
+      planes[k].colB = cp_geom_in_col(g, 0, 0) + k * sW;
+      planes[k].colstep = 2 * sW;
     }
     W.colmap = malloc((size_t)(2 * W.Wq) * sizeof *W.colmap);
     if (W.colmap) {
       for (int k = 0; k < 2; k++) plane_columns(&W, k, g);
       rc = plan_and_run(&W);
+      if (rc == 0 && atomic_load(&W.nonfinite)) rc = 1;
     }
     free(W.colmap);
     if (rc == 0) goto done;
     planes[0].colB = cp_geom_in_col(g, 0, 0); /* back to the tap layout */
-    planes[0].colstep = 1;
+    planes[0].colstep = sW;
   }
   J.colmap = malloc((size_t)(np * J.Wq) * sizeof *J.colmap);
   if (J.colmap) {

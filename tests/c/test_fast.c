@@ -204,15 +204,17 @@ TEST(fast_conv2d_named_shapes) {
   }
 }
 
-/* The Winograd path (3x3, stride 1, >= 16 channels each side): every
- * padding mode, odd sizes, batches, groups; and the same shapes with it
- * switched off, so both paths are held to the reference. */
+/* The Winograd path (3x3, stride = dilation, >= 16 channels each side):
+ * every padding mode, odd sizes, batches, groups, strides; and the same
+ * shapes with it switched off, so both paths are held to the reference. */
 TEST(fast_conv2d_winograd) {
   cp_rng_seed(&rng, 77);
-  struct { int64_t N, C, H, W, O, G, pad; } cs[] = {
-      {1, 16, 9, 9, 16, 1, 1},   {2, 17, 12, 31, 20, 1, 1},
-      {1, 32, 7, 5, 33, 1, 0},   {1, 32, 15, 14, 32, 2, 1},
-      {3, 24, 6, 70, 18, 1, 2},  {1, 16, 40, 3, 16, 1, 1},
+  struct { int64_t N, C, H, W, O, G, pad, sh, sw; } cs[] = {
+      {1, 16, 9, 9, 16, 1, 1, 1, 1},   {2, 17, 12, 31, 20, 1, 1, 1, 1},
+      {1, 32, 7, 5, 33, 1, 0, 1, 1},   {1, 32, 15, 14, 32, 2, 1, 1, 1},
+      {3, 24, 6, 70, 18, 1, 2, 1, 1},  {1, 16, 40, 3, 16, 1, 1, 1, 1},
+      {2, 16, 21, 22, 16, 1, 2, 2, 2}, {1, 20, 17, 13, 24, 1, 2, 2, 1},
+      {1, 16, 30, 31, 16, 1, 3, 3, 3},
   };
   for (int wino = 1; wino >= 0; wino--) {
     cp_conv_fast_set_winograd(wino);
@@ -222,6 +224,8 @@ TEST(fast_conv2d_winograd) {
         cp_conv_params_default(&p);
         p.groups = cs[i].G;
         p.mode = (cp_padmode)mode;
+        p.stride[0] = p.dilation[0] = cs[i].sh;
+        p.stride[1] = p.dilation[1] = cs[i].sw;
         for (int q = 0; q < 4; q++) p.pad[q] = cs[i].pad;
         p.pad[1] = 0; /* asymmetric: nothing at the bottom */
         cp_geom g;
