@@ -1,11 +1,11 @@
 #!/bin/sh
 # test_window.sh BUILD: the real window under Xvfb, driven by xdotool
-# (see window_body.sh).  Missing xvfb-run / xdotool / import is a failure,
-# not a skip: CI installs them (make test-deps).
+# (see window_body.sh).  Missing xvfb-run or xdotool is a failure, not a
+# skip: CI installs them (make test-deps).
 # Prints "viz-window: N passed, N failed".  Keeps the screenshots in
 # BUILD/window-test/ for a look.
 B=${1:-build}
-for tool in xvfb-run xdotool import compare; do
+for tool in xvfb-run xdotool; do
   if ! command -v $tool >/dev/null 2>&1; then
     echo "not ok: $tool is not installed (make test-deps)"
     echo "viz-window: 0 passed, 1 failed"
@@ -14,9 +14,9 @@ for tool in xvfb-run xdotool import compare; do
 done
 out="$B/window-test"
 rm -rf "$out"
-mkdir -p "$out"
+mkdir -p "$out/fb"
 out=$(cd "$out" && pwd)
-timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" \
+timeout 120 xvfb-run -a -s "-screen 0 1280x800x24 -fbdir $out/fb" \
   sh tests/viz/window_body.sh "$B" "$out" > "$out/body.log" 2>&1
 p=$(grep -c '^ok ' "$out/results" 2>/dev/null)
 f=$(grep -c '^not ok ' "$out/results" 2>/dev/null)

@@ -1,8 +1,9 @@
 #!/bin/sh
-# window_body.sh BUILD OUTDIR: runs inside xvfb-run (DISPLAY set).  Starts
-# the window app, drives it with xdotool, grabs the real window with
-# ImageMagick's import, and writes one "ok NAME" / "not ok NAME" line per
-# check to OUTDIR/results.
+# window_body.sh BUILD OUTDIR: runs inside xvfb-run (DISPLAY set, Xvfb
+# started with -fbdir OUTDIR/fb).  Starts the window app, drives it with
+# xdotool, grabs the real screen from Xvfb's framebuffer file (XWD) and
+# checks pixels with tests/viz/imgdiff.lua (convplay itself), and writes
+# one "ok NAME" / "not ok NAME" line per check to OUTDIR/results.
 B=$1
 out=$2
 res="$out/results"
@@ -22,8 +23,10 @@ wait_for() {
   return 1
 }
 state() { cat "$out/state.txt" 2>/dev/null; }
-# differing pixels between two PNGs (ImageMagick compare, AE metric)
-diffpx() { compare -metric AE -fuzz 3% "$1" "$2" null: 2>&1 | sed 's/ .*//'; }
+# differing pixels between two images (PNG or XWD)
+diffpx() { "$B/convplay" --headless tests/viz/imgdiff.lua diff "$1" "$2" 0.03; }
+# the screen as the X server has it
+grab() { cp "$out/fb/Xvfb_screen0" "$out/$1.xwd"; }
 
 # a copy of the app, so that the test can touch it (reload on save)
 cp tests/viz/window_app.lua "$out/window_app.lua"
@@ -44,7 +47,7 @@ done
 xdotool windowfocus --sync "$wid" 2>/dev/null
 xdotool mousemove 5 5
 sleep 0.3
-import -window root "$out/win0.png"
+grab win0
 
 key() { xdotool key --delay 60 "$@"; }
 
@@ -52,8 +55,8 @@ key Right Right Right
 wait_for "$out/state.txt" "page=1 step=4 "
 check step-keys $? "$(state)"
 sleep 0.3
-import -window root "$out/win1.png"
-n=$(diffpx "$out/win0.png" "$out/win1.png")
+grab win1
+n=$(diffpx "$out/win0.xwd" "$out/win1.xwd")
 [ "${n:-0}" -gt 200 ] 2>/dev/null
 check frame-changes-on-step $? "only $n pixels changed"
 
@@ -61,7 +64,7 @@ check frame-changes-on-step $? "only $n pixels changed"
 key x
 wait_for "$out/shot.txt" done
 check app-screenshot $?
-n=$(diffpx "$out/win1.png" "$out/app.png")
+n=$(diffpx "$out/win1.xwd" "$out/app.png")
 [ "${n:-999999}" -lt 2000 ] 2>/dev/null
 check window-matches-offscreen $? "$n pixels differ"
 
@@ -78,7 +81,7 @@ key shift+slash
 wait_for "$out/state.txt" "help=true"
 check help-key $? "$(state)"
 sleep 0.3
-import -window root "$out/win-help.png"
+grab win-help
 key shift+slash
 wait_for "$out/state.txt" "help=false"
 check help-closes $? "$(state)"
@@ -89,7 +92,7 @@ xdotool mousemove "$1" "$2"
 wait_for "$out/state.txt" "hover=output:1,1,2,3"
 check hover-output $? "$(state)"
 sleep 0.3
-import -window root "$out/win-hover.png"
+grab win-hover
 xdotool mousemove 5 5
 
 # next page: the transposed view, then toggle scatter/gather
@@ -100,13 +103,13 @@ key End
 wait_for "$out/state.txt" "page=2 step=9 view=scatter"
 check end-key $? "$(state)"
 sleep 0.3
-import -window root "$out/win-scatter.png"
+grab win-scatter
 key v
 wait_for "$out/state.txt" "page=2 step=1 view=gather"
 check view-key $? "$(state)"
 sleep 0.3
-import -window root "$out/win-gather.png"
-n=$(diffpx "$out/win-scatter.png" "$out/win-gather.png")
+grab win-gather
+n=$(diffpx "$out/win-scatter.xwd" "$out/win-gather.xwd")
 [ "${n:-0}" -gt 1000 ] 2>/dev/null
 check views-differ $? "only $n pixels differ"
 
@@ -115,8 +118,8 @@ key e
 sleep 0.5
 grep -q "boom from keypressed" "$out/app.log" && grep -q "stack traceback" "$out/app.log"
 check error-on-stderr $?
-import -window root "$out/win-error.png"
-bg=$(convert "$out/win-error.png" -format '%[fx:round(255*p{600,600}.r)],%[fx:round(255*p{600,600}.g)],%[fx:round(255*p{600,600}.b)]' info: 2>/dev/null)
+grab win-error
+bg=$("$B/convplay" --headless tests/viz/imgdiff.lua pixel "$out/win-error.xwd" 600 600)
 [ "$bg" = "30,16,18" ]
 check error-screen-shown $? "background $bg"
 rm -f "$out/state.txt"
@@ -146,3 +149,8 @@ else
   wait $pid
   check quit-key $? "exit status"
 fi
+
+# keep PNGs of the grabs to look at
+for f in "$out"/*.xwd; do
+  "$B/convplay" --headless tests/viz/imgdiff.lua png "$f" "${f%.xwd}.png" && rm -f "$f"
+done
