@@ -362,8 +362,8 @@ static int m_state(lua_State *L) {
   if (v->t.kind == CP_TRACE_SCATTER) {
     push_idx(L, v->info.idx, 4);
     lua_setfield(L, -2, "input");
-    if (done > 0 && v->taps[done - 1].kind != CP_TAP_CROPPED)
-      out = v->taps[done - 1].out;
+    const cp_tap *tp = vz_view_scatter_tap(v, done);
+    if (tp) out = tp->out;
   } else {
     out = v->info.idx;
     lua_pushnumber(L, v->info.bias);

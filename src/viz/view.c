@@ -296,14 +296,22 @@ void vz_view_current(vz_view *v, int64_t *done) {
   v->cur_unit = u;
 }
 
+const cp_tap *vz_view_scatter_tap(const vz_view *v, int64_t done) {
+  for (int64_t k = done - 1; k >= 0; k--)
+    if (v->taps[k].kind != CP_TAP_CROPPED) return &v->taps[k];
+  return NULL;
+}
+
 double vz_view_sum(vz_view *v) {
   int64_t done;
   vz_view_current(v, &done);
   if (!v->ok) return NAN;
   if (done == 0) return v->info.bias;
-  const cp_tap *tp = &v->taps[done - 1];
-  if (v->t.kind == CP_TRACE_SCATTER && tp->kind == CP_TAP_CROPPED) return NAN;
-  return tp->sum;
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    const cp_tap *tp = vz_view_scatter_tap(v, done);
+    return tp ? tp->sum : NAN;
+  }
+  return v->taps[done - 1].sum;
 }
 
 void vz_view_tick(vz_view *v, double dt) {

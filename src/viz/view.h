@@ -115,6 +115,9 @@ void vz_view_current(vz_view *v, int64_t *done);
 /* The running sum at the current step (bias included; scatter: the value
  * of the current tap's output cell after its addition). */
 double vz_view_sum(vz_view *v);
+/* Scatter: the last of the first `done` taps that lands in the output (the
+ * current output cell), or NULL when all of them are cropped. */
+const cp_tap *vz_view_scatter_tap(const vz_view *v, int64_t done);
 
 /* A key by SDL name ("Right", "Space", "s", "?") with shift state.
  * Returns 1 when the view used it. */

@@ -139,6 +139,12 @@ test("viz.conv_transpose2d scatter: SEMANTICS §3 8x8 example", function()
   check(s.taps[6].kind == "output" and s.taps[6].out[3] == 1 and s.taps[6].out[4] == 1)
   local y = v:output()
   near(y:get(1, 1, 1, 1), 6); near(y:get(1, 1, 2, 2), 24); near(y:get(1, 1, 8, 8), 11)
+  -- the last pixel's last product completes output (8,8): sum = value
+  v:seek(-1)
+  s = v:state()
+  check(s.out[3] == 8 and s.out[4] == 8, table.concat(s.out, ","))
+  near(s.sum, 11); near(s.value, 11)
+  v:seek(1)
   v:view("gather"); v:seek(10) -- output (2,2): 24
   s = v:state(); check(s.out[3] == 2 and s.out[4] == 2); near(s.sum, 24)
   local holes, pads = 0, 0
