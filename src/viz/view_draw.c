@@ -16,12 +16,13 @@
 /* Bottom: the arithmetic of the current unit, formula, groups             */
 /* ====================================================================== */
 
+/* One tap as text; compact (two columns) uses shorter numbers. */
 static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
-                     size_t n) {
+                     size_t n, int compact) {
   char xs[64], ws[64], a[24], b[24], p[24];
-  vz_fmt(a, sizeof a, tp->xv, 7);
-  vz_fmt(b, sizeof b, tp->wv, 7);
-  vz_fmt(p, sizeof p, tp->prod, 8);
+  vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
+  vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
+  vz_fmt(p, sizeof p, tp->prod, compact ? 5 : 8);
   switch (tp->kind) {
   case CP_TAP_PAD: snprintf(xs, sizeof xs, "pad"); break;
   case CP_TAP_HOLE: snprintf(xs, sizeof xs, "hole"); break;
@@ -46,7 +47,7 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48], sm[24];
     idx1(os, sizeof os, "y", tp->out, 4);
-    vz_fmt(sm, sizeof sm, tp->sum, 8);
+    vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 8);
     if (tp->kind == CP_TAP_CROPPED)
       snprintf(buf, n, "%s %s×%s = %s  cropped", os, a, b, p);
     else
@@ -54,15 +55,17 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
     return;
   }
   char sm[24];
-  vz_fmt(sm, sizeof sm, tp->sum, 9);
-  snprintf(buf, n, "%s=%s × %s=%s = %s   Σ %s", xs, a, ws, b, p, sm);
+  vz_fmt(sm, sizeof sm, tp->sum, compact ? 6 : 9);
+  snprintf(buf, n, compact ? "%s=%s × %s=%s = %s  Σ %s"
+                           : "%s=%s × %s=%s = %s   Σ %s",
+           xs, a, ws, b, p, sm);
 }
 
 static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
   vz_fill(s, b.x, b.y, b.w, b.h, VZ_PANEL);
   const cp_geom *g = &v->g;
   int lx = b.x + 12, ly = b.y + 8;
-  int split = b.x + b.w * 56 / 100;
+  int split = b.x + b.w * (v->ok && v->t.ntaps > 8 ? 62 : 56) / 100;
   char line[512], t1[64], t2[64], t3[64];
   int cw, chh;
   vz_text_size("0", 13, 0, &cw, &chh);
@@ -103,12 +106,12 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
     int64_t cap = (int64_t)lines * ncols, first = 0;
     if (v->t.ntaps > cap && done > cap) first = done - cap;
     for (int64_t k = first; k < v->t.ntaps && k < first + cap; k++) {
-      tap_text(v, &v->taps[k], line, sizeof line);
+      tap_text(v, &v->taps[k], line, sizeof line, ncols == 2);
       int is_cur = k == done - 1 && v->by_tap;
       SDL_Color c = k < done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
       if (k >= done) {
         /* not yet: show the factors only */
-        char *sig = strstr(line, "   Σ");
+        char *sig = strstr(line, "  Σ");
         if (sig) *sig = 0;
         char *arrow = strstr(line, "  → ");
         if (arrow) *arrow = 0;

@@ -225,7 +225,11 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
                      ? (!v->ok || chs[t] == v->info.idx[1])
                      : chs[t] / g->Cg == grp;
     char lab[64];
-    snprintf(lab, sizeof lab, "channel %lld", (long long)chs[t] + 1);
+    if (v->x.shape[0] > 1)
+      snprintf(lab, sizeof lab, "sample %lld, channel %lld", (long long)n + 1,
+               (long long)chs[t] + 1);
+    else
+      snprintf(lab, sizeof lab, "channel %lld", (long long)chs[t] + 1);
     vz_text(s, gr->x, gr->y - label_h, lab, 13, 0, active ? VZ_FG : VZ_DIM,
             VZ_LEFT);
     draw_input_grid(s, v, gr, &m, n, chs[t], active);
@@ -550,7 +554,11 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
     int64_t o = chs[t];
     gr->ch = o;
     char lab[64];
-    snprintf(lab, sizeof lab, "channel %lld", (long long)o + 1);
+    if (g->N > 1)
+      snprintf(lab, sizeof lab, "sample %lld, channel %lld", (long long)n + 1,
+               (long long)o + 1);
+    else
+      snprintf(lab, sizeof lab, "channel %lld", (long long)o + 1);
     vz_text(s, gr->x, gr->y - label_h, lab, 13, 0,
             o == cur_o ? VZ_FG : VZ_DIM, VZ_LEFT);
     for (int64_t r = r0; r < r0 + rows; r++)
