@@ -408,13 +408,14 @@ static void run_loop(lua_State *L) {
   S.quit = 0;
   S.mtime = script_mtime(L);
   Uint32 last = SDL_GetTicks(), last_poll = last;
-  int dragging = 0;
+  int dragging = 0, dirty = 1;
   while (!S.quit) {
     SDL_Event ev;
     lview *lv = current_page(L);
     vz_view *v = lv && lv->v ? lv->v : NULL;
     lua_pop(L, 1);
     while (SDL_PollEvent(&ev)) {
+      dirty = 1;
       switch (ev.type) {
       case SDL_QUIT: S.quit = 1; break;
       case SDL_WINDOWEVENT:
@@ -450,6 +451,22 @@ static void run_loop(lua_State *L) {
     lv = current_page(L);
     v = lv && lv->v ? lv->v : NULL;
     if (v) vz_view_tick(v, dt);
+    /* Redraw only when something can have changed: an event, playing,
+     * or a script that animates (update/draw callbacks). */
+    if (!dirty && !(v && v->playing) && !has_callbacks(L)) {
+      lua_pop(L, 1); /* the page */
+      if (now - last_poll > 500) {
+        last_poll = now;
+        time_t mt = script_mtime(L);
+        if (mt && S.mtime && mt != S.mtime) {
+          reload(L);
+          dirty = 1;
+        }
+      }
+      SDL_Delay(15);
+      continue;
+    }
+    dirty = 0;
     S.target = S.frame;
     if (S.err) {
       draw_error(S.frame);
@@ -480,7 +497,10 @@ static void run_loop(lua_State *L) {
     if (now - last_poll > 500) {
       last_poll = now;
       time_t mt = script_mtime(L);
-      if (mt && S.mtime && mt != S.mtime) reload(L);
+      if (mt && S.mtime && mt != S.mtime) {
+        reload(L);
+        dirty = 1;
+      }
     }
     SDL_Delay(15);
   }
