@@ -407,3 +407,29 @@ test("empty problems: a view with nothing to step through", function()
   os.remove(png)
   raises(function() v:record(png) end, "nothing to record")
 end)
+
+test("masks on transposed views, multi-channel partial convolution", function()
+  local x, w = tensor.randn(1, 2, 3, 3), tensor.randn(2, 2, 3, 3)
+  local m = tensor.new{{1, 0, 1}, {1, 1, 0}, {0, 1, 1}}
+  local M = tensor.new{{1, 1, 0}, {0, 1, 1}, {1, 0, 1}}
+  local want = conv.conv_transpose2d(x * m, w * M:reshape(1, 1, 3, 3), {stride = 2, padding = 1})
+  for _, view in ipairs{"gather", "scatter"} do
+    local v = viz.conv_transpose2d(x, w, {stride = 2, padding = 1, mask = m,
+                                          kernel_mask = M, view = view})
+    same_tensor(v:output(), want:totable(), 1e-5)
+    if view == "gather" then check_all_cells(v, want, 1e-5, "masked gather") end
+  end
+  -- partial convolution with a mask per input channel
+  local xm = tensor.randn(1, 2, 5, 5)
+  local mm = tensor.rand(1, 2, 5, 5)
+  mm = ((mm - 0.4) * 1e6):clamp(0, 1)   -- a random 0/1 mask
+  local wm = tensor.randn(3, 2, 3, 3)
+  local yp = conv.partial_conv2d(xm, mm, wm, {padding = 1, multi_channel = true, bias = {0.1, 0.2, 0.3}})
+  local v = viz.conv2d(xm, wm, {padding = 1, mask = mm, partial = true, multi_channel = true,
+                                bias = {0.1, 0.2, 0.3}})
+  for step = 1, v:state().steps do
+    v:seek(step)
+    local s = v:state()
+    near(s.value, yp:get(table.unpack(s.out)), 1e-4, "multi-channel partial at " .. step)
+  end
+end)
