@@ -25,7 +25,7 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "running convplay ..."
 "$B/bench" > "$tmp/cp.txt" || echo "bench: convplay benchmark failed"
 
-PY=/usr/bin/python3
+PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch lives there
 [ -x "$PY" ] || PY=python3
 echo "running PyTorch (torch.set_num_threads(2); the 15x15 depthwise case takes ~1 min) ..."
 if ! "$PY" tests/bench/bench_torch.py > "$tmp/pt.txt" 2> "$tmp/pt.err"; then
@@ -66,13 +66,13 @@ awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '
     if (kind == "us") {
       v = (name in cp) ? cp[name] : ""
       met = v == "" ? "-" : (v + 0 <= tgt + 0 ? "yes" : "NO")
-      printf "%-14s %9s us %12s %8s %7s us %s\n", name, v == "" ? "-" : sprintf("%.3f", v), "-", "-", "<= " tgt, met
+      printf "%-14s %12s %12s %8s %10s %s\n", name, v == "" ? "-" : sprintf("%.3f us", v), "-", "-", "<= " tgt " us", met
       next
     }
     c = (name in cp) ? cp[name] : ""; t = (name in pt) ? pt[name] : ""
     r = (c != "" && t != "" && c + 0 > 0) ? t / c : ""
     met = r == "" ? "-" : (r + 0 >= tgt + 0 ? "yes" : "NO")
-    printf "%-14s %9s ms %9s ms %8s %10s %s\n", name,
-      c == "" ? "-" : sprintf("%.3f", c), t == "" ? "-" : sprintf("%.3f", t),
+    printf "%-14s %12s %12s %8s %10s %s\n", name,
+      c == "" ? "-" : sprintf("%.3f ms", c), t == "" ? "-" : sprintf("%.3f ms", t),
       r == "" ? "-" : sprintf("%.2fx", r), ">= " tgt "x", met
   }' "$tmp/targets.txt"
