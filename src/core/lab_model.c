@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -274,6 +275,12 @@ static int conv_once(cp_tensor *out, const cp_tensor *x, const cp_tensor *w,
   return 0;
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Banded compute: pad once, then each band of output rows is a cp_conv2d
  * with padding 0 on a narrow view of the padded input. */
 static int compute_bands(const cp_lab *lab, const cp_geom *g,
@@ -293,11 +300,14 @@ static int compute_bands(const cp_lab *lab, const cp_geom *g,
   int64_t rows = (int64_t)((double)prog->band_macs / (row_macs > 1 ? row_macs : 1));
   if (rows < 1) rows = 1;
   int64_t s = g->p.stride[0], ext = g->p.dilation[0] * (g->kH - 1) + 1;
+  int64_t next = rows;
   for (int64_t r0 = 0; r0 < g->OH; r0 += rows) {
     if (prog->cancel && *prog->cancel) {
       cp_fail(e, "cancelled");
       goto fail;
     }
+    rows = next;
+    double t0 = now_ms();
     int64_t r1 = r0 + rows < g->OH ? r0 + rows : g->OH;
     int64_t in0 = r0 * s, in_len = (r1 - 1 - r0) * s + ext;
     if (cp_tensor_narrow(&band_in, &xp, 1, in0, in_len, e)) goto fail;
@@ -311,6 +321,15 @@ static int compute_bands(const cp_lab *lab, const cp_geom *g,
       memcpy(dst + (o * g->OH + r0) * g->OW, src + o * n, n * sizeof(float));
     cp_tensor_release(&band_out);
     if (prog->report) prog->report(prog->ud, (double)r1 / (double)g->OH);
+    /* Steer the band size towards band_ms, so a slow machine (or a
+     * sanitizer build) still reacts to cancel within a few frames. */
+    double dt = now_ms() - t0;
+    if (prog->band_ms > 0 && dt > 0) {
+      double f = prog->band_ms / dt;
+      f = f < 0.25 ? 0.25 : f > 4 ? 4 : f;
+      next = (int64_t)((double)rows * f);
+      if (next < 1) next = 1;
+    }
   }
   cp_tensor_release(&xp);
   cp_tensor y3;

@@ -105,6 +105,7 @@ typedef struct cp_lab_progress {
   void *ud;                   /* passed to report */
   volatile int *cancel;       /* nonzero: stop at the next band, fail */
   int64_t band_macs;          /* work per band; 0: one cp_conv2d call */
+  double band_ms;             /* > 0: adapt bands to take about this long */
 } cp_lab_progress;
 
 /* The filtered image (C,OH,OW), raw (unmapped).  With prog->band_macs > 0 a

@@ -440,6 +440,18 @@ static int lab_save(lua_State *L) {
   return 1;
 }
 
+/* lab:open(path): replace the image by a file (what dropping it does) */
+static int lab_open(lua_State *L) {
+  vz_lab *lb = check_lab(L);
+  const char *path = luaL_checkstring(L, 2);
+  char err[1024];
+  if (vz_lab_open(lb, path, err, sizeof err))
+    return luaL_error(L, "lab:open: %s", err);
+  vz_lab_render(lb);
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* lab:screenshot(path) -> path */
 static int lab_screenshot(lua_State *L) {
   vz_lab *lb = check_lab(L);
@@ -602,6 +614,7 @@ static const luaL_Reg lab_methods[] = {
     {"set", lab_set},         {"preset", lab_preset},
     {"kernel", lab_kernel},   {"result", lab_result},
     {"save", lab_save},       {"screenshot", lab_screenshot},
+    {"open", lab_open},
     {"readout", lab_readout}, {"get", lab_get},
     {"cell_rect", lab_cell_rect}, {"frame", lab_frame},
     {"run", lab_run},         {"close", lab_close},

@@ -113,8 +113,9 @@ static void *worker(void *ud) {
     lb->busy_since = (uint64_t)now_ms();
     pthread_mutex_unlock(&lb->mu);
 
-    cp_lab_progress prog = {report_progress, lb, &lb->cancel, 0};
+    cp_lab_progress prog = {report_progress, lb, &lb->cancel, 0, 0};
     prog.band_macs = (int64_t)LAB_BAND_MACS;
+    prog.band_ms = 25;
     char err[640];
     cp_tensor out;
     double t0 = now_ms();
@@ -205,15 +206,15 @@ static void stop_worker(vz_lab *lb) {
 }
 
 static void close_window(vz_lab *lb) {
-  stop_worker(lb);
-  if (lb->win) {
+  if (lb->win) { /* first, so the window goes at once */
     SDL_DestroyWindow(lb->win);
     lb->win = NULL;
   }
-  if (lb->video_inited) {
-    SDL_QuitSubSystem(SDL_INIT_VIDEO);
-    lb->video_inited = 0;
-  }
+  stop_worker(lb);
+  /* The video subsystem stays up until the process ends: quitting it
+   * unloads the X11 / D-Bus modules while they still hold allocations,
+   * which LeakSanitizer then reports from an "<unknown module>" that no
+   * suppression can name.  Opening the lab again reuses it. */
 }
 
 void vz_lab_free(vz_lab *lb) {
@@ -275,6 +276,9 @@ int vz_lab_update(vz_lab *lb, char *err, size_t n) {
 }
 
 int vz_lab_wait(vz_lab *lb, char *err, size_t n) {
+  /* A window closed mid-compute left the result behind the settings. */
+  if (!lb->th_started && lb->out_gen < lb->req_gen)
+    return vz_lab_update(lb, err, n);
   pthread_mutex_lock(&lb->mu);
   while (lb->th_started && (lb->busy || lb->job_pending))
     pthread_cond_wait(&lb->cv, &lb->mu);
@@ -785,12 +789,9 @@ static void on_wheel(vz_lab *lb, const SDL_MouseWheelEvent *w) {
 }
 
 static int open_window(vz_lab *lb, char *err, size_t n) {
-  if (!SDL_WasInit(SDL_INIT_VIDEO)) {
-    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-      snprintf(err, n, "lab: cannot open a window: %s", SDL_GetError());
-      return -1;
-    }
-    lb->video_inited = 1;
+  if (!SDL_WasInit(SDL_INIT_VIDEO) && SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+    snprintf(err, n, "lab: cannot open a window: %s", SDL_GetError());
+    return -1;
   }
   char title[PATH_MAX + 32];
   const char *base = strrchr(lb->path, '/');
@@ -804,6 +805,16 @@ static int open_window(vz_lab *lb, char *err, size_t n) {
     close_window(lb);
     return -1;
   }
+  /* The frame is drawn in software: present it through the plain X11 /
+   * Wayland framebuffer.  The accelerated one would recreate the window
+   * with OpenGL on the first present (a new window id, and a GL context
+   * for nothing).  The hint is read here only, then put back. */
+  const char *fa = SDL_GetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION);
+  char keep[16];
+  snprintf(keep, sizeof keep, "%s", fa ? fa : "");
+  SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+  SDL_GetWindowSurface(lb->win);
+  SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, fa ? keep : NULL);
   SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
   if (lb->wake_event == (uint32_t)-1) lb->wake_event = SDL_RegisterEvents(1);
   if (pthread_create(&lb->th, NULL, worker, lb) != 0) {
@@ -870,8 +881,8 @@ int vz_lab_run(vz_lab *lb, char *err, size_t n) {
       dirty = 0;
     }
   }
-  char e2[256];
-  vz_lab_wait(lb, e2, sizeof e2);
+  /* Leave at once: a compute in flight is cancelled at its next band; the
+   * next vz_lab_result recomputes what the settings say. */
   close_window(lb);
   return 0;
 }

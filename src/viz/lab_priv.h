@@ -27,7 +27,6 @@ struct vz_lab {
   char path[PATH_MAX];        /* input file, "" when given a tensor */
   int headless;               /* offscreen only */
   SDL_Window *win;            /* NULL until vz_lab_run */
-  int video_inited;           /* we called SDL_InitSubSystem(VIDEO) */
   SDL_Surface *surf;          /* the frame, ARGB8888 */
   SDL_Surface *in_surf;       /* the input image as pixels */
   vz_lab_view v;              /* zoom, pan, split, hover, selection */

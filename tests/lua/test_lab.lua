@@ -292,6 +292,24 @@ test("lab: save beside the input with a new name, the shown values", function()
   os.execute("rm -rf '" .. d .. "'")
 end)
 
+test("lab: open another image (as dropping a file does)", function()
+  local d = tmpdir()
+  local other = tensor.rand(3, 12, 17)
+  image.save(other, d .. "/other.png")
+  local lab = viz.lab(img, {preset = "box", hover = {5, 5}})
+  lab:open(d .. "/other.png")
+  local y = lab:result()
+  check(y:size(2) == 12 and y:size(3) == 17, "new size")
+  local x = image.load(d .. "/other.png")
+  local want = conv.conv2d(x, weight(K.box()), {padding = "same", groups = 3})
+  check(max_abs_diff(y, want) < 1e-5, "filtered the new image")
+  check(lab:save() == d .. "/other-lab.png", "saves beside the new file")
+  raises(function() lab:open(d .. "/missing.png") end, "lab:open")
+  check(lab:result():size(3) == 17, "a failed open keeps the image")
+  lab:close()
+  os.execute("rm -rf '" .. d .. "'")
+end)
+
 -- ---------------------------------------------------------------------------
 -- rendered frames
 -- ---------------------------------------------------------------------------
