@@ -161,14 +161,28 @@ int cp_tensor_empty(cp_tensor *out, int ndim, const int64_t *shape,
                    cp_shape_str(ndim, shape, b, sizeof b),
                    (double)n * 4 / (1 << 30), (double)pool.limit / (1 << 30));
   }
-  cp_storage *st = malloc(sizeof *st);
-  if (st == NULL) return cp_fail(e, "out of memory");
-  size_t cap = 0;
-  st->data = block_get((size_t)n * sizeof(float), &cap);
-  if (st->data == NULL) {
-    free(st);
-    return cp_fail(e, "out of memory allocating %.1f MiB",
-                   (double)n * 4 / (1 << 20));
+  size_t bytes = (size_t)n * sizeof(float), cap = 0;
+  cp_storage *st;
+  if (bytes < POOL_MIN) {
+    /* Small: header and data in one aligned block (one malloc per tensor
+     * matters when a script makes millions of tiny ones). */
+    void *block = NULL;
+    cap = (bytes + 63) & ~(size_t)63;
+    if (posix_memalign(&block, 64, 64 + cap) != 0)
+      return cp_fail(e, "out of memory");
+    st = block;
+    st->data = (float *)((char *)block + 64);
+    st->inline_data = 1;
+  } else {
+    st = malloc(sizeof *st);
+    if (st == NULL) return cp_fail(e, "out of memory");
+    st->data = block_get(bytes, &cap);
+    if (st->data == NULL) {
+      free(st);
+      return cp_fail(e, "out of memory allocating %.1f MiB",
+                     (double)n * 4 / (1 << 20));
+    }
+    st->inline_data = 0;
   }
   st->n = (size_t)n;
   st->cap = cap;
@@ -211,7 +225,7 @@ void cp_tensor_release(cp_tensor *t) {
   /* Storages are shared by views; the lab's worker thread may release its
    * own tensors concurrently, so the count is changed atomically. */
   if (__atomic_sub_fetch(&st->refs, 1, __ATOMIC_ACQ_REL) == 0) {
-    block_put(st->data, st->cap);
+    if (!st->inline_data) block_put(st->data, st->cap);
     free(st);
   }
 }

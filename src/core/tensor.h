@@ -31,6 +31,7 @@ typedef struct cp_storage {
   size_t n;                   /* element count */
   size_t cap;                 /* allocated bytes (>= 4*n) */
   int refs;                   /* references held by tensors */
+  int inline_data;            /* data lives in the same block as this */
 } cp_storage;
 
 typedef struct cp_tensor {

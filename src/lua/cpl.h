@@ -51,6 +51,12 @@ lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
 void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
                    cp_conv_params *p, cp_tensor **bias);
 
+/* Raise "fname: bad argument #arg 'opts': unknown option 'k' (known: ...)"
+ * for a key of the table at idx not in allowed (NULL-terminated); nil/none
+ * passes, a non-table is an error. */
+void cpl_check_keys(lua_State *L, int idx, const char *fname, int arg,
+                    const char *const *allowed);
+
 /* ---- module openers -------------------------------------------------------- */
 int luaopen_tensor(lua_State *L);
 int luaopen_conv(lua_State *L);

@@ -16,12 +16,13 @@
 /* ====================================================================== */
 
 /* Reject keys not in `allowed` (NULL-terminated). */
-static void check_keys(lua_State *L, int idx, const char *fname, int arg,
-                       const char *const *allowed) {
+void cpl_check_keys(lua_State *L, int idx, const char *fname, int arg,
+                    const char *const *allowed) {
   if (lua_isnoneornil(L, idx)) return;
   if (lua_type(L, idx) != LUA_TTABLE)
     cpl_argerror(L, fname, arg, "opts", "table expected, got %s",
                  luaL_typename(L, idx));
+  idx = lua_absindex(L, idx);
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     lua_pop(L, 1);
@@ -45,71 +46,56 @@ static void check_keys(lua_State *L, int idx, const char *fname, int arg,
   }
 }
 
-/* Whole number field value at the stack top. */
-static int64_t field_int(lua_State *L, const char *fname, int arg,
-                         const char *key, int64_t lo) {
+/* Whole number at stack index v, the value of option `key`. */
+static int64_t value_int(lua_State *L, int v, const char *fname, int arg,
+                         const char *key) {
   int isnum;
-  lua_Integer v = lua_tointegerx(L, -1, &isnum);
-  if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
-    cpl_argerror(L, fname, arg, key, "expected a whole number, got %s",
-                 lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1)
-                                                : luaL_typename(L, -1));
-  (void)lo;
-  return (int64_t)v;
+  lua_Integer n = lua_tointegerx(L, v, &isnum);
+  if (!isnum || lua_type(L, v) != LUA_TNUMBER) {
+    char what[64];
+    snprintf(what, sizeof what, "opts.%s", key);
+    cpl_argerror(L, fname, arg, what, "expected a whole number, got %s",
+                 lua_type(L, v) == LUA_TNUMBER ? lua_tostring(L, v)
+                                               : luaL_typename(L, v));
+  }
+  return (int64_t)n;
 }
 
-/* A size option: number or {h, w}.  Returns 0 if absent. */
-static int get_pair(lua_State *L, int opts, const char *fname, int arg,
-                    const char *key, int64_t *out) {
-  if (lua_getfield(L, opts, key) == LUA_TNIL) {
+/* A size option at stack index v: number or {h, w}. */
+static void value_pair(lua_State *L, int v, const char *fname, int arg,
+                       const char *key, int64_t *out) {
+  if (lua_type(L, v) != LUA_TTABLE) {
+    out[0] = out[1] = value_int(L, v, fname, arg, key);
+    return;
+  }
+  int n = (int)lua_rawlen(L, v);
+  if (n != 2) {
+    char what[64];
+    snprintf(what, sizeof what, "opts.%s", key);
+    cpl_argerror(L, fname, arg, what,
+                 "expected %s to be a single integer value or a list of 2 "
+                 "values to match the convolution dimensions, but got a list "
+                 "of %d%s",
+                 key, n,
+                 n == 4 && !strcmp(key, "padding")
+                     ? " (for unequal sides use {top=, bottom=, left=, "
+                       "right=})"
+                     : "");
+  }
+  for (int i = 0; i < 2; i++) {
+    lua_rawgeti(L, v, i + 1);
+    out[i] = value_int(L, lua_gettop(L), fname, arg, key);
     lua_pop(L, 1);
-    return 0;
   }
-  char what[64];
-  snprintf(what, sizeof what, "opts.%s", key);
-  if (lua_type(L, -1) == LUA_TTABLE) {
-    int n = (int)lua_rawlen(L, -1);
-    if (n != 2)
-      cpl_argerror(L, fname, arg, what,
-                   "expected %s to be a single integer value or a list of 2 "
-                   "values to match the convolution dimensions, but got a "
-                   "list of %d",
-                   key, n);
-    for (int i = 0; i < 2; i++) {
-      lua_rawgeti(L, -1, i + 1);
-      out[i] = field_int(L, fname, arg, what, 0);
-      lua_pop(L, 1);
-    }
-  } else {
-    out[0] = out[1] = field_int(L, fname, arg, what, 0);
-  }
-  lua_pop(L, 1);
-  return 1;
 }
 
-void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
-                   cp_conv_params *p, cp_tensor **bias) {
-  cp_conv_params_default(p);
-  p->transposed = transposed;
-  if (bias) *bias = NULL;
-  if (lua_isnoneornil(L, idx)) return;
-  idx = lua_absindex(L, idx);
-  if (lua_type(L, idx) != LUA_TTABLE)
-    cpl_argerror(L, fname, idx, "opts", "table expected, got %s",
-                 luaL_typename(L, idx));
-  get_pair(L, idx, fname, idx, "stride", p->stride);
-  get_pair(L, idx, fname, idx, "dilation", p->dilation);
-  if (transposed) get_pair(L, idx, fname, idx, "output_padding", p->out_pad);
-
-  if (lua_getfield(L, idx, "groups") != LUA_TNIL)
-    p->groups = field_int(L, fname, idx, "opts.groups", 1);
-  lua_pop(L, 1);
-
-  int t = lua_getfield(L, idx, "padding");
-  if (t == LUA_TSTRING) {
-    const char *s = lua_tostring(L, -1);
+/* padding at stack index v. */
+static void value_padding(lua_State *L, int v, const char *fname, int arg,
+                          int transposed, cp_conv_params *p) {
+  if (lua_type(L, v) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, v);
     if (transposed)
-      cpl_argerror(L, fname, idx, "opts.padding",
+      cpl_argerror(L, fname, arg, "opts.padding",
                    "conv_transpose2d takes a number or {ph, pw}, not the "
                    "string '%s'",
                    s);
@@ -118,80 +104,105 @@ void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
     else if (!strcmp(s, "same"))
       p->padspec = CP_PADSPEC_SAME;
     else
-      cpl_argerror(L, fname, idx, "opts.padding",
+      cpl_argerror(L, fname, arg, "opts.padding",
                    "Invalid padding string: '%s' (use \"valid\" or \"same\")",
                    s);
-  } else if (t == LUA_TTABLE && lua_rawlen(L, -1) == 0) {
+  } else if (lua_type(L, v) == LUA_TTABLE && lua_rawlen(L, v) == 0) {
     /* {top=, bottom=, left=, right=}: explicit sides (missing ones = 0) */
     static const char *const sides[] = {"top", "bottom", "left", "right",
                                         NULL};
-    check_keys(L, lua_gettop(L), fname, idx, sides);
+    cpl_check_keys(L, v, fname, arg, sides);
     for (int i = 0; i < 4; i++) {
-      if (lua_getfield(L, -1, sides[i]) != LUA_TNIL)
-        p->pad[i] = field_int(L, fname, idx, "opts.padding", 0);
+      if (lua_getfield(L, v, sides[i]) != LUA_TNIL)
+        p->pad[i] = value_int(L, lua_gettop(L), fname, arg, "padding");
       lua_pop(L, 1);
     }
-  } else if (t == LUA_TTABLE && lua_rawlen(L, -1) == 4) {
-    cpl_argerror(L, fname, idx, "opts.padding",
-                 "expected padding to be a single integer value or a list of "
-                 "2 values to match the convolution dimensions, but got a "
-                 "list of 4 (for unequal sides use {top=, bottom=, left=, "
-                 "right=})");
-  } else if (t != LUA_TNIL) {
-    lua_pop(L, 1);
+  } else {
     int64_t pr[2];
-    get_pair(L, idx, fname, idx, "padding", pr);
-    lua_pushnil(L);
+    value_pair(L, v, fname, arg, "padding", pr);
     p->pad[0] = p->pad[1] = pr[0];
     p->pad[2] = p->pad[3] = pr[1];
   }
-  lua_pop(L, 1);
+}
 
-  if (lua_getfield(L, idx, "padding_mode") != LUA_TNIL) {
-    const char *s = lua_tostring(L, -1);
-    if (lua_type(L, -1) != LUA_TSTRING || cp_padmode_parse(s, &p->mode))
-      cpl_argerror(L, fname, idx, "opts.padding_mode",
-                   "padding_mode must be one of 'zeros', 'reflect', "
-                   "'replicate' or 'circular', but got %s",
-                   lua_type(L, -1) == LUA_TSTRING ? s : luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
+/* Extra results of an option table beyond cp_conv_params. */
+typedef struct {
+  int channels_last;  /* data_format = "channels_last" */
+  int multi_channel;  /* partial_conv2d's multi_channel */
+} extra_opts;
 
-  if (bias) {
-    if (lua_getfield(L, idx, "bias") != LUA_TNIL) {
-      if (cpl_totensor(L, -1)) {
-        *bias = cpl_totensor(L, -1);
-        lua_pop(L, 1); /* anchored by the options table */
-      } else {
-        /* A table of numbers: the converted tensor stays on the stack. */
-        *bias = cpl_checktensorlike(L, lua_gettop(L));
-        lua_remove(L, -2);
-      }
-    } else {
-      lua_pop(L, 1);
+/* One pass over the option table (this runs on every call, so no lookup
+ * per known key): sizes, padding, mode, bias and the extras.  Keys it does
+ * not know are left to cpl_check_keys / the caller. */
+static void parse_opts(lua_State *L, int idx, const char *fname,
+                       int transposed, cp_conv_params *p, cp_tensor **bias,
+                       extra_opts *x) {
+  cp_conv_params_default(p);
+  p->transposed = transposed;
+  if (bias) *bias = NULL;
+  if (x) x->channels_last = x->multi_channel = 0;
+  if (lua_isnoneornil(L, idx)) return;
+  idx = lua_absindex(L, idx);
+  if (lua_type(L, idx) != LUA_TTABLE)
+    cpl_argerror(L, fname, idx, "opts", "table expected, got %s",
+                 luaL_typename(L, idx));
+  int convert_bias = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int v = lua_gettop(L);
+    const char *k = lua_type(L, v - 1) == LUA_TSTRING ? lua_tostring(L, v - 1)
+                                                       : "";
+    if (!strcmp(k, "stride")) {
+      value_pair(L, v, fname, idx, k, p->stride);
+    } else if (!strcmp(k, "padding")) {
+      value_padding(L, v, fname, idx, transposed, p);
+    } else if (!strcmp(k, "dilation")) {
+      value_pair(L, v, fname, idx, k, p->dilation);
+    } else if (!strcmp(k, "groups")) {
+      p->groups = value_int(L, v, fname, idx, "groups");
+    } else if (!strcmp(k, "output_padding") && transposed) {
+      value_pair(L, v, fname, idx, k, p->out_pad);
+    } else if (!strcmp(k, "padding_mode")) {
+      const char *m = lua_tostring(L, v);
+      if (lua_type(L, v) != LUA_TSTRING || cp_padmode_parse(m, &p->mode))
+        cpl_argerror(L, fname, idx, "opts.padding_mode",
+                     "padding_mode must be one of 'zeros', 'reflect', "
+                     "'replicate' or 'circular', but got %s",
+                     lua_type(L, v) == LUA_TSTRING ? m : luaL_typename(L, v));
+    } else if (!strcmp(k, "bias") && bias) {
+      /* A tensor is anchored by the table; a plain table is converted
+       * after the traversal (the new tensor must stay on the stack). */
+      *bias = cpl_totensor(L, v);
+      convert_bias = *bias == NULL;
+    } else if (!strcmp(k, "data_format") && x) {
+      const char *f = lua_tostring(L, v);
+      if (lua_type(L, v) != LUA_TSTRING ||
+          (strcmp(f, "channels_last") && strcmp(f, "channels_first")))
+        cpl_argerror(L, fname, idx, "opts.data_format",
+                     "expected \"channels_first\" or \"channels_last\", got "
+                     "%s",
+                     lua_type(L, v) == LUA_TSTRING ? f : luaL_typename(L, v));
+      x->channels_last = !strcmp(f, "channels_last");
+    } else if (!strcmp(k, "multi_channel") && x) {
+      x->multi_channel = lua_toboolean(L, v);
     }
+    lua_pop(L, 1);
   }
+  if (convert_bias) {
+    lua_getfield(L, idx, "bias");
+    *bias = cpl_checktensorlike(L, lua_gettop(L)); /* pushes the tensor */
+    lua_remove(L, -2);                              /* the plain table */
+  }
+}
+
+void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
+                   cp_conv_params *p, cp_tensor **bias) {
+  parse_opts(L, idx, fname, transposed, p, bias, NULL);
 }
 
 /* ====================================================================== */
 /* Layout helpers (Keras channels_last)                                    */
 /* ====================================================================== */
-
-static int channels_last(lua_State *L, int opts, const char *fname) {
-  if (lua_isnoneornil(L, opts)) return 0;
-  int r = 0;
-  if (lua_getfield(L, opts, "data_format") != LUA_TNIL) {
-    const char *s = lua_tostring(L, -1);
-    if (s && !strcmp(s, "channels_last")) r = 1;
-    else if (s && !strcmp(s, "channels_first")) r = 0;
-    else
-      cpl_argerror(L, fname, opts, "opts.data_format",
-                   "expected \"channels_first\" or \"channels_last\", got %s",
-                   s ? s : luaL_typename(L, -1));
-  }
-  lua_pop(L, 1);
-  return r;
-}
 
 /* NHWC -> NCHW (or HWC -> CHW) view. */
 static int to_nchw(cp_tensor *out, const cp_tensor *x, cp_err *e) {
@@ -247,21 +258,22 @@ enum { OP_CONV, OP_CONVOLVE, OP_TRANSPOSE };
 static int do_conv(lua_State *L, const char *fname, int op) {
   cp_tensor *x = cpl_checktensor(L, 1);
   cp_tensor *w = cpl_checktensor(L, 2);
-  check_keys(L, 3, fname, 3, op == OP_TRANSPOSE ? convT_keys : conv2d_keys);
+  cpl_check_keys(L, 3, fname, 3,
+                 op == OP_TRANSPOSE ? convT_keys : conv2d_keys);
   cp_conv_params p;
   cp_tensor *bias;
-  cpl_conv_opts(L, 3, fname, op == OP_TRANSPOSE, &p, &bias);
-  int cl = channels_last(L, 3, fname);
+  extra_opts xo;
+  parse_opts(L, 3, fname, op == OP_TRANSPOSE, &p, &bias, &xo);
+  int cl = xo.channels_last;
   cp_err e;
   /* Every intermediate lives in a userdata, so an error anywhere below
-   * leaves nothing to leak. */
-  cp_tensor *xs = cpl_newtensor(L), *ws = cpl_newtensor(L);
+   * leaves nothing to leak; the plain call needs none. */
+  cp_tensor *xs = x, *ws = w;
   if (cl) {
+    xs = cpl_newtensor(L);
+    ws = cpl_newtensor(L);
     if (to_nchw(xs, x, &e) || hwio_to_oihw(ws, w, &e))
       return cpl_error(L, fname, &e);
-  } else {
-    cp_tensor_share(xs, x);
-    cp_tensor_share(ws, w);
   }
   if (op == OP_CONVOLVE) {
     if (ws->ndim != 4) {
@@ -273,10 +285,9 @@ static int do_conv(lua_State *L, const char *fname, int op) {
                         fname, cp_shape_str(ws->ndim, ws->shape, b, sizeof b));
     }
     static const int hw[] = {2, 3};
-    cp_tensor flipped;
-    if (cp_tensor_flip(&flipped, ws, 2, hw, &e)) return cpl_error(L, fname, &e);
-    cp_tensor_release(ws);
-    *ws = flipped;
+    cp_tensor *flipped = cpl_newtensor(L);
+    if (cp_tensor_flip(flipped, ws, 2, hw, &e)) return cpl_error(L, fname, &e);
+    ws = flipped;
   }
   cp_tensor *y = cpl_newtensor(L);
   int rc = op == OP_TRANSPOSE ? cp_conv_transpose2d(y, xs, ws, bias, &p, &e)
@@ -306,17 +317,12 @@ static int c_partial_conv2d(lua_State *L) {
   cp_tensor *x = cpl_checktensor(L, 1);
   cp_tensor *m = cpl_checktensor(L, 2);
   cp_tensor *w = cpl_checktensor(L, 3);
-  check_keys(L, 4, fname, 4, partial_keys);
+  cpl_check_keys(L, 4, fname, 4, partial_keys);
   cp_conv_params p;
   cp_tensor *bias;
-  cpl_conv_opts(L, 4, fname, 0, &p, &bias);
-  int multi = 0;
-  if (!lua_isnoneornil(L, 4)) {
-    lua_getfield(L, 4, "multi_channel");
-    multi = lua_toboolean(L, -1);
-    lua_pop(L, 1);
-  }
-  int cl = channels_last(L, 4, fname);
+  extra_opts xo;
+  parse_opts(L, 4, fname, 0, &p, &bias, &xo);
+  int multi = xo.multi_channel, cl = xo.channels_last;
   cp_err e;
   cp_tensor *xs = cpl_newtensor(L), *ms = cpl_newtensor(L),
             *ws = cpl_newtensor(L);
@@ -375,7 +381,7 @@ static int c_output_size(lua_State *L) {
     static const char *const keys[] = {"stride", "padding", "output_padding",
                                        "dilation", "padding_mode",
                                        "transposed", NULL};
-    check_keys(L, 3, fname, 3, keys);
+    cpl_check_keys(L, 3, fname, 3, keys);
   }
   cp_conv_params p;
   cpl_conv_opts(L, 3, fname, transposed, &p, NULL);

@@ -93,8 +93,16 @@ void cpl_pushtensor(lua_State *L, cp_tensor *t) {
   if (u->st && u->st->refs == 1) cpl_account(L, u->st->cap);
 }
 
+/* The metatable is also kept in the registry under this address, so the
+ * type check on every argument needs no string lookup. */
+static const char tensor_mt_key = 0;
+
 cp_tensor *cpl_totensor(lua_State *L, int idx) {
-  cp_tensor *t = luaL_testudata(L, idx, CPL_TENSOR);
+  cp_tensor *t = lua_touserdata(L, idx);
+  if (t == NULL || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
+  if (!lua_rawequal(L, -1, -2)) t = NULL;
+  lua_pop(L, 2);
   if (t && t->st == NULL) luaL_error(L, "tensor: use of a closed tensor");
   return t;
 }
@@ -878,6 +886,8 @@ static const luaL_Reg tensor_funcs[] = {
 
 int luaopen_tensor(lua_State *L) {
   luaL_newmetatable(L, CPL_TENSOR);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
   luaL_setfuncs(L, tensor_meta, 0);
   luaL_newlib(L, tensor_methods);
   lua_setfield(L, -2, "__index");
