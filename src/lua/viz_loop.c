@@ -408,7 +408,7 @@ static void run_loop(lua_State *L) {
   S.quit = 0;
   S.mtime = script_mtime(L);
   Uint32 last = SDL_GetTicks(), last_poll = last;
-  int dragging = 0, dirty = 1;
+  int dragging = 0, moved = 0, dirty = 1;
   while (!S.quit) {
     SDL_Event ev;
     lview *lv = current_page(L);
@@ -425,11 +425,22 @@ static void run_loop(lua_State *L) {
         }
         break;
       case SDL_KEYDOWN: handle_key(L, &ev.key.keysym); break;
-      case SDL_MOUSEBUTTONDOWN: dragging = 1; break;
-      case SDL_MOUSEBUTTONUP: dragging = 0; break;
+      case SDL_MOUSEBUTTONDOWN:
+        dragging = 1;
+        moved = 0;
+        break;
+      case SDL_MOUSEBUTTONUP:
+        /* a click (no drag): jump to the clicked cell's step */
+        if (v && dragging && moved < 4) vz_view_click(v, ev.button.x, ev.button.y);
+        dragging = 0;
+        break;
       case SDL_MOUSEMOTION:
-        if (v && dragging) vz_view_drag(v, ev.motion.xrel, ev.motion.yrel);
-        else if (v) vz_view_mouse(v, ev.motion.x, ev.motion.y);
+        if (v && dragging) {
+          moved += abs(ev.motion.xrel) + abs(ev.motion.yrel);
+          if (moved >= 4) vz_view_drag(v, ev.motion.xrel, ev.motion.yrel);
+        } else if (v) {
+          vz_view_mouse(v, ev.motion.x, ev.motion.y);
+        }
         break;
       case SDL_MOUSEWHEEL:
         if (v) vz_view_wheel(v, ev.wheel.y);

@@ -674,6 +674,15 @@ static int m_mouse(lua_State *L) {
   return 1;
 }
 
+/* v:click(x, y): as a mouse click there (jumps to a clicked output cell's
+ * step); returns the step. */
+static int m_click(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:click");
+  vz_view_click(v, (int)luaL_checkinteger(L, 2), (int)luaL_checkinteger(L, 3));
+  lua_pushinteger(L, v->step);
+  return 1;
+}
+
 static void push_grids(lua_State *L, const vz_grid *g, int n) {
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
@@ -782,7 +791,8 @@ static const luaL_Reg view_methods[] = {
     {"record", m_record},     {"key", m_key},
     {"mode", m_mode},         {"view", m_view},
     {"set", m_set},           {"hover", m_hover},
-    {"mouse", m_mouse},       {"layout", m_layout},
+    {"mouse", m_mouse},       {"click", m_click},
+    {"layout", m_layout},
     {"output", m_output},     {"play", m_play},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};

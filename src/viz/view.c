@@ -352,6 +352,7 @@ static const char help_text[] =
     "+ / - / 0      zoom in / out / fit\n"
     "drag, Shift+arrows   pan\n"
     "mouse          receptive field / fed outputs\n"
+    "click          jump to that output cell\n"
     "Tab / PageDown next page (Shift+Tab: back)\n"
     "F2             save a screenshot (PNG)\n"
     "r              reload the script\n"

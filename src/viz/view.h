@@ -127,6 +127,9 @@ void vz_view_tick(vz_view *v, double dt);
 void vz_view_mouse(vz_view *v, int x, int y);
 void vz_view_wheel(vz_view *v, int dy);
 void vz_view_drag(vz_view *v, int dx, int dy);
+/* A click: on an output cell (or, in the scatter view, an input pixel)
+ * jumps to its step. */
+void vz_view_click(vz_view *v, int x, int y);
 /* Hover a cell directly (what = 1 output, 2 input; 0 clears). */
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
 

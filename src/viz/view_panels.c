@@ -716,3 +716,15 @@ void vz_view_mouse(vz_view *v, int x, int y) {
   v->hover = 0;
 }
 
+void vz_view_click(vz_view *v, int x, int y) {
+  vz_view_mouse(v, x, y);
+  if (!v->ok || !v->hover) return;
+  /* an output cell (conv2d, gather) or an input pixel (scatter) is a unit:
+   * go to its step */
+  int scatter = v->t.kind == CP_TRACE_SCATTER;
+  if ((v->hover == 1 && !scatter) || (v->hover == 2 && scatter)) {
+    int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
+    if (u >= 0 && u < v->t.nunits)
+      vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap, u, 0));
+  }
+}

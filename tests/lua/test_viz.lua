@@ -311,6 +311,11 @@ test("hover: output cell -> receptive field, input cell -> outputs it feeds", fu
   img = image.load(png)
   check(magenta(go, 1, 1) and not magenta(go, 2, 2), "input (1,1) feeds only output (1,1)")
   os.remove(png)
+  -- a click on an output cell jumps to its step
+  x, y = cell_px(go, 3, 2)
+  check(v:click(x + 2, y + 2) == 2 * 4 + 2, "clicked output (3,2) of a 4x4 output")
+  local s = v:state()
+  check(s.out[3] == 3 and s.out[4] == 2)
 end)
 
 test("record: an animated GIF of the whole step-through", function()
