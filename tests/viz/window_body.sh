@@ -93,6 +93,9 @@ wait_for "$out/state.txt" "hover=output:1,1,2,3"
 check hover-output $? "$(state)"
 sleep 0.3
 grab win-hover
+xdotool click 1
+wait_for "$out/state.txt" "page=1 step=9 "
+check click-jumps $? "$(state)"
 xdotool mousemove 5 5
 
 # next page: the transposed view, then toggle scatter/gather
