@@ -251,10 +251,20 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
           int64_t pan = m / tk.mr;
           const float *A = J->A + grp * J->gstride + P->aoff +
                            pan * (int64_t)K * tk.mr;
-          tk.fn(K, A, P->koff, Sg + p0,
-                J->bias + grp * J->npan * tk.mr + pan * tk.mr, T);
+          const float *bp = J->bias + grp * J->npan * tk.mr + pan * tk.mr;
           int mv = (int)(m1 - m < tk.mr ? m1 - m : tk.mr);
-          store_tile(J, P, n, grp * g->Og + m, mv, t0, p0, pend, T);
+          int64_t t = p0 / J->Wq, u = p0 - t * J->Wq;
+          if (mv == tk.mr && P->cstep == 1 && u + tk.nr <= P->ncols) {
+            /* whole tile inside one output row: write it in place */
+            int64_t orow = P->row0 + P->rstep * (t0 + t);
+            float *dst = J->y +
+                         ((n * g->O + grp * g->Og + m) * g->OH + orow) * g->OW +
+                         P->col0 + u;
+            tk.fn(K, A, P->koff, Sg + p0, bp, dst, g->OH * g->OW);
+          } else {
+            tk.fn(K, A, P->koff, Sg + p0, bp, T, tk.nr);
+            store_tile(J, P, n, grp * g->Og + m, mv, t0, p0, pend, T);
+          }
         }
     }
   }
@@ -326,7 +336,7 @@ static void wino_item(const job *J, int64_t n, int64_t grp, int64_t m0,
             J->A + grp * J->gstride + (e * J->npan + pan) * Cg * tk.mr;
         for (int64_t p0 = 0; p0 < nt; p0 += NR)
           tk.fn((int)Cg, A, J->wkoff, V + e * ES + p0, J->zeros,
-                Mb + e * MES + ((p0 / NR) * mpad + (m - m0)) * NR);
+                Mb + e * MES + ((p0 / NR) * mpad + (m - m0)) * NR, NR);
       }
     /* Output transform, in runs that stay inside one tile row and one
      * NR block of Mb. */

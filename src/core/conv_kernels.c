@@ -25,13 +25,15 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));
 typedef float v4 __attribute__((vector_size(16)));
 typedef float v4u __attribute__((vector_size(16), aligned(4)));
 
-/* T[m][0..NR) = bias[m] + sum_k A[k*MR+m] * S[koff[k] + 0..NR), NR = VL*NV.
+/* T[m*ldt + 0..NR) = bias[m] + sum_k A[k*MR+m] * S[koff[k] + 0..NR),
+ * NR = VL*NV.
  * One body for every ISA and tile shape: the vector type, MR and NV must be
  * compile-time constants for the accumulators to live in registers, which is
  * why this one piece is a macro. */
 #define TILE_KERNEL(NAME, VT, VTU, VL, MR, NV, ATTR)                         \
   ATTR static void NAME(int K, const float *A, const int32_t *koff,          \
-                        const float *S, const float *bias, float *T) {       \
+                        const float *S, const float *bias, float *T,         \
+                        int64_t ldt) {                                       \
     VT acc[MR][NV];                                                          \
     _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++)                    \
       _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
@@ -49,7 +51,7 @@ typedef float v4u __attribute__((vector_size(16), aligned(4)));
     }                                                                        \
     _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++)                    \
       _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
-        *(VTU *)(T + (m * NV + v) * VL) = acc[m][v];                         \
+        *(VTU *)(T + m * ldt + v * VL) = acc[m][v];                          \
   }
 
 #define ISA512 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma")))

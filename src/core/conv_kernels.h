@@ -10,11 +10,13 @@
 #include <stdint.h>
 
 /* ---- tiles ------------------------------------------------------------------
- * T[m][0..nr) = bias[m] + sum_k A[k*mr + m] * S[koff[k] + 0..nr), for
+ * T[m*ldt + 0..nr) = bias[m] + sum_k A[k*mr + m] * S[koff[k] + 0..nr), for
  * m < mr: mr output channels times nr output positions, each position p
- * reading S[koff[k] + p] for tap k.  T is mr x nr, row-major. */
+ * reading S[koff[k] + p] for tap k.  Row m of the result goes to T + m*ldt:
+ * a scratch tile (ldt = nr) or straight into the output planes. */
 typedef void (*tile_fn)(int K, const float *A, const int32_t *koff,
-                        const float *S, const float *bias, float *T);
+                        const float *S, const float *bias, float *T,
+                        int64_t ldt);
 typedef struct tile_kernel {
   tile_fn fn;
   int mr, nr;                 /* output channels x positions per call */
