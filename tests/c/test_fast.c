@@ -17,6 +17,13 @@
 
 static cp_rng rng;
 
+/* How many random shapes: the default, or CP_FAST_FUZZ=n for a longer
+ * search (e.g. CP_FAST_FUZZ=5000 build/test_core fast_). */
+static int fuzz_count(int dflt) {
+  const char *s = getenv("CP_FAST_FUZZ");
+  return s && atoi(s) > 0 ? atoi(s) : dflt;
+}
+
 static int64_t rnd(int64_t lo, int64_t hi) { /* inclusive */
   return lo + (int64_t)(cp_rng_uniform(&rng) * (double)(hi - lo + 1));
 }
@@ -119,7 +126,8 @@ static double macs(const cp_geom *g) {
 TEST(fast_conv2d_random_shapes) {
   cp_rng_seed(&rng, 1234);
   int tried = 0, bad = 0;
-  while (tried < 160) {
+  int want = fuzz_count(160);
+  while (tried < want) {
     cp_conv_params p;
     cp_conv_params_default(&p);
     int kind = (int)rnd(0, 3); /* 0 plain, 1 groups, 2 depthwise, 3 many */
@@ -379,7 +387,8 @@ TEST(fast_conv2d_through_dispatcher) {
 TEST(fast_convT_random_shapes) {
   cp_rng_seed(&rng, 4321);
   int tried = 0, bad = 0;
-  while (tried < 120) {
+  int want = fuzz_count(120);
+  while (tried < want) {
     cp_conv_params p;
     cp_conv_params_default(&p);
     p.transposed = 1;
