@@ -874,9 +874,7 @@ int cp_conv_transpose2d_fast(const cp_geom *g, const float *x, const float *w,
   if (sH * sW > 4096 || g->kH * g->kW > 65536) return 1;
   /* The scatter never multiplies a weight by a cell outside the input; the
    * gather does (by zero), which matters only for non-finite weights. */
-  int64_t nw = g->C * g->Og * g->kH * g->kW;
-  for (int64_t q = 0; q < nw; q++)
-    if (!isfinite(w[q])) return 1;
+  if (!all_finite(w, g->C * g->Og * g->kH * g->kW)) return 1;
 
   job J;
   memset(&J, 0, sizeof J);
@@ -896,7 +894,7 @@ int cp_conv_transpose2d_fast(const cp_geom *g, const float *x, const float *w,
   pass *passes = malloc((size_t)(sH * sW) * sizeof *passes);
   int rc = 1;
   if (!rbase || !ri || !roff || !taps || !passes) goto out;
-  int *ci_ = ri + g->kH;
+  int *cj = ri + g->kH;
   int64_t *coff = roff + g->kH;
   for (int i = 0; i < g->kH; i++) rbase[i] = cp_geomT_out_row(g, 0, i);
   for (int j = 0; j < g->kW; j++) cbase[j] = cp_geomT_out_col(g, 0, j);
@@ -912,7 +910,7 @@ int cp_conv_transpose2d_fast(const cp_geom *g, const float *x, const float *w,
     }
   }
   for (int64_t a = 0; a < sW && a < g->OW; a++) {
-    int nc = phase_taps(a, sW, g->kW, cbase, ci_, coff);
+    int nc = phase_taps(a, sW, g->kW, cbase, cj, coff);
     int64_t ncols = ceil_div(g->OW - a, sW);
     if (ncols > maxcols) maxcols = ncols;
     for (int q = 0; q < nc; q++) {
@@ -931,7 +929,7 @@ int cp_conv_transpose2d_fast(const cp_geom *g, const float *x, const float *w,
   for (int64_t aR = 0; aR < sH && aR < g->OH; aR++) {
     int nr = phase_taps(aR, sH, g->kH, rbase, ri, roff);
     for (int64_t aC = 0; aC < sW && aC < g->OW; aC++) {
-      int nc = phase_taps(aC, sW, g->kW, cbase, ci_, coff);
+      int nc = phase_taps(aC, sW, g->kW, cbase, cj, coff);
       pass *P = &passes[J.npass++];
       P->taps = taps + ntap;
       P->ntaps = nr * nc;
@@ -945,7 +943,7 @@ int cp_conv_transpose2d_fast(const cp_geom *g, const float *x, const float *w,
         for (int q = 0; q < nc; q++) {
           tap *t = &taps[ntap++];
           t->i = ri[p];
-          t->j = ci_[q];
+          t->j = cj[q];
           t->plane = 0;
           t->drow = roff[p] - minr;
           t->dcol = coff[q] - minc;
