@@ -204,7 +204,7 @@ static void store_tile(const job *J, const pass *P, int64_t n, int64_t obase,
   }
 }
 
-static void wino_item(const job *J, int64_t n, int64_t grp, int64_t m0,
+static void wino_item(job *J, int64_t n, int64_t grp, int64_t m0,
                       int64_t m1, int64_t t0, const float *Sg, float *work);
 
 /* Scratch layout of one thread: source block, then the tiles' space. */
@@ -227,9 +227,6 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
   if (J->last[tid].n != n || J->last[tid].band != band ||
       J->last[tid].c0 != c0) {
     build_source(J, n, c0, nc, t0, S);
-    /* Winograd would spread a NaN/Inf to outputs whose window does not
-     * hold it: the caller redoes the call with the tap tiles. */
-    if (J->wino && !all_finite(S, nc * J->CS)) atomic_store(&J->nonfinite, 1);
     J->last[tid].n = n;
     J->last[tid].band = band;
     J->last[tid].c0 = c0;
@@ -260,9 +257,11 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
             float *dst = J->y +
                          ((n * g->O + grp * g->Og + m) * g->OH + orow) * g->OW +
                          P->col0 + u;
-            tk.fn(K, A, P->koff, Sg + p0, bp, dst, g->OH * g->OW);
+            if (tk.fn(K, A, P->koff, Sg + p0, bp, dst, g->OH * g->OW))
+              tk.fn_sep(K, A, P->koff, Sg + p0, bp, dst, g->OH * g->OW);
           } else {
-            tk.fn(K, A, P->koff, Sg + p0, bp, T, tk.nr);
+            if (tk.fn(K, A, P->koff, Sg + p0, bp, T, tk.nr))
+              tk.fn_sep(K, A, P->koff, Sg + p0, bp, T, tk.nr);
             store_tile(J, P, n, grp * g->Og + m, mv, t0, p0, pend, T);
           }
         }
@@ -279,8 +278,9 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
  * multiplies per channel pair instead of 36.  The 16 elementwise products,
  * summed over input channels, are 16 GEMMs run by the GEMM tile.  The
  * transforms mix neighbouring cells, so a NaN or Inf would reach outputs
- * whose window does not hold it: only finite weights come here, and a call
- * whose input turns out to hold a NaN or Inf is redone with the tap tiles.
+ * whose window does not hold it: only finite weights come here, and when a
+ * GEMM tile reports a NaN or Inf (a non-finite input, or an overflow) the
+ * whole call is redone with the tap tiles.
  *
  * The source block holds the band as two column phases (even and odd padded
  * columns), so tile b's columns 2b..2b+3 are E[b], O[b], E[b+1], O[b+1] and
@@ -301,7 +301,7 @@ static size_t wino_floats(const job *J) {
 }
 
 /* One group of one band: output channels m0..m1-1 of group grp. */
-static void wino_item(const job *J, int64_t n, int64_t grp, int64_t m0,
+static void wino_item(job *J, int64_t n, int64_t grp, int64_t m0,
                       int64_t m1, int64_t t0, const float *Sg, float *work) {
   const cp_geom *g = J->g;
   const tile_kernel tk = J->tk;
@@ -335,8 +335,9 @@ static void wino_item(const job *J, int64_t n, int64_t grp, int64_t m0,
         const float *A =
             J->A + grp * J->gstride + (e * J->npan + pan) * Cg * tk.mr;
         for (int64_t p0 = 0; p0 < nt; p0 += NR)
-          tk.fn((int)Cg, A, J->wkoff, V + e * ES + p0, J->zeros,
-                Mb + e * MES + ((p0 / NR) * mpad + (m - m0)) * NR, NR);
+          if (tk.fn((int)Cg, A, J->wkoff, V + e * ES + p0, J->zeros,
+                    Mb + e * MES + ((p0 / NR) * mpad + (m - m0)) * NR, NR))
+            atomic_store(&J->nonfinite, 1);
       }
     /* Output transform, in runs that stay inside one tile row and one
      * NR block of Mb. */

@@ -25,15 +25,19 @@ typedef float v8u __attribute__((vector_size(32), aligned(4)));
 typedef float v4 __attribute__((vector_size(16)));
 typedef float v4u __attribute__((vector_size(16), aligned(4)));
 
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
 /* T[m*ldt + 0..NR) = bias[m] + sum_k A[k*MR+m] * S[koff[k] + 0..NR),
- * NR = VL*NV.
+ * NR = VL*NV; returns nonzero when a result is NaN or Inf.
  * One body for every ISA and tile shape: the vector type, MR and NV must be
  * compile-time constants for the accumulators to live in registers, which is
  * why this one piece is a macro. */
-#define TILE_KERNEL(NAME, VT, VTU, VL, MR, NV, ATTR)                         \
-  ATTR static void NAME(int K, const float *A, const int32_t *koff,          \
-                        const float *S, const float *bias, float *T,         \
-                        int64_t ldt) {                                       \
+#define TILE_KERNEL(NAME, VT, VTU, VI, VL, MR, NV, ATTR)                     \
+  ATTR static int NAME(int K, const float *A, const int32_t *koff,           \
+                       const float *S, const float *bias, float *T,          \
+                       int64_t ldt) {                                        \
     VT acc[MR][NV];                                                          \
     _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++)                    \
       _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
@@ -49,41 +53,58 @@ typedef float v4u __attribute__((vector_size(16), aligned(4)));
           acc[m][v] += a * bv[v];                                            \
       }                                                                      \
     }                                                                        \
+    VI bad = {0};                                                            \
     _Pragma("GCC unroll 16") for (int m = 0; m < MR; m++)                    \
-      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++)                   \
+      _Pragma("GCC unroll 8") for (int v = 0; v < NV; v++) {                 \
+        VT z = acc[m][v] - acc[m][v]; /* NaN exactly where not finite */     \
+        bad |= z != z;                                                       \
         *(VTU *)(T + m * ldt + v * VL) = acc[m][v];                          \
+      }                                                                      \
+    int any = 0;                                                             \
+    for (int l = 0; l < VL; l++) any |= bad[l];                              \
+    return any;                                                              \
   }
+
+/* Each tile twice: with fused multiply-adds, and with every product
+ * rounded to float before it is added, as PyTorch's CPU kernels do.  The
+ * two differ beyond rounding only when a product overflows (1e30 * 1e30 is
+ * Inf, and Inf - Inf is NaN, while a fused a*b+c never rounds the product);
+ * the caller redoes a tile that came out non-finite with the second. */
+#define SEPARATE __attribute__((optimize("fp-contract=off")))
+#define TILE_PAIR(NAME, VT, VTU, VI, VL, MR, NV, ATTR)                       \
+  TILE_KERNEL(NAME, VT, VTU, VI, VL, MR, NV, ATTR)                           \
+  TILE_KERNEL(NAME##_sep, VT, VTU, VI, VL, MR, NV, ATTR SEPARATE)
 
 #define ISA512 __attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma")))
 #define ISA256 __attribute__((target("avx2,fma")))
 
 /* AVX-512: 32 zmm registers. */
-TILE_KERNEL(k512_g, v16, v16u, 16, 8, 3, ISA512)
-TILE_KERNEL(k512_1, v16, v16u, 16, 1, 4, ISA512)
-TILE_KERNEL(k512_2, v16, v16u, 16, 2, 4, ISA512)
-TILE_KERNEL(k512_3, v16, v16u, 16, 3, 4, ISA512)
-TILE_KERNEL(k512_4, v16, v16u, 16, 4, 4, ISA512)
+TILE_PAIR(k512_g, v16, v16u, v16i, 16, 8, 3, ISA512)
+TILE_PAIR(k512_1, v16, v16u, v16i, 16, 1, 4, ISA512)
+TILE_PAIR(k512_2, v16, v16u, v16i, 16, 2, 4, ISA512)
+TILE_PAIR(k512_3, v16, v16u, v16i, 16, 3, 4, ISA512)
+TILE_PAIR(k512_4, v16, v16u, v16i, 16, 4, 4, ISA512)
 /* AVX2 + FMA: 16 ymm registers. */
-TILE_KERNEL(k256_g, v8, v8u, 8, 6, 2, ISA256)
-TILE_KERNEL(k256_1, v8, v8u, 8, 1, 3, ISA256)
-TILE_KERNEL(k256_2, v8, v8u, 8, 2, 3, ISA256)
-TILE_KERNEL(k256_3, v8, v8u, 8, 3, 3, ISA256)
-TILE_KERNEL(k256_4, v8, v8u, 8, 4, 3, ISA256)
+TILE_PAIR(k256_g, v8, v8u, v8i, 8, 6, 2, ISA256)
+TILE_PAIR(k256_1, v8, v8u, v8i, 8, 1, 3, ISA256)
+TILE_PAIR(k256_2, v8, v8u, v8i, 8, 2, 3, ISA256)
+TILE_PAIR(k256_3, v8, v8u, v8i, 8, 3, 3, ISA256)
+TILE_PAIR(k256_4, v8, v8u, v8i, 8, 4, 3, ISA256)
 /* Baseline (SSE4.2): 16 xmm registers. */
-TILE_KERNEL(k128_g, v4, v4u, 4, 4, 3, )
-TILE_KERNEL(k128_1, v4, v4u, 4, 1, 3, )
-TILE_KERNEL(k128_2, v4, v4u, 4, 2, 3, )
-TILE_KERNEL(k128_3, v4, v4u, 4, 3, 3, )
-TILE_KERNEL(k128_4, v4, v4u, 4, 4, 3, )
+TILE_PAIR(k128_g, v4, v4u, v4i, 4, 4, 3, )
+TILE_PAIR(k128_1, v4, v4u, v4i, 4, 1, 3, )
+TILE_PAIR(k128_2, v4, v4u, v4i, 4, 2, 3, )
+TILE_PAIR(k128_3, v4, v4u, v4i, 4, 3, 3, )
+TILE_PAIR(k128_4, v4, v4u, v4i, 4, 4, 3, )
 
 /* [isa][0] the GEMM tile, [isa][m] the direct tile for m = 1..4 channels. */
 static const tile_kernel kernels[3][5] = {
-    {{k128_g, 4, 12}, {k128_1, 1, 12}, {k128_2, 2, 12}, {k128_3, 3, 12},
-     {k128_4, 4, 12}},
-    {{k256_g, 6, 16}, {k256_1, 1, 24}, {k256_2, 2, 24}, {k256_3, 3, 24},
-     {k256_4, 4, 24}},
-    {{k512_g, 8, 48}, {k512_1, 1, 64}, {k512_2, 2, 64}, {k512_3, 3, 64},
-     {k512_4, 4, 64}},
+    {{k128_g, k128_g_sep, 4, 12}, {k128_1, k128_1_sep, 1, 12}, {k128_2, k128_2_sep, 2, 12}, {k128_3, k128_3_sep, 3, 12},
+     {k128_4, k128_4_sep, 4, 12}},
+    {{k256_g, k256_g_sep, 6, 16}, {k256_1, k256_1_sep, 1, 24}, {k256_2, k256_2_sep, 2, 24}, {k256_3, k256_3_sep, 3, 24},
+     {k256_4, k256_4_sep, 4, 24}},
+    {{k512_g, k512_g_sep, 8, 48}, {k512_1, k512_1_sep, 1, 64}, {k512_2, k512_2_sep, 2, 64}, {k512_3, k512_3_sep, 3, 64},
+     {k512_4, k512_4_sep, 4, 64}},
 };
 /* 2 AVX-512, 1 AVX2+FMA, 0 baseline; -1 until asked. */
 static int isa_forced = -1;
@@ -196,9 +217,6 @@ tile_kernel cp_kern_pick(int64_t Og) {
     }                                                                        \
   }
 
-typedef int32_t v16i __attribute__((vector_size(64)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-typedef int32_t v4i __attribute__((vector_size(16)));
 #define ILV16_LO {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23}
 #define ILV16_HI {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31}
 WINO_IN(wino_in512, v16, v16u, 16, ISA512)

@@ -13,12 +13,16 @@
  * T[m*ldt + 0..nr) = bias[m] + sum_k A[k*mr + m] * S[koff[k] + 0..nr), for
  * m < mr: mr output channels times nr output positions, each position p
  * reading S[koff[k] + p] for tap k.  Row m of the result goes to T + m*ldt:
- * a scratch tile (ldt = nr) or straight into the output planes. */
-typedef void (*tile_fn)(int K, const float *A, const int32_t *koff,
-                        const float *S, const float *bias, float *T,
-                        int64_t ldt);
+ * a scratch tile (ldt = nr) or straight into the output planes.  Returns
+ * nonzero when some result is NaN or Inf. */
+typedef int (*tile_fn)(int K, const float *A, const int32_t *koff,
+                       const float *S, const float *bias, float *T,
+                       int64_t ldt);
 typedef struct tile_kernel {
-  tile_fn fn;
+  tile_fn fn;                 /* fused multiply-adds */
+  tile_fn fn_sep;             /* products rounded before the add (PyTorch's
+                                 results when a product overflows): run it
+                                 again with this when fn reports non-finite */
   int mr, nr;                 /* output channels x positions per call */
 } tile_kernel;
 #define NR_MAX 64             /* largest nr of any tile */

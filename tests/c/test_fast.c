@@ -308,6 +308,73 @@ TEST(fast_conv2d_nonfinite) {
   free(x), free(w), free(b);
 }
 
+/* conv2d with float products, each rounded before it is added (what
+ * PyTorch's CPU kernels compute); for the overflow test only. */
+static void conv2d_float_products(const cp_geom *g, const float *x,
+                                  const float *w, const float *b, float *y) {
+  for (int64_t n = 0; n < g->N; n++)
+    for (int64_t o = 0; o < g->O; o++)
+      for (int64_t r = 0; r < g->OH; r++)
+        for (int64_t c = 0; c < g->OW; c++) {
+          float acc = b ? b[o] : 0.0f;
+          int64_t c0 = cp_geom_group_of_out(g, o) * g->Cg;
+          for (int64_t ci = 0; ci < g->Cg; ci++)
+            for (int64_t i = 0; i < g->kH; i++)
+              for (int64_t j = 0; j < g->kW; j++) {
+                int64_t ri = cp_pad_index(cp_geom_in_row(g, r, i), g->H,
+                                          g->p.mode);
+                int64_t cj = cp_pad_index(cp_geom_in_col(g, c, j), g->W,
+                                          g->p.mode);
+                float xv = (ri < 0 || cj < 0)
+                               ? 0.0f
+                               : x[((n * g->C + c0 + ci) * g->H + ri) * g->W +
+                                   cj];
+                volatile float prod =
+                    w[((o * g->Cg + ci) * g->kH + i) * g->kW + j] * xv;
+                acc += prod;
+              }
+          y[((n * g->O + o) * g->OH + r) * g->OW + c] = acc;
+        }
+}
+
+/* 1e30 * 1e30 overflows to Inf in float32 and Inf - Inf is NaN, as in
+ * PyTorch; a fused multiply-add (or the reference's double) would not say
+ * so.  Direct tiles, GEMM tiles and the Winograd shape alike. */
+TEST(fast_conv2d_product_overflow) {
+  struct { int64_t C, H, O, k; } cs[] = {
+      {4, 16, 4, 1}, {4, 16, 1, 3}, {16, 12, 16, 3}, {16, 12, 20, 1}};
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    cp_conv_params p;
+    cp_conv_params_default(&p);
+    p.pad[0] = p.pad[1] = p.pad[2] = p.pad[3] = cs[i].k / 2;
+    cp_geom g;
+    CHECK(make_geom(&g, &p, 1, cs[i].C, cs[i].H, cs[i].H, cs[i].O, cs[i].k,
+                    cs[i].k, 0) == 0);
+    float *x = malloc((size_t)x_len(&g) * sizeof *x);
+    float *w = malloc((size_t)w_len(&g) * sizeof *w);
+    float *ye = malloc((size_t)y_len(&g) * sizeof *ye);
+    float *yf = malloc((size_t)y_len(&g) * sizeof *yf);
+    for (int64_t q = 0; q < x_len(&g); q++) x[q] = 1e30f;
+    for (int64_t q = 0; q < w_len(&g); q++) w[q] = q % 2 ? -1e30f : 1e30f;
+    w[0] = 1.0f; /* and one ordinary product among the overflows */
+    conv2d_float_products(&g, x, w, NULL, ye);
+    for (int level = 2; level >= 0; level--) {
+      cp_conv_fast_force_isa(level);
+      CHECK(cp_conv2d_fast(&g, x, w, NULL, yf) == 0);
+      int bad = 0;
+      for (int64_t q = 0; q < y_len(&g); q++) {
+        int same = isnan(ye[q]) ? isnan(yf[q])
+                   : isinf(ye[q]) ? yf[q] == ye[q]
+                                  : fabsf(yf[q] - ye[q]) <= 1e-5f * fabsf(ye[q]);
+        bad += !same;
+      }
+      if (!CHECK(bad == 0)) printf("  case %zu isa %d: %d differ\n", i, level, bad);
+    }
+    cp_conv_fast_force_isa(-1);
+    free(x), free(w), free(ye), free(yf);
+  }
+}
+
 /* The smallest problems take a scalar loop (the Lua-loop case); tiny but
  * tall ones are left to the reference loop (return 1). */
 TEST(fast_conv2d_tiny_shapes) {
