@@ -164,14 +164,14 @@ int cp_tensor_empty(cp_tensor *out, int ndim, const int64_t *shape,
   size_t bytes = (size_t)n * sizeof(float), cap = 0;
   cp_storage *st;
   if (bytes < POOL_MIN) {
-    /* Small: header and data in one aligned block (one malloc per tensor
-     * matters when a script makes millions of tiny ones). */
-    void *block = NULL;
-    cap = (bytes + 63) & ~(size_t)63;
-    if (posix_memalign(&block, 64, 64 + cap) != 0)
-      return cp_fail(e, "out of memory");
-    st = block;
-    st->data = (float *)((char *)block + 64);
+    /* Small: header and data in one malloc'ed block (one plain malloc per
+     * tensor matters when a script makes millions of tiny ones; kernels
+     * use unaligned loads, so 16-byte alignment is enough here). */
+    const size_t hdr = (sizeof(cp_storage) + 15) & ~(size_t)15;
+    cap = bytes;
+    st = malloc(hdr + cap);
+    if (st == NULL) return cp_fail(e, "out of memory");
+    st->data = (float *)((char *)st + hdr);
     st->inline_data = 1;
   } else {
     st = malloc(sizeof *st);

@@ -27,7 +27,7 @@
 #define CP_MAXDIM 8
 
 typedef struct cp_storage {
-  float *data;                /* n floats, 64-byte aligned */
+  float *data;                /* n floats; 64-byte aligned from 64 KiB */
   size_t n;                   /* element count */
   size_t cap;                 /* allocated bytes (>= 4*n) */
   int refs;                   /* references held by tensors */
