@@ -805,6 +805,10 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
   int64_t maxdcol = taps[nk - 1].dcol;
   J.Wq = g->OW + maxdcol;
   J.nplanes = np;
+  if (np * J.Wq > ((int64_t)1 << 22)) { /* column maps alone past 16 MiB */
+    free(taps), free(planeof), free(planes);
+    return 1;
+  }
   J.planes = planes;
   J.trows = g->OH;
   pass P = {.ntaps = (int)nk, .taps = taps, .row0 = 0, .rstep = 1,

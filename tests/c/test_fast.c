@@ -5,6 +5,7 @@
  * only where the reference has NaN.  Each shape is run with every
  * instruction-set level the CPU has (SSE, AVX2, AVX-512 tiles). */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,6 +540,50 @@ TEST(fast_convT_nonfinite) {
   w[7] = INFINITY;
   CHECK(compare_bufs(&g, x, w, b, 1) == 0);
   free(x), free(w), free(b);
+}
+
+/* Two threads of the caller's own, each running convolutions: the calls
+ * take turns on the shared scratch and both come out right. */
+static void *conv_from_thread(void *arg) {
+  int *bad = arg;
+  cp_rng r;
+  cp_rng_seed(&r, (uint64_t)(uintptr_t)arg);
+  for (int rep = 0; rep < 6; rep++) {
+    cp_conv_params p;
+    cp_conv_params_default(&p);
+    p.pad[0] = p.pad[1] = p.pad[2] = p.pad[3] = 1;
+    p.stride[0] = p.stride[1] = 1 + rep % 2;
+    cp_geom g;
+    int64_t C = 8 + rep, O = 3 + 7 * (rep % 3);
+    if (make_geom(&g, &p, 1, C, 30 + rep, 33, O, 3, 3, 0)) {
+      (*bad)++;
+      continue;
+    }
+    float *x = malloc((size_t)x_len(&g) * sizeof *x);
+    float *w = malloc((size_t)w_len(&g) * sizeof *w);
+    float *yf = malloc((size_t)y_len(&g) * sizeof *yf);
+    float *yr = malloc((size_t)y_len(&g) * sizeof *yr);
+    for (int64_t i = 0; i < x_len(&g); i++) x[i] = (float)cp_rng_uniform(&r);
+    for (int64_t i = 0; i < w_len(&g); i++) w[i] = (float)cp_rng_uniform(&r);
+    if (cp_conv2d_fast(&g, x, w, NULL, yf) != 0) (*bad)++;
+    cp_conv2d_ref(&g, x, w, NULL, yr);
+    for (int64_t i = 0; i < y_len(&g); i++)
+      if (fabsf(yf[i] - yr[i]) > 1e-4f * (1 + fabsf(yr[i]))) {
+        (*bad)++;
+        break;
+      }
+    free(x), free(w), free(yf), free(yr);
+  }
+  return NULL;
+}
+
+TEST(fast_conv2d_from_two_threads) {
+  pthread_t t[2];
+  int bad[2] = {0, 0};
+  for (int i = 0; i < 2; i++)
+    CHECK(pthread_create(&t[i], NULL, conv_from_thread, &bad[i]) == 0);
+  for (int i = 0; i < 2; i++) pthread_join(t[i], NULL);
+  CHECK(bad[0] == 0 && bad[1] == 0);
 }
 
 /* ---- the pool -------------------------------------------------------------- */
