@@ -383,13 +383,31 @@ static void handle_key(lua_State *L, const SDL_Keysym *ks) {
   }
 }
 
-static void run_loop(lua_State *L) {
+/* Video up with a driver that shows something: 1; a driver without a
+ * display that the user asked for (SDL_VIDEODRIVER=dummy/offscreen): 0,
+ * the loop is skipped as under --headless; otherwise a Lua error. */
+static int open_video(lua_State *L) {
   if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
     luaL_error(L, "viz.run: cannot open a window: %s (run with --headless "
                   "for offscreen rendering)",
                SDL_GetError());
-    return;
+    return 0;
   }
+  const char *drv = SDL_GetCurrentVideoDriver();
+  if (drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy"))) {
+    const char *asked = getenv("SDL_VIDEODRIVER");
+    SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    if (asked && *asked) return 0;
+    luaL_error(L, "viz.run: no display to open a window on (SDL found only "
+                  "its '%s' video driver; is DISPLAY set?); run with "
+                  "--headless for offscreen rendering",
+               drv);
+  }
+  return 1;
+}
+
+static void run_loop(lua_State *L) {
+  if (!open_video(L)) return;
   int w = 1280, h = 800;
   lview *first = current_page(L);
   if (first && first->v) w = first->v->width, h = first->v->height;
