@@ -138,7 +138,6 @@ static void apply_settings(lua_State *L, vz_lab *lb, int t,
   {
     cp_preset_args a;
     if (fresh_args) cp_preset_args_default(&a); else a = m.args;
-    int64_t size_before = a.size;
     int have_args = 0;
     if (opt_field(L, t, "size")) { a.size = int_field(L, fname, "size", 1, CP_LAB_MAXK); have_args = 1; }
     lua_pop(L, 1);
@@ -163,7 +162,8 @@ static void apply_settings(lua_State *L, vz_lab *lb, int t,
       int rc = cp_lab_set_preset(&m, p, &a, &e);
       SYNC();
       if (rc) FAIL("%s: %s", fname, e.msg);
-    } else if (have_args && a.size != size_before) {
+    } else if (have_args && a.size > 0 &&
+               (a.size != m.kernel.shape[0] || a.size != m.kernel.shape[1])) {
       /* A hand-made kernel: resize it around its centre. */
       int rc = cp_lab_resize_kernel(&m, a.size, a.size, &e);
       SYNC();

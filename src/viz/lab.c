@@ -790,7 +790,10 @@ static void on_wheel(vz_lab *lb, const SDL_MouseWheelEvent *w) {
 
 static int open_window(vz_lab *lb, char *err, size_t n) {
   if (!SDL_WasInit(SDL_INIT_VIDEO) && SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-    snprintf(err, n, "lab: cannot open a window: %s", SDL_GetError());
+    snprintf(err, n,
+             "lab: cannot open a window: %s (run with --headless for "
+             "offscreen rendering)",
+             SDL_GetError());
     return -1;
   }
   char title[PATH_MAX + 32];
