@@ -788,12 +788,26 @@ static void on_wheel(vz_lab *lb, const SDL_MouseWheelEvent *w) {
   update_hover(lb);
 }
 
+/* 0: window open; 1: no display on purpose (no loop); -1: error. */
 static int open_window(vz_lab *lb, char *err, size_t n) {
   if (!SDL_WasInit(SDL_INIT_VIDEO) && SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
     snprintf(err, n,
              "lab: cannot open a window: %s (run with --headless for "
              "offscreen rendering)",
              SDL_GetError());
+    return -1;
+  }
+  /* SDL falls back to drivers that show nothing when there is no display.
+   * Asked for on purpose (SDL_VIDEODRIVER=dummy): no loop, as headless. */
+  const char *drv = SDL_GetCurrentVideoDriver();
+  if (drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy"))) {
+    const char *asked = getenv("SDL_VIDEODRIVER");
+    if (asked && *asked) return 1;
+    snprintf(err, n,
+             "lab: no display to open a window on (SDL found only its '%s' "
+             "video driver; is DISPLAY set?); run with --headless for "
+             "offscreen rendering",
+             drv);
     return -1;
   }
   char title[PATH_MAX + 32];
@@ -834,7 +848,10 @@ int vz_lab_run(vz_lab *lb, char *err, size_t n) {
     snprintf(err, n, "lab: no window in headless mode");
     return -1;
   }
-  if (!lb->win && open_window(lb, err, n)) return -1;
+  if (!lb->win) {
+    int rc = open_window(lb, err, n);
+    if (rc) return rc < 0 ? -1 : 0;
+  }
   int quit = 0, dirty = 1;
   double last_draw = 0;
   while (!quit) {
