@@ -397,13 +397,9 @@ static int m_state(lua_State *L) {
   for (int64_t k = 0; k < v->t.ntaps; k++) {
     const cp_tap *tp = &v->taps[k];
     lua_createtable(L, 0, 12);
-    lua_pushstring(L, tp->kind == CP_TAP_INPUT && v->t.kind != CP_TRACE_SCATTER
-                          ? "input"
-                          : cp_tap_kind_name(tp->kind));
-    if (v->t.kind == CP_TRACE_SCATTER && tp->kind == CP_TAP_INPUT) {
-      lua_pop(L, 1);
-      lua_pushstring(L, "output");
-    }
+    /* a scatter tap that lands is "output" (it reads the unit's pixel) */
+    int lands = v->t.kind == CP_TRACE_SCATTER && tp->kind == CP_TAP_INPUT;
+    lua_pushstring(L, lands ? "output" : cp_tap_kind_name(tp->kind));
     lua_setfield(L, -2, "kind");
     if (tp->kind == CP_TAP_INPUT || tp->kind == CP_TAP_PADSRC ||
         v->t.kind == CP_TRACE_SCATTER) {
