@@ -77,6 +77,14 @@ void lab_to_screen(const vz_lab *lb, double ix, double iy, double *sx,
                    double *sy);
 int lab_split_x(const vz_lab *lb);
 
+/* lab_input.c: one event each; lab_on_key returns 1 to quit */
+int lab_on_key(vz_lab *lb, const SDL_KeyboardEvent *k);
+void lab_on_button(vz_lab *lb, const SDL_MouseButtonEvent *b);
+void lab_on_motion(vz_lab *lb, const SDL_MouseMotionEvent *m);
+void lab_on_wheel(vz_lab *lb, const SDL_MouseWheelEvent *w);
+/* Which pixel the mouse is over, into lb->v.hover_* */
+void lab_update_hover(vz_lab *lb);
+
 /* lab.c */
 void lab_set_msg(vz_lab *lb, int is_err, const char *fmt, ...);
 double lab_busy_ms(vz_lab *lb);
