@@ -6,6 +6,7 @@
  * in registers.  See conv_kernels.h for what each computes. */
 #include "conv_kernels.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "conv_fast.h"
@@ -106,27 +107,36 @@ static const tile_kernel kernels[3][5] = {
     {{k512_g, k512_g_sep, 8, 48}, {k512_1, k512_1_sep, 1, 64}, {k512_2, k512_2_sep, 2, 64}, {k512_3, k512_3_sep, 3, 64},
      {k512_4, k512_4_sep, 4, 64}},
 };
-/* 2 AVX-512, 1 AVX2+FMA, 0 baseline; -1 until asked. */
-static int isa_forced = -1;
-int cp_kern_isa(void) {
-  static int level = -1;
-  if (isa_forced >= 0) return isa_forced;
-  if (level < 0) {
-    __builtin_cpu_init();
-    level = 0;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-      level = 1;
-    if (level == 1 && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512vl") &&
-        __builtin_cpu_supports("avx512dq"))
-      level = 2;
-  }
+/* 2 AVX-512, 1 AVX2+FMA, 0 baseline; -1 until asked.  Atomics: calls from
+ * several threads may ask at once (they all find the same answer). */
+static atomic_int isa_forced = -1;
+static int cpu_level(void) {
+  __builtin_cpu_init();
+  int level = 0;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    level = 1;
+  if (level == 1 && __builtin_cpu_supports("avx512f") &&
+      __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq"))
+    level = 2;
   return level;
 }
 
+int cp_kern_isa(void) {
+  static atomic_int level = -1;
+  int forced = atomic_load_explicit(&isa_forced, memory_order_relaxed);
+  if (forced >= 0) return forced;
+  int l = atomic_load_explicit(&level, memory_order_relaxed);
+  if (l < 0) {
+    l = cpu_level();
+    atomic_store_explicit(&level, l, memory_order_relaxed);
+  }
+  return l;
+}
+
 void cp_conv_fast_force_isa(int level) {
-  isa_forced = -1;
-  if (level >= 0 && level < cp_kern_isa()) isa_forced = level;
+  atomic_store(&isa_forced, -1);
+  if (level >= 0 && level < cp_kern_isa()) atomic_store(&isa_forced, level);
 }
 
 tile_kernel cp_kern_pick(int64_t Og) {

@@ -51,9 +51,13 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* The generation current when each worker was started: a worker added by a
+ * later, larger call must not take the job before it for its own. */
+static unsigned start_gen[CP_THREADS_MAX];
+
 static void *worker_main(void *arg) {
   int tid = (int)(size_t)arg;
-  unsigned seen = 0;
+  unsigned seen = start_gen[tid];
   for (;;) {
     unsigned gen = atomic_load_explicit(&generation, memory_order_acquire);
     for (int i = 0; gen == seen && i < SPIN_ROUNDS; i++) {
@@ -93,6 +97,7 @@ static void start_workers(int nth) {
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    start_gen[nworkers + 1] = atomic_load(&generation);
     int rc = pthread_create(&t, &a, worker_main, (void *)(size_t)(nworkers + 1));
     pthread_attr_destroy(&a);
     if (rc != 0) break;
