@@ -204,11 +204,12 @@ int vz_view_rebuild(vz_view *v) {
   int64_t ny = v->g.N * v->g.O * v->g.OH * v->g.OW;
   /* A view is for looking: refuse sizes no one can look at. */
   if (ny > 4 * 1024 * 1024 || v->t.ntaps > 65536 ||
-      cp_tensor_numel(&v->x) > 4 * 1024 * 1024) {
+      cp_tensor_numel(&v->x) > 4 * 1024 * 1024 ||
+      (double)v->t.nunits * (double)v->t.ntaps > 1e8) {
     snprintf(v->err, sizeof v->err,
-             "view: too large to step through (%lld outputs, %lld taps "
-             "each)",
-             (long long)ny, (long long)v->t.ntaps);
+             "view: too large to step through (%lld steps of %lld taps); "
+             "look at a crop (tensor:narrow) or fewer channels",
+             (long long)v->t.nunits, (long long)v->t.ntaps);
     return -1;
   }
   v->y = malloc(sizeof *v->y * (size_t)(ny ? ny : 1));

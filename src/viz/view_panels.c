@@ -31,15 +31,26 @@ static int fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
 /* ====================================================================== */
 
 /* Input channels to show: all when few, else the current group's. */
-static int shown_inputs(const vz_view *v, int64_t grp, int64_t *ch, int max) {
+/* First of `shown` consecutive slices out of n that keeps slice cur in
+ * view (near the top). */
+static int64_t window_start(int64_t n, int shown, int64_t cur) {
+  int64_t first = cur - 1;
+  if (first > n - shown) first = n - shown;
+  return first < 0 ? 0 : first;
+}
+
+/* Input channels to show: all when few, else up to max of the current
+ * group's, around the channel of the current tap. */
+static int shown_inputs(const vz_view *v, int64_t grp, int64_t cur,
+                        int64_t *ch, int max) {
   int64_t C = v->x.shape[1];
   int n = 0;
-  if (C <= 4) {
+  if (C <= max) {
     for (int64_t c = 0; c < C && n < max; c++) ch[n++] = c;
   } else {
-    int64_t Cg = v->ok ? v->g.Cg : C;
-    for (int64_t c = grp * Cg; c < (grp + 1) * Cg && c < C && n < max; c++)
-      ch[n++] = c;
+    int64_t Cg = v->ok ? v->g.Cg : C, g0 = grp * Cg;
+    int64_t first = g0 + (Cg > max ? window_start(Cg, max, cur - g0) : 0);
+    for (int64_t c = first; c < g0 + Cg && c < C && n < max; c++) ch[n++] = c;
   }
   return n;
 }
@@ -185,7 +196,10 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
   const cp_geom *g = &v->g;
   int64_t chs[8];
   int64_t grp = v->ok ? v->info.group : 0;
-  int nch = shown_inputs(v, grp, chs, 4);
+  int64_t cur = v->ok && v->t.ntaps > 0 && v->t.kind != CP_TRACE_SCATTER
+                    ? tap_channel(v, done > 0 ? done - 1 : 0)
+                    : (v->ok ? v->info.idx[1] : 0);
+  int nch = shown_inputs(v, grp, cur, chs, 4);
   inmap m = input_map(v);
   const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"
@@ -234,8 +248,12 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
             VZ_LEFT);
     draw_input_grid(s, v, gr, &m, n, chs[t], active);
   }
+  char chlab[64];
+  snprintf(chlab, sizeof chlab, "channels %lld-%lld of %lld",
+           (long long)chs[0] + 1, (long long)chs[nch > 0 ? nch - 1 : 0] + 1,
+           (long long)v->x.shape[1]);
   if (v->x.shape[1] > nch)
-    vz_text(s, b.x + b.w, b.y + 4, "(current group's channels)", 12, 0,
+    vz_text(s, b.x + b.w, b.y + 26, chlab, 12, 0,
             VZ_DIM, VZ_RIGHT);
   /* ---- the footprint of the current unit ---- */
   if (v->ok && v->t.ntaps > 0) {
@@ -333,6 +351,11 @@ void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
   if (!v->ok) return;
   int64_t nsl = v->t.kind == CP_TRACE_SCATTER ? g->Og : g->Cg;
   int shown = nsl > 6 ? 6 : (int)nsl;
+  int64_t per = g->kH * g->kW;
+  /* with more slices than fit: those around the current tap's */
+  int64_t first = nsl > shown && v->by_tap && done > 0
+                      ? window_start(nsl, shown, (done - 1) / per)
+                      : 0;
   int label_h = v->keras ? 32 : 18;
   box a = {b.x, b.y + 40, b.w, b.h - 40 - 36};
   int ncol;
@@ -354,15 +377,16 @@ void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
     /* weight element of drawn cell (i, j) of this slice */
     int64_t A, B;
     int flipped = v->t.kind == CP_TRACE_GATHER || v->flip;
+    int64_t sl = first + t; /* slice: in-channel (conv, gather) or oo */
     if (v->t.kind == CP_TRACE_CONV) {
       A = v->info.idx[1];
-      B = t;
+      B = sl;
     } else if (v->t.kind == CP_TRACE_GATHER) {
-      A = v->info.group * g->Cg + t;
+      A = v->info.group * g->Cg + sl;
       B = v->info.idx[1] - v->info.group * g->Og;
     } else {
       A = v->info.idx[1];
-      B = t;
+      B = sl;
     }
     gr->ch = A;
     gr->ch2 = B;
@@ -391,8 +415,7 @@ void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
         }
       }
     /* taps of the current unit on this slice */
-    int64_t per = g->kH * g->kW;
-    for (int64_t k = t * per; k < (t + 1) * per && k < v->t.ntaps; k++) {
+    for (int64_t k = sl * per; k < (sl + 1) * per && k < v->t.ntaps; k++) {
       const cp_tap *tp = &v->taps[k];
       int is_cur = v->by_tap && k == done - 1;
       if (k < done)
@@ -405,7 +428,8 @@ void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
     if (yb > bottom) bottom = yb;
   }
   if (nsl > shown) {
-    snprintf(lab, sizeof lab, "+%lld more slices", (long long)(nsl - shown));
+    snprintf(lab, sizeof lab, "slices %lld-%lld of %lld", (long long)first + 1,
+             (long long)(first + shown), (long long)nsl);
     vz_text(s, a.x, bottom + 4, lab, 12, 0, VZ_DIM, VZ_LEFT);
     bottom += 18;
   }
