@@ -281,9 +281,8 @@ static int draw_kernel(vz_lab *lb, int x, int y, int w, int hmax) {
 static void setting_text(const vz_lab *lb, int idx, char *k, char *val,
                          size_t n) {
   const cp_lab *m = &lb->m;
-  static const char *const keys[LAB_NSETTINGS] = {"k/K", "r/R", "a/A", "e/E",
-                                                  "d/D", "c", "m", "g/G",
-                                                  "n", "v/V"};
+  static const char *const keys[LAB_NSETTINGS] = {
+      "k/K", "r/R", "a/A", "e/E", "d/D", "c", "m", "g/G", "n", "v/V", "[ ]", "; '"};
   static const char *const views[3] = {"split", "after", "before"};
   snprintf(k, 8, "%.7s", keys[idx]);
   switch (idx) {
@@ -308,7 +307,22 @@ static void setting_text(const vz_lab *lb, int idx, char *k, char *val,
     break;
   case 7: snprintf(val, n, "signed output: %s", cp_signmap_name(m->p.map)); break;
   case 8: snprintf(val, n, "normalise kernel"); break;
-  default: snprintf(val, n, "view %s", views[lb->v.mode]); break;
+  case 9: snprintf(val, n, "view %s", views[lb->v.mode]); break;
+  case 10:
+    if (m->preset == CP_PRESET_GAUSSIAN || m->preset == CP_PRESET_UNSHARP)
+      snprintf(val, n, "sigma %.3g", m->args.sigma > 0 ? m->args.sigma
+                                     : cp_kernel_default_sigma(m->kernel.shape[0]));
+    else if (m->preset == CP_PRESET_MOTION_BLUR)
+      snprintf(val, n, "angle %g degrees", m->args.angle);
+    else
+      snprintf(val, n, "sigma / angle (gaussian, unsharp, motion)");
+    break;
+  default:
+    if (m->preset == CP_PRESET_UNSHARP)
+      snprintf(val, n, "amount %.3g", m->args.amount);
+    else
+      snprintf(val, n, "amount (unsharp)");
+    break;
   }
 }
 
@@ -502,6 +516,8 @@ static void draw_help(vz_lab *lb) {
       "v / V        view: split, after, before    drag the line: split",
       "wheel        zoom at the mouse   drag: pan   z / Z zoom   f fit",
       "Tab          channel spelled out in the readout",
+      "[ / ]        sigma (gaussian, unsharp) or angle (motion blur) - / +",
+      "; / '        unsharp amount - / +",
       "s            save beside the input (new name)   drop a file: open",
       "h / F1       this help            q / Esc  quit",
   };

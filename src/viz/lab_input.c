@@ -103,6 +103,29 @@ static void lab_setting(vz_lab *lb, int idx, int dir) {
   case 9:
     lb->v.mode = (vz_viewmode)(((int)lb->v.mode + 3 + dir) % 3);
     return; /* display only */
+  case 10: /* the preset's parameter: sigma or angle */
+  case 11: { /* unsharp's amount */
+    cp_preset_args a = m->args;
+    a.size = m->kernel.shape[0];
+    if (idx == 10 && (m->preset == CP_PRESET_GAUSSIAN || m->preset == CP_PRESET_UNSHARP)) {
+      double sg = a.sigma > 0 ? a.sigma : cp_kernel_default_sigma(a.size);
+      sg *= dir > 0 ? 1.25 : 0.8;
+      a.sigma = sg < 0.1 ? 0.1 : sg > 50 ? 50 : sg;
+    } else if (idx == 10 && m->preset == CP_PRESET_MOTION_BLUR) {
+      a.angle = fmod(a.angle + 15 * dir + 360, 360);
+    } else if (idx == 11 && m->preset == CP_PRESET_UNSHARP) {
+      a.amount += 0.25 * dir;
+    } else {
+      lab_set_msg(lb, 1, "%s has no %s to change", cp_preset_name(m->preset),
+                  idx == 10 ? "sigma or angle" : "amount");
+      return;
+    }
+    if (cp_lab_set_preset(m, m->preset, &a, &e)) {
+      lab_set_msg(lb, 1, "%s", e.msg);
+      return;
+    }
+    break;
+  }
   default: return;
   }
   changed(lb);
@@ -292,6 +315,10 @@ int lab_on_key(vz_lab *lb, const SDL_KeyboardEvent *k) {
   case SDLK_g: lab_setting(lb, 7, dir); return 0;
   case SDLK_n: lab_setting(lb, 8, dir); return 0;
   case SDLK_v: lab_setting(lb, 9, dir); return 0;
+  case SDLK_LEFTBRACKET: lab_setting(lb, 10, -1); return 0;
+  case SDLK_RIGHTBRACKET: lab_setting(lb, 10, 1); return 0;
+  case SDLK_SEMICOLON: lab_setting(lb, 11, -1); return 0;
+  case SDLK_QUOTE: lab_setting(lb, 11, 1); return 0;
   case SDLK_s: save_here(lb); return 0;
   case SDLK_h:
   case SDLK_F1: lb->show_help = !lb->show_help; return 0;

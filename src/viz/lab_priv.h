@@ -11,7 +11,7 @@
 
 #define LAB_PANEL_W 360       /* right-hand panel */
 #define LAB_STATUS_H 26       /* status line under the image area */
-#define LAB_NSETTINGS 10      /* rows of the settings list */
+#define LAB_NSETTINGS 12      /* rows of the settings list */
 
 /* A click target of the last frame. */
 typedef struct lab_hit {
