@@ -489,17 +489,23 @@ static void draw_status(vz_lab *lb) {
   SDL_Surface *s = lb->surf;
   SDL_Rect vr = lab_view_rect(lb);
   int y = vr.y + vr.h;
+  SDL_Rect clip = {0, y, vr.w, LAB_STATUS_H};
   vz_fill(s, 0, y, vr.w, LAB_STATUS_H, VZ_PANEL);
-  if (lb->msg[0])
-    vz_text(s, 8, y + 5, lb->msg, 13, 0, lb->msg_err ? VZ_ERRC : VZ_FG, VZ_LEFT);
-  else
-    vz_text(s, 8, y + 5,
-            "wheel zoom  drag pan  drag line split  click cell + type  "
-            "s save  h help  q quit",
-            12, 0, VZ_DIM, VZ_LEFT);
+  SDL_SetClipRect(s, &clip);
   char t[64];
   snprintf(t, sizeof t, "zoom %.2fx", lab_zoom(lb));
-  vz_text(s, vr.w - 8, y + 5, t, 12, 0, VZ_DIM, VZ_RIGHT);
+  int zw, zh, mw = 0, mh;
+  vz_text_size(t, 12, 0, &zw, &zh);
+  const char *msg = lb->msg[0] ? lb->msg
+                               : "wheel zoom  drag pan  drag line split  "
+                                 "click cell + type  s save  h help  q quit";
+  int px = lb->msg[0] ? 13 : 12;
+  vz_text_size(msg, px, 0, &mw, &mh);
+  vz_text(s, 8, y + 5, msg, px, 0,
+          lb->msg[0] ? (lb->msg_err ? VZ_ERRC : VZ_FG) : VZ_DIM, VZ_LEFT);
+  if (8 + mw + 16 < vr.w - 8 - zw) /* the zoom only where the text leaves room */
+    vz_text(s, vr.w - 8, y + 5, t, 12, 0, VZ_DIM, VZ_RIGHT);
+  SDL_SetClipRect(s, NULL);
 }
 
 static void draw_help(vz_lab *lb) {

@@ -23,22 +23,43 @@ static void changed(vz_lab *lb) {
   if (vz_lab_update(lb, err, sizeof err)) lab_set_msg(lb, 1, "%s", err);
 }
 
+/* Start the compute of a changed model; a change the geometry rejects
+ * (reflect padding wider than the image, a kernel larger than it) is
+ * undone, the model going back to `before`, with the reason shown. */
+static void commit(vz_lab *lb, cp_lab *before) {
+  char err[512];
+  if (vz_lab_update(lb, err, sizeof err) == 0) {
+    cp_lab_free(before);
+    return;
+  }
+  cp_lab_free(&lb->m);
+  lb->m = *before;
+  lab_set_msg(lb, 1, "not applied: %s", err);
+}
+
 static void act_preset(vz_lab *lb, cp_preset p) {
   cp_err e;
   cp_preset_args a;
   cp_preset_args_default(&a);
+  cp_lab before;
+  if (cp_lab_copy(&before, &lb->m, &e)) {
+    lab_set_msg(lb, 1, "%s", e.msg);
+    return;
+  }
   if (cp_lab_set_preset(&lb->m, p, &a, &e)) {
+    cp_lab_free(&before);
     lab_set_msg(lb, 1, "%s", e.msg);
     return;
   }
   lb->v.sel_i = lb->v.sel_j = -1;
   lb->editing = 0;
   lab_set_msg(lb, 0, "preset %s", cp_preset_name(p));
-  changed(lb);
+  commit(lb, &before);
 }
 
-/* Setting rows of the panel: index, direction (+1 / -1). */
-static void lab_setting(vz_lab *lb, int idx, int dir) {
+/* Setting rows of the panel: index, direction (+1 / -1).  Returns 1 when
+ * the model changed (so the result must be recomputed). */
+static int apply_setting(vz_lab *lb, int idx, int dir) {
   cp_lab *m = &lb->m;
   cp_err e;
   lb->msg[0] = '\0';
@@ -46,24 +67,24 @@ static void lab_setting(vz_lab *lb, int idx, int dir) {
   case 0: { /* kernel size */
     int64_t kH = m->kernel.shape[0], kW = m->kernel.shape[1];
     int64_t nk = kH + 2 * dir;
-    if (nk < 1 || nk > CP_LAB_MAXK) return;
+    if (nk < 1 || nk > CP_LAB_MAXK) return 0;
     if (sized_preset(m->preset) && kH == kW && kH % 2 == 1) {
       cp_preset_args a = m->args;
       a.size = nk;
       if (cp_lab_set_preset(m, m->preset, &a, &e)) {
         lab_set_msg(lb, 1, "%s", e.msg);
-        return;
+        return 0;
       }
     } else if (cp_lab_resize_kernel(m, nk, kW + 2 * dir < 1 ? 1 : kW + 2 * dir,
                                     &e)) {
       lab_set_msg(lb, 1, "%s", e.msg);
-      return;
+      return 0;
     }
     lb->v.sel_i = lb->v.sel_j = -1;
     break;
   }
   case 1: /* stride */
-    if (m->p.stride + dir < 1 || m->p.stride + dir > 16) return;
+    if (m->p.stride + dir < 1 || m->p.stride + dir > 16) return 0;
     m->p.stride += dir;
     if (m->p.stride > 1 && m->p.same) {
       m->p.same = 0;
@@ -77,7 +98,7 @@ static void lab_setting(vz_lab *lb, int idx, int dir) {
       if (m->p.same) { m->p.same = 0; m->p.pad = 0; }
       else if (m->p.pad < 32) m->p.pad++;
     } else {
-      if (m->p.same) return;
+      if (m->p.same) return 0;
       if (m->p.pad > 0) m->p.pad--;
       else if (m->p.stride == 1) m->p.same = 1;
     }
@@ -86,7 +107,7 @@ static void lab_setting(vz_lab *lb, int idx, int dir) {
     m->p.mode = (cp_padmode)(((int)m->p.mode + 4 + dir) % 4);
     break;
   case 4: /* dilation */
-    if (m->p.dilation + dir < 1 || m->p.dilation + dir > 16) return;
+    if (m->p.dilation + dir < 1 || m->p.dilation + dir > 16) return 0;
     m->p.dilation += dir;
     break;
   case 5: m->p.flip = !m->p.flip; break;
@@ -97,12 +118,12 @@ static void lab_setting(vz_lab *lb, int idx, int dir) {
   case 8:
     if (cp_lab_normalize(m, &e)) {
       lab_set_msg(lb, 1, "%s", e.msg);
-      return;
+      return 0;
     }
     break;
   case 9:
     lb->v.mode = (vz_viewmode)(((int)lb->v.mode + 3 + dir) % 3);
-    return; /* display only */
+    return 0; /* display only */
   case 10: /* the preset's parameter: sigma or angle */
   case 11: { /* unsharp's amount */
     cp_preset_args a = m->args;
@@ -118,17 +139,30 @@ static void lab_setting(vz_lab *lb, int idx, int dir) {
     } else {
       lab_set_msg(lb, 1, "%s has no %s to change", cp_preset_name(m->preset),
                   idx == 10 ? "sigma or angle" : "amount");
-      return;
+      return 0;
     }
     if (cp_lab_set_preset(m, m->preset, &a, &e)) {
       lab_set_msg(lb, 1, "%s", e.msg);
-      return;
+      return 0;
     }
     break;
   }
-  default: return;
+  default: return 0;
   }
-  changed(lb);
+  return 1;
+}
+
+static void lab_setting(vz_lab *lb, int idx, int dir) {
+  cp_lab before;
+  cp_err e;
+  if (cp_lab_copy(&before, &lb->m, &e)) {
+    lab_set_msg(lb, 1, "%s", e.msg);
+    return;
+  }
+  if (apply_setting(lb, idx, dir))
+    commit(lb, &before);
+  else
+    cp_lab_free(&before);
 }
 
 static void cell_add(vz_lab *lb, double dv) {
