@@ -61,6 +61,9 @@ typedef struct tap {
   int i, j;                   /* kernel indices */
   int plane;                  /* source plane the tap reads */
   int64_t drow, dcol;         /* offset in plane rows / columns */
+  int i1, j1;                 /* row pairs: the tap of the second row that
+                                 reads the same cell (i1 = -1: none; then
+                                 i = -1 when only the second row reads it) */
 } tap;
 
 typedef struct pass {         /* output positions computed alike */
@@ -100,6 +103,7 @@ typedef struct job {
   const float *A;             /* packed weights */
   const float *bias;          /* G x npan*MR, zero padded */
   int wino;                   /* Winograd F(2x2, 3x3) instead of taps */
+  int rowpair;                /* one channel: tile rows m = output rows */
   atomic_int nonfinite;       /* Winograd saw a NaN/Inf: result invalid */
   int64_t TW, wch, VS;        /* tiles per row, tiles per chunk, V stride */
   int32_t *wkoff;             /* k * VS: rows of V for the tile kernel */
@@ -207,6 +211,41 @@ static void store_tile(const job *J, const pass *P, int64_t n, int64_t obase,
 static void wino_item(job *J, int64_t n, int64_t grp, int64_t m0,
                       int64_t m1, int64_t t0, const float *Sg, float *work);
 
+/* One output channel per group, two output rows per tile: rows t and t+1
+ * read the same source rows shifted by one, so the pair is a 2-row tile
+ * over the union of their taps (each loaded vector feeds both rows; the
+ * taps one row lacks have weight 0).  The tile's second row goes straight
+ * to the next output row (ldt = the output row stride). */
+static void rowpair_item(const job *J, int64_t n, int64_t grp, int64_t t0,
+                         const float *Sg, float *T) {
+  const cp_geom *g = J->g;
+  const tile_kernel tk = J->tk;
+  const pass *P = &J->passes[0];
+  const int64_t NR = tk.nr, Wq = J->Wq;
+  int K = (int)(g->Cg * P->ntaps);
+  const float *A = J->A + grp * J->gstride;
+  const float *bp = J->bias + grp * J->npan * tk.mr;
+  int64_t nr = P->nrows - t0 < J->nb ? P->nrows - t0 : J->nb;
+  float *yc = J->y + (n * g->O + grp) * g->OH * g->OW;
+  for (int64_t t = 0; t < nr; t += 2) {
+    int two = t + 1 < nr;
+    float *y0 = yc + (t0 + t) * g->OW;
+    for (int64_t u0 = 0; u0 < P->ncols; u0 += NR) {
+      const float *S = Sg + t * Wq + u0;
+      if (two && u0 + NR <= P->ncols) {
+        if (tk.fn(K, A, P->koff, S, bp, y0 + u0, g->OW))
+          tk.fn_sep(K, A, P->koff, S, bp, y0 + u0, g->OW);
+        continue;
+      }
+      if (tk.fn(K, A, P->koff, S, bp, T, NR))
+        tk.fn_sep(K, A, P->koff, S, bp, T, NR);
+      int64_t len = P->ncols - u0 < NR ? P->ncols - u0 : NR;
+      memcpy(y0 + u0, T, (size_t)len * sizeof *T);
+      if (two) memcpy(y0 + g->OW + u0, T + NR, (size_t)len * sizeof *T);
+    }
+  }
+}
+
 /* Scratch layout of one thread: source block, then the tiles' space. */
 static void do_item(job *J, int tid, int64_t it, float *scr) {
   const cp_geom *g = J->g;
@@ -235,6 +274,10 @@ static void do_item(job *J, int tid, int64_t it, float *scr) {
     const float *Sg = S + (grp * g->Cg - c0) * J->CS;
     if (J->wino) {
       wino_item(J, n, grp, m0, m1, t0, Sg, T);
+      continue;
+    }
+    if (J->rowpair) {
+      rowpair_item(J, n, grp, t0, Sg, T);
       continue;
     }
     for (int ip = 0; ip < J->npass; ip++) {
@@ -395,7 +438,7 @@ static void work(int tid, int nth, void *ctx) {
  * playground) skips the packing, after one memcmp. */
 typedef struct pack_key {
   cp_geom g;                  /* N zeroed: the batch does not matter */
-  int wino, mr, nr, has_bias;
+  int wino, rowpair, mr, nr, has_bias;
 } pack_key;
 static struct {
   int valid;
@@ -539,6 +582,7 @@ static int plan_and_run_locked(job *J) {
     nb = wino_band_rows(J, nb_budget, nth);
     items = g->N * ceil_div(J->trows, nb) * J->nchunkg;
   }
+  if (J->rowpair) nb = (nb + 1) & ~(int64_t)1; /* whole pairs per band */
   J->npan = ceil_div(g->Og, tk.mr);
   if (items < nth && J->npan >= 2) {
     int64_t per = ceil_div(J->npan, nth < J->npan ? nth : J->npan);
@@ -603,6 +647,7 @@ static int plan_and_run_locked(job *J) {
   key.mr = tk.mr;
   key.nr = tk.nr;
   key.has_bias = J->b != NULL;
+  key.rowpair = J->rowpair;
   size_t nw = (size_t)(g->p.transposed ? g->C * g->Og : g->O * g->Cg) *
               (size_t)(g->kH * g->kW);
   size_t nbias = J->b ? (size_t)g->O : 0;
@@ -618,7 +663,20 @@ static int plan_and_run_locked(job *J) {
           A[grp * J->gstride + ((e * J->npan + pan) * g->Cg + ci) * tk.mr +
             m] = U[e];
       }
-  for (int64_t grp = 0; grp < G && !J->wino && !packed; grp++)
+  for (int64_t grp = 0; grp < G && J->rowpair && !packed; grp++) {
+    const pass *P = &J->passes[0];
+    float *Ap = A + grp * J->gstride;
+    for (int64_t ci = 0; ci < g->Cg; ci++)
+      for (int t = 0; t < P->ntaps; t++) {
+        const tap *tp = &P->taps[t];
+        float *dst = Ap + (ci * P->ntaps + t) * 2;
+        dst[0] = tp->i >= 0 ? weight_at(g, J->w, grp, 0, ci, tp->i, tp->j)
+                            : 0.0f;
+        dst[1] = tp->i1 >= 0 ? weight_at(g, J->w, grp, 0, ci, tp->i1, tp->j1)
+                             : 0.0f;
+      }
+  }
+  for (int64_t grp = 0; grp < G && !J->wino && !J->rowpair && !packed; grp++)
     for (int ip = 0; ip < J->npass; ip++) {
       const pass *P = &J->passes[ip];
       int64_t K = g->Cg * P->ntaps;
@@ -648,9 +706,11 @@ static int plan_and_run_locked(job *J) {
     }
   float *bias = A + G * J->gstride;
   for (int64_t grp = 0; grp < G; grp++)
-    for (int64_t m = 0; m < J->npan * tk.mr; m++)
+    for (int64_t m = 0; m < J->npan * tk.mr; m++) {
+      int64_t oo = J->rowpair ? 0 : m; /* row pairs: both rows channel 0 */
       bias[grp * J->npan * tk.mr + m] =
-          (J->b && m < g->Og) ? J->b[grp * g->Og + m] : 0.0f;
+          (J->b && oo < g->Og) ? J->b[grp * g->Og + oo] : 0.0f;
+    }
   if (!packed) memo_store(&key, J->w, nw, J->b, nbias);
   J->A = A;
   J->bias = bias;
@@ -751,6 +811,42 @@ static int wino_applies(const cp_geom *g, const float *x, const float *w) {
   return all_finite(w, g->O * g->Cg * 9);
 }
 
+/* Row pairs pay off for one output channel per group (image filters on
+ * one channel, depthwise) with kernels of more than one row; the union of
+ * taps is searched pairwise, so very large kernels keep the plain tiles. */
+static int rowpairs_apply(const cp_geom *g, int64_t nk) {
+  return g->Og == 1 && g->kH >= 2 && g->OH >= 2 && nk <= 1024;
+}
+
+/* The taps of output rows t and t+1 as one list over the cells they read:
+ * tap (i, j) of row t reads (plane, drow, dcol); of row t+1, (plane,
+ * drow + 1, dcol).  Returns the number of cells (at most 2 * n). */
+static int rowpair_taps(const tap *taps, int n, tap *out) {
+  int nu = 0;
+  for (int t = 0; t < n; t++)
+    for (int second = 0; second < 2; second++) {
+      int64_t drow = taps[t].drow + second;
+      int q = 0;
+      while (q < nu && !(out[q].plane == taps[t].plane &&
+                         out[q].drow == drow && out[q].dcol == taps[t].dcol))
+        q++;
+      if (q == nu) {
+        out[nu] = taps[t];
+        out[nu].drow = drow;
+        out[nu].i = out[nu].j = out[nu].i1 = out[nu].j1 = -1;
+        nu++;
+      }
+      if (second) {
+        out[q].i1 = taps[t].i;
+        out[q].j1 = taps[t].j;
+      } else {
+        out[q].i = taps[t].i;
+        out[q].j = taps[t].j;
+      }
+    }
+  return nu;
+}
+
 int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
                    const float *b, float *y) {
   if (g->N == 0 || g->O == 0 || g->OH == 0 || g->OW == 0) return 1;
@@ -839,12 +935,24 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
     planes[0].colB = cp_geom_in_col(g, 0, 0); /* back to the tap layout */
     planes[0].colstep = sW;
   }
+  tap *pairs = NULL;
+  if (rowpairs_apply(g, nk)) {
+    pairs = malloc((size_t)(2 * nk) * sizeof *pairs);
+    if (pairs) {
+      P.ntaps = rowpair_taps(taps, (int)nk, pairs);
+      P.taps = pairs;
+      J.rowpair = 1;
+      J.halo += 1;
+      J.tk = cp_kern_pick(2);
+    }
+  }
   J.colmap = malloc((size_t)(np * J.Wq) * sizeof *J.colmap);
   if (J.colmap) {
     for (int k = 0; k < np; k++) plane_columns(&J, k, g);
     rc = plan_and_run(&J);
   }
   free(J.colmap);
+  free(pairs);
 done:
   free(taps), free(planeof), free(planes);
   return rc;
