@@ -240,13 +240,22 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
     vz_text(s, rx, ry, "then a stride-1 correlation with the flipped kernel",
             12, 0, VZ_DIM, VZ_LEFT);
   } else if (v->t.kind == CP_TRACE_SCATTER) {
-    snprintf(line, sizeof line,
-             "canvas (H-1)s+d(k-1)+1 = %lld rows; crop p=%lld top, p-op=%lld "
-             "bottom",
-             (long long)((g->H - 1) * g->p.stride[0] +
-                         g->p.dilation[0] * (g->kH - 1) + 1),
-             (long long)g->p.pad[0], (long long)(g->p.pad[1] - g->p.out_pad[0]));
+    int64_t rows = (g->H - 1) * g->p.stride[0] +
+                   g->p.dilation[0] * (g->kH - 1) + 1;
+    int64_t bot = g->p.pad[1] - g->p.out_pad[0];
+    snprintf(line, sizeof line, "canvas: (H-1)s+d(k-1)+1 = %lld rows",
+             (long long)rows);
     vz_text(s, rx, ry, line, 12, 0, VZ_FG, VZ_LEFT);
+    if (bot >= 0)
+      snprintf(line, sizeof line, "cropped: p=%lld rows top, p-op=%lld bottom",
+               (long long)g->p.pad[0], (long long)bot);
+    else
+      snprintf(line, sizeof line,
+               "cropped: p=%lld rows top; op > p adds %lld bias-only row(s)",
+               (long long)g->p.pad[0], (long long)-bot);
+    vz_text(s, rx, ry + 17, line, 12, 0, VZ_FG, VZ_LEFT);
+    vz_text(s, rx, ry + 34, "dim cells: no product has landed there yet", 12,
+            0, VZ_DIM, VZ_LEFT);
   }
   if (v->partial) {
     vz_text(s, rx, b.y + b.h - 22,

@@ -497,6 +497,37 @@ static float shown_output(vz_view *v, int64_t n, int64_t o, int64_t r,
   return v->info.value;
 }
 
+/* Scatter: which cells of output channel o (sample n) have received a
+ * product by the current step (OH*OW flags, malloc'ed; NULL if out of
+ * memory).  Geometry only: the units before the current one, then the
+ * current unit's done taps. */
+static unsigned char *scatter_touched(const vz_view *v, int64_t n, int64_t o,
+                                      int64_t done) {
+  const cp_geom *g = &v->g;
+  unsigned char *t = calloc((size_t)(g->OH * g->OW), 1);
+  if (!t) return NULL;
+  int64_t grp = o / g->Og;
+  for (int64_t u = 0; u < v->cur_unit; u++) {
+    int64_t i4[4];
+    cp_trace_unit_index(&v->t, u, i4);
+    if (i4[0] != n || i4[1] / g->Cg != grp) continue;
+    for (int64_t i = 0; i < g->kH; i++) {
+      int64_t orow = cp_geomT_out_row(g, i4[2], i);
+      if (orow < 0 || orow >= g->OH) continue;
+      for (int64_t j = 0; j < g->kW; j++) {
+        int64_t ocol = cp_geomT_out_col(g, i4[3], j);
+        if (ocol >= 0 && ocol < g->OW) t[orow * g->OW + ocol] = 1;
+      }
+    }
+  }
+  for (int64_t k = 0; k < done; k++) {
+    const cp_tap *tp = &v->taps[k];
+    if (tp->kind != CP_TAP_CROPPED && tp->out[0] == n && tp->out[1] == o)
+      t[tp->out[2] * g->OW + tp->out[3]] = 1;
+  }
+  return t;
+}
+
 void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
                               int64_t done) {
   const cp_geom *g = &v->g;
@@ -585,6 +616,9 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
       snprintf(lab, sizeof lab, "channel %lld", (long long)o + 1);
     vz_text(s, gr->x, gr->y - label_h, lab, 13, 0,
             o == cur_o ? VZ_FG : VZ_DIM, VZ_LEFT);
+    unsigned char *touched = v->t.kind == CP_TRACE_SCATTER
+                                 ? scatter_touched(v, n, o, done)
+                                 : NULL;
     for (int64_t r = r0; r < r0 + rows; r++)
       for (int64_t c = c0; c < c0 + cols; c++) {
         int x, y;
@@ -604,9 +638,12 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
           continue;
         }
         SDL_Color f = vz_diverging(val, v->ymax);
+        int dim = touched && !touched[r * g->OW + c];
+        if (dim) f = vz_mix(f, VZ_BG, 0.6f); /* no product landed yet */
         fmt_value(bv, sizeof bv, val, cs);
-        paint_cell(s, x, y, cs, f, bv, 0);
+        paint_cell(s, x, y, cs, f, bv, dim);
       }
+    free(touched);
     /* output_padding: the last op rows/cols un-cropped */
     if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]) && cs >= 4) {
       int x, y;
