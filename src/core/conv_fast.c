@@ -17,7 +17,9 @@
  * come back).  The vector code itself is in conv_kernels.c.
  *
  *  - few output channels per group (image filters, depthwise, groups == C):
- *    small MR (1..4), wide NR: a vectorised direct convolution;
+ *    small MR (1..4), wide NR: a vectorised direct convolution; with one
+ *    channel per group the two rows of the tile are two output rows, so
+ *    each loaded vector serves both;
  *  - many channels: MR = 8 (AVX-512) / 6 (AVX2) panels: an implicit GEMM;
  *  - 3x3, stride = dilation, many channels: Winograd F(2x2, 3x3), 16 GEMMs
  *    on the same GEMM tile (2.25x fewer multiplies);
