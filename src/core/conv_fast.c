@@ -32,7 +32,9 @@
  * (or the mode's copies) multiplied by the weights, so NaN/Inf behave as in
  * the reference conv2d loop.  The transposed scatter never touches outputs
  * whose taps fall outside the input, so a non-finite transposed weight goes
- * to the reference loop.
+ * to the reference loop.  The tiles use fused multiply-adds; a tile whose
+ * result holds a NaN or Inf is redone with every product rounded first, so
+ * that an overflowing product is Inf and Inf - Inf is NaN, as in PyTorch.
  *
  * Work is split into items (image, band of rows, chunk of channels) taken
  * from an atomic counter by the threads of threads.h; each thread builds its
