@@ -114,6 +114,25 @@ if [ "$2" = "--body" ]; then
   n=$(compare -metric AE -fuzz 2% "$out/w2c.png" "$out/offc.png" null: 2>&1 | sed 's/ .*//')
   [ "${n:-1}" -lt 200 ] 2>/dev/null
   check window-equals-offscreen $? "$n pixels differ"
+  # Hover: the mouse at (700, 300) of the window is over output pixel
+  # (180, 488), 1-based (fit zoom 1.4375, image top-left at (0, 42)); the
+  # window's frame and readout equal the offscreen frame with that hover.
+  xdotool mousemove --window "$wid" 700 300
+  sleep 0.4
+  import -window "$wid" "$out/w3.png"
+  headless "local lab = viz.lab('$out/photo.png', {kernel = tensor.new{{0.1, -1, 0}, {-1, 6, -1}, {0, -1, 0}},
+                                                   hover = {180, 488}})
+    lab:screenshot('$out/offhover.png')" > /dev/null
+  n=0
+  for crop in 920x774+0+0 360x200+920+560; do
+    convert "$out/w3.png" -crop $crop +repage "$out/h1.png"
+    convert "$out/offhover.png" -crop $crop +repage "$out/h2.png"
+    m=$(compare -metric AE -fuzz 2% "$out/h1.png" "$out/h2.png" null: 2>&1 | sed 's/ .*//')
+    n=$((n + ${m:-100000}))
+  done
+  [ "$n" -lt 200 ] 2>/dev/null
+  check hover-readout-equals-offscreen $? "$n pixels differ"
+  xdotool mousemove --window "$wid" 1100 760
   key q
   i=0
   while kill -0 $pid 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
