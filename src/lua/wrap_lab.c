@@ -640,7 +640,7 @@ int cpl_viz_lab(lua_State *L) {
   headless = lua_toboolean(L, -1);
   lua_pop(L, 1);
   int w = 0, h = 0;
-  if (lua_istable(L, 2) && !cpl_totensor(L, 2)) {
+  if (lua_istable(L, 2) && !cpl_totensor(L, 2) && lua_rawlen(L, 2) == 0) {
     /* width / height only make sense at creation */
     if (lua_getfield(L, 2, "width") != LUA_TNIL)
       w = (int)cpl_checkint(L, -1, fname, "opts.width", 480, 8192);
@@ -693,7 +693,11 @@ int cpl_viz_lab(lua_State *L) {
   cp_tensor_release(&img);
   if (!u->lb) return luaL_error(L, "%s: %s", fname, err);
 
-  if (cpl_totensor(L, 2)) {
+  /* A kernel: a tensor, or a nested table of numbers {{...}, ...}. */
+  int kernel_arg = cpl_totensor(L, 2) != NULL ||
+                   (lua_istable(L, 2) && lua_rawgeti(L, 2, 1) == LUA_TTABLE);
+  if (lua_istable(L, 2) && !cpl_totensor(L, 2)) lua_pop(L, 1);
+  if (kernel_arg) {
     lua_newtable(L);
     lua_pushvalue(L, 2);
     lua_setfield(L, -2, "kernel");

@@ -159,6 +159,9 @@ test("lab: even and non-square kernels, custom mix", function()
   local want = conv.conv2d(img, weight(k), {padding = "same", groups = 3})
   check(max_abs_diff(lab:result(), want) < 1e-5, "2x3 kernel, same")
   -- mix: output 1 = input 3, output 2 = inputs 1 + 2, output 3 = 0
+  local lab2 = viz.lab(img, {{1, -2, 0.5}, {0.25, 3, -1}}) -- a nested table
+  check(max_abs_diff(lab2:kernel(), k) == 0, "kernel from a nested table")
+  lab2:close()
   lab:set{mix = {{0, 0, 1}, {1, 1, 0}, {0, 0, 0}}}
   local k4 = k:reshape(1, 1, 2, 3)
   local z = k4 * 0
