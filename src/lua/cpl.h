@@ -62,6 +62,8 @@ int luaopen_tensor(lua_State *L);
 int luaopen_conv(lua_State *L);
 int luaopen_image(lua_State *L);
 int luaopen_viz(lua_State *L);
+/* viz.lab (src/lua/wrap_lab.c), registered by luaopen_viz. */
+int cpl_viz_lab(lua_State *L);
 /* Push the table of kernel presets (image.kernels; src/lua/wrap_kernels.c). */
 int cpl_push_kernels(lua_State *L);
 /* Register all modules as globals and in package.preload. */

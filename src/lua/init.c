@@ -17,12 +17,3 @@ void cpl_openlibs(lua_State *L, int headless) {
     lua_pop(L, 1);
   }
 }
-
-/* A weak default so the host links while a module is absent from the build;
- * wrap_viz.c provides the real definition. */
-__attribute__((weak)) int luaopen_viz(lua_State *L) {
-  lua_newtable(L);
-  lua_getfield(L, LUA_REGISTRYINDEX, "convplay.headless");
-  lua_setfield(L, -2, "headless");
-  return 1;
-}

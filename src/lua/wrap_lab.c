@@ -19,8 +19,6 @@
 #define LAB_MT "convplay.lab"
 #define LABTMP_MT "convplay.lab.pending" /* a settings copy being built */
 
-int cpl_viz_lab(lua_State *L);
-
 typedef struct lab_ud {
   vz_lab *lb;                 /* NULL once closed */
 } lab_ud;

@@ -16,11 +16,6 @@
 #include "viz/draw.h"
 #include "viz_priv.h"
 
-/* The lab lives in src/lua/wrap_lab.c; until it is linked, say so. */
-__attribute__((weak)) int cpl_viz_lab(lua_State *L) {
-  return luaL_error(L, "viz.lab: not available in this build");
-}
-
 int cplv_headless(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "convplay.headless");
   int h = lua_toboolean(L, -1);
@@ -94,31 +89,6 @@ static const char *const convT_keys[] = {
     "mask", "kernel_mask", "view", "by", "title", "caption", "keras", "width",
     "height", NULL};
 
-static void check_keys(lua_State *L, int idx, const char *fname,
-                       const char *const *keys) {
-  if (lua_isnoneornil(L, idx)) return;
-  luaL_checktype(L, idx, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-    int ok = 0;
-    for (int i = 0; keys[i] && !ok; i++) ok = !strcmp(k, keys[i]);
-    if (!ok) {
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (int i = 0; keys[i]; i++) {
-        if (i) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, keys[i]);
-      }
-      luaL_pushresult(&b);
-      cpl_argerror(L, fname, 3, "opts", "unknown option '%s' (known: %s)",
-                   lua_type(L, -2) == LUA_TSTRING ? k : "?",
-                   lua_tostring(L, -1));
-    }
-  }
-}
-
 /* opts[key] as a tensor (numbers / nested tables converted) or NULL. */
 static cp_tensor *opt_tensor(lua_State *L, int opts, const char *key) {
   if (lua_isnoneornil(L, opts)) return NULL;
@@ -168,7 +138,7 @@ static int make_view(lua_State *L, int transposed) {
   cplv_fonts(L, fname);
   cp_tensor *x = cpl_checktensor(L, 1);
   cp_tensor *w = cpl_checktensor(L, 2);
-  check_keys(L, 3, fname, transposed ? convT_keys : conv_keys);
+  cpl_check_keys(L, 3, fname, 3, transposed ? convT_keys : conv_keys);
   vz_view_init in;
   memset(&in, 0, sizeof in);
   cp_tensor *bias = NULL;
@@ -222,7 +192,7 @@ static int l_show(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   static const char *const keys[] = {"input", "kernel", "mask", "output",
                                      "title", "width", "height", NULL};
-  check_keys(L, 1, fname, keys);
+  cpl_check_keys(L, 1, fname, 1, keys);
   lview *lv = newlview(L);
   int ud = lua_gettop(L);
   lua_getfield(L, 1, "title");
