@@ -51,4 +51,8 @@ local va = viz.conv2d(tensor.arange(25):reshape(1, 1, 5, 5), tensor.ones(1, 1, 3
                       {padding = 1, stride = 2, width = 960, height = 640,
                        title = "conv2d: 5x5 input, 3x3 kernel, padding 1, stride 2"})
 local frames = va:record(out("conv2d_steps.gif"), {fps = 1})
+
+-- 7. the image filter lab on the project's sample image
+local lab = viz.lab(nil, {preset = "gradient_magnitude", map = "abs"})
+lab:screenshot(out("lab_gradient.png"))
 print("figures written to " .. dir .. " (GIF: " .. frames .. " frames)")

@@ -351,14 +351,15 @@ void vz_legend(SDL_Surface *s, int x, int y, int w, int h, float lo, float hi,
   char a[32], b[32];
   int px = 12;
   if (diverging) {
-    vz_fmt(a, sizeof a, -am, 8);
-    vz_fmt(b, sizeof b, am, 8);
+    /* Six characters: a legend's ends need no float32 noise (1.80001). */
+    vz_fmt(a, sizeof a, -am, 6);
+    vz_fmt(b, sizeof b, am, 6);
     vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
     vz_text(s, x + w / 2, y + h + 2, "0", px, 0, VZ_DIM, VZ_CENTER);
     vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
   } else {
-    vz_fmt(a, sizeof a, lo, 8);
-    vz_fmt(b, sizeof b, hi, 8);
+    vz_fmt(a, sizeof a, lo, 6);
+    vz_fmt(b, sizeof b, hi, 6);
     vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
     vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
   }

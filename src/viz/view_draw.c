@@ -193,8 +193,8 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
   if (g->p.groups > 1) {
     int64_t grp = v->info.group;
     snprintf(line, sizeof line,
-             "groups=%lld: group %lld reads input channels %lld-%lld, "
-             "writes output channels %lld-%lld",
+             "groups=%lld: group %lld reads in %lld-%lld, writes out "
+             "%lld-%lld",
              (long long)g->p.groups, (long long)grp + 1,
              (long long)(grp * g->Cg + 1), (long long)((grp + 1) * g->Cg),
              (long long)(grp * g->Og + 1), (long long)((grp + 1) * g->Og));
