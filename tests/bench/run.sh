@@ -41,7 +41,16 @@ else
   [ -s "$tmp/lua.err" ] && sed 's/^/       /' "$tmp/lua.err" | head -5
 fi
 
-# name, kind (ratio = at least torch/convplay; us = at most microseconds), target
+if [ -x "$B/convplay" ] &&
+   "$B/convplay" --headless tests/bench/lab_frame.lua > "$tmp/lab.txt" 2> "$tmp/lab.err"; then
+  sed -n 's/^lab frame .*: \([0-9.]*\) ms.*/case lab_frame \1/p' "$tmp/lab.txt" >> "$tmp/cp.txt"
+else
+  echo "bench: skipping lab_frame: $B/convplay --headless tests/bench/lab_frame.lua failed"
+  [ -s "$tmp/lab.err" ] && sed 's/^/       /' "$tmp/lab.err" | head -5
+fi
+
+# name, kind (ratio = at least torch/convplay; us = at most microseconds;
+# ms = at most milliseconds), target
 cat > "$tmp/targets.txt" <<'T'
 image3x3 ratio 4
 dw3x3 ratio 5
@@ -53,6 +62,7 @@ resnet64 ratio 0.7
 batch8_s2d2 ratio 0.7
 convT64to32 ratio 5
 lua_loop_4x4 us 1
+lab_frame ms 8
 T
 
 awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '
@@ -63,10 +73,10 @@ awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '
   }
   {
     name = $1; kind = $2; tgt = $3
-    if (kind == "us") {
+    if (kind == "us" || kind == "ms") {
       v = (name in cp) ? cp[name] : ""
       met = v == "" ? "-" : (v + 0 <= tgt + 0 ? "yes" : "NO")
-      printf "%-14s %12s %12s %8s %10s %s\n", name, v == "" ? "-" : sprintf("%.3f us", v), "-", "-", "<= " tgt " us", met
+      printf "%-14s %12s %12s %8s %10s %s\n", name, v == "" ? "-" : sprintf("%.3f %s", v, kind), "-", "-", "<= " tgt " " kind, met
       next
     }
     c = (name in cp) ? cp[name] : ""; t = (name in pt) ? pt[name] : ""
