@@ -185,11 +185,10 @@ static void conv_unit(const cp_trace *t, int64_t u, cp_tap *taps,
   info->value = (float)acc;
   if (t->s.partial) {
     partial_info(t, n, r, c, info);
+    /* As cp_partial_conv2d (and NVIDIA's layer): with or without a bias
+     * the result is multiplied by the updated mask. */
     float raw = (float)acc, b = (float)info->bias;
-    if (t->s.b)
-      info->value = ((raw - b) * info->ratio + b) * info->newmask;
-    else
-      info->value = raw * info->ratio;
+    info->value = ((raw - b) * info->ratio + b) * info->newmask;
   }
 }
 

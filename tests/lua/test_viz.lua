@@ -438,3 +438,20 @@ test("masks on transposed views, multi-channel partial convolution", function()
     near(s.value, yp:get(table.unpack(s.out)), 1e-4, "multi-channel partial at " .. step)
   end
 end)
+
+test("partial convolution with a soft mask, with and without bias, equals conv.partial_conv2d", function()
+  local x = tensor.randn(1, 2, 5, 5)
+  local m = tensor.rand(1, 1, 5, 5) * 0.8          -- soft: window sums between 0 and 1 occur
+  m:set(1, 1, 1, 1, 0); m:set(1, 1, 1, 2, 0.05)
+  local w = tensor.randn(3, 2, 2, 2)
+  for _, bias in ipairs{false, true} do
+    local opts = {padding = 1, bias = bias and tensor.randn(3) or nil}
+    local y = conv.partial_conv2d(x, m, w, opts)
+    local v = viz.conv2d(x, w, {padding = 1, mask = m, partial = true, bias = opts.bias})
+    for step = 1, v:state().steps do   -- (state.sum is the raw masked sum here)
+      v:seek(step)
+      local s = v:state()
+      near(s.value, y:get(table.unpack(s.out)), 1e-5, "partial value at step " .. step)
+    end
+  end
+end)
