@@ -1,6 +1,7 @@
 /* conv.c - the dispatch point and the reference loops. */
 #include "conv.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static cp_impl conv_impl = CP_IMPL_AUTO;
@@ -120,7 +121,13 @@ static int run_conv(cp_tensor *out, const cp_tensor *x, const cp_tensor *w,
   if (cp_geom_init(&g, p, x->shape, w->shape, bias != NULL,
                    bias ? bias->ndim : 0, bias ? cp_tensor_numel(bias) : 0, e))
     return -1;
-  if (cp_tensor_empty4(out, g.N, g.O, g.OH, g.OW, e)) return -1;
+  if (cp_tensor_empty4(out, g.N, g.O, g.OH, g.OW, e)) {
+    char why[sizeof e->msg];
+    snprintf(why, sizeof why, "%s", e->msg);
+    return cp_fail(e, "output: (%lld, %lld, %lld, %lld) cannot be allocated (%s)",
+                   (long long)g.N, (long long)g.O, (long long)g.OH,
+                   (long long)g.OW, why);
+  }
   if (cp_tensor_numel(out) == 0) return 0;
   cp_tensor xc, wc, bc;
   memset(&bc, 0, sizeof bc);

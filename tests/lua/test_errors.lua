@@ -185,3 +185,9 @@ test("error: load a corrupt file", function()
   raises(function() image.load(path) end, "image.load", "path", "cannot decode")
   os.remove(path)
 end)
+e("output too large to allocate", function()
+  conv.conv2d(tensor.ones(1, 1, 1, 1), tensor.ones(1, 1, 1, 1), {padding = 30000}) end,
+  "conv.conv2d", "output: (1, 1, 60001, 60001) cannot be allocated", "GiB limit")
+e("output size that overflows", function()
+  conv.conv2d(tensor.ones(1, 1, 1, 1), tensor.ones(1, 1, 1, 1), {padding = 2^30}) end,
+  "conv.conv2d", "output:", "overflows")
