@@ -62,6 +62,11 @@ test("true convolution flips the kernel (scipy.signal.convolve2d)", function()
   same_tensor(conv.convolve2d(X3, W2, {padding = 1}), {{{
     {1, 12, 23, 30}, {104, 1245, 2356, 3060},
     {407, 4578, 5689, 6090}, {700, 7800, 8900, 9000}}}})
+  -- scipy's 'same' for an even kernel pads at the top/left
+  same_tensor(conv.convolve2d(X3, W2, {padding = {top = 1, left = 1}}),
+              {{{{1, 12, 23}, {104, 1245, 2356}, {407, 4578, 5689}}}})
+  same_tensor(conv.convolve2d(X3, W2, {padding = "same"}),
+              {{{{1245, 2356, 3060}, {4578, 5689, 6090}, {7800, 8900, 9000}}}})
 end)
 
 test("conv_transpose2d: output_padding un-crops real rows; gaps hold the bias", function()
