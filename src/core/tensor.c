@@ -246,6 +246,10 @@ int64_t cp_tensor_numel(const cp_tensor *t) {
 }
 
 int cp_tensor_is_contiguous(const cp_tensor *t) {
+  /* An empty tensor is contiguous whatever its strides (as in PyTorch);
+   * otherwise a fresh (2, 0, 3) tensor would not be, and reshape would
+   * clone it forever. */
+  if (cp_tensor_numel(t) == 0) return 1;
   int64_t s = 1;
   for (int d = t->ndim - 1; d >= 0; d--) {
     if (t->shape[d] != 1 && t->stride[d] != s) return 0;
