@@ -93,10 +93,14 @@ void vz_show_draw(vz_show *sh, SDL_Surface *s) {
     snprintf(lab, sizeof lab, "%s %s", sh->name[i],
              cp_shape_str(t->ndim, t->shape, shp, sizeof shp));
     vz_text(s, px0, top, lab, 15, 1, VZ_FG, VZ_LEFT);
+    if (shown == 0) { /* a 0-sized dimension: nothing to lay out */
+      vz_text(s, px0, top + 28, "(empty)", 12, 0, VZ_DIM, VZ_LEFT);
+      continue;
+    }
     /* tiles in a near-square arrangement */
     int best = 1, bestc = 1;
     int aw = pw - 24, ah = H - top - 90;
-    for (int nc = 1; nc <= (shown ? shown : 1); nc++) {
+    for (int nc = 1; nc <= shown; nc++) {
       int nr = (shown + nc - 1) / nc;
       int cw = (int)((aw - (nc - 1) * 10) / (nc * cols));
       int ch = (int)((ah - nr * 24) / (nr * rows));

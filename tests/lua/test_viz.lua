@@ -356,6 +356,17 @@ test("viz.show, drawing API, viz.run headless", function()
   viz.run(viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 2, 2))) -- returns at once
 end)
 
+test("viz.show draws tensors with a 0-sized dimension", function()
+  -- laying out the tiles of an empty grid divided by zero (SIGFPE)
+  local png = tmpfile("show_empty.png")
+  for _, t in ipairs({tensor.zeros(2, 0), tensor.zeros(0, 3), tensor.zeros(0),
+                      tensor.zeros(2, 0, 3, 3)}) do
+    viz.show{input = t, output = tensor.ones(3, 3)}:screenshot(png)
+    check(image.load(png):size(3) == 1280)
+  end
+  os.remove(png)
+end)
+
 test("bad arguments name the function, argument and reason", function()
   local x, w = tensor.ones(1, 1, 4, 4), tensor.ones(1, 1, 3, 3)
   raises(function() viz.conv2d(x) end, "bad argument #2")
