@@ -27,9 +27,11 @@ cp_tensor *cpl_newtensor(lua_State *L);
 void cpl_pushtensor(lua_State *L, cp_tensor *t);
 cp_tensor *cpl_checktensor(lua_State *L, int idx);
 cp_tensor *cpl_totensor(lua_State *L, int idx); /* NULL if not a tensor */
-/* Argument idx as a tensor; a number or nested table is converted (the new
- * tensor is left on the stack top). */
-cp_tensor *cpl_checktensorlike(lua_State *L, int idx);
+/* The value at stack index idx as a tensor; a number or nested table is
+ * converted (the new tensor is left on the stack top).  Errors read
+ * "fname: bad argument #arg 'what': reason". */
+cp_tensor *cpl_checktensorlike(lua_State *L, int idx, const char *fname,
+                                int arg, const char *what);
 
 /* Tell the collector about n freshly allocated external bytes. */
 void cpl_account(lua_State *L, size_t n);

@@ -113,7 +113,7 @@ static int l_text(lua_State *L) {
  * last two dims) as coloured cells with values. */
 static int l_grid(lua_State *L) {
   SDL_Surface *s = target(L);
-  cp_tensor *t = cpl_checktensorlike(L, 1);
+  cp_tensor *t = cpl_checktensorlike(L, 1, "viz.grid", 1, NULL);
   int x = (int)luaL_checknumber(L, 2), y = (int)luaL_checknumber(L, 3);
   int cs = lua_istable(L, 4) ? cplv_opt_int(L, 4, "cell", 32) : 32;
   if (t->ndim < 1) return luaL_argerror(L, 1, "a grid needs 1+ dimensions");

@@ -190,7 +190,8 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
   }
   if (convert_bias) {
     lua_getfield(L, idx, "bias");
-    *bias = cpl_checktensorlike(L, lua_gettop(L)); /* pushes the tensor */
+    *bias = cpl_checktensorlike(L, lua_gettop(L), fname, idx, "opts.bias");
+    /* (pushes the tensor) */
     lua_remove(L, -2);                              /* the plain table */
   }
 }

@@ -168,7 +168,8 @@ static void apply_settings(lua_State *L, vz_lab *lb, int t,
       if (rc) FAIL("%s: %s", fname, e.msg);
     }
     if (opt_field(L, t, "kernel")) {
-      cp_tensor *k = cpl_checktensorlike(L, lua_gettop(L));
+      cp_tensor *k = cpl_checktensorlike(L, lua_gettop(L), fname, 1,
+                                         "opts.kernel");
       int rc = cp_lab_set_kernel(&m, k, &e);
       SYNC();
       if (rc) FAIL("%s: bad argument #1 'opts.kernel': %s", fname, e.msg);

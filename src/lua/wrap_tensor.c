@@ -127,12 +127,12 @@ static int finish(lua_State *L, const char *fname, int rc, cp_tensor *out,
 
 /* Shape of a nested table (following first elements). */
 static int table_shape(lua_State *L, int idx, const char *fname, int arg,
-                       int64_t *shape) {
+                       const char *what, int64_t *shape) {
   int nd = 0;
   lua_pushvalue(L, idx);
   while (lua_type(L, -1) == LUA_TTABLE) {
     if (nd == CP_MAXDIM)
-      cpl_argerror(L, fname, arg, "data", "more than %d nesting levels",
+      cpl_argerror(L, fname, arg, what, "more than %d nesting levels",
                    CP_MAXDIM);
     shape[nd++] = (int64_t)lua_rawlen(L, -1);
     lua_rawgeti(L, -1, 1);
@@ -143,23 +143,23 @@ static int table_shape(lua_State *L, int idx, const char *fname, int arg,
 }
 
 static void table_fill(lua_State *L, int depth, int nd, const int64_t *shape,
-                       float **p, const char *fname, int arg, char *path,
-                       size_t pathlen) {
+                       float **p, const char *fname, int arg, const char *what,
+                       char *path, size_t pathlen) {
   if (depth == nd) {
     int isnum;
     lua_Number v = lua_tonumberx(L, -1, &isnum);
     if (!isnum)
-      cpl_argerror(L, fname, arg, "data", "%s is %s, expected a number",
+      cpl_argerror(L, fname, arg, what, "%s is %s, expected a number",
                    path[0] ? path : "value", luaL_typename(L, -1));
     *(*p)++ = (float)v;
     return;
   }
   if (lua_type(L, -1) != LUA_TTABLE)
-    cpl_argerror(L, fname, arg, "data",
+    cpl_argerror(L, fname, arg, what,
                  "ragged nested table: %s is %s, expected a table of %lld",
                  path, luaL_typename(L, -1), (long long)shape[depth]);
   if ((int64_t)lua_rawlen(L, -1) != shape[depth])
-    cpl_argerror(L, fname, arg, "data",
+    cpl_argerror(L, fname, arg, what,
                  "ragged nested table: %s has %lld entries, expected %lld",
                  path[0] ? path : "the table", (long long)lua_rawlen(L, -1),
                  (long long)shape[depth]);
@@ -167,15 +167,17 @@ static void table_fill(lua_State *L, int depth, int nd, const int64_t *shape,
   for (int64_t i = 1; i <= shape[depth]; i++) {
     snprintf(path + base, pathlen - base, "[%lld]", (long long)i);
     lua_rawgeti(L, -1, (lua_Integer)i);
-    table_fill(L, depth + 1, nd, shape, p, fname, arg, path, pathlen);
+    table_fill(L, depth + 1, nd, shape, p, fname, arg, what, path, pathlen);
     lua_pop(L, 1);
   }
   path[base] = '\0';
 }
 
-/* Tensor from a number or nested table at idx; pushes the new userdata. */
+/* Tensor from a number or nested table at idx; pushes the new userdata.
+ * Errors name argument #arg of fname as `what` (NULL: "data" for the
+ * contents, no name for the type). */
 static cp_tensor *from_table(lua_State *L, int idx, const char *fname,
-                             int arg) {
+                             int arg, const char *what) {
   idx = lua_absindex(L, idx);
   cp_err e;
   cp_tensor *u = cpl_newtensor(L);
@@ -185,24 +187,26 @@ static cp_tensor *from_table(lua_State *L, int idx, const char *fname,
     return u;
   }
   if (lua_type(L, idx) != LUA_TTABLE)
-    cpl_argerror(L, fname, arg, NULL,
+    cpl_argerror(L, fname, arg, what,
                  "tensor, number or nested table expected, got %s",
                  luaL_typename(L, idx));
   int64_t shape[CP_MAXDIM];
-  int nd = table_shape(L, idx, fname, arg, shape);
+  if (what == NULL) what = "data";
+  int nd = table_shape(L, idx, fname, arg, what, shape);
   if (cp_tensor_empty(u, nd, shape, &e)) cpl_error(L, fname, &e);
   float *p = cp_tensor_data(u);
   char path[128] = "";
   lua_pushvalue(L, idx);
-  table_fill(L, 0, nd, shape, &p, fname, arg, path, sizeof path);
+  table_fill(L, 0, nd, shape, &p, fname, arg, what, path, sizeof path);
   lua_pop(L, 1);
   cpl_account(L, u->st->cap);
   return u;
 }
 
-cp_tensor *cpl_checktensorlike(lua_State *L, int idx) {
+cp_tensor *cpl_checktensorlike(lua_State *L, int idx, const char *fname,
+                                int arg, const char *what) {
   cp_tensor *t = cpl_totensor(L, idx);
-  return t ? t : from_table(L, idx, "tensor", idx);
+  return t ? t : from_table(L, idx, fname, arg, what);
 }
 
 /* ====================================================================== */
@@ -275,7 +279,7 @@ static int t_new(lua_State *L) {
     return finish(L, "tensor.new", cp_tensor_clone(out, cpl_totensor(L, 1), &e), out, &e);
   }
   luaL_checkany(L, 1);
-  from_table(L, 1, "tensor.new", 1);
+  from_table(L, 1, "tensor.new", 1, NULL);
   return 1;
 }
 
@@ -675,7 +679,7 @@ static int arith(lua_State *L, cp_binop op) {
   snprintf(fname, sizeof fname, "tensor:%s", binop_names[op]);
   cp_tensor *a = cpl_totensor(L, 1), *b = cpl_totensor(L, 2);
   if (a && !b && lua_type(L, 2) == LUA_TTABLE) /* nested table: convert */
-    b = from_table(L, 2, fname, 2);
+    b = from_table(L, 2, fname, 2, "other");
   cp_err e;
   cp_tensor *out = cpl_newtensor(L);
   int rc;

@@ -89,8 +89,10 @@ static const char *const convT_keys[] = {
     "mask", "kernel_mask", "view", "by", "title", "caption", "keras", "width",
     "height", NULL};
 
-/* opts[key] as a tensor (numbers / nested tables converted) or NULL. */
-static cp_tensor *opt_tensor(lua_State *L, int opts, const char *key) {
+/* opts[key] as a tensor (numbers / nested tables converted) or NULL; errors
+ * name argument #opts of fname as `what`. */
+static cp_tensor *opt_tensor(lua_State *L, int opts, const char *key,
+                             const char *fname, const char *what) {
   if (lua_isnoneornil(L, opts)) return NULL;
   lua_getfield(L, opts, key);
   if (lua_isnil(L, -1)) {
@@ -98,7 +100,7 @@ static cp_tensor *opt_tensor(lua_State *L, int opts, const char *key) {
     return NULL;
   }
   /* left on the stack: anchors a converted tensor for the call */
-  return cpl_checktensorlike(L, lua_gettop(L));
+  return cpl_checktensorlike(L, lua_gettop(L), fname, opts, what);
 }
 
 int cplv_opt_bool(lua_State *L, int opts, const char *key, int dflt) {
@@ -146,8 +148,8 @@ static int make_view(lua_State *L, int transposed) {
   in.x = x;
   in.w = w;
   in.bias = bias;
-  in.mask = opt_tensor(L, 3, "mask");
-  in.kmask = opt_tensor(L, 3, "kernel_mask");
+  in.mask = opt_tensor(L, 3, "mask", fname, "opts.mask");
+  in.kmask = opt_tensor(L, 3, "kernel_mask", fname, "opts.kernel_mask");
   in.partial = cplv_opt_bool(L, 3, "partial", 0);
   in.multi = -1;
   if (!lua_isnoneornil(L, 3)) {
@@ -203,7 +205,7 @@ static int l_show(lua_State *L) {
   if (!lv->sh) return luaL_error(L, "%s: out of memory", fname);
   static const char *const items[] = {"input", "kernel", "mask", "output"};
   for (int i = 0; i < 4; i++) {
-    cp_tensor *t = opt_tensor(L, 1, items[i]);
+    cp_tensor *t = opt_tensor(L, 1, items[i], fname, items[i]);
     if (!t) continue;
     cp_err e;
     if (vz_show_add(lv->sh, items[i], t, &e)) return cpl_error(L, fname, &e);

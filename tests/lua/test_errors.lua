@@ -191,3 +191,20 @@ e("output too large to allocate", function()
 e("output size that overflows", function()
   conv.conv2d(tensor.ones(1, 1, 1, 1), tensor.ones(1, 1, 1, 1), {padding = 2^30}) end,
   "conv.conv2d", "output:", "overflows")
+
+-- tensors given as tables inside option tables: the error names the
+-- function and the option, not "tensor: bad argument #4"
+e("bias of the wrong type", function() conv.conv2d(x, w, {bias = "b"}) end,
+  "conv.conv2d: bad argument #3 'opts.bias': tensor, number or nested table expected, got string")
+e("ragged bias table", function() conv.conv2d(x, w, {bias = {{1}, {1, 2}}}) end,
+  "conv.conv2d: bad argument #3 'opts.bias': ragged nested table")
+e("viz mask of the wrong type", function()
+  viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 1, 1), {mask = true}) end,
+  "viz.conv2d: bad argument #3 'opts.mask': tensor, number or nested table expected, got boolean")
+e("viz kernel_mask with a string", function()
+  viz.conv_transpose2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 2, 2), {kernel_mask = {{1, "a"}}}) end,
+  "viz.conv_transpose2d: bad argument #3 'opts.kernel_mask': [1][2] is string, expected a number")
+e("viz.show with a string grid", function() viz.show{input = "x"} end,
+  "viz.show: bad argument #1 'input': tensor, number or nested table expected, got string")
+e("ragged table operand", function() return tensor.ones(2) + {{1}, {2, 3}} end,
+  "tensor:add: bad argument #2 'other': ragged nested table")
