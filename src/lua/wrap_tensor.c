@@ -434,15 +434,16 @@ static int m_numel(lua_State *L) {
   return 1;
 }
 
-static int m_reshape(lua_State *L) {
+static int reshape(lua_State *L, const char *fname) {
   cp_tensor *t = cpl_checktensor(L, 1);
   int64_t shape[CP_MAXDIM];
-  int nd = check_sizes(L, 2, "tensor:reshape", shape);
+  int nd = check_sizes(L, 2, fname, shape);
   cp_err e;
   cp_tensor *out = cpl_newtensor(L);
-  return finish(L, "tensor:reshape",
-                     cp_tensor_reshape(out, t, nd, shape, &e), out, &e);
+  return finish(L, fname, cp_tensor_reshape(out, t, nd, shape, &e), out, &e);
 }
+static int m_reshape(lua_State *L) { return reshape(L, "tensor:reshape"); }
+static int m_view(lua_State *L) { return reshape(L, "tensor:view"); }
 
 static int dims_list(lua_State *L, int first, const cp_tensor *t,
                      const char *fname, int *dims) {
@@ -856,7 +857,7 @@ static int t_istensor(lua_State *L) {
 static const luaL_Reg tensor_methods[] = {
     {"shape", m_shape},         {"size", m_size},
     {"dim", m_dim},             {"numel", m_numel},
-    {"reshape", m_reshape},     {"view", m_reshape},
+    {"reshape", m_reshape},     {"view", m_view},   
     {"permute", m_permute},     {"transpose", m_transpose},
     {"flip", m_flip},           {"narrow", m_narrow},
     {"squeeze", m_squeeze},     {"unsqueeze", m_unsqueeze},

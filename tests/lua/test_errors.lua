@@ -208,3 +208,7 @@ e("viz.show with a string grid", function() viz.show{input = "x"} end,
   "viz.show: bad argument #1 'input': tensor, number or nested table expected, got string")
 e("ragged table operand", function() return tensor.ones(2) + {{1}, {2, 3}} end,
   "tensor:add: bad argument #2 'other': ragged nested table")
+e("view names itself", function() tensor.ones(6):view(4, -1) end,
+  "tensor:view: shape '[4, -1]' is invalid for input of size 6")
+e("view with a fractional size", function() tensor.ones(6):view(1.5) end,
+  "tensor:view: bad argument #2 'size': expected a whole number, got 1.5")
