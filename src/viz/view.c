@@ -256,7 +256,13 @@ void vz_view_seek(vz_view *v, int64_t step) {
   v->step = step;
 }
 
-void vz_view_move(vz_view *v, int64_t n) { vz_view_seek(v, v->step + n); }
+void vz_view_move(vz_view *v, int64_t n) {
+  /* saturate: v:step(math.maxinteger) must not overflow */
+  int64_t to;
+  if (__builtin_add_overflow(v->step, n, &to))
+    to = n > 0 ? INT64_MAX : INT64_MIN;
+  vz_view_seek(v, to);
+}
 
 void vz_view_set_by_tap(vz_view *v, int by_tap) {
   by_tap = by_tap ? 1 : 0;

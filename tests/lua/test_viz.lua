@@ -466,3 +466,15 @@ test("partial convolution with a soft mask, with and without bias, equals conv.p
     end
   end
 end)
+
+test("step and seek saturate at huge counts", function()
+  -- v.step + n overflowed int64 (UBSan) for v:step(math.maxinteger)
+  local v = viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 2, 2))
+  local n = v:state().steps
+  check(v:step(math.maxinteger) == n)
+  check(v:step(math.maxinteger) == n)
+  check(v:step(math.mininteger) == 1)
+  check(v:step(math.mininteger) == 1)
+  check(v:seek(math.maxinteger) == n)
+  check(v:seek(math.mininteger) == 1)
+end)
