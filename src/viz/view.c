@@ -43,7 +43,8 @@ static int expand_mask(cp_tensor *out, const cp_tensor *m, const cp_tensor *x,
       for (int64_t h = 0; h < x->shape[2]; h++)
         for (int64_t w = 0; w < x->shape[3]; w++, k++) {
           int64_t i = (((ms[0] > 1 ? n : 0) * ms[1] + (ms[1] > 1 ? c : 0)) *
-                           ms[2] + h) * ms[3] + w;
+                           ms[2] + (ms[2] > 1 ? h : 0)) * ms[3] +
+                      (ms[3] > 1 ? w : 0);
           dst[k] = src[i];
         }
   cp_tensor_release(&mc);
@@ -89,7 +90,8 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
   }
   if (in->kmask) {
     const cp_tensor *k = in->kmask;
-    int64_t kh = k->shape[k->ndim - 2], kw = k->shape[k->ndim - 1];
+    int64_t kh = k->ndim < 2 ? -1 : k->shape[k->ndim - 2];
+    int64_t kw = k->ndim < 2 ? -1 : k->shape[k->ndim - 1];
     if (k->ndim < 2 || cp_tensor_numel(k) != kh * kw ||
         kh != in->w->shape[2] || kw != in->w->shape[3]) {
       cp_fail(e, "kernel_mask: expected size [%lld, %lld] (the kernel's), "

@@ -478,3 +478,21 @@ test("step and seek saturate at huge counts", function()
   check(v:seek(math.maxinteger) == n)
   check(v:seek(math.mininteger) == 1)
 end)
+
+test("a mask broadcast over rows or columns reads inside the mask", function()
+  -- expand_mask indexed rows and columns of a (1, W) or (H, 1) mask as if
+  -- it were full size: a heap over-read and wrong masked values
+  local x = tensor.arange(9):reshape(1, 1, 3, 3)
+  local w = tensor.ones(1, 1, 1, 1)
+  for _, m in ipairs({tensor.new{{0}}, tensor.new{{1, 0, 1}},
+                      tensor.new{{1}, {0}, {1}}, tensor.zeros(1, 1, 1)}) do
+    local v = viz.conv2d(x, w, {mask = m})
+    local want = conv.conv2d(x * m, w):reshape(-1):totable()
+    for i = 1, #want do
+      v:seek(i)
+      near(v:state().value, want[i])
+    end
+  end
+  raises(function() viz.conv2d(x, w, {kernel_mask = tensor.new(1)}) end,
+         "viz.conv2d", "kernel_mask", "expected size [1, 1]")
+end)
