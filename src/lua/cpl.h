@@ -45,6 +45,11 @@ int cpl_argerror(lua_State *L, const char *fname, int arg, const char *what,
 /* Integer argument that must be a whole number in [lo, hi]. */
 lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
                          const char *what, lua_Integer lo, lua_Integer hi);
+/* The same for the value at stack index idx that belongs to argument #arg
+ * (a table entry or option field): errors name #arg, not the stack slot. */
+lua_Integer cpl_checkint_arg(lua_State *L, int idx, int arg,
+                             const char *fname, const char *what,
+                             lua_Integer lo, lua_Integer hi);
 
 /* ---- conv options -------------------------------------------------------- */
 /* Parse a PyTorch-style option table at idx (may be nil/none) into p.

@@ -367,7 +367,8 @@ static int c_output_size(lua_State *L) {
         return cpl_argerror(L, fname, a, what, "expected a number or {h, w}");
       for (int i = 0; i < 2; i++) {
         lua_rawgeti(L, a, i + 1);
-        dst[i] = cpl_checkint(L, lua_gettop(L), fname, what, 0, INT32_MAX);
+        dst[i] = cpl_checkint_arg(L, lua_gettop(L), a, fname, what, 0,
+                                  INT32_MAX);
         lua_pop(L, 1);
       }
     } else {
@@ -409,7 +410,8 @@ static int c_pad(lua_State *L) {
     static const int order[4] = {2, 3, 0, 1};
     for (int i = 0; i < 4; i++) {
       lua_rawgeti(L, 2, i + 1);
-      pad[order[i]] = cpl_checkint(L, lua_gettop(L), fname, "pad", 0, INT32_MAX);
+      pad[order[i]] = cpl_checkint_arg(L, lua_gettop(L), 2, fname, "pad", 0,
+                                       INT32_MAX);
       lua_pop(L, 1);
     }
   } else {

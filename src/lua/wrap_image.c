@@ -19,8 +19,8 @@ static int i_save(lua_State *L) {
   int quality = 90;
   if (lua_type(L, 3) == LUA_TTABLE) {
     if (lua_getfield(L, 3, "quality") != LUA_TNIL)
-      quality = (int)cpl_checkint(L, lua_gettop(L), "image.save",
-                                  "opts.quality", 1, 100);
+      quality = (int)cpl_checkint_arg(L, lua_gettop(L), 3, "image.save",
+                                      "opts.quality", 1, 100);
     lua_pop(L, 1);
   } else if (!lua_isnoneornil(L, 3)) {
     return cpl_argerror(L, "image.save", 3, "opts", "table expected, got %s",

@@ -65,7 +65,7 @@ static lua_Integer int_field(lua_State *L, const char *fname, const char *k,
                              lua_Integer lo, lua_Integer hi) {
   char what[48];
   snprintf(what, sizeof what, "opts.%s", k);
-  return cpl_checkint(L, -1, fname, what, lo, hi);
+  return cpl_checkint_arg(L, lua_gettop(L), 1, fname, what, lo, hi);
 }
 
 static double num_field(lua_State *L, const char *fname, const char *k) {
@@ -96,9 +96,9 @@ static void pair_field(lua_State *L, const char *fname, const char *k,
     cpl_argerror(L, fname, 1, k, "expected {row, col}, got %s",
                  luaL_typename(L, -1));
   lua_rawgeti(L, -1, 1);
-  *a = (int)cpl_checkint(L, -1, fname, k, 1, 1 << 30) - 1;
+  *a = (int)cpl_checkint_arg(L, lua_gettop(L), 1, fname, k, 1, 1 << 30) - 1;
   lua_rawgeti(L, -2, 2);
-  *b = (int)cpl_checkint(L, -1, fname, k, 1, 1 << 30) - 1;
+  *b = (int)cpl_checkint_arg(L, lua_gettop(L), 1, fname, k, 1, 1 << 30) - 1;
   lua_pop(L, 2);
 }
 
@@ -642,9 +642,11 @@ int cpl_viz_lab(lua_State *L) {
   if (lua_istable(L, 2) && !cpl_totensor(L, 2) && lua_rawlen(L, 2) == 0) {
     /* width / height only make sense at creation */
     if (lua_getfield(L, 2, "width") != LUA_TNIL)
-      w = (int)cpl_checkint(L, -1, fname, "opts.width", 480, 8192);
+      w = (int)cpl_checkint_arg(L, lua_gettop(L), 2, fname, "opts.width",
+                                480, 8192);
     if (lua_getfield(L, 2, "height") != LUA_TNIL)
-      h = (int)cpl_checkint(L, -1, fname, "opts.height", 360, 8192);
+      h = (int)cpl_checkint_arg(L, lua_gettop(L), 2, fname, "opts.height",
+                                360, 8192);
     lua_pop(L, 2);
   }
   if (luaL_newmetatable(L, LAB_MT)) {

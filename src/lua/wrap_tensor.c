@@ -30,22 +30,28 @@ int cpl_argerror(lua_State *L, const char *fname, int arg, const char *what,
   return luaL_error(L, "%s: bad argument #%d: %s", fname, arg, reason);
 }
 
-lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
-                         const char *what, lua_Integer lo, lua_Integer hi) {
+lua_Integer cpl_checkint_arg(lua_State *L, int idx, int arg,
+                             const char *fname, const char *what,
+                             lua_Integer lo, lua_Integer hi) {
   int isnum = 0;
   lua_Integer v = lua_tointegerx(L, idx, &isnum);
   if (!isnum || lua_type(L, idx) != LUA_TNUMBER) {
     if (lua_type(L, idx) == LUA_TNUMBER)
-      cpl_argerror(L, fname, idx, what, "expected a whole number, got %s",
+      cpl_argerror(L, fname, arg, what, "expected a whole number, got %s",
                    lua_tostring(L, idx));
     else
-      cpl_argerror(L, fname, idx, what, "expected a whole number, got %s",
+      cpl_argerror(L, fname, arg, what, "expected a whole number, got %s",
                    luaL_typename(L, idx));
   }
   if (v < lo || v > hi)
-    cpl_argerror(L, fname, idx, what, "%lld is out of range %lld..%lld",
+    cpl_argerror(L, fname, arg, what, "%lld is out of range %lld..%lld",
                  (long long)v, (long long)lo, (long long)hi);
   return v;
+}
+
+lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
+                         const char *what, lua_Integer lo, lua_Integer hi) {
+  return cpl_checkint_arg(L, idx, idx, fname, what, lo, hi);
 }
 
 /* External memory pressure: the collector cannot see malloc'ed storage, so
@@ -245,15 +251,20 @@ static int check_sizes(lua_State *L, int first, const char *fname,
 }
 
 /* A 1-based (possibly negative) dimension argument -> 0-based. */
-static int check_dimarg(lua_State *L, int idx, int ndim, const char *fname,
-                        const char *what) {
-  lua_Integer d = cpl_checkint(L, idx, fname, what, -CP_MAXDIM, CP_MAXDIM);
+static int check_dimarg_at(lua_State *L, int idx, int arg, int ndim,
+                           const char *fname, const char *what) {
+  lua_Integer d = cpl_checkint_arg(L, idx, arg, fname, what, -CP_MAXDIM,
+                                   CP_MAXDIM);
   if (d < 0) d += ndim + 1;
   if (d < 1 || d > ndim)
-    cpl_argerror(L, fname, idx, what,
+    cpl_argerror(L, fname, arg, what,
                  "dimension %lld out of range (tensor has %d dimensions)",
                  (long long)lua_tointeger(L, idx), ndim);
   return (int)d - 1;
+}
+static int check_dimarg(lua_State *L, int idx, int ndim, const char *fname,
+                        const char *what) {
+  return check_dimarg_at(L, idx, idx, ndim, fname, what);
 }
 
 static int64_t check_index(lua_State *L, int idx, int64_t size, int dim,
@@ -454,7 +465,8 @@ static int dims_list(lua_State *L, int first, const cp_tensor *t,
       cpl_argerror(L, fname, first, "dims", "too many dimensions");
     for (int i = 1; i <= len; i++) {
       lua_rawgeti(L, first, i);
-      dims[n++] = check_dimarg(L, lua_gettop(L), t->ndim, fname, "dims");
+      dims[n++] = check_dimarg_at(L, lua_gettop(L), first, t->ndim, fname,
+                                  "dims");
       lua_pop(L, 1);
     }
     return n;
