@@ -620,11 +620,25 @@ static int m_hover(lua_State *L) {
   int w = !strcmp(what, "output") ? 1 : !strcmp(what, "input") ? 2 : 0;
   if (!w) return luaL_argerror(L, 2, "expected \"output\" or \"input\"");
   luaL_checktype(L, 3, LUA_TTABLE);
+  if (!v->ok) { /* the view shows an error: no cells to hover */
+    vz_view_hover(v, 0, NULL);
+    return 0;
+  }
+  const cp_geom *g = &v->g;
+  const int64_t dims[2][4] = {{g->N, g->O, g->OH, g->OW},
+                              {g->N, g->C, g->H, g->W}};
   int64_t idx[4];
   for (int i = 0; i < 4; i++) {
     lua_rawgeti(L, 3, i + 1);
-    idx[i] = (int64_t)luaL_checkinteger(L, -1) - 1;
+    idx[i] = cpl_checkint_arg(L, lua_gettop(L), 3, "view:hover", "index", 1,
+                              LUA_MAXINTEGER) - 1;
     lua_pop(L, 1);
+    if (idx[i] >= dims[w - 1][i])
+      return cpl_argerror(L, "view:hover", 3, "index",
+                          "%s index %lld is out of range 1..%lld at "
+                          "dimension %d",
+                          what, (long long)idx[i] + 1,
+                          (long long)dims[w - 1][i], i + 1);
   }
   vz_view_hover(v, w, idx);
   return 0;

@@ -228,3 +228,24 @@ e("flip dims table", function() tensor.ones(2, 2):flip({1.5}) end,
   "tensor:flip: bad argument #2 'dims': expected a whole number, got 1.5")
 e("lab width", function() viz.lab(tensor.ones(3, 8, 8), {width = 1}) end,
   "viz.lab: bad argument #2 'opts.width': 1 is out of range 480..8192")
+
+-- view:hover checks the cell (an index beyond the grid overflowed the unit
+-- number, or highlighted another cell)
+do
+  local function v() return viz.conv2d(tensor.ones(1, 1, 4, 4), tensor.ones(1, 1, 3, 3)) end
+  e("hover outside the output", function() v():hover("output", {1, 1, 2, 3}) end,
+    "view:hover: bad argument #3 'index': output index 3 is out of range 1..2 at dimension 4")
+  e("hover a huge index", function() v():hover("input", {1, 1, math.maxinteger, 1}) end,
+    "view:hover: bad argument #3 'index': input index 9223372036854775807 is out of range 1..4")
+  e("hover index 0", function() v():hover("output", {1, 1, 0, 1}) end,
+    "view:hover: bad argument #3 'index': 0 is out of range")
+  e("hover a short index", function() v():hover("output", {1, 1}) end,
+    "view:hover: bad argument #3 'index': expected a whole number, got nil")
+  test("hover inside the grids is accepted", function()
+    local w = v()
+    w:hover("input", {1, 1, 4, 4})
+    check(w:state().hover.index[4] == 4)
+    w:hover("output", {1, 1, 2, 2})
+    check(w:state().hover.what == "output")
+  end)
+end
