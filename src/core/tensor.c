@@ -145,14 +145,18 @@ int cp_tensor_empty(cp_tensor *out, int ndim, const int64_t *shape,
   if (ndim < 0 || ndim > CP_MAXDIM)
     return cp_fail(e, "shape: %d dimensions (at most %d are supported)", ndim,
                    CP_MAXDIM);
-  uint64_t n = 1;
+  /* n: the element count; m: the same without the zero sizes, which
+   * bounds the strides (an empty (0, 2^62, 4) tensor has no elements but
+   * its strides would overflow) */
+  uint64_t n = 1, m = 1;
   for (int d = 0; d < ndim; d++) {
     if (shape[d] < 0)
       return cp_fail(e, "shape: negative size %lld at dimension %d",
                      (long long)shape[d], d + 1);
-    if (shape[d] > 0 && n > (UINT64_MAX / 8) / (uint64_t)shape[d])
+    if (shape[d] > 0 && m > (UINT64_MAX / 8) / (uint64_t)shape[d])
       return cp_fail(e, "shape: the element count overflows");
     n *= (uint64_t)shape[d];
+    if (shape[d] > 0) m *= (uint64_t)shape[d];
   }
   if (n * sizeof(float) > pool.limit) {
     char b[160];

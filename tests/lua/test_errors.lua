@@ -249,3 +249,10 @@ do
     check(w:state().hover.what == "output")
   end)
 end
+e("empty tensor whose strides overflow", function() tensor.zeros({2^61, 0, 4}) end,
+  "tensor.zeros: shape: the element count overflows")
+e("empty random tensor whose strides overflow", function() tensor.rand(0, math.maxinteger // 8, 9) end,
+  "tensor.rand: shape: the element count overflows")
+test("large empty tensors whose strides fit", function()
+  check(tensor.zeros(0, 2^20, 2^20):numel() == 0)
+end)
