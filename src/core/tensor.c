@@ -331,7 +331,9 @@ int cp_tensor_reshape(cp_tensor *out, const cp_tensor *t, int ndim,
                    CP_MAXDIM);
   int64_t shape[CP_MAXDIM];
   int infer = -1;
-  int64_t known = 1;
+  /* known: the product of the given sizes; nonzero: the same without the
+   * zeros, which bounds the strides of an empty result */
+  int64_t known = 1, nonzero = 1;
   for (int d = 0; d < ndim; d++) {
     shape[d] = shape_in[d];
     if (shape[d] == -1) {
@@ -340,10 +342,13 @@ int cp_tensor_reshape(cp_tensor *out, const cp_tensor *t, int ndim,
     } else if (shape[d] < 0) {
       return cp_fail(e, "shape: invalid size %lld at dimension %d",
                      (long long)shape[d], d + 1);
-    } else {
-      if (shape[d] > 0 && known > INT64_MAX / shape[d])
+    } else if (shape[d] > 0) {
+      if (nonzero > INT64_MAX / shape[d])
         return cp_fail(e, "shape: the element count overflows");
+      nonzero *= shape[d];
       known *= shape[d];
+    } else {
+      known = 0;
     }
   }
   int64_t n = cp_tensor_numel(t);

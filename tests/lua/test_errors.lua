@@ -256,3 +256,9 @@ e("empty random tensor whose strides overflow", function() tensor.rand(0, math.m
 test("large empty tensors whose strides fit", function()
   check(tensor.zeros(0, 2^20, 2^20):numel() == 0)
 end)
+e("reshape of an empty tensor whose strides overflow", function()
+  tensor.zeros(0, 2, 2, 4):reshape({0, 2, math.maxinteger, 2}) end,
+  "tensor:reshape: shape: the element count overflows")
+test("reshape an empty tensor to large sizes whose strides fit", function()
+  check(tensor.zeros(0, 3):reshape(0, 2^40):size(2) == 2^40)
+end)
