@@ -199,6 +199,18 @@ int vz_view_rebuild(vz_view *v) {
   cp_trace_kind kind = !v->req.transposed ? CP_TRACE_CONV
                        : v->scatter       ? CP_TRACE_SCATTER
                                           : CP_TRACE_GATHER;
+  /* The output's cell count, before anything multiplies it in int64: a
+   * stride or padding of 2^31 makes it overflow. */
+  if ((double)v->g.N * (double)v->g.O * (double)v->g.OH * (double)v->g.OW >
+      4.0 * 1024 * 1024) {
+    int64_t ys[4] = {v->g.N, v->g.O, v->g.OH, v->g.OW};
+    char b[160];
+    snprintf(v->err, sizeof v->err,
+             "view: too large to step through (an output of size %s); "
+             "look at a crop (tensor:narrow) or fewer channels",
+             cp_shape_str(4, ys, b, sizeof b));
+    return -1;
+  }
   if (cp_trace_init(&v->t, &v->g, kind, &src, &e)) {
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;

@@ -262,3 +262,15 @@ e("reshape of an empty tensor whose strides overflow", function()
 test("reshape an empty tensor to large sizes whose strides fit", function()
   check(tensor.zeros(0, 3):reshape(0, 2^40):size(2) == 2^40)
 end)
+e("viz with a stride of 2^31", function()
+  viz.conv_transpose2d(tensor.ones(1, 1, 4, 2), tensor.ones(1, 3, 3, 3), {stride = 2^31}) end,
+  "viz.conv_transpose2d: view: too large to step through (an output of size [1, 3, 6442450947, 2147483651])")
+e("viz with a padding of 2^31", function()
+  viz.conv2d(tensor.ones(2, 1, 3, 5), tensor.ones(3, 1, 1, 3), {padding = 2^31}) end,
+  "viz.conv2d: view: too large to step through")
+test("view:set to a huge padding reports it and the view recovers", function()
+  local v = viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 1, 1))
+  local ok, why = v:set{padding = 2^31}
+  check(ok == false and why:find("too large to step through", 1, true), why)
+  check(v:set{padding = 1} == true and v:state().steps == 25)
+end)
