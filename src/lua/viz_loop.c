@@ -96,7 +96,7 @@ static int l_text(lua_State *L) {
   int size = 16, bold = 0, align = VZ_LEFT;
   SDL_Color c = VZ_FG;
   if (lua_istable(L, 4)) {
-    size = cplv_opt_int(L, 4, "size", 16);
+    size = cplv_opt_int(L, 4, "size", 16, "viz.text", 1, 512);
     bold = cplv_opt_bool(L, 4, "bold", 0);
     lua_getfield(L, 4, "color");
     c = check_color(L, lua_gettop(L), VZ_FG);
@@ -115,7 +115,8 @@ static int l_grid(lua_State *L) {
   SDL_Surface *s = target(L);
   cp_tensor *t = cpl_checktensorlike(L, 1, "viz.grid", 1, NULL);
   int x = (int)luaL_checknumber(L, 2), y = (int)luaL_checknumber(L, 3);
-  int cs = lua_istable(L, 4) ? cplv_opt_int(L, 4, "cell", 32) : 32;
+  int cs = lua_istable(L, 4) ? cplv_opt_int(L, 4, "cell", 32, "viz.grid", 1, 1024)
+                              : 32;
   if (t->ndim < 1) return luaL_argerror(L, 1, "a grid needs 1+ dimensions");
   cp_tensor c;
   cp_err e;

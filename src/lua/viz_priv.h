@@ -21,8 +21,11 @@ typedef struct lview {
 int cplv_headless(lua_State *L);
 /* Fonts loaded, or a Lua error "fname: reason". */
 int cplv_fonts(lua_State *L, const char *fname);
-/* Option fields of the table at opts (nil/none: the default). */
-int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt);
+/* Option fields of the table at opts (nil/none: the default).  Errors name
+ * argument #opts of fname and the field: "fname: bad argument #3
+ * 'opts.width': ...". */
+int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
+                 const char *fname, int lo, int hi);
 int cplv_opt_bool(lua_State *L, int opts, const char *key, int dflt);
 const char *cplv_opt_string(lua_State *L, int opts, const char *key,
                             const char *fname);

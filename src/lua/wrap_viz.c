@@ -8,6 +8,7 @@
  *                                            under --headless)
  * Views are userdata of metatable "convplay.view"; see docs/viz.md.  The
  * window loop and the drawing functions are in viz_loop.c. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,8 +118,10 @@ const char * cplv_opt_string(lua_State *L, int opts, const char *key,
   lua_getfield(L, opts, key);
   const char *s = NULL;
   if (!lua_isnil(L, -1)) {
+    char what[64];
+    snprintf(what, sizeof what, "opts.%s", key);
     if (lua_type(L, -1) != LUA_TSTRING)
-      cpl_argerror(L, fname, 3, key, "string expected, got %s",
+      cpl_argerror(L, fname, opts, what, "string expected, got %s",
                    luaL_typename(L, -1));
     s = lua_tostring(L, -1); /* anchored by the options table */
   }
@@ -126,11 +129,16 @@ const char * cplv_opt_string(lua_State *L, int opts, const char *key,
   return s;
 }
 
-int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt) {
+int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
+                 const char *fname, int lo, int hi) {
   if (lua_isnoneornil(L, opts)) return dflt;
   lua_getfield(L, opts, key);
   int r = dflt;
-  if (!lua_isnil(L, -1)) r = (int)luaL_checkinteger(L, -1);
+  if (!lua_isnil(L, -1)) {
+    char what[64];
+    snprintf(what, sizeof what, "opts.%s", key);
+    r = (int)cpl_checkint_arg(L, lua_gettop(L), opts, fname, what, lo, hi);
+  }
   lua_pop(L, 1);
   return r;
 }
@@ -171,12 +179,8 @@ static int make_view(lua_State *L, int transposed) {
   in.scatter = view ? !strcmp(view, "scatter") : 1;
   in.title = cplv_opt_string(L, 3, "title", fname);
   in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", 1280);
-  in.height = cplv_opt_int(L, 3, "height", 800);
-  if (in.width < 320 || in.width > 8192 || in.height < 240 ||
-      in.height > 8192)
-    cpl_argerror(L, fname, 3, "opts.width/height",
-                 "frame size must be within 320x240 .. 8192x8192");
+  in.width = cplv_opt_int(L, 3, "width", 1280, fname, 320, 8192);
+  in.height = cplv_opt_int(L, 3, "height", 800, fname, 240, 8192);
   lview *lv = newlview(L);
   cp_err e;
   lv->v = vz_view_new(&in, &e);
@@ -197,11 +201,10 @@ static int l_show(lua_State *L) {
   cpl_check_keys(L, 1, fname, 1, keys);
   lview *lv = newlview(L);
   int ud = lua_gettop(L);
-  lua_getfield(L, 1, "title");
-  const char *title = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
-  lv->sh = vz_show_new(title, cplv_opt_int(L, 1, "width", 1280),
-                       cplv_opt_int(L, 1, "height", 800));
-  lua_pop(L, 1);
+  const char *title = cplv_opt_string(L, 1, "title", fname);
+  int width = cplv_opt_int(L, 1, "width", 1280, fname, 320, 8192);
+  int height = cplv_opt_int(L, 1, "height", 800, fname, 240, 8192);
+  lv->sh = vz_show_new(title, width, height);
   if (!lv->sh) return luaL_error(L, "%s: out of memory", fname);
   static const char *const items[] = {"input", "kernel", "mask", "output"};
   for (int i = 0; i < 4; i++) {
@@ -445,13 +448,14 @@ static int m_record(lua_State *L) {
   int by = v->by_tap;
   if (!lua_isnoneornil(L, 3)) {
     luaL_checktype(L, 3, LUA_TTABLE);
-    fps = cplv_opt_int(L, 3, "fps", 4);
-    maxf = cplv_opt_int(L, 3, "max_frames", 400);
+    fps = cplv_opt_int(L, 3, "fps", 4, fname, 1, 100);
+    maxf = cplv_opt_int(L, 3, "max_frames", 400, fname, 1, INT_MAX);
     const char *b = cplv_opt_string(L, 3, "by", fname);
+    if (b && strcmp(b, "tap") && strcmp(b, "cell"))
+      cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", "
+                   "got \"%s\"", b);
     if (b) by = !strcmp(b, "tap");
   }
-  if (fps < 1 || fps > 100) return luaL_error(L, "%s: fps must be 1..100", fname);
-  if (maxf < 1) return luaL_error(L, "%s: max_frames must be positive", fname);
   if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
   if (cp_trace_steps(&v->t, by) == 0)
     return luaL_error(L, "%s: nothing to record (the output is empty)", fname);

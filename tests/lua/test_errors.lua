@@ -274,3 +274,26 @@ test("view:set to a huge padding reports it and the view recovers", function()
   check(ok == false and why:find("too large to step through", 1, true), why)
   check(v:set{padding = 1} == true and v:state().steps == 25)
 end)
+
+-- viz option fields: checked whole numbers in range, named as options
+-- (they were cast to int, so width = 2^32 + 1280 meant 1280, and type
+-- errors read "bad argument #-1 to 'viz.show'")
+e("viz.show width of the wrong type", function() viz.show{width = "a"} end,
+  "viz.show: bad argument #1 'opts.width': expected a whole number, got string")
+e("viz.show width that wraps around int", function() viz.show{width = 2^32 + 1280} end,
+  "viz.show: bad argument #1 'opts.width': 4294968576 is out of range 320..8192")
+e("viz.show height too small", function() viz.show{height = 100} end,
+  "viz.show: bad argument #1 'opts.height': 100 is out of range 240..8192")
+e("viz.show title of the wrong type", function() viz.show{title = {}} end,
+  "viz.show: bad argument #1 'opts.title': string expected, got table")
+e("viz.conv2d fractional width", function()
+  viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 1, 1), {width = 1.5}) end,
+  "viz.conv2d: bad argument #3 'opts.width': expected a whole number, got 1.5")
+e("record fps 0", function()
+  viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 1, 1)):record("/tmp/x.gif", {fps = 0}) end,
+  "view:record: bad argument #3 'opts.fps': 0 is out of range 1..100")
+e("record by a misspelt unit", function()
+  viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 1, 1)):record("/tmp/x.gif", {by = "taps"}) end,
+  "view:record: bad argument #3 'opts.by': expected \"tap\" or \"cell\", got \"taps\"")
+e("viz.text huge size", function() viz.text("hi", 1, 1, {size = 1e6}) end,
+  "viz.text: bad argument #4 'opts.size': 1000000 is out of range 1..512")
