@@ -335,9 +335,16 @@ static int t_arange(lua_State *L) {
     stop = luaL_checknumber(L, 2);
     step = luaL_optnumber(L, 3, 1);
   }
-  if (step == 0 || !isfinite(step) || !isfinite(start) || !isfinite(stop))
+  int one = lua_gettop(L) <= 1; /* arange(end) */
+  if (!isfinite(start))
+    return cpl_argerror(L, "tensor.arange", 1, "start", "must be finite, got %g",
+                        start);
+  if (!isfinite(stop))
+    return cpl_argerror(L, "tensor.arange", one ? 1 : 2, "end",
+                        "must be finite, got %g", stop);
+  if (step == 0 || !isfinite(step))
     return cpl_argerror(L, "tensor.arange", 3, "step",
-                        "must be finite and non-zero");
+                        "must be finite and non-zero, got %g", step);
   double n = ceil((stop - start) / step);
   if (n < 0) n = 0;
   if (n > 4e9)

@@ -297,3 +297,14 @@ e("record by a misspelt unit", function()
   "view:record: bad argument #3 'opts.by': expected \"tap\" or \"cell\", got \"taps\"")
 e("viz.text huge size", function() viz.text("hi", 1, 1, {size = 1e6}) end,
   "viz.text: bad argument #4 'opts.size': 1000000 is out of range 1..512")
+
+-- tensor.arange names the argument that is not finite (every case used to
+-- blame #3 'step', even arange(0/0))
+e("arange of NaN", function() tensor.arange(0 / 0) end,
+  "tensor.arange: bad argument #1 'end': must be finite")
+e("arange to infinity", function() tensor.arange(1, math.huge) end,
+  "tensor.arange: bad argument #2 'end': must be finite, got inf")
+e("arange from -infinity", function() tensor.arange(-math.huge, 1) end,
+  "tensor.arange: bad argument #1 'start': must be finite, got -inf")
+e("arange step 0", function() tensor.arange(1, 2, 0) end,
+  "tensor.arange: bad argument #3 'step': must be finite and non-zero, got 0")
