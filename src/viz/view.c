@@ -288,7 +288,8 @@ void vz_view_set_by_tap(vz_view *v, int by_tap) {
   int64_t u, k;
   cp_trace_locate(&v->t, v->by_tap, v->step, &u, &k);
   v->by_tap = by_tap;
-  v->step = cp_trace_step_of(&v->t, by_tap, u, 0);
+  /* with nothing to step through, u is not a unit: stay on step 1 */
+  vz_view_seek(v, cp_trace_step_of(&v->t, by_tap, u, 0));
 }
 
 void vz_view_set_scatter(vz_view *v, int scatter) {

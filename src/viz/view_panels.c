@@ -199,7 +199,9 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
   int64_t cur = v->ok && v->t.ntaps > 0 && v->t.kind != CP_TRACE_SCATTER
                     ? tap_channel(v, done > 0 ? done - 1 : 0)
                     : (v->ok ? v->info.idx[1] : 0);
-  int nch = shown_inputs(v, grp, cur, chs, 4);
+  /* an empty input (zero batch) has no cells to draw, even when the
+   * view shows an error (then n = 0 below would read sample 1) */
+  int nch = cp_tensor_numel(&v->x) ? shown_inputs(v, grp, cur, chs, 4) : 0;
   inmap m = input_map(v);
   const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"

@@ -496,3 +496,19 @@ test("a mask broadcast over rows or columns reads inside the mask", function()
   raises(function() viz.conv2d(x, w, {kernel_mask = tensor.new(1)}) end,
          "viz.conv2d", "kernel_mask", "expected size [1, 1]")
 end)
+
+test("empty problems: switching to taps and an invalid key stay in bounds", function()
+  -- with a zero batch, switching tap/cell set step -7, and a key that makes
+  -- the problem invalid drew sample 1 of the empty input (heap over-read)
+  local v = viz.conv_transpose2d(tensor.randn(0, 3, 2, 3), tensor.randn(3, 2, 2, 2))
+  v:mode("tap")
+  check(v:state().step == 1, "step " .. v:state().step)
+  v:key("t", true)
+  check(v:state().step == 1)
+  v:key("o")                               -- output_padding 1 with stride 1
+  check(v:state().error:find("output padding must be smaller", 1, true))
+  local png = tmpfile("empty_err.png")
+  v:screenshot(png)
+  v:layout()
+  os.remove(png)
+end)
