@@ -738,6 +738,29 @@ test("fuzz: viz", function()
       if chance(0.1) then
         try("view:set", v.set, v, ropts(transposed and "T" or "C", 1, 1))
       end
+      if chance(0.3) then -- keys change stride, padding, ... live
+        local keys = {"Right", "Left", "Home", "End", "Space", "Up", "Down",
+                      "t", "s", "p", "d", "o", "m", "f", "v", "c", "k", "?",
+                      "+", "-", "=", "S", "P", "D", "O", "M", "n", "b", "x", ""}
+        for _ = 1, R(30) do
+          try("view:key", v.key, v, pick(keys), chance(0.3))
+        end
+        local s2 = v:state()
+        check(s2.steps == 0 or (s2.step >= 1 and s2.step <= s2.steps), "step after keys")
+        if chance(0.3) then
+          try("view:mouse", v.mouse, v, num(0, 1280, 0.2), num(0, 800, 0.2))
+          try("view:click", v.click, v, num(0, 1280, 0.2), num(0, 800, 0.2))
+          try("view:mode", v.mode, v, chance(0.8) and pick({"tap", "cell"}) or bad())
+          try("view:view", v.view, v, chance(0.8) and pick({"scatter", "gather"}) or bad())
+          try("view:output", v.output, v)
+          try("view:layout", v.layout, v)
+          try("view:title", v.title, v, chance(0.8) and "t" or bad())
+        end
+        if shots < 12 and chance(0.3) then
+          shots = shots + 1
+          try("view:screenshot", v.screenshot, v, dir .. "/k" .. i .. ".png")
+        end
+      end
       if chance(0.05) then try("view:step", v.step, bad(), 1) end
     end
   end
