@@ -51,6 +51,10 @@ lua_Integer cpl_checkint_arg(lua_State *L, int idx, int arg,
                              const char *fname, const char *what,
                              lua_Integer lo, lua_Integer hi);
 
+/* A pixel coordinate or size: a number, NaN refused, clamped to +-1e6 (far
+ * off any surface) so the conversion to int is always defined. */
+int cpl_checkcoord(lua_State *L, int idx);
+
 /* ---- conv options -------------------------------------------------------- */
 /* Parse a PyTorch-style option table at idx (may be nil/none) into p.
  * transposed selects conv_transpose2d's accepted keys.  bias (if the table

@@ -71,8 +71,8 @@ static int l_clear(lua_State *L) {
 
 static int l_rect(lua_State *L) {
   SDL_Surface *s = target(L);
-  int x = (int)luaL_checknumber(L, 1), y = (int)luaL_checknumber(L, 2);
-  int w = (int)luaL_checknumber(L, 3), h = (int)luaL_checknumber(L, 4);
+  int x = cpl_checkcoord(L, 1), y = cpl_checkcoord(L, 2);
+  int w = cpl_checkcoord(L, 3), h = cpl_checkcoord(L, 4);
   SDL_Color c = check_color(L, 5, VZ_FG);
   if (lua_toboolean(L, 6)) vz_frame(s, x, y, w, h, 1, c);
   else vz_fill(s, x, y, w, h, c);
@@ -81,9 +81,12 @@ static int l_rect(lua_State *L) {
 
 static int l_line(lua_State *L) {
   SDL_Surface *s = target(L);
-  vz_line(s, (int)luaL_checknumber(L, 1), (int)luaL_checknumber(L, 2),
-          (int)luaL_checknumber(L, 3), (int)luaL_checknumber(L, 4),
-          (int)luaL_optinteger(L, 6, 1), check_color(L, 5, VZ_FG));
+  int lw = lua_isnoneornil(L, 6)
+               ? 1
+               : (int)cpl_checkint(L, 6, "viz.line", "width", 1, 64);
+  vz_line(s, cpl_checkcoord(L, 1), cpl_checkcoord(L, 2),
+          cpl_checkcoord(L, 3), cpl_checkcoord(L, 4), lw,
+          check_color(L, 5, VZ_FG));
   return 0;
 }
 
@@ -92,7 +95,7 @@ static int l_line(lua_State *L) {
 static int l_text(lua_State *L) {
   SDL_Surface *s = target(L);
   const char *str = luaL_checkstring(L, 1);
-  int x = (int)luaL_checknumber(L, 2), y = (int)luaL_checknumber(L, 3);
+  int x = cpl_checkcoord(L, 2), y = cpl_checkcoord(L, 3);
   int size = 16, bold = 0, align = VZ_LEFT;
   SDL_Color c = VZ_FG;
   if (lua_istable(L, 4)) {
@@ -114,7 +117,7 @@ static int l_text(lua_State *L) {
 static int l_grid(lua_State *L) {
   SDL_Surface *s = target(L);
   cp_tensor *t = cpl_checktensorlike(L, 1, "viz.grid", 1, NULL);
-  int x = (int)luaL_checknumber(L, 2), y = (int)luaL_checknumber(L, 3);
+  int x = cpl_checkcoord(L, 2), y = cpl_checkcoord(L, 3);
   int cs = lua_istable(L, 4) ? cplv_opt_int(L, 4, "cell", 32, "viz.grid", 1, 1024)
                               : 32;
   if (t->ndim < 1) return luaL_argerror(L, 1, "a grid needs 1+ dimensions");

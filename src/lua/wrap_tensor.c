@@ -54,6 +54,12 @@ lua_Integer cpl_checkint(lua_State *L, int idx, const char *fname,
   return cpl_checkint_arg(L, idx, idx, fname, what, lo, hi);
 }
 
+int cpl_checkcoord(lua_State *L, int idx) {
+  lua_Number v = luaL_checknumber(L, idx);
+  if (v != v) luaL_argerror(L, idx, "coordinate is NaN");
+  return (int)(v < -1e6 ? -1e6 : v > 1e6 ? 1e6 : v);
+}
+
 /* External memory pressure: the collector cannot see malloc'ed storage, so
  * once as many bytes were allocated since the last full collection as were
  * live right after it (at least 64 MiB), collect.  A loop that drops large

@@ -650,7 +650,7 @@ static int m_hover(lua_State *L) {
 
 static int m_mouse(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:mouse");
-  vz_view_mouse(v, (int)luaL_checkinteger(L, 2), (int)luaL_checkinteger(L, 3));
+  vz_view_mouse(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
   lua_pushstring(L, v->hover == 1 ? "output" : v->hover == 2 ? "input"
                                                              : "none");
   if (v->hover) {
@@ -664,7 +664,7 @@ static int m_mouse(lua_State *L) {
  * step); returns the step. */
 static int m_click(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:click");
-  vz_view_click(v, (int)luaL_checkinteger(L, 2), (int)luaL_checkinteger(L, 3));
+  vz_view_click(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
   lua_pushinteger(L, v->step);
   return 1;
 }

@@ -308,3 +308,10 @@ e("arange from -infinity", function() tensor.arange(-math.huge, 1) end,
   "tensor.arange: bad argument #1 'start': must be finite, got -inf")
 e("arange step 0", function() tensor.arange(1, 2, 0) end,
   "tensor.arange: bad argument #3 'step': must be finite and non-zero, got 0")
+test("error: view coordinates: NaN refused, huge ones clamped (no int overflow)", function()
+  local v = viz.conv2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 2, 2))
+  raises(function() v:mouse(0 / 0, 1) end, "bad argument #1", "coordinate is NaN")
+  v:click(2 ^ 40, -2 ^ 40)   -- far outside: no cell, no wrap-around onto one
+  v:mouse(2 ^ 62, 2 ^ 62)
+  check(v:state().step == 1, "a click far outside the frame selects nothing")
+end)
