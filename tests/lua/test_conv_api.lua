@@ -187,3 +187,14 @@ test("fast kernels agree with the reference loops on random problems", function(
     if ok then same_tensor(fast, ref:totable(), 1e-4) end
   end
 end)
+
+test("conv_transpose2d with explicit sides crops each side of the canvas", function()
+  tensor.manual_seed(3)
+  local x, w = tensor.randn(1, 2, 3, 4), tensor.randn(2, 3, 3, 2)
+  local full = conv.conv_transpose2d(x, w, {stride = 2})           -- the whole canvas
+  local same = conv.conv_transpose2d(x, w, {stride = 2, padding = {top = 1, bottom = 1, left = 1, right = 1}})
+  same_tensor(same, conv.conv_transpose2d(x, w, {stride = 2, padding = 1}):totable(), 1e-6)
+  local crop = conv.conv_transpose2d(x, w, {stride = 2, padding = {top = 2, right = 1}})
+  local H, W = full:size(3), full:size(4)
+  same_tensor(crop, full:narrow(3, 3, H - 2):narrow(4, 1, W - 1):totable(), 1e-6)
+end)
