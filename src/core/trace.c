@@ -112,6 +112,16 @@ static void weight_factor(const cp_trace *t, cp_tap *tp, int64_t a, int64_t b,
   tp->wv = t->s.kmask ? wv * tp->km : wv;
 }
 
+/* One multiply-add, the same expression as the reference loops so the sums
+ * agree: the product rounded to float32 (as PyTorch), summed in double. */
+static double add_tap(cp_tap *tp, double acc) {
+  float prod = tp->wv * tp->xv;
+  tp->prod = prod;
+  acc += (double)prod;
+  tp->sum = acc;
+  return acc;
+}
+
 /* Partial convolution: the mask sum under the window of output (r, c).
  * Zero padding, no groups (as the reference implementation). */
 static void partial_info(const cp_trace *t, int64_t n, int64_t r, int64_t c,
@@ -173,12 +183,7 @@ static void conv_unit(const cp_trace *t, int64_t u, cp_tap *taps,
           weight_factor(t, tp, o, ci, g->kH - 1 - i, g->kW - 1 - j);
         else
           weight_factor(t, tp, o, ci, i, j);
-        /* Same expression as the reference loop, so the sums agree: the
-         * product rounded to float32 (as PyTorch), summed in double. */
-        float prod = tp->wv * tp->xv;
-        tp->prod = prod;
-        acc += (double)prod;
-        tp->sum = acc;
+        acc = add_tap(tp, acc);
       }
     }
   info->raw = acc;
@@ -228,10 +233,7 @@ static void gather_unit(const cp_trace *t, int64_t u, cp_tap *taps,
         /* Flipped kernel, in/out swapped within the group. */
         weight_factor(t, tp, grp * g->Cg + ci, oo, g->kH - 1 - i,
                       g->kW - 1 - j);
-        float prod = tp->wv * tp->xv;
-        tp->prod = prod;
-        acc += (double)prod;
-        tp->sum = acc;
+        acc = add_tap(tp, acc);
       }
     }
   info->raw = acc;
