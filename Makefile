@@ -9,7 +9,7 @@
 BUILD_DEBS := build-essential pkg-config liblua5.4-dev libsdl2-dev \
               libsdl2-ttf-dev fonts-dejavu-core libstb-dev libgif-dev \
               libreadline-dev
-TEST_DEBS  := xvfb xauth xdotool
+TEST_DEBS  := xvfb xauth xdotool imagemagick
 PKGS       := lua5.4 sdl2 SDL2_ttf stb readline
 
 BUILD  ?= build
