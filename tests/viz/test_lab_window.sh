@@ -13,19 +13,7 @@ if [ "$2" = "--body" ]; then
   out=$3
   res="$out/results"
   : > "$res"
-  ok() { echo "ok $1" >> "$res"; }
-  bad() { echo "not ok $1${2:+: $2}" >> "$res"; }
-  check() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
-  # wait_for FILE PATTERN [TENTHS]: until FILE contains PATTERN
-  wait_for() {
-    i=0
-    while [ $i -lt "${3:-100}" ]; do
-      if [ -f "$1" ] && grep -q -- "$2" "$1"; then return 0; fi
-      sleep 0.1
-      i=$((i + 1))
-    done
-    return 1
-  }
+  . tests/viz/lib.sh
   # find_window NAME: the lab's window, once the same id shows twice
   find_window() {
     wid=""
@@ -211,13 +199,8 @@ if [ "$2" = "--body" ]; then
   exit 0
 fi
 
-for tool in xvfb-run xdotool import compare convert; do
-  if ! command -v $tool >/dev/null 2>&1; then
-    echo "not ok: $tool is not installed (make test-deps)"
-    echo "viz-lab: 0 passed, 1 failed"
-    exit 1
-  fi
-done
+. tests/viz/lib.sh
+need_tools viz-lab xvfb-run xdotool import compare convert
 B=$(cd "$B" && pwd)
 out="$B/lab-test"
 rm -rf "$out"
@@ -225,14 +208,4 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 timeout 180 xvfb-run -a -s "-screen 0 1280x800x24" \
   sh tests/viz/test_lab_window.sh "$B" --body "$out" > "$out/body.log" 2>&1
-p=$(grep -c '^ok ' "$out/results" 2>/dev/null)
-f=$(grep -c '^not ok ' "$out/results" 2>/dev/null)
-p=${p:-0}
-f=${f:-0}
-grep '^not ok' "$out/results" 2>/dev/null
-if [ "$p" -lt 10 ] && [ "$f" = 0 ]; then
-  echo "not ok: the lab window test stopped early (see $out/body.log)"
-  f=1
-fi
-echo "viz-lab: $p passed, $f failed"
-[ "$f" = 0 ]
+tally viz-lab "$out"

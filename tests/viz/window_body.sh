@@ -8,20 +8,7 @@ B=$1
 out=$2
 res="$out/results"
 : > "$res"
-ok() { echo "ok $1" >> "$res"; }
-bad() { echo "not ok $1${2:+: $2}" >> "$res"; }
-check() { if [ "$2" = 0 ]; then ok "$1"; else bad "$1" "$3"; fi; }
-
-# wait_for FILE PATTERN: up to 10 s for FILE to contain PATTERN
-wait_for() {
-  i=0
-  while [ $i -lt 100 ]; do
-    if [ -f "$1" ] && grep -q -- "$2" "$1"; then return 0; fi
-    sleep 0.1
-    i=$((i + 1))
-  done
-  return 1
-}
+. tests/viz/lib.sh
 state() { cat "$out/state.txt" 2>/dev/null; }
 # differing pixels between two images (PNG or XWD)
 diffpx() { "$B/convplay" --headless tests/viz/imgdiff.lua diff "$1" "$2" 0.03; }
