@@ -146,17 +146,25 @@ static void partial_info(const cp_trace *t, int64_t n, int64_t r, int64_t c,
   info->ratio = (float)info->winsize / (S + 1e-8f) * clampS;
 }
 
+/* The start of a unit that is one output cell: its index (o4, NCHW), its
+ * group and bias in info; returns the bias, the sum's starting value. */
+static double begin_output_unit(const cp_trace *t, int64_t u, int64_t *o4,
+                                cp_unit *info) {
+  cp_trace_unit_index(t, u, o4);
+  double bias = t->s.b ? t->s.b[o4[1]] : 0.0;
+  memcpy(info->idx, o4, 4 * sizeof *o4);
+  info->group = cp_geom_group_of_out(&t->g, o4[1]);
+  info->bias = bias;
+  return bias;
+}
+
 static void conv_unit(const cp_trace *t, int64_t u, cp_tap *taps,
                       cp_unit *info) {
   const cp_geom *g = &t->g;
   int64_t o4[4];
-  cp_trace_unit_index(t, u, o4);
+  double acc = begin_output_unit(t, u, o4, info);
   int64_t n = o4[0], o = o4[1], r = o4[2], c = o4[3];
-  int64_t grp = cp_geom_group_of_out(g, o), c0 = grp * g->Cg;
-  double acc = t->s.b ? t->s.b[o] : 0.0;
-  memcpy(info->idx, o4, sizeof o4);
-  info->group = grp;
-  info->bias = acc;
+  int64_t grp = info->group, c0 = grp * g->Cg;
   int64_t k = 0;
   for (int64_t ci = 0; ci < g->Cg; ci++)
     for (int64_t i = 0; i < g->kH; i++) {
@@ -201,13 +209,9 @@ static void gather_unit(const cp_trace *t, int64_t u, cp_tap *taps,
                         cp_unit *info) {
   const cp_geom *g = &t->g;
   int64_t o4[4];
-  cp_trace_unit_index(t, u, o4);
+  double acc = begin_output_unit(t, u, o4, info);
   int64_t n = o4[0], o = o4[1], R = o4[2], C = o4[3];
-  int64_t grp = cp_geom_group_of_out(g, o), oo = o - grp * g->Og;
-  double acc = t->s.b ? t->s.b[o] : 0.0;
-  memcpy(info->idx, o4, sizeof o4);
-  info->group = grp;
-  info->bias = acc;
+  int64_t grp = info->group, oo = o - grp * g->Og;
   int64_t k = 0;
   for (int64_t ci = 0; ci < g->Cg; ci++)
     for (int64_t i = 0; i < g->kH; i++) {
