@@ -352,7 +352,7 @@ int cp_tensor_reshape(cp_tensor *out, const cp_tensor *t, int ndim,
     }
   }
   int64_t n = cp_tensor_numel(t);
-  char b1[160], b2[160];
+  char b1[160];
   if (infer >= 0) {
     if (known == 0 || n % known != 0)
       return cp_fail(e, "shape '%s' is invalid for input of size %lld",
@@ -363,7 +363,6 @@ int cp_tensor_reshape(cp_tensor *out, const cp_tensor *t, int ndim,
     return cp_fail(e, "shape '%s' is invalid for input of size %lld",
                    cp_shape_str(ndim, shape, b1, sizeof b1), (long long)n);
   }
-  (void)b2;
   int64_t stride[CP_MAXDIM];
   if (view_strides(t, ndim, shape, stride)) {
     cp_tensor_share(out, t);
