@@ -328,3 +328,42 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
   if (g->C == 0) g->O = g->Og = 0;
   return 0;
 }
+
+/* ---- transposed canvases ------------------------------------------------ */
+
+void cp_geomT_canvas(const cp_geom *g, cp_convT_canvas *c) {
+  const int64_t in[2] = {g->H, g->W}, k[2] = {g->kH, g->kW};
+  const int64_t out[2] = {g->OH, g->OW};
+  for (int d = 0; d < 2; d++) {
+    int64_t s = g->p.stride[d], dl = g->p.dilation[d];
+    int64_t pb = g->p.pad[2 * d], pa = g->p.pad[2 * d + 1];
+    int64_t span = dl * (k[d] - 1);
+    int64_t full = (in[d] - 1) * s + span + 1;
+    if (d == 0) c->rows = full;
+    else c->cols = full;
+    c->crop_after[d] = pa - g->p.out_pad[d];
+    /* scatter, output coordinates: from -p to the last canvas cell or the
+     * last output cell, whichever is further */
+    int64_t hi = full - 1 - pb;
+    if (hi < out[d] - 1) hi = out[d] - 1;
+    c->scatter_lo[d] = -pb;
+    c->scatter_len[d] = hi + pb + 1;
+    /* gather: canvas row R + i*d - q for every output R and tap i, and
+     * the zero-inserted input itself */
+    int64_t q = span - pb;
+    c->border[d] = q;
+    c->zlen[d] = (in[d] - 1) * s + 1;
+    int64_t lo = -q < 0 ? -q : 0;
+    int64_t top = out[d] - 1 + span - q;
+    if (top < c->zlen[d] - 1) top = c->zlen[d] - 1;
+    c->gather_lo[d] = lo;
+    c->gather_len[d] = top - lo + 1;
+  }
+}
+
+int64_t cp_geomT_zsource(const cp_geom *g, int dim, int64_t z) {
+  int64_t n = dim ? g->W : g->H, s = g->p.stride[dim];
+  if (z < 0 || z > (n - 1) * s) return -1;
+  if (z % s) return -2;
+  return z / s;
+}

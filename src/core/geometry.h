@@ -120,6 +120,30 @@ int64_t cp_geomT_gather_row(const cp_geom *g, int64_t R, int64_t i,
 int64_t cp_geomT_gather_col(const cp_geom *g, int64_t C, int64_t j,
                             int64_t *zcol);
 
+/* The canvases of a transposed convolution, per dimension (0 rows, 1
+ * cols), for pictures and tests:
+ *   scatter: the uncropped canvas (H-1)s + d(k-1) + 1, whose first p rows
+ *            and last p-op are cropped (crop_after < 0: op > p adds rows
+ *            no product reaches); in output coordinates it spans
+ *            [scatter_lo, scatter_lo + scatter_len)
+ *   gather:  the zero-inserted input (H-1)s + 1 with a border of
+ *            d(k-1) - p before and d(k-1) - p + op after; the part of it
+ *            the taps read (or that holds input) spans
+ *            [gather_lo, gather_lo + gather_len) in zero-inserted
+ *            coordinates (row 0 = input row 0). */
+typedef struct cp_convT_canvas {
+  int64_t rows, cols;         /* the uncropped scatter canvas */
+  int64_t crop_after[2];      /* p_after - op, rows / cols */
+  int64_t scatter_lo[2], scatter_len[2];
+  int64_t border[2];          /* gather: d(k-1) - p */
+  int64_t zlen[2];            /* gather: (H-1)s + 1 */
+  int64_t gather_lo[2], gather_len[2];
+} cp_convT_canvas;
+void cp_geomT_canvas(const cp_geom *g, cp_convT_canvas *c);
+/* Is zero-inserted canvas cell z (one dimension) an input pixel?  Returns
+ * its input index, -1 for border (outside), -2 for a stride hole. */
+int64_t cp_geomT_zsource(const cp_geom *g, int dim, int64_t z);
+
 /* Names, for messages and the UI. */
 const char *cp_padmode_name(cp_padmode m);
 int cp_padmode_parse(const char *s, cp_padmode *m); /* 0 ok, -1 unknown */

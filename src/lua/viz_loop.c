@@ -40,7 +40,7 @@ static struct {
 static vz_canvas *target(lua_State *L) {
   cplv_fonts(L, "viz");
   if (S.target) return S.target;
-  if (!S.canvas) S.canvas = vz_canvas_new(1280, 800);
+  if (!S.canvas) S.canvas = vz_canvas_new(VZ_DEFAULT_W, VZ_DEFAULT_H);
   if (!S.canvas) luaL_error(L, "viz: cannot create a surface");
   vz_clear(S.canvas, VZ_BG);
   S.target = S.canvas;
@@ -412,10 +412,11 @@ static int open_video(lua_State *L) {
 
 static void run_loop(lua_State *L) {
   if (!open_video(L)) return;
-  int w = 1280, h = 800;
+  int w = VZ_DEFAULT_W, h = VZ_DEFAULT_H;
   lview *first = current_page(L);
   if (first && first->v) w = first->v->width, h = first->v->height;
   lua_pop(L, 1);
+  vz_window_size(&w, &h);
   S.win = SDL_CreateWindow("convplay", SDL_WINDOWPOS_CENTERED,
                            SDL_WINDOWPOS_CENTERED, w, h,
                            SDL_WINDOW_RESIZABLE);
@@ -425,6 +426,7 @@ static void run_loop(lua_State *L) {
     luaL_error(L, "viz.run: cannot open a window: %s", e);
     return;
   }
+  SDL_SetWindowMinimumSize(S.win, 480, 320);
   S.frame = vz_canvas_new(w, h);
   if (!S.frame) {
     SDL_DestroyWindow(S.win);

@@ -179,8 +179,8 @@ static int make_view(lua_State *L, int transposed) {
   in.scatter = view ? !strcmp(view, "scatter") : 1;
   in.title = cplv_opt_string(L, 3, "title", fname);
   in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", 1280, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 3, "height", 800, fname, 240, 8192);
+  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
   lview *lv = newlview(L);
   cp_err e;
   lv->v = vz_view_new(&in, &e);
@@ -202,8 +202,8 @@ static int l_show(lua_State *L) {
   lview *lv = newlview(L);
   int ud = lua_gettop(L);
   const char *title = cplv_opt_string(L, 1, "title", fname);
-  int width = cplv_opt_int(L, 1, "width", 1280, fname, 320, 8192);
-  int height = cplv_opt_int(L, 1, "height", 800, fname, 240, 8192);
+  int width = cplv_opt_int(L, 1, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  int height = cplv_opt_int(L, 1, "height", VZ_DEFAULT_H, fname, 240, 8192);
   lv->sh = vz_show_new(title, width, height);
   if (!lv->sh) return luaL_error(L, "%s: out of memory", fname);
   static const char *const items[] = {"input", "kernel", "mask", "output"};
@@ -414,8 +414,8 @@ static int m_state(lua_State *L) {
 /* Render a view or show into a new surface of its frame size. */
 static vz_canvas *render(lua_State *L, lview *lv, const char *fname) {
   cplv_fonts(L, fname);
-  int w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : 1280;
-  int h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : 800;
+  int w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : VZ_DEFAULT_W;
+  int h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : VZ_DEFAULT_H;
   vz_canvas *s = vz_canvas_new(w, h);
   if (!s) luaL_error(L, "%s: cannot allocate a %dx%d frame", fname, w, h);
   if (lv->v) vz_view_draw(lv->v, s);

@@ -82,6 +82,10 @@ const char *vz_set_theme(const char *name);
 const char *vz_set_palette(const char *name);
 const char *vz_palette_name(void);
 
+/* Default frame: fits a 1366x768 screen less the desktop's bars. */
+#define VZ_DEFAULT_W 1280
+#define VZ_DEFAULT_H 720
+
 enum { VZ_LEFT = 0, VZ_CENTER = 1, VZ_RIGHT = 2 };
 /* Text styles (the `bold` argument of the text functions is a set). */
 enum { VZ_MONO = 0, VZ_BOLD = 1, VZ_SANS = 2 };
@@ -162,6 +166,10 @@ vz_color vz_pixel(vz_canvas *s, int x, int y);
  * anchored at.  Returns the width drawn.  Recorded as a text box. */
 int vz_text(vz_canvas *s, int x, int y, const char *utf8, int px, int style,
             vz_color c, int align);
+/* A paragraph wrapped to width w, at most maxh pixels tall (the last line
+ * shown ends in "…" when the text does not fit).  Returns its height. */
+int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
+            int px, int style, vz_color c);
 /* Text centred in a cell of colour bg (recorded as a label with both
  * colours, for the contrast test). */
 void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
@@ -210,6 +218,10 @@ int vz_gif_frame(vz_gif *g, vz_canvas *s, int delay_cs, char *err, size_t n);
 int vz_gif_close(vz_gif *g, int ok, char *err, size_t n);
 
 /* ---- window -------------------------------------------------------------- */
+/* The size to open a window at, for a frame of *w x *h: the default
+ * grows on a large display; nothing is larger than the screen's usable
+ * area (video must be initialised). */
+void vz_window_size(int *w, int *h);
 /* Copy canvas s to the window (its surface), scaling nothing. */
 int vz_present(SDL_Window *win, vz_canvas *s);
 

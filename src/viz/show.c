@@ -12,8 +12,8 @@ vz_show *vz_show_new(const char *title, int width, int height) {
   vz_show *sh = calloc(1, sizeof *sh);
   if (!sh) return NULL;
   snprintf(sh->title, sizeof sh->title, "%s", title ? title : "");
-  sh->width = width > 0 ? width : 1280;
-  sh->height = height > 0 ? height : 800;
+  sh->width = width > 0 ? width : VZ_DEFAULT_W;
+  sh->height = height > 0 ? height : VZ_DEFAULT_H;
   return sh;
 }
 
