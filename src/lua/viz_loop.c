@@ -515,22 +515,20 @@ static void run_loop(lua_State *L) {
     if (S.err) {
       draw_error(S.frame);
     } else {
+      int np = npages(L);
       if (v) {
         v->width = S.frame->w;
         v->height = S.frame->h;
+        if (np > 1)
+          snprintf(v->footer, sizeof v->footer,
+                   "page %d / %d · Tab: next", S.page, np);
+        else
+          v->footer[0] = 0;
         vz_view_draw(v, S.frame);
       } else if (lv && lv->sh) {
         vz_show_draw(lv->sh, S.frame);
       } else {
         vz_clear(S.frame, VZ_BG);
-      }
-      int np = npages(L);
-      if (np > 1) {
-        char pg[64];
-        snprintf(pg, sizeof pg, "page %d / %d   Tab / PageDown: next",
-                 S.page, np);
-        vz_text(S.frame, S.frame->w - 20, S.frame->h - 30, pg, 14, 1,
-                VZ_ACCENT, VZ_RIGHT);
       }
       callback(L, "draw", 0);
       if (S.err) draw_error(S.frame);

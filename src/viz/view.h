@@ -98,6 +98,7 @@ typedef struct vz_view {
   char footer[160];           /* right side of the footer (page, set by
                                * the app), may be empty */
   int fs, fsm, lh;            /* this frame's body / small font, line h */
+  int height_now;             /* this frame's height */
   float zoom;                 /* grid zoom factor (1 = fit) */
   int panx, pany;             /* grid pan in pixels */
   int hover;                  /* 0 none, 1 output cell, 2 input cell */

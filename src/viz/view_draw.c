@@ -106,6 +106,9 @@ static int flow_chips(vz_canvas *s, const vz_view *v, int x, int y, int w,
   return (line + 1) * v->lh;
 }
 
+/* Parameter lines: two, one in a short frame. */
+static int chip_lines(const vz_view *v) { return v->height_now < 400 ? 1 : 2; }
+
 static void title_text(const vz_view *v, char *t, size_t n) {
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   if (v->title[0]) snprintf(t, n, "%s", v->title);
@@ -121,7 +124,8 @@ static int caption_h(const vz_view *v, int w) {
   if (!v->caption[0]) return 0;
   int tw;
   vz_text_size(v->caption, v->fs, VZ_SANS, &tw, NULL);
-  return tw <= w ? v->lh : 2 * v->lh;
+  /* a short frame keeps its height for the grids: one line, shortened */
+  return tw <= w || v->height_now < 480 ? v->lh : 2 * v->lh;
 }
 
 static void draw_header(vz_canvas *s, vz_view *v, const frame *f) {
@@ -139,14 +143,15 @@ static void draw_header(vz_canvas *s, vz_view *v, const frame *f) {
   if (step[0]) vz_text(s, b.x + b.w, b.y, step, f->fst, VZ_BOLD, VZ_FG,
                        VZ_RIGHT);
   int y = b.y + line_h(f->fst) + 2;
-  y += flow_chips(s, v, b.x, y, b.w, 2, 1) + 2;
+  y += flow_chips(s, v, b.x, y, b.w, chip_lines(v), 1) + 2;
   if (v->caption[0])
     vz_para(s, b.x, y, b.w, caption_h(v, b.w), v->caption, v->fs, VZ_SANS,
             VZ_FG);
 }
 
 static int header_h(const vz_view *v, const frame *f) {
-  return line_h(f->fst) + 2 + flow_chips(NULL, v, 0, 0, f->header.w, 2, 0) +
+  return line_h(f->fst) + 2 +
+         flow_chips(NULL, v, 0, 0, f->header.w, chip_lines(v), 0) +
          2 + caption_h(v, f->header.w);
 }
 
@@ -239,14 +244,14 @@ static void taps_headline(const vz_view *v, char *line, size_t n) {
                     v->info.idx[3]);
     idx1(t1, sizeof t1, "x", v->info.idx, 4);
     vz_fmt(t2, sizeof t2, xv, 9);
-    /* 0-based pixel coordinates times the stride, minus the padding: the
-     * canvas offset where the kernel's first tap lands */
+    /* where the kernel's first tap lands, 1-based like every index shown
+     * (row 0 and above are the cropped padding) */
+    long long r = (long long)cp_geomT_out_row(g, v->info.idx[2], 0) + 1;
+    long long c = (long long)cp_geomT_out_col(g, v->info.idx[3], 0) + 1;
     snprintf(line, n,
-             "%s = %s times the kernel, added at row %lld·%lld-%lld, col "
-             "%lld·%lld-%lld (0-based)",
-             t1, t2, (long long)v->info.idx[2], (long long)g->p.stride[0],
-             (long long)g->p.pad[0], (long long)v->info.idx[3],
-             (long long)g->p.stride[1], (long long)g->p.pad[2]);
+             "%s = %s times the kernel, its first tap added at y row %lld, "
+             "col %lld%s",
+             t1, t2, r, c, r < 1 || c < 1 ? " (in the cropped padding)" : "");
   } else {
     idx1(t1, sizeof t1, "y", v->info.idx, 4);
     vz_fmt(t2, sizeof t2, v->info.bias, 9);
@@ -300,7 +305,13 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   if (v->t.ntaps == 0 || vz_view_steps(v) == 0) return;
   taps_headline(v, line, sizeof line);
   y += vz_para(s, b.x, y, b.w, 2 * lh, line, fs, VZ_BOLD, VZ_FG) + 4;
-  int result_y = b.y + b.h - lh;
+  /* the result line (two when it is long), at the bottom */
+  char res[512];
+  taps_result(v, done, res, sizeof res);
+  int rw;
+  vz_text_size(res, fs, VZ_BOLD, &rw, NULL);
+  int rlines = rw > b.w && b.h >= 5 * lh ? 2 : 1;
+  int result_y = b.y + b.h - rlines * lh;
   /* tap lines between the headline and the result line */
   int lines = (result_y - 4 - y) / lh;
   if (lines < 0) lines = 0;
@@ -312,8 +323,9 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   int colw = (b.w - (ncols - 1) * fs) / ncols;
   int compact = colw < 52 * cw;
   int64_t cap = (int64_t)lines * ncols, first = 0;
-  int more_line = nt > cap && cap > 0;
-  if (more_line) cap -= 1; /* the last slot says how many are hidden */
+  /* the last slot says how many are hidden, when there are two or more */
+  int more_line = nt > cap && cap > 1;
+  if (more_line) cap -= 1;
   if (cap < 0) cap = 0;
   /* keep the current tap in view: the window of taps ending at it */
   if (nt > cap && done > cap) first = done - cap;
@@ -344,9 +356,7 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
     vz_text(s, b.x + col * (colw + fs), y + row * lh, line, fs, 0, VZ_DIM,
             VZ_LEFT);
   }
-  taps_result(v, done, line, sizeof line);
-  vz_ellipsize(line, fs, VZ_BOLD, b.w);
-  vz_text(s, b.x, result_y, line, fs, VZ_BOLD, VZ_ACCENT2, VZ_LEFT);
+  vz_para(s, b.x, result_y, b.w, rlines * lh, res, fs, VZ_BOLD, VZ_ACCENT2);
 }
 
 /* ====================================================================== */
@@ -560,6 +570,7 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
 /* Place header, footer and bottom; the panels get the rest. */
 static void frame_layout(vz_view *v, frame *f, int W, int H) {
   frame_fonts(v, W, H);
+  v->height_now = H;
   f->W = W;
   f->H = H;
   f->m = v->fs * 3 / 4 + 4;
@@ -585,7 +596,7 @@ static void frame_layout(vz_view *v, frame *f, int W, int H) {
     int64_t need = want_taps && v->ok ? v->t.ntaps + 3 : 4;
     int side_need = want_side ? 7 * line_h(v->fsm) : 0;
     int hb = (int)(need * lh > side_need ? need * lh : side_need) + m;
-    int cap = (bottom - y) * 2 / 5;
+    int cap = (bottom - y) * (H < 480 ? 1 : 2) / (H < 480 ? 3 : 5);
     if (hb > cap) hb = cap;
     if (hb < 3 * lh + m) hb = 3 * lh + m;
     f->bottom = (box){m / 2, bottom - hb, W - m, hb};
@@ -618,7 +629,7 @@ static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
   int cw;
   vz_text_size("0", v->fs, VZ_BOLD, &cw, NULL);
   int minw[3] = {12 * cw, 12 * cw, 12 * cw}, need[3] = {0, 0, 0};
-  for (int cs = 64; cs >= 1; cs--) {
+  for (int cs = max_cell(v); cs >= 1; cs--) {
     int sum = 0;
     for (int i = 0; i < 3; i++) {
       if (!on[i]) continue;
@@ -682,6 +693,15 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
              (long long)v->g.OW, (long long)v->t.ntaps);
     message_box(s, v, f.panels, msg, VZ_FG, VZ_PANEL);
     v->nin = v->nk = v->nout = 0;
+  } else if (!v->ok) {
+    /* no grids to step through: the reason, where they would be */
+    char msg[700];
+    snprintf(msg, sizeof msg,
+             "invalid parameters: %s\nchange a parameter (s/S p/P d/D o/O "
+             "m) to fix it",
+             v->err);
+    v->nin = v->nk = v->nout = 0;
+    message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
   } else {
     box bin, bk, bout;
     split_panels(v, f.panels, &bin, &bk, &bout);
@@ -689,14 +709,6 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     if (bin.w > 0) vzp_input_panel(s, v, bin, done);
     if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
     if (bout.w > 0) vzp_output_panel(s, v, bout, done);
-    if (!v->ok) {
-      char msg[700];
-      snprintf(msg, sizeof msg,
-               "invalid parameters: %s\nchange a parameter (s/S p/P d/D o/O "
-               "m) to fix it",
-               v->err);
-      message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
-    }
   }
   if (v->help) draw_help(s, v, &f);
 }

@@ -23,7 +23,7 @@ int vzp_fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
     }
   }
   *ncol_out = bestc;
-  return best > 64 ? 64 : best;
+  return best;
 }
 
 /* ====================================================================== */
@@ -231,6 +231,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   box a = {b.x, b.y + th, b.w, b.h - th - legend_h(v) - 4};
   int ncol;
   int cs = vzp_fit_tiles(a.w, a.h, nch, m.rows, m.cols, label_h, &ncol);
+  if (cs > max_cell(v)) cs = max_cell(v);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
   vz_clip(s, a.x, a.y, a.w, a.h);
@@ -384,7 +385,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   box a = {b.x, b.y + th, b.w, body - ov_h - more_h};
   int ncol;
   int cs = vzp_fit_tiles(a.w, a.h, shown, g->kH, g->kW, label_h, &ncol);
-  if (cs > 56) cs = 56;
+  if (cs > max_cell(v) * 7 / 8) cs = max_cell(v) * 7 / 8;
   cs = (int)(cs * (v->zoom > 1 ? 1 : v->zoom));
   if (cs < 2) cs = 2;
   char bv[32], lab[96];
@@ -585,6 +586,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   box a = {b.x, b.y + th, b.w, b.h - th - legend_h(v) - 4};
   int ncol;
   int cs = vzp_fit_tiles(a.w, a.h, nch + extra, rows, cols, label_h, &ncol);
+  if (cs > max_cell(v)) cs = max_cell(v);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
   vz_clip(s, a.x, a.y, a.w, a.h);
@@ -658,7 +660,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
         int dim = touched && !touched[r * g->OW + c];
         if (dim) f = vz_mix(f, VZ_BG, 0.6f); /* no product landed yet */
         fmt_value(bv, sizeof bv, val, cs);
-        paint_cell(s, x, y, cs, f, bv, dim);
+        paint_cell(s, x, y, cs, f, bv, 0);
       }
     free(touched);
     /* output_padding: the last op rows/cols un-cropped */
@@ -810,7 +812,7 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
   e->tiles = C > 4 ? 4 : (int)C;
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
-  e->max_cs = 64;
+  e->max_cs = max_cell(v);
 }
 
 void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
@@ -823,7 +825,7 @@ void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
   e->label_h = (v->keras ? 2 : 1) * (lhs + 1) + 1;
   e->fixed_h = v->lh + 4 + lhs + 2 + legend_h(v) + 4;
   if (v->w.shape[0] * v->w.shape[1] > 1) e->fixed_h += lhs + 8;
-  e->max_cs = 56;
+  e->max_cs = max_cell(v) * 7 / 8;
 }
 
 void vzp_output_extent(const vz_view *v, vzp_extent *e) {
@@ -838,5 +840,5 @@ void vzp_output_extent(const vz_view *v, vzp_extent *e) {
   e->tiles = (v->ok && v->g.O <= 4 ? (int)v->g.O : 1) + (v->partial ? 1 : 0);
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
-  e->max_cs = 64;
+  e->max_cs = max_cell(v);
 }

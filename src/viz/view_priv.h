@@ -77,6 +77,9 @@ static inline void paint_cell(vz_canvas *s, int x, int y, int cs, vz_color fill,
   }
 }
 
+/* The largest cell: 64 px at the default size, growing with the frame. */
+static inline int max_cell(const vz_view *v) { return v->fs * 64 / 15; }
+
 /* Height of a line of text at px. */
 static inline int line_hpx(int px) {
   int h;
