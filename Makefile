@@ -9,7 +9,7 @@
 BUILD_DEBS := build-essential pkg-config liblua5.4-dev libsdl2-dev \
               libcairo2-dev libpango1.0-dev fonts-dejavu-core libstb-dev libgif-dev \
               libreadline-dev
-TEST_DEBS  := xvfb xauth xdotool imagemagick
+TEST_DEBS  := xvfb xauth xdotool imagemagick librsvg2-bin poppler-utils
 PKGS       := lua5.4 sdl2 cairo pangocairo fontconfig stb readline
 
 BUILD  ?= build

@@ -88,6 +88,13 @@ const char *vz_set_palette(const char *name) {
 }
 const char *vz_palette_name(void) { return pal->name; }
 
+vz_color vz_accent(void) {
+  /* cividis ends in yellow: the footprint turns orange-red there */
+  if (pal != &palettes[0])
+    return vz_th == &light ? VZ_RGB(214, 60, 20) : VZ_RGB(255, 96, 48);
+  return vz_th->accent;
+}
+
 /* ====================================================================== */
 /* Fonts and a cache of text layouts                                       */
 /* ====================================================================== */
@@ -838,7 +845,7 @@ static void build_palette(void) {
   int k = 0;
   const vz_theme *t = vz_th;
   const vz_color theme[] = {t->bg, t->panel, t->fg, t->dim, t->grid,
-                            t->accent, t->accent2, t->hover, t->err, t->pad,
+                            vz_accent(), t->accent2, t->hover, t->err, t->pad,
                             t->hole, t->crop, t->outpad, t->pending,
                             t->errbg, VZ_RGB(0, 0, 0),
                             VZ_RGB(255, 255, 255)};
@@ -852,7 +859,7 @@ static void build_palette(void) {
   for (int i = 0; i < 12; i++) /* mask scale */
     pal_add(&k, vz_sequential((float)i / 11.0f, 0, 1));
   for (int i = 0; i < 8; i++) { /* accents blended (antialiased outlines) */
-    pal_add(&k, vz_mix(t->accent, t->bg, (float)i / 8.0f));
+    pal_add(&k, vz_mix(vz_accent(), t->bg, (float)i / 8.0f));
     pal_add(&k, vz_mix(t->fg, t->bg, (float)i / 8.0f));
   }
   for (int i = 0; i < 32; i++) { /* greys */

@@ -69,11 +69,13 @@ extern const vz_theme *vz_th;  /* the current theme */
 #define VZ_FG (vz_th->fg)
 #define VZ_DIM (vz_th->dim)
 #define VZ_GRIDLINE (vz_th->grid)
-#define VZ_ACCENT (vz_th->accent)
+#define VZ_ACCENT (vz_accent())
 #define VZ_ACCENT2 (vz_th->accent2)
 #define VZ_HOVER (vz_th->hover)
 #define VZ_ERRC (vz_th->err)
 
+/* The footprint colour: the theme's, or one the palette does not use. */
+vz_color vz_accent(void);
 /* Select the theme ("dark" or "light"); returns the previous one's name,
  * or NULL (and changes nothing) for an unknown name. */
 const char *vz_set_theme(const char *name);

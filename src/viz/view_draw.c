@@ -564,6 +564,54 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
 }
 
 /* ====================================================================== */
+/* Colour key                                                              */
+/* ====================================================================== */
+
+enum { KEY_SOLID, KEY_DASHED, KEY_CROSS, KEY_BAR };
+
+/* One line saying what each outline colour means, for what this view
+ * draws; items that do not fit are left out whole. */
+static void draw_key(vz_canvas *s, vz_view *v, box b) {
+  struct { int style; vz_color c; const char *text; } it[8];
+  int n = 0;
+  const cp_geom *g = &v->g;
+  int scatter = v->t.kind == CP_TRACE_SCATTER;
+#define ITEM(st, col, tx) \
+  do { it[n].style = (st); it[n].c = (col); it[n].text = (tx); n++; } while (0)
+  ITEM(KEY_SOLID, VZ_ACCENT, scatter ? "this input pixel, its products"
+                                     : "footprint: taps done");
+  if (!scatter) ITEM(KEY_DASHED, VZ_ACCENT, "taps to come");
+  if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2, "this output");
+  if (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] || g->p.pad[3] ||
+      v->t.kind == CP_TRACE_GATHER)
+    ITEM(KEY_DASHED, VZ_DIM, scatter ? "cropped" : "padding");
+  if (v->has_mask || v->has_kmask) ITEM(KEY_CROSS, VZ_DIM, "masked");
+  if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]))
+    ITEM(KEY_BAR, vz_th->outpad, "output_padding");
+  ITEM(KEY_SOLID, VZ_HOVER, "under the pointer");
+#undef ITEM
+  int fs = v->fsm, lh = line_hpx(fs), sw = lh - 4, x = b.x, gap = fs * 2;
+  for (int i = 0; i < n; i++) {
+    int tw;
+    vz_text_size(it[i].text, fs, 0, &tw, NULL);
+    if (x + sw + 6 + tw > b.x + b.w) break;
+    int y = b.y + 2;
+    switch (it[i].style) {
+    case KEY_SOLID: vz_frame(s, x, y, sw, sw, 2, it[i].c); break;
+    case KEY_DASHED: vz_dashed(s, x, y, sw, sw, 3, it[i].c); break;
+    case KEY_CROSS:
+      vz_frame(s, x, y, sw, sw, 1, it[i].c);
+      vz_line(s, x + 2, y + 2, x + sw - 2, y + sw - 2, 1, it[i].c);
+      vz_line(s, x + sw - 2, y + 2, x + 2, y + sw - 2, 1, it[i].c);
+      break;
+    default: vz_fill(s, x, y + sw / 2 - 1, sw, 3, it[i].c);
+    }
+    vz_text(s, x + sw + 6, b.y, it[i].text, fs, 0, VZ_DIM, VZ_LEFT);
+    x += sw + 6 + tw + gap;
+  }
+}
+
+/* ====================================================================== */
 /* The frame                                                               */
 /* ====================================================================== */
 
@@ -703,6 +751,13 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     v->nin = v->nk = v->nout = 0;
     message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
   } else {
+    /* the colour key under the grids, when the frame has room for it */
+    int kh = line_hpx(v->fsm) + 4;
+    if (f.panels.h >= 14 * v->lh) {
+      f.panels.h -= kh;
+      draw_key(s, v, (box){f.panels.x, f.panels.y + f.panels.h, f.panels.w,
+                           kh});
+    }
     box bin, bk, bout;
     split_panels(v, f.panels, &bin, &bk, &bout);
     v->nin = v->nk = v->nout = 0;
