@@ -676,7 +676,14 @@ static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
   int avail = a.w - (n > 1 ? (n - 1) * gap : 0);
   int cw;
   vz_text_size("0", v->fs, VZ_BOLD, &cw, NULL);
-  int minw[3] = {12 * cw, 12 * cw, 12 * cw}, need[3] = {0, 0, 0};
+  /* at least the title's width, unless the titles alone overflow */
+  int minw[3], need[3] = {0, 0, 0}, tsum = 0;
+  for (int i = 0; i < 3; i++) {
+    minw[i] = ex[i].title_w;
+    if (on[i]) tsum += minw[i];
+  }
+  if (tsum > avail * 3 / 4)
+    for (int i = 0; i < 3; i++) minw[i] = 8 * cw;
   for (int cs = max_cell(v); cs >= 1; cs--) {
     int sum = 0;
     for (int i = 0; i < 3; i++) {

@@ -813,6 +813,11 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
+  char t[96];
+  snprintf(t, sizeof t, "input x (%lldx%lldx%lldx%lld)",
+           (long long)v->x.shape[0], (long long)v->x.shape[1],
+           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }
 
 void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
@@ -826,6 +831,11 @@ void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + lhs + 2 + legend_h(v) + 4;
   if (v->w.shape[0] * v->w.shape[1] > 1) e->fixed_h += lhs + 8;
   e->max_cs = max_cell(v) * 7 / 8;
+  char t[96];
+  snprintf(t, sizeof t, "weight (%lldx%lldx%lldx%lld)",
+           (long long)v->w.shape[0], (long long)v->w.shape[1],
+           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }
 
 void vzp_output_extent(const vz_view *v, vzp_extent *e) {
@@ -841,4 +851,9 @@ void vzp_output_extent(const vz_view *v, vzp_extent *e) {
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
+  char t[96];
+  snprintf(t, sizeof t, "output y (%lldx%lldx%lldx%lld)",
+           (long long)(v->ok ? v->g.N : 0), (long long)(v->ok ? v->g.O : 0),
+           (long long)(v->ok ? v->g.OH : 0), (long long)(v->ok ? v->g.OW : 0));
+  vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }

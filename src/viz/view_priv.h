@@ -64,13 +64,14 @@ static inline void paint_cell(vz_canvas *s, int x, int y, int cs, vz_color fill,
                        const char *txt, int crossed) {
   int gap = cs >= 6 ? 1 : 0;
   vz_fill(s, x, y, cs - gap, cs - gap, fill);
+  int px = value_px(cs);
+  if (!(crossed && cs >= 10) && !(px && txt && *txt)) return;
   vz_color tc = vz_contrast(fill);
   if (crossed && cs >= 10) {
     vz_color lc = vz_mix(tc, fill, 0.6f);
     vz_line(s, x + 2, y + 2, x + cs - 3, y + cs - 3, 1, lc);
     vz_line(s, x + cs - 3, y + 2, x + 2, y + cs - 3, 1, lc);
   }
-  int px = value_px(cs);
   if (px && txt && *txt) {
     int fit = vz_fit_text(txt, px, 0, cs - 4, cs - 2);
     if (fit) vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, 0, tc, fill);
@@ -89,6 +90,10 @@ static inline int line_hpx(int px) {
 
 static inline void fmt_value(char *b, size_t n, double v, int cs) {
   int px = value_px(cs);
+  if (!px) { /* no digits at this cell size: nothing to format */
+    b[0] = 0;
+    return;
+  }
   int maxc = px ? (cs - 4) * 10 / (px * 6) : 4;
   vz_fmt(b, n, v, maxc < 1 ? 1 : maxc > 8 ? 8 : maxc);
 }
@@ -164,6 +169,7 @@ typedef struct vzp_extent {
   int label_h;                /* label over each tile */
   int fixed_h;                /* title, notes, legend */
   int max_cs;                 /* largest cell size */
+  int title_w;                /* width of the panel's title */
 } vzp_extent;
 void vzp_input_extent(const vz_view *v, vzp_extent *e);
 void vzp_kernel_extent(const vz_view *v, vzp_extent *e);

@@ -49,6 +49,15 @@ else
   [ -s "$tmp/lab.err" ] && sed 's/^/       /' "$tmp/lab.err" | head -5
 fi
 
+if [ -x "$B/convplay" ] &&
+   "$B/convplay" --headless tests/bench/view_frame.lua > "$tmp/view.txt" 2> "$tmp/view.err"; then
+  cat "$tmp/view.txt"
+  sed -n 's/^view frame .*: \([0-9.]*\) ms.*/case view_frame \1/p' "$tmp/view.txt" >> "$tmp/cp.txt"
+else
+  echo "bench: skipping view_frame: $B/convplay --headless tests/bench/view_frame.lua failed"
+  [ -s "$tmp/view.err" ] && sed 's/^/       /' "$tmp/view.err" | head -5
+fi
+
 # name, kind (ratio = at least torch/convplay; us = at most microseconds;
 # ms = at most milliseconds), target
 cat > "$tmp/targets.txt" <<'T'
@@ -63,6 +72,7 @@ batch8_s2d2 ratio 0.7
 convT64to32 ratio 5
 lua_loop_4x4 us 1
 lab_frame ms 8
+view_frame ms 8
 T
 
 awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '
