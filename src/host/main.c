@@ -6,6 +6,7 @@
  *     -e CODE        run CODE (may repeat; runs before the script)
  *     -i             interactive prompt after the script / -e code
  *     --lab [IMAGE]  open the image filter lab
+ *     --tour         the guided tour (what no script and no -e opens)
  *     -h, --help     usage;  -v, --version  version
  * With no script and no -e: the guided tour in a window, or with
  * --headless a prompt (stdin is run as a script when it is not a terminal).
@@ -24,9 +25,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "core/version.h"
 #include "lua/cpl.h"
-
-#define CONVPLAY_VERSION "0.1.0"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -36,6 +36,7 @@ static void usage(FILE *f) {
           "  -e CODE        run CODE before the script (may repeat)\n"
           "  -i             interactive prompt after the script\n"
           "  --lab [IMAGE]  open the image filter lab\n"
+          "  --tour         the guided tour (the default with no script)\n"
           "  -h, --help     this help\n"
           "  -v, --version  print the version\n"
           "With no script and no -e, convplay opens the guided tour "
@@ -73,30 +74,6 @@ static int report(lua_State *L, int status) {
     lua_pop(L, 1);
   }
   return status;
-}
-
-/* The folder holding scripts/: $CONVPLAY_HOME, else the executable's
- * ../, else the current folder. */
-static void find_home(char *home, size_t n) {
-  const char *env = getenv("CONVPLAY_HOME");
-  if (env && *env) {
-    snprintf(home, n, "%s", env);
-    return;
-  }
-  char exe[PATH_MAX - 16]; /* room for "/.." in home */
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len > 0) {
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(home, n, "%s/..", exe);
-      char probe[PATH_MAX + 32];
-      snprintf(probe, sizeof probe, "%s/scripts", home);
-      if (access(probe, R_OK) == 0) return;
-    }
-  }
-  snprintf(home, n, ".");
 }
 
 /* arg table as the stock interpreter builds it: script at 0, its
@@ -222,7 +199,7 @@ static void repl(lua_State *L) {
 }
 
 int main(int argc, char **argv) {
-  int headless = 0, interactive = 0, lab = 0, script = 0;
+  int headless = 0, interactive = 0, lab = 0, tour = 0, script = 0;
   const char *lab_image = NULL;
   /* First pass: options up to the script name. */
   for (int i = 1; i < argc; i++) {
@@ -240,6 +217,8 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--lab")) {
       lab = 1;
       if (i + 1 < argc && argv[i + 1][0] != '-') lab_image = argv[++i];
+    } else if (!strcmp(a, "--tour")) {
+      tour = 1;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       return 0;
@@ -267,11 +246,12 @@ int main(int argc, char **argv) {
   luaL_openlibs(L);
   cpl_openlibs(L, headless);
 
+  /* The data folder (checkout, or PREFIX/share/convplay), as the module
+   * found it; scripts may require the project's own Lua helpers. */
   char home[PATH_MAX];
-  find_home(home, sizeof home);
-  lua_pushstring(L, home);
-  lua_setfield(L, LUA_REGISTRYINDEX, "convplay.home");
-  /* Scripts may require the project's own Lua helpers. */
+  lua_getfield(L, LUA_REGISTRYINDEX, "convplay.home");
+  snprintf(home, sizeof home, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
   lua_getglobal(L, "package");
   lua_pushfstring(L, "%s/scripts/?.lua;", home);
   lua_getfield(L, -2, "path");
@@ -297,14 +277,14 @@ int main(int argc, char **argv) {
       status = run_script(L, path, lab_argv, lab_image ? 2 : 1, 1);
     } else if (script) {
       status = run_script(L, argv[script], argv, argc, script + 1);
-    } else if (!ran_code && !headless && !interactive) {
+    } else if (tour || (!ran_code && !headless && !interactive)) {
       snprintf(path, sizeof path, "%s/scripts/tour.lua", home);
       status = run_script(L, path, argv, argc, argc);
     }
   }
   if (status == LUA_OK && !headless) status = after_script(L);
   if (status == LUA_OK &&
-      (interactive || (headless && !script && !ran_code && !lab))) {
+      (interactive || (headless && !script && !ran_code && !lab && !tour))) {
     if (isatty(STDIN_FILENO) || interactive) {
       repl(L);
     } else { /* `convplay --headless < script.lua` runs it as a script */
