@@ -62,11 +62,13 @@ CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/obj/%.o)
 ALL_OBJ   := $(CORE_OBJ) $(MOD_OBJ) $(HOST_OBJ) $(CTEST_OBJ)
 SHLIB     := libconvplay.so.$(VERSION)
 
-.PHONY: all run test test-fast test-asan bench golden deps test-deps clean \
-        install uninstall
+.PHONY: all module run test test-fast test-asan bench golden deps test-deps \
+        clean install install-module uninstall
 
 all: $(BUILD)/convplay $(BUILD)/convplay.so $(BUILD)/libcore.a \
      $(BUILD)/$(SHLIB) $(BUILD)/convplay.pc
+# The Lua module alone (what LuaRocks builds).
+module: $(BUILD)/convplay.so
 
 # ---- dependencies: install when root, otherwise say exactly what to run ----
 deps:
@@ -123,25 +125,30 @@ $(BUILD)/test_core: $(CTEST_OBJ) $(BUILD)/libcore.a
 # PREFIX/share/convplay, the man page, docs, and the core as a C library
 # with headers in include/convplay/ and convplay.pc.
 DOCS := README.md LICENSE $(wildcard docs/*.md)
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(LIBDIR) \
+install: all install-module
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(INCLUDEDIR)/convplay \
-	  $(DESTDIR)$(DATADIR)/scripts/seeds $(DESTDIR)$(DATADIR)/assets/figures \
 	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR)
 	install -m 755 $(BUILD)/convplay $(DESTDIR)$(BINDIR)/convplay
-	install -m 755 $(BUILD)/convplay.so $(DESTDIR)$(LUA_CMOD)/convplay.so
 	install -m 644 $(BUILD)/libcore.a $(DESTDIR)$(LIBDIR)/libconvplay.a
 	install -m 755 $(BUILD)/$(SHLIB) $(DESTDIR)$(LIBDIR)/$(SHLIB)
 	ln -sf $(SHLIB) $(DESTDIR)$(LIBDIR)/libconvplay.so.$(MAJOR)
 	ln -sf libconvplay.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libconvplay.so
 	install -m 644 $(BUILD)/convplay.pc $(DESTDIR)$(PCDIR)/convplay.pc
 	install -m 644 src/core/*.h $(DESTDIR)$(INCLUDEDIR)/convplay/
+	install -m 644 docs/convplay.1 $(DESTDIR)$(MANDIR)/man1/convplay.1
+	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+
+# The Lua module and the data it reads (the lab's sample image, the tour):
+# all that LuaRocks installs (convplay-scm-1.rockspec).
+install-module: $(BUILD)/convplay.so
+	install -d $(DESTDIR)$(LUA_CMOD) $(DESTDIR)$(DATADIR)/scripts/seeds \
+	  $(DESTDIR)$(DATADIR)/assets/figures
+	install -m 755 $(BUILD)/convplay.so $(DESTDIR)$(LUA_CMOD)/convplay.so
 	install -m 644 scripts/*.lua $(DESTDIR)$(DATADIR)/scripts/
 	install -m 644 scripts/seeds/*.lua $(DESTDIR)$(DATADIR)/scripts/seeds/
 	install -m 644 assets/README.md assets/*.png $(DESTDIR)$(DATADIR)/assets/
 	install -m 644 assets/figures/* $(DESTDIR)$(DATADIR)/assets/figures/
-	install -m 644 docs/convplay.1 $(DESTDIR)$(MANDIR)/man1/convplay.1
-	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/convplay $(DESTDIR)$(LUA_CMOD)/convplay.so \
