@@ -9,10 +9,10 @@
 
 # Debian packages the build needs, and the pkg-config names they provide.
 BUILD_DEBS := build-essential pkg-config liblua5.4-dev libsdl2-dev \
-              libsdl2-ttf-dev fonts-dejavu-core libstb-dev libgif-dev \
+              libcairo2-dev libpango1.0-dev fonts-dejavu-core libstb-dev libgif-dev \
               libreadline-dev
 TEST_DEBS  := xvfb xauth xdotool imagemagick lua5.4 bsdutils
-PKGS       := lua5.4 sdl2 SDL2_ttf stb readline
+PKGS       := lua5.4 sdl2 cairo pangocairo fontconfig stb readline
 
 # The version, from its one place.
 VERSION_H := src/core/version.h

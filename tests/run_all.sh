@@ -6,6 +6,7 @@ rm -f build/summary.txt build/asan/summary.txt
 status=0
 make --no-print-directory test-fast || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
+  LSAN_OPTIONS=suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0 \
   make --no-print-directory test-asan || status=1
 p=0; f=0
 for s in build/summary.txt build/asan/summary.txt; do

@@ -26,9 +26,9 @@
 
 static struct {
   SDL_Window *win;            /* the window while the loop runs */
-  SDL_Surface *frame;         /* what the loop draws into */
-  SDL_Surface *canvas;        /* offscreen target outside the loop */
-  SDL_Surface *target;        /* where viz.clear/rect/text draw now */
+  vz_canvas *frame;           /* what the loop draws into */
+  vz_canvas *canvas;          /* offscreen target outside the loop */
+  vz_canvas *target;          /* where viz.clear/rect/text draw now */
   int in_loop;                /* the loop is running */
   int ran_loop;               /* the loop has run (for _after_script) */
   int page;                   /* index into the pages (1-based) */
@@ -47,20 +47,20 @@ void cpl_viz_set_idle(cpl_idle_fn fn) { S.idle = fn; }
 /* Drawing for scripts (draw() callbacks, or offscreen)                    */
 /* ====================================================================== */
 
-static SDL_Surface *target(lua_State *L) {
+static vz_canvas *target(lua_State *L) {
   cplv_fonts(L, "viz");
   if (S.target) return S.target;
-  if (!S.canvas) S.canvas = vz_surface_new(1280, 800);
+  if (!S.canvas) S.canvas = vz_canvas_new(1280, 800);
   if (!S.canvas) luaL_error(L, "viz: cannot create a surface");
   vz_clear(S.canvas, VZ_BG);
   S.target = S.canvas;
   return S.target;
 }
 
-static SDL_Color check_color(lua_State *L, int idx, SDL_Color dflt) {
+static vz_color check_color(lua_State *L, int idx, vz_color dflt) {
   if (lua_isnoneornil(L, idx)) return dflt;
   luaL_checktype(L, idx, LUA_TTABLE);
-  SDL_Color c = dflt;
+  vz_color c = dflt;
   int v[4] = {c.r, c.g, c.b, 255};
   for (int i = 0; i < 4; i++) {
     lua_rawgeti(L, idx, i + 1);
@@ -74,23 +74,23 @@ static SDL_Color check_color(lua_State *L, int idx, SDL_Color dflt) {
 }
 
 static int l_clear(lua_State *L) {
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   vz_clear(s, lua_istable(L, 1) ? check_color(L, 1, VZ_BG) : VZ_BG);
   return 0;
 }
 
 static int l_rect(lua_State *L) {
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   int x = cpl_checkcoord(L, 1), y = cpl_checkcoord(L, 2);
   int w = cpl_checkcoord(L, 3), h = cpl_checkcoord(L, 4);
-  SDL_Color c = check_color(L, 5, VZ_FG);
+  vz_color c = check_color(L, 5, VZ_FG);
   if (lua_toboolean(L, 6)) vz_frame(s, x, y, w, h, 1, c);
   else vz_fill(s, x, y, w, h, c);
   return 0;
 }
 
 static int l_line(lua_State *L) {
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   int lw = lua_isnoneornil(L, 6)
                ? 1
                : (int)cpl_checkint(L, 6, "viz.line", "width", 1, 64);
@@ -103,11 +103,11 @@ static int l_line(lua_State *L) {
 /* viz.text(str, x, y [, {size=, color=, bold=, align="left"|"center"|
  * "right"}]) -> width */
 static int l_text(lua_State *L) {
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   const char *str = luaL_checkstring(L, 1);
   int x = cpl_checkcoord(L, 2), y = cpl_checkcoord(L, 3);
   int size = 16, bold = 0, align = VZ_LEFT;
-  SDL_Color c = VZ_FG;
+  vz_color c = VZ_FG;
   if (lua_istable(L, 4)) {
     size = cplv_opt_int(L, 4, "size", 16, "viz.text", 1, 512);
     bold = cplv_opt_bool(L, 4, "bold", 0);
@@ -125,7 +125,7 @@ static int l_text(lua_State *L) {
 /* viz.grid(t, x, y [, {cell=}]): a 2-D tensor (or the first slice of the
  * last two dims) as coloured cells with values. */
 static int l_grid(lua_State *L) {
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   cp_tensor *t = cpl_checktensorlike(L, 1, "viz.grid", 1, NULL);
   int x = cpl_checkcoord(L, 2), y = cpl_checkcoord(L, 3);
   int cs = lua_istable(L, 4) ? cplv_opt_int(L, 4, "cell", 32, "viz.grid", 1, 1024)
@@ -146,7 +146,7 @@ static int l_grid(lua_State *L) {
 }
 
 static int l_size(lua_State *L) {
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   lua_pushinteger(L, s->w);
   lua_pushinteger(L, s->h);
   return 2;
@@ -154,7 +154,7 @@ static int l_size(lua_State *L) {
 
 static int l_screenshot(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  SDL_Surface *s = target(L);
+  vz_canvas *s = target(L);
   char err[512];
   if (vz_save_png(s, path, err, sizeof err))
     return luaL_error(L, "viz.screenshot: %s", err);
@@ -341,8 +341,8 @@ static void reload(lua_State *L) {
   fprintf(stderr, "convplay: reloaded %s\n", path);
 }
 
-static void draw_error(SDL_Surface *s) {
-  vz_clear(s, VZ_RGB(30, 16, 18));
+static void draw_error(vz_canvas *s) {
+  vz_clear(s, vz_th->errbg);
   vz_text(s, 20, 16, "Lua error", 24, 1, VZ_ERRC, VZ_LEFT);
   vz_text(s, 20, 50, "r: reload the script   Esc: quit", 14, 0, VZ_DIM,
           VZ_LEFT);
@@ -472,7 +472,13 @@ static void run_loop(lua_State *L) {
     luaL_error(L, "viz.run: cannot open a window: %s", e);
     return;
   }
-  S.frame = vz_surface_new(w, h);
+  S.frame = vz_canvas_new(w, h);
+  if (!S.frame) {
+    SDL_DestroyWindow(S.win);
+    S.win = NULL;
+    luaL_error(L, "viz.run: cannot allocate a %dx%d frame", w, h);
+    return;
+  }
   S.in_loop = 1;
   S.quit = 0;
   S.mtime = script_mtime(L);
@@ -499,8 +505,11 @@ static void run_loop(lua_State *L) {
       case SDL_QUIT: S.quit = 1; break;
       case SDL_WINDOWEVENT:
         if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
-          SDL_FreeSurface(S.frame);
-          S.frame = vz_surface_new(ev.window.data1, ev.window.data2);
+          vz_canvas *nf = vz_canvas_new(ev.window.data1, ev.window.data2);
+          if (nf) {
+            vz_canvas_free(S.frame);
+            S.frame = nf;
+          }
         }
         break;
       case SDL_KEYDOWN: handle_key(L, &ev.key.keysym); break;
@@ -598,7 +607,7 @@ static void run_loop(lua_State *L) {
     }
     SDL_Delay(15);
   }
-  SDL_FreeSurface(S.frame);
+  vz_canvas_free(S.frame);
   S.frame = NULL;
   SDL_DestroyWindow(S.win);
   S.win = NULL;

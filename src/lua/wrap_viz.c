@@ -412,13 +412,12 @@ static int m_state(lua_State *L) {
 }
 
 /* Render a view or show into a new surface of its frame size. */
-static SDL_Surface *render(lua_State *L, lview *lv, const char *fname) {
+static vz_canvas *render(lua_State *L, lview *lv, const char *fname) {
   cplv_fonts(L, fname);
   int w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : 1280;
   int h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : 800;
-  SDL_Surface *s = vz_surface_new(w, h);
-  if (!s) luaL_error(L, "%s: cannot create a surface: %s", fname,
-                     SDL_GetError());
+  vz_canvas *s = vz_canvas_new(w, h);
+  if (!s) luaL_error(L, "%s: cannot allocate a %dx%d frame", fname, w, h);
   if (lv->v) vz_view_draw(lv->v, s);
   else if (lv->sh) vz_show_draw(lv->sh, s);
   else vz_clear(s, VZ_BG);
@@ -428,10 +427,10 @@ static SDL_Surface *render(lua_State *L, lview *lv, const char *fname) {
 static int m_screenshot(lua_State *L) {
   lview *lv = checklview(L, 1);
   const char *path = luaL_checkstring(L, 2);
-  SDL_Surface *s = render(L, lv, "view:screenshot");
+  vz_canvas *s = render(L, lv, "view:screenshot");
   char err[512];
   int rc = vz_save_png(s, path, err, sizeof err);
-  SDL_FreeSurface(s);
+  vz_canvas_free(s);
   if (rc) return luaL_error(L, "view:screenshot: %s", err);
   lua_pushstring(L, path);
   return 1;
@@ -467,7 +466,7 @@ static int m_record(lua_State *L) {
   int64_t n = vz_view_steps(v), every = (n + maxf - 1) / maxf;
   if (every < 1) every = 1;
   char err[512];
-  SDL_Surface *s = vz_surface_new(v->width, v->height);
+  vz_canvas *s = vz_canvas_new(v->width, v->height);
   vz_gif *g = s ? vz_gif_open(path, v->width, v->height, 100 / fps, err,
                               sizeof err)
                 : NULL;
@@ -486,7 +485,7 @@ static int m_record(lua_State *L) {
     frames++;
   }
   if (g && vz_gif_close(g, rc == 0, err, sizeof err)) rc = -1;
-  if (s) SDL_FreeSurface(s);
+  if (s) vz_canvas_free(s);
   vz_view_set_by_tap(v, (int)keep_by);
   vz_view_seek(v, keep);
   v->playing = keep_play;
@@ -701,10 +700,10 @@ static int m_layout(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:layout");
   if (v->nin == 0 && v->nout == 0) {
     cplv_fonts(L, "view:layout");
-    SDL_Surface *s = vz_surface_new(v->width, v->height);
+    vz_canvas *s = vz_canvas_new(v->width, v->height);
     if (s) {
       vz_view_draw(v, s);
-      SDL_FreeSurface(s);
+      vz_canvas_free(s);
     }
   }
   lua_createtable(L, 0, 3);

@@ -1,8 +1,10 @@
-/* draw.c - software drawing on SDL surfaces: shapes, text, colour scales,
- * PNG and animated GIF output.  See draw.h. */
+/* draw.c - drawing with Cairo and Pango: themes, shapes, text, colour
+ * scales, PNG / SVG / PDF / GIF output.  See draw.h. */
 #include "viz/draw.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,42 +12,118 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cairo.h>
+#include <cairo-pdf.h>
+#include <cairo-svg.h>
 #include <gif_lib.h>
-#include <stb/stb_image_write.h>
+#include <fontconfig/fontconfig.h>
+#include <pango/pangocairo.h>
+
+#include "viz/save.h"
+
+#define CR(s) ((cairo_t *)(s)->cr)
 
 /* ====================================================================== */
-/* Fonts and a cache of rendered text                                      */
+/* Themes and palettes                                                     */
+/* ====================================================================== */
+
+static const vz_theme dark = {
+    "dark",
+    {24, 26, 31, 255},    {34, 37, 44, 255},    {228, 231, 235, 255},
+    {160, 166, 176, 255}, {60, 64, 72, 255},    {255, 196, 0, 255},
+    {0, 220, 140, 255},   {255, 0, 255, 255},   {255, 95, 95, 255},
+    {44, 47, 56, 255},    {38, 40, 46, 255},    {36, 38, 44, 255},
+    {180, 120, 255, 255}, {40, 43, 51, 255},    {30, 16, 18, 255},
+    {24, 26, 31, 150}};
+static const vz_theme light = {
+    "light",
+    {255, 255, 255, 255}, {244, 245, 247, 255}, {24, 26, 31, 255},
+    {88, 94, 104, 255},   {200, 204, 210, 255}, {214, 140, 0, 255},
+    {0, 150, 90, 255},    {200, 0, 200, 255},   {190, 20, 30, 255},
+    {228, 230, 234, 255}, {236, 237, 240, 255}, {236, 237, 240, 255},
+    {130, 60, 210, 255},  {236, 238, 242, 255}, {253, 236, 236, 255},
+    {255, 255, 255, 150}};
+
+const vz_theme *vz_th = &dark;
+
+const char *vz_set_theme(const char *name) {
+  const char *old = vz_th->name;
+  if (!strcmp(name, "dark")) vz_th = &dark;
+  else if (!strcmp(name, "light")) vz_th = &light;
+  else return NULL;
+  return old;
+}
+
+/* Diverging palettes: negative end, neutral zero, positive end.  The zero
+ * of the dark theme is a mid grey (white would glare on the dark panels);
+ * on the light theme it is a light grey. */
+typedef struct palette {
+  const char *name;
+  uint8_t dark[5][3], light[5][3];
+} palette;
+static const palette palettes[] = {
+    {"default",
+     {{40, 110, 220}, {72, 112, 168}, {96, 100, 108}, {176, 96, 80},
+      {236, 84, 56}},
+     {{33, 102, 172}, {120, 170, 214}, {232, 232, 232}, {232, 150, 120},
+      {178, 24, 43}}},
+    /* cividis runs dark blue - grey - yellow: readable with every common
+     * colour-vision deficiency */
+    {"cividis",
+     {{0, 34, 78}, {64, 77, 108}, {124, 123, 120}, {190, 175, 111},
+      {254, 232, 56}},
+     {{0, 34, 78}, {64, 77, 108}, {124, 123, 120}, {190, 175, 111},
+      {254, 232, 56}}},
+};
+static const palette *pal = &palettes[0];
+
+const char *vz_set_palette(const char *name) {
+  for (size_t i = 0; i < sizeof palettes / sizeof palettes[0]; i++)
+    if (!strcmp(name, palettes[i].name)) {
+      const char *old = pal->name;
+      pal = &palettes[i];
+      return old;
+    }
+  return NULL;
+}
+const char *vz_palette_name(void) { return pal->name; }
+
+/* ====================================================================== */
+/* Fonts and a cache of text layouts                                       */
 /* ====================================================================== */
 
 #define FONT_MIN 6
 #define FONT_MAX 96
-static TTF_Font *fonts[2][FONT_MAX + 1];
-static int ttf_ready;
+static PangoContext *pctx;
 
-/* Rendering text is the slowest thing a frame does; a 64x64 grid repeats
- * the same few strings.  A direct-mapped cache of rendered strings keyed by
- * (text, size, bold, colour) makes redraws cheap. */
+/* Shaping text is the slowest thing a frame does; a grid repeats the same
+ * few strings.  A direct-mapped cache of layouts keyed by (text, size,
+ * style) makes redraws cheap; colour is applied when drawing. */
 #define TCACHE 4096
 typedef struct tentry {
   char *text;                 /* owned copy, NULL if slot empty */
-  int px, bold;               /* font */
-  uint32_t rgba;              /* colour */
-  SDL_Surface *surf;          /* rendered text (owned) */
+  int px, style;              /* font */
+  PangoLayout *lay;           /* the shaped text (owned) */
+  int w, h;                   /* logical size in pixels */
 } tentry;
 static tentry tcache[TCACHE];
 
 static void tcache_clear(void) {
   for (int i = 0; i < TCACHE; i++) {
     free(tcache[i].text);
-    if (tcache[i].surf) SDL_FreeSurface(tcache[i].surf);
+    if (tcache[i].lay) g_object_unref(tcache[i].lay);
     memset(&tcache[i], 0, sizeof tcache[i]);
   }
 }
 
+static void quit_at_exit(void);
+
 int vz_init(char *err, size_t n) {
-  if (ttf_ready) return 0;
-  const char *paths[2] = {VZ_FONT_PATH, VZ_FONT_BOLD_PATH};
-  for (int i = 0; i < 2; i++)
+  if (pctx) return 0;
+  static const char *paths[] = {
+      "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+      "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"};
+  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
     if (access(paths[i], R_OK) != 0) {
       snprintf(err, n,
                "font %s not found (install the Debian package "
@@ -53,210 +131,467 @@ int vz_init(char *err, size_t n) {
                paths[i]);
       return -1;
     }
-  if (!TTF_WasInit() && TTF_Init() != 0) {
-    snprintf(err, n, "SDL2_ttf: %s", TTF_GetError());
+  static int registered;
+  if (!registered) registered = atexit(quit_at_exit) == 0;
+  PangoFontMap *fm = pango_cairo_font_map_get_default();
+  pctx = fm ? pango_font_map_create_context(fm) : NULL;
+  if (!pctx) {
+    snprintf(err, n, "Pango: cannot create a text context");
     return -1;
   }
-  ttf_ready = 1;
+  /* Grey antialiasing and unhinted metrics: the same text measures the
+   * same in a window, a PNG, an SVG and a PDF. */
+  cairo_font_options_t *fo = cairo_font_options_create();
+  cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+  cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+  cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_SLIGHT);
+  pango_cairo_context_set_font_options(pctx, fo);
+  cairo_font_options_destroy(fo);
+  pango_cairo_context_set_resolution(pctx, 96);
   return 0;
 }
 
 void vz_quit(void) {
   tcache_clear();
-  for (int b = 0; b < 2; b++)
-    for (int i = 0; i <= FONT_MAX; i++)
-      if (fonts[b][i]) {
-        TTF_CloseFont(fonts[b][i]);
-        fonts[b][i] = NULL;
-      }
-  if (ttf_ready) TTF_Quit();
-  ttf_ready = 0;
+  if (pctx) g_object_unref(pctx);
+  pctx = NULL;
 }
 
-TTF_Font *vz_font(int px, int bold) {
-  char err[256];
-  if (!ttf_ready && vz_init(err, sizeof err)) return NULL;
-  if (px < FONT_MIN) px = FONT_MIN;
-  if (px > FONT_MAX) px = FONT_MAX;
-  bold = bold ? 1 : 0;
-  if (!fonts[bold][px])
-    fonts[bold][px] = TTF_OpenFont(bold ? VZ_FONT_BOLD_PATH : VZ_FONT_PATH, px);
-  return fonts[bold][px];
+/* At exit: drop the text stack's process-wide caches too (the font map
+ * and fontconfig's configuration), so that a leak checker sees only real
+ * leaks.  Nothing draws after this. */
+static void quit_at_exit(void) {
+  vz_quit();
+  pango_cairo_font_map_set_default(NULL);
+  FcFini();
 }
 
-static uint32_t hash_text(const char *s, int px, int bold, uint32_t rgba) {
+static uint32_t hash_text(const char *s, int px, int style) {
   uint32_t h = 2166136261u;
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
   h = (h ^ (uint32_t)px) * 16777619u;
-  h = (h ^ (uint32_t)bold) * 16777619u;
-  return (h ^ rgba) * 16777619u;
+  return (h ^ (uint32_t)style) * 16777619u;
 }
 
-/* The rendered surface of a string (owned by the cache), or NULL. */
-static SDL_Surface *render_text(const char *s, int px, int bold, SDL_Color c) {
+/* The cached layout of a string, or NULL. */
+static tentry *layout_of(const char *s, int px, int style) {
   if (!s || !*s) return NULL;
+  if (!pctx) {
+    char err[256];
+    if (vz_init(err, sizeof err)) return NULL;
+  }
   if (px < FONT_MIN) px = FONT_MIN;
   if (px > FONT_MAX) px = FONT_MAX;
-  uint32_t rgba = ((uint32_t)c.r << 24) | ((uint32_t)c.g << 16) |
-                  ((uint32_t)c.b << 8) | c.a;
-  tentry *t = &tcache[hash_text(s, px, bold, rgba) % TCACHE];
-  if (t->text && t->px == px && t->bold == bold && t->rgba == rgba &&
-      strcmp(t->text, s) == 0)
-    return t->surf;
-  TTF_Font *f = vz_font(px, bold);
-  if (!f) return NULL;
-  SDL_Surface *r = TTF_RenderUTF8_Blended(f, s, c);
-  if (!r) return NULL;
-  free(t->text);
-  if (t->surf) SDL_FreeSurface(t->surf);
-  t->text = strdup(s);
-  t->px = px;
-  t->bold = bold;
-  t->rgba = rgba;
-  t->surf = r;
-  if (!t->text) { /* out of memory: keep nothing cached */
-    t->surf = NULL;
-    SDL_FreeSurface(r);
+  tentry *t = &tcache[hash_text(s, px, style) % TCACHE];
+  if (t->text && t->px == px && t->style == style && strcmp(t->text, s) == 0)
+    return t;
+  PangoLayout *lay = pango_layout_new(pctx);
+  if (!lay) return NULL;
+  PangoFontDescription *fd = pango_font_description_new();
+  pango_font_description_set_family_static(
+      fd, style & VZ_SANS ? "DejaVu Sans" : "DejaVu Sans Mono");
+  pango_font_description_set_weight(
+      fd, style & VZ_BOLD ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
+  pango_layout_set_font_description(lay, fd);
+  pango_font_description_free(fd);
+  pango_layout_set_text(lay, s, -1);
+  char *copy = strdup(s);
+  if (!copy) {
+    g_object_unref(lay);
     return NULL;
   }
-  return r;
+  free(t->text);
+  if (t->lay) g_object_unref(t->lay);
+  t->text = copy;
+  t->px = px;
+  t->style = style;
+  t->lay = lay;
+  PangoRectangle log;
+  pango_layout_get_pixel_extents(lay, NULL, &log);
+  t->w = log.width;
+  t->h = log.height;
+  return t;
 }
 
-void vz_text_size(const char *s, int px, int bold, int *w, int *h) {
-  int tw = 0, th = 0;
-  TTF_Font *f = vz_font(px, bold);
-  if (f && s && *s) TTF_SizeUTF8(f, s, &tw, &th);
-  else if (f) th = TTF_FontHeight(f);
-  if (w) *w = tw;
-  if (h) *h = th;
+void vz_text_size(const char *s, int px, int style, int *w, int *h) {
+  tentry *t = layout_of(s && *s ? s : " ", px, style);
+  if (w) *w = t && s && *s ? t->w : 0;
+  if (h) *h = t ? t->h : px;
 }
 
-int vz_text(SDL_Surface *s, int x, int y, const char *utf8, int px, int bold,
-            SDL_Color c, int align) {
-  SDL_Surface *r = render_text(utf8, px, bold, c);
-  if (!r) return 0;
-  SDL_Rect d = {x, y, r->w, r->h};
-  if (align == VZ_CENTER) d.x -= r->w / 2;
-  else if (align == VZ_RIGHT) d.x -= r->w;
-  SDL_BlitSurface(r, NULL, s, &d);
-  return r->w;
-}
-
-void vz_text_box(SDL_Surface *s, int x, int y, int w, int h, const char *utf8,
-                 int px, int bold, SDL_Color c) {
-  SDL_Surface *r = render_text(utf8, px, bold, c);
-  if (!r) return;
-  SDL_Rect clip;
-  SDL_GetClipRect(s, &clip);
-  SDL_Rect box = {x, y, w, h}, inter;
-  if (!SDL_IntersectRect(&clip, &box, &inter)) return;
-  SDL_SetClipRect(s, &inter);
-  SDL_Rect d = {x + (w - r->w) / 2, y + (h - r->h) / 2, r->w, r->h};
-  SDL_BlitSurface(r, NULL, s, &d);
-  SDL_SetClipRect(s, &clip);
-}
-
-int vz_fit_text(const char *utf8, int px, int bold, int w, int h) {
-  for (; px >= FONT_MIN; px--) {
+int vz_fit_text(const char *utf8, int px, int style, int w, int h) {
+  for (; px >= VZ_MIN_PX; px--) {
     int tw, th;
-    vz_text_size(utf8, px, bold, &tw, &th);
+    vz_text_size(utf8, px, style, &tw, &th);
     if (tw <= w && th * 3 / 4 <= h) return px;
   }
   return 0;
+}
+
+int vz_ellipsize(char *t, int px, int style, int w) {
+  int tw;
+  vz_text_size(t, px, style, &tw, NULL);
+  if (tw <= w) return 0;
+  size_t len = strlen(t);
+  char *buf = malloc(len + 4);
+  if (!buf) {
+    t[0] = 0;
+    return 1;
+  }
+  /* binary search on the character count that fits with the ellipsis */
+  size_t lo = 0, hi = len;
+  while (lo < hi) {
+    size_t mid = (lo + hi + 1) / 2;
+    while (mid > 0 && ((unsigned char)t[mid] & 0xC0) == 0x80) mid--;
+    if (mid <= lo) break;
+    memcpy(buf, t, mid);
+    memcpy(buf + mid, "…", 4);
+    vz_text_size(buf, px, style, &tw, NULL);
+    if (tw <= w) lo = mid;
+    else hi = mid - 1;
+  }
+  while (lo > 0 && ((unsigned char)t[lo] & 0xC0) == 0x80) lo--;
+  while (lo > 0 && t[lo - 1] == ' ') lo--;
+  memcpy(t + lo, "…", 4);
+  free(buf);
+  return 1;
+}
+
+/* ====================================================================== */
+/* Canvases and recorded boxes                                             */
+/* ====================================================================== */
+
+static vz_canvas *canvas_wrap(cairo_surface_t *surf, int w, int h,
+                              int vector) {
+  vz_canvas *c = calloc(1, sizeof *c);
+  cairo_t *cr = cairo_create(surf);
+  if (!c || cairo_status(cr) != CAIRO_STATUS_SUCCESS) {
+    free(c);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surf);
+    return NULL;
+  }
+  c->w = w;
+  c->h = h;
+  c->cr = cr;
+  c->surf = surf;
+  c->vector = vector;
+  return c;
+}
+
+vz_canvas *vz_canvas_new(int w, int h) {
+  if (w < 1) w = 1;
+  if (h < 1) h = 1;
+  if (w > 16384 || h > 16384) return NULL;
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+  if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(s);
+    return NULL;
+  }
+  return canvas_wrap(s, w, h, 0);
+}
+
+static cairo_status_t stream_write(void *closure, const unsigned char *data,
+                                   unsigned int len) {
+  return vz_save_write(closure, data, len) ? CAIRO_STATUS_WRITE_ERROR
+                                           : CAIRO_STATUS_SUCCESS;
+}
+
+typedef struct vector_out {
+  vz_save *save;              /* the file being written */
+} vector_out;
+
+vz_canvas *vz_canvas_vector(const char *path, int w, int h, char *err,
+                            size_t n) {
+  const char *dot = strrchr(path, '.');
+  int svg = dot && !strcasecmp(dot, ".svg"), pdf = dot && !strcasecmp(dot, ".pdf");
+  if (!svg && !pdf) {
+    snprintf(err, n, "'%s': a vector figure is .svg or .pdf", path);
+    return NULL;
+  }
+  vz_save *sv = vz_save_begin(path, err, n);
+  if (!sv) return NULL;
+  cairo_surface_t *s =
+      svg ? cairo_svg_surface_create_for_stream(stream_write, sv, w, h)
+          : cairo_pdf_surface_create_for_stream(stream_write, sv, w, h);
+  if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
+    snprintf(err, n, "cannot create %s: %s", path,
+             cairo_status_to_string(cairo_surface_status(s)));
+    cairo_surface_destroy(s);
+    vz_save_abort(sv);
+    return NULL;
+  }
+  if (svg) cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_1);
+  cairo_surface_set_user_data(s, (const cairo_user_data_key_t *)&vz_canvas_vector,
+                              sv, NULL);
+  vz_canvas *c = canvas_wrap(s, w, h, 1);
+  if (!c) {
+    vz_save_abort(sv);
+    snprintf(err, n, "out of memory");
+  }
+  return c;
+}
+
+static vz_save *vector_save(vz_canvas *c) {
+  if (!c->vector) return NULL;
+  return cairo_surface_get_user_data(
+      c->surf, (const cairo_user_data_key_t *)&vz_canvas_vector);
+}
+
+int vz_canvas_finish(vz_canvas *c, char *err, size_t n) {
+  vz_save *sv = vector_save(c);
+  if (!sv) return 0;
+  cairo_destroy(CR(c));
+  c->cr = NULL;
+  cairo_surface_finish(c->surf);
+  cairo_status_t st = cairo_surface_status(c->surf);
+  cairo_surface_set_user_data(
+      c->surf, (const cairo_user_data_key_t *)&vz_canvas_vector, NULL, NULL);
+  if (st != CAIRO_STATUS_SUCCESS) {
+    snprintf(err, n, "cannot write the figure: %s",
+             cairo_status_to_string(st));
+    vz_save_abort(sv);
+    return -1;
+  }
+  return vz_save_commit(sv, err, n);
+}
+
+void vz_canvas_free(vz_canvas *c) {
+  if (!c) return;
+  vz_save *sv = vector_save(c);
+  if (c->cr) cairo_destroy(CR(c));
+  if (sv) { /* never finished: discard the file */
+    cairo_surface_set_user_data(
+        c->surf, (const cairo_user_data_key_t *)&vz_canvas_vector, NULL,
+        NULL);
+    cairo_surface_finish(c->surf);
+    vz_save_abort(sv);
+  }
+  cairo_surface_destroy(c->surf);
+  vz_canvas_reset_boxes(c);
+  free(c->boxes);
+  free(c);
+}
+
+uint32_t *vz_canvas_pixels(vz_canvas *c, int *stride) {
+  if (c->vector) return NULL;
+  cairo_surface_flush(c->surf);
+  if (stride) *stride = cairo_image_surface_get_stride(c->surf) / 4;
+  return (uint32_t *)cairo_image_surface_get_data(c->surf);
+}
+
+void vz_canvas_dirty(vz_canvas *c) {
+  if (!c->vector) cairo_surface_mark_dirty(c->surf);
+}
+
+void vz_canvas_reset_boxes(vz_canvas *c) {
+  for (int i = 0; i < c->nbox; i++) free(c->boxes[i].text);
+  c->nbox = 0;
+}
+
+static vz_box *add_box(vz_canvas *c, int kind, double x, double y, double w,
+                       double h) {
+  if (c->nbox == c->capbox) {
+    int cap = c->capbox ? c->capbox * 2 : 64;
+    vz_box *nb = realloc(c->boxes, sizeof *nb * (size_t)cap);
+    if (!nb) return NULL;
+    c->boxes = nb;
+    c->capbox = cap;
+  }
+  vz_box *b = &c->boxes[c->nbox++];
+  memset(b, 0, sizeof *b);
+  b->kind = kind;
+  b->x = x;
+  b->y = y;
+  b->w = w;
+  b->h = h;
+  return b;
+}
+
+void vz_panel_box(vz_canvas *c, const char *name, int x, int y, int w,
+                  int h) {
+  vz_box *b = add_box(c, VZ_BOX_PANEL, x, y, w, h);
+  if (b) b->name = name;
 }
 
 /* ====================================================================== */
 /* Shapes                                                                  */
 /* ====================================================================== */
 
-SDL_Surface *vz_surface_new(int w, int h) {
-  if (w < 1) w = 1;
-  if (h < 1) h = 1;
-  return SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
+static void source(cairo_t *cr, vz_color c) {
+  cairo_set_source_rgba(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0,
+                        c.a / 255.0);
 }
 
-static uint32_t map(SDL_Surface *s, SDL_Color c) {
-  return SDL_MapRGBA(s->format, c.r, c.g, c.b, 255);
+void vz_clear(vz_canvas *s, vz_color c) {
+  cairo_t *cr = CR(s);
+  cairo_save(cr);
+  cairo_reset_clip(cr);
+  cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE);
+  source(cr, c);
+  cairo_paint(cr);
+  cairo_restore(cr);
+  s->clips = 0;
+  vz_canvas_reset_boxes(s); /* a cleared canvas is a new frame */
 }
 
-void vz_clear(SDL_Surface *s, SDL_Color c) {
-  SDL_FillRect(s, NULL, map(s, c));
+void vz_fill(vz_canvas *s, double x, double y, double w, double h,
+             vz_color c) {
+  if (!(w > 0 && h > 0) || c.a == 0) return;
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_rectangle(cr, x, y, w, h);
+  cairo_fill(cr);
 }
 
-void vz_fill(SDL_Surface *s, int x, int y, int w, int h, SDL_Color c) {
-  if (w <= 0 || h <= 0) return;
-  SDL_Rect r = {x, y, w, h};
-  if (c.a == 255) {
-    SDL_FillRect(s, &r, map(s, c));
-    return;
-  }
-  if (c.a == 0) return;
-  SDL_Rect clip, in;
-  SDL_GetClipRect(s, &clip);
-  if (!SDL_IntersectRect(&clip, &r, &in)) return;
-  if (SDL_MUSTLOCK(s)) SDL_LockSurface(s);
-  unsigned a = c.a, na = 255 - a;
-  for (int yy = in.y; yy < in.y + in.h; yy++) {
-    uint32_t *p = (uint32_t *)((uint8_t *)s->pixels + yy * s->pitch) + in.x;
-    for (int xx = 0; xx < in.w; xx++) {
-      uint8_t r0, g0, b0;
-      SDL_GetRGB(p[xx], s->format, &r0, &g0, &b0);
-      p[xx] = SDL_MapRGBA(s->format, (uint8_t)((c.r * a + r0 * na) / 255),
-                          (uint8_t)((c.g * a + g0 * na) / 255),
-                          (uint8_t)((c.b * a + b0 * na) / 255), 255);
-    }
-  }
-  if (SDL_MUSTLOCK(s)) SDL_UnlockSurface(s);
-}
-
-void vz_frame(SDL_Surface *s, int x, int y, int w, int h, int t,
-              SDL_Color c) {
+void vz_frame(vz_canvas *s, double x, double y, double w, double h, double t,
+              vz_color c) {
   if (t * 2 >= w || t * 2 >= h) {
     vz_fill(s, x, y, w, h, c);
     return;
   }
-  vz_fill(s, x, y, w, t, c);
-  vz_fill(s, x, y + h - t, w, t, c);
-  vz_fill(s, x, y + t, t, h - 2 * t, c);
-  vz_fill(s, x + w - t, y + t, t, h - 2 * t, c);
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_set_line_width(cr, t);
+  cairo_set_dash(cr, NULL, 0, 0);
+  cairo_rectangle(cr, x + t / 2, y + t / 2, w - t, h - t);
+  cairo_stroke(cr);
 }
 
-void vz_line(SDL_Surface *s, int x0, int y0, int x1, int y1, int t,
-             SDL_Color c) {
-  int dx = abs(x1 - x0), sx = x0 < x1 ? 1 : -1;
-  int dy = -abs(y1 - y0), sy = y0 < y1 ? 1 : -1;
-  int err = dx + dy, off = t / 2;
-  if (t < 1) t = 1;
-  for (int guard = 0; guard < 100000; guard++) {
-    vz_fill(s, x0 - off, y0 - off, t, t, c);
-    if (x0 == x1 && y0 == y1) break;
-    int e2 = 2 * err;
-    if (e2 >= dy) { err += dy; x0 += sx; }
-    if (e2 <= dx) { err += dx; y0 += sy; }
-  }
+void vz_line(vz_canvas *s, double x0, double y0, double x1, double y1,
+             double t, vz_color c) {
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_set_line_width(cr, t < 0.5 ? 0.5 : t);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_ROUND);
+  cairo_set_dash(cr, NULL, 0, 0);
+  cairo_move_to(cr, x0, y0);
+  cairo_line_to(cr, x1, y1);
+  cairo_stroke(cr);
+  cairo_set_line_cap(cr, CAIRO_LINE_CAP_BUTT);
 }
 
-void vz_dashed(SDL_Surface *s, int x, int y, int w, int h, int dl,
-               SDL_Color c) {
+void vz_dashed(vz_canvas *s, double x, double y, double w, double h,
+               double dl, vz_color c) {
   if (dl < 1) dl = 1;
-  for (int i = 0; i < w; i += 2 * dl) {
-    int len = i + dl > w ? w - i : dl;
-    vz_fill(s, x + i, y, len, 1, c);
-    vz_fill(s, x + i, y + h - 1, len, 1, c);
-  }
-  for (int i = 0; i < h; i += 2 * dl) {
-    int len = i + dl > h ? h - i : dl;
-    vz_fill(s, x, y + i, 1, len, c);
-    vz_fill(s, x + w - 1, y + i, 1, len, c);
-  }
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_set_line_width(cr, 1);
+  cairo_set_dash(cr, &dl, 1, 0);
+  cairo_rectangle(cr, x + 0.5, y + 0.5, w - 1, h - 1);
+  cairo_stroke(cr);
+  cairo_set_dash(cr, NULL, 0, 0);
 }
 
-SDL_Color vz_pixel(SDL_Surface *s, int x, int y) {
-  SDL_Color c = {0, 0, 0, 255};
-  if (x < 0 || y < 0 || x >= s->w || y >= s->h) return c;
-  uint32_t p = ((uint32_t *)((uint8_t *)s->pixels + y * s->pitch))[x];
-  SDL_GetRGB(p, s->format, &c.r, &c.g, &c.b);
+void vz_disc(vz_canvas *s, double cx, double cy, double r, vz_color c) {
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_new_sub_path(cr);
+  cairo_arc(cr, cx, cy, r, 0, 2 * M_PI);
+  cairo_fill(cr);
+}
+
+void vz_clip(vz_canvas *s, int x, int y, int w, int h) {
+  cairo_t *cr = CR(s);
+  cairo_save(cr);
+  cairo_rectangle(cr, x, y, w > 0 ? w : 0, h > 0 ? h : 0);
+  cairo_clip(cr);
+  s->clips++;
+}
+
+void vz_unclip(vz_canvas *s) {
+  if (s->clips <= 0) return;
+  cairo_restore(CR(s));
+  s->clips--;
+}
+
+void vz_image(vz_canvas *s, const uint32_t *argb, int w, int h, int stride,
+              double x, double y, double dw, double dh, int smooth) {
+  if (w <= 0 || h <= 0 || !(dw > 0) || !(dh > 0)) return;
+  cairo_surface_t *img = cairo_image_surface_create_for_data(
+      (unsigned char *)argb, CAIRO_FORMAT_RGB24, w, h, stride * 4);
+  if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
+    cairo_surface_destroy(img);
+    return;
+  }
+  cairo_t *cr = CR(s);
+  cairo_save(cr);
+  cairo_rectangle(cr, x, y, dw, dh);
+  cairo_clip(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, dw / w, dh / h);
+  cairo_set_source_surface(cr, img, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr),
+                           smooth ? CAIRO_FILTER_GOOD : CAIRO_FILTER_NEAREST);
+  cairo_pattern_set_extend(cairo_get_source(cr), CAIRO_EXTEND_PAD);
+  cairo_paint(cr);
+  cairo_restore(cr);
+  cairo_surface_destroy(img);
+}
+
+vz_color vz_pixel(vz_canvas *s, int x, int y) {
+  vz_color c = {0, 0, 0, 255};
+  int stride;
+  uint32_t *px = vz_canvas_pixels(s, &stride);
+  if (!px || x < 0 || y < 0 || x >= s->w || y >= s->h) return c;
+  uint32_t p = px[(size_t)y * stride + x];
+  c.r = (uint8_t)(p >> 16);
+  c.g = (uint8_t)(p >> 8);
+  c.b = (uint8_t)p;
   return c;
+}
+
+/* ====================================================================== */
+/* Text                                                                    */
+/* ====================================================================== */
+
+static void show(vz_canvas *s, tentry *t, double x, double y, vz_color c) {
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_move_to(cr, x, y);
+  pango_cairo_show_layout(cr, t->lay);
+}
+
+int vz_text(vz_canvas *s, int x, int y, const char *utf8, int px, int style,
+            vz_color c, int align) {
+  tentry *t = layout_of(utf8, px, style);
+  if (!t) return 0;
+  double dx = x;
+  if (align == VZ_CENTER) dx -= t->w / 2;
+  else if (align == VZ_RIGHT) dx -= t->w;
+  show(s, t, dx, y, c);
+  vz_box *b = add_box(s, VZ_BOX_TEXT, dx, y, t->w, t->h);
+  if (b) {
+    b->text = strdup(utf8);
+    b->fg = c;
+    b->px = t->px;
+  }
+  return t->w;
+}
+
+void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
+                 int px, int style, vz_color c, vz_color bg) {
+  tentry *t = layout_of(utf8, px, style);
+  if (!t) return;
+  double dx = x + (w - t->w) / 2.0, dy = y + (h - t->h) / 2.0;
+  cairo_t *cr = CR(s);
+  cairo_save(cr);
+  cairo_rectangle(cr, x, y, w, h);
+  cairo_clip(cr);
+  show(s, t, dx, dy, c);
+  cairo_restore(cr);
+  /* the box recorded is the part of the text inside the cell */
+  double bx = dx < x ? x : dx, by = dy < y ? y : dy;
+  double bw = (dx + t->w > x + w ? x + w : dx + t->w) - bx;
+  double bh = (dy + t->h > y + h ? y + h : dy + t->h) - by;
+  vz_box *b = add_box(s, VZ_BOX_LABEL, bx, by, bw, bh);
+  if (b) {
+    b->text = strdup(utf8);
+    b->fg = c;
+    b->bg = bg;
+    b->px = t->px;
+  }
 }
 
 /* ====================================================================== */
@@ -269,7 +604,8 @@ void vz_fmt(char *buf, size_t n, double v, int maxc) {
   if (isnan(v)) { snprintf(buf, n, "nan"); return; }
   if (isinf(v)) { snprintf(buf, n, v > 0 ? "inf" : "-inf"); return; }
   if (v == 0) { snprintf(buf, n, "0"); return; }
-  /* The most precise of %.Ng or fixed-point that fits. */
+  /* The most precise of %.Ng or fixed-point that fits; a value that rounds
+   * to zero at the precision shown is "0", never "-0" or "-0.0". */
   char t[64];
   for (int prec = 6; prec >= 1; prec--) {
     snprintf(t, sizeof t, "%.*g", prec, v);
@@ -282,6 +618,7 @@ void vz_fmt(char *buf, size_t n, double v, int maxc) {
     for (int dec = 3; dec >= 0; dec--) {
       snprintf(t, sizeof t, "%.*f", dec, v);
       if ((int)strlen(t) <= maxc) {
+        if (strtod(t, NULL) == 0) snprintf(t, sizeof t, "0");
         snprintf(buf, n, "%s", t);
         return;
       }
@@ -291,14 +628,14 @@ void vz_fmt(char *buf, size_t n, double v, int maxc) {
   else snprintf(buf, n, "%s", "…");
 }
 
-static SDL_Color lerp_stops(const uint8_t (*st)[3], int nst, float t) {
+static vz_color lerp_stops(const uint8_t (*st)[3], int nst, float t) {
   if (!(t >= 0)) t = 0;
   if (t > 1) t = 1;
   float f = t * (float)(nst - 1);
   int i = (int)f;
   if (i >= nst - 1) i = nst - 2;
   float u = f - (float)i;
-  SDL_Color c;
+  vz_color c;
   c.r = (uint8_t)(st[i][0] + (st[i + 1][0] - st[i][0]) * u + 0.5f);
   c.g = (uint8_t)(st[i][1] + (st[i + 1][1] - st[i][1]) * u + 0.5f);
   c.b = (uint8_t)(st[i][2] + (st[i + 1][2] - st[i][2]) * u + 0.5f);
@@ -306,31 +643,43 @@ static SDL_Color lerp_stops(const uint8_t (*st)[3], int nst, float t) {
   return c;
 }
 
-SDL_Color vz_diverging(float v, float absmax) {
-  static const uint8_t st[5][3] = {
-      {33, 102, 172}, {120, 176, 214}, {238, 238, 238},
-      {232, 140, 105}, {178, 24, 43}};
+vz_color vz_diverging(float v, float absmax) {
   if (isnan(v)) return VZ_RGB(150, 110, 150);
   if (!(absmax > 0)) absmax = 1;
+  const uint8_t (*st)[3] = vz_th == &light ? pal->light : pal->dark;
   return lerp_stops(st, 5, 0.5f + 0.5f * v / absmax);
 }
 
-SDL_Color vz_sequential(float v, float lo, float hi) {
-  static const uint8_t st[5][3] = {
-      {48, 18, 70}, {59, 82, 139}, {33, 145, 140}, {94, 201, 98},
-      {253, 231, 37}};
+vz_color vz_sequential(float v, float lo, float hi) {
+  /* masks: dark slate (0) to light teal (1); no yellow, which means "the
+   * current footprint" */
+  static const uint8_t st[3][3] = {{52, 58, 70}, {46, 128, 140},
+                                   {150, 226, 222}};
   if (isnan(v)) return VZ_RGB(150, 110, 150);
   float t = hi > lo ? (v - lo) / (hi - lo) : 0.5f;
-  return lerp_stops(st, 5, t);
+  return lerp_stops(st, 3, t);
 }
 
-SDL_Color vz_contrast(SDL_Color c) {
-  int lum = (299 * c.r + 587 * c.g + 114 * c.b) / 1000;
-  return lum > 140 ? VZ_RGB(15, 15, 18) : VZ_RGB(250, 250, 250);
+static double lin(uint8_t c) {
+  double s = c / 255.0;
+  return s <= 0.04045 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4);
+}
+static double luminance(vz_color c) {
+  return 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
 }
 
-SDL_Color vz_mix(SDL_Color a, SDL_Color b, float t) {
-  SDL_Color c;
+double vz_contrast_ratio(vz_color a, vz_color b) {
+  double la = luminance(a), lb = luminance(b);
+  return la > lb ? (la + 0.05) / (lb + 0.05) : (lb + 0.05) / (la + 0.05);
+}
+
+vz_color vz_contrast(vz_color c) {
+  vz_color k = VZ_RGB(0, 0, 0), w = VZ_RGB(255, 255, 255);
+  return vz_contrast_ratio(c, k) >= vz_contrast_ratio(c, w) ? k : w;
+}
+
+vz_color vz_mix(vz_color a, vz_color b, float t) {
+  vz_color c;
   c.r = (uint8_t)(a.r + (b.r - a.r) * t);
   c.g = (uint8_t)(a.g + (b.g - a.g) * t);
   c.b = (uint8_t)(a.b + (b.b - a.b) * t);
@@ -338,168 +687,193 @@ SDL_Color vz_mix(SDL_Color a, SDL_Color b, float t) {
   return c;
 }
 
-void vz_legend(SDL_Surface *s, int x, int y, int w, int h, float lo, float hi,
-               int diverging, const char *label) {
+/* Tidy colour-bar end: at most 3 significant digits ("3.45", "-0.127"). */
+static void tidy(char *b, size_t n, double v) {
+  if (v == 0 || !isfinite(v)) {
+    vz_fmt(b, n, v, 8);
+    return;
+  }
+  snprintf(b, n, "%.3g", v);
+}
+
+int vz_legend(vz_canvas *s, int x, int y, int w, int h, float lo, float hi,
+              int diverging, const char *label, int px) {
   float am = fmaxf(fabsf(lo), fabsf(hi));
-  for (int i = 0; i < w; i++) {
-    float t = w > 1 ? (float)i / (float)(w - 1) : 0.5f;
-    SDL_Color c = diverging ? vz_diverging(-am + 2 * am * t, am)
-                            : vz_sequential(lo + (hi - lo) * t, lo, hi);
-    vz_fill(s, x + i, y, 1, h, c);
+  int steps = w > 0 ? w : 1;
+  for (int i = 0; i < steps; i++) {
+    float t = steps > 1 ? (float)i / (float)(steps - 1) : 0.5f;
+    vz_color c = diverging ? vz_diverging(-am + 2 * am * t, am)
+                           : vz_sequential(lo + (hi - lo) * t, lo, hi);
+    vz_fill(s, x + i, y, 1.5, h, c);
   }
   vz_frame(s, x, y, w, h, 1, VZ_GRIDLINE);
   char a[32], b[32];
-  int px = 12;
+  if (px < VZ_MIN_PX) px = VZ_MIN_PX;
+  int th;
+  vz_text_size("0", px, 0, NULL, &th);
   if (diverging) {
-    /* Six characters: a legend's ends need no float32 noise (1.80001). */
-    vz_fmt(a, sizeof a, -am, 6);
-    vz_fmt(b, sizeof b, am, 6);
+    tidy(a, sizeof a, -am);
+    tidy(b, sizeof b, am);
+    int aw, bw, zw;
+    vz_text_size(a, px, 0, &aw, NULL);
+    vz_text_size(b, px, 0, &bw, NULL);
+    vz_text_size("0", px, 0, &zw, NULL);
     vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
-    vz_text(s, x + w / 2, y + h + 2, "0", px, 0, VZ_DIM, VZ_CENTER);
-    vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
+    if (aw + bw + zw + 16 <= w)
+      vz_text(s, x + w / 2, y + h + 2, "0", px, 0, VZ_DIM, VZ_CENTER);
+    if (aw + bw + 8 <= w) vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
   } else {
-    vz_fmt(a, sizeof a, lo, 6);
-    vz_fmt(b, sizeof b, hi, 6);
+    tidy(a, sizeof a, lo);
+    tidy(b, sizeof b, hi);
     vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
     vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
   }
-  if (label) vz_text(s, x, y - 16, label, px, 0, VZ_DIM, VZ_LEFT);
+  if (label) vz_text(s, x, y - th - 2, label, px, 0, VZ_DIM, VZ_LEFT);
+  return h + 2 + th;
 }
 
 /* ====================================================================== */
 /* Files                                                                   */
 /* ====================================================================== */
 
-static void tmp_name(char *buf, size_t n, const char *path) {
-  snprintf(buf, n, "%s.tmp%ld", path, (long)getpid());
-}
-
-int vz_save_png(SDL_Surface *s, const char *path, char *err, size_t n) {
-  size_t len = (size_t)s->w * (size_t)s->h * 3;
-  unsigned char *rgb = malloc(len);
-  if (!rgb) {
-    snprintf(err, n, "out of memory");
+int vz_save_png(vz_canvas *s, const char *path, char *err, size_t n) {
+  if (s->vector) {
+    snprintf(err, n, "a vector canvas has no pixels");
     return -1;
   }
-  for (int y = 0; y < s->h; y++)
-    for (int x = 0; x < s->w; x++) {
-      SDL_Color c = vz_pixel(s, x, y);
-      unsigned char *p = rgb + ((size_t)y * s->w + x) * 3;
-      p[0] = c.r;
-      p[1] = c.g;
-      p[2] = c.b;
-    }
-  char tmp[4096];
-  tmp_name(tmp, sizeof tmp, path);
-  int ok = stbi_write_png(tmp, s->w, s->h, 3, rgb, s->w * 3);
-  free(rgb);
-  if (!ok) {
-    snprintf(err, n, "cannot write %s", tmp);
-    remove(tmp);
+  vz_save *sv = vz_save_begin(path, err, n);
+  if (!sv) return -1;
+  cairo_surface_flush(s->surf);
+  cairo_status_t st =
+      cairo_surface_write_to_png_stream(s->surf, stream_write, sv);
+  if (st != CAIRO_STATUS_SUCCESS) {
+    if (!vz_save_error(sv, err, n))
+      snprintf(err, n, "cannot write %s: %s", path,
+               cairo_status_to_string(st));
+    vz_save_abort(sv);
     return -1;
   }
-  if (rename(tmp, path) != 0) {
-    snprintf(err, n, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    remove(tmp);
-    return -1;
-  }
-  return 0;
+  return vz_save_commit(sv, err, n);
 }
 
 struct vz_gif {
   GifFileType *f;             /* giflib handle */
-  char path[4096], tmp[4096]; /* final and temporary file names */
+  vz_save *save;              /* the file being written */
   int w, h;                   /* screen size */
   unsigned char *prev, *cur;  /* palette indices of the last / this frame */
+  unsigned char *out;         /* the changed rectangle, with transparency */
   int nframes;                /* frames written */
 };
 
-/* Fixed palette made for these pictures: the theme colours, the two colour
- * scales (and their mixes with the background, for dimmed cells), greys
- * for anti-aliased text, and a coarse colour cube for the rest.  A 32^3
- * lookup table maps each colour to the nearest entry. */
-static GifColorType palette[256];
+/* The global palette: every colour of both themes and both palettes (and
+ * their mixes with the background, for dimmed cells), greys for
+ * antialiased text, and a coarse colour cube for the rest.  A 32^3 lookup
+ * table maps each colour to the nearest entry.  Index 255 is reserved as
+ * the transparent "unchanged" colour. */
+#define GIF_TRANSPARENT 255
+static GifColorType gpal[256];
 static unsigned char lut[32 * 32 * 32];
-static int lut_ready;
+static const vz_theme *lut_theme;
+static const palette *lut_pal;
 
-static void pal_add(int *k, SDL_Color c) {
-  if (*k >= 256) return;
-  palette[*k].Red = c.r;
-  palette[*k].Green = c.g;
-  palette[*k].Blue = c.b;
+static void pal_add(int *k, vz_color c) {
+  if (*k >= GIF_TRANSPARENT) return;
+  for (int i = 0; i < *k; i++)
+    if (gpal[i].Red == c.r && gpal[i].Green == c.g && gpal[i].Blue == c.b)
+      return;
+  gpal[*k].Red = c.r;
+  gpal[*k].Green = c.g;
+  gpal[*k].Blue = c.b;
   (*k)++;
 }
 
 static void build_palette(void) {
-  if (lut_ready) return;
+  if (lut_theme == vz_th && lut_pal == pal) return;
   int k = 0;
-  const SDL_Color theme[] = {VZ_BG, VZ_PANEL, VZ_FG, VZ_DIM, VZ_GRIDLINE,
-                             VZ_ACCENT, VZ_ACCENT2, VZ_HOVER, VZ_ERRC,
-                             VZ_RGB(44, 47, 56), VZ_RGB(38, 40, 46),
-                             VZ_RGB(36, 38, 44), VZ_RGB(180, 120, 255),
-                             VZ_RGB(70, 72, 78), VZ_RGB(30, 16, 18),
-                             VZ_RGB(15, 15, 18), VZ_RGB(250, 250, 250)};
+  const vz_theme *t = vz_th;
+  const vz_color theme[] = {t->bg, t->panel, t->fg, t->dim, t->grid,
+                            t->accent, t->accent2, t->hover, t->err, t->pad,
+                            t->hole, t->crop, t->outpad, t->pending,
+                            t->errbg, VZ_RGB(0, 0, 0),
+                            VZ_RGB(255, 255, 255)};
   for (size_t i = 0; i < sizeof theme / sizeof theme[0]; i++)
     pal_add(&k, theme[i]);
-  for (int i = 0; i < 64; i++) /* diverging scale */
+  for (int i = 0; i < 64; i++) /* the value scale */
     pal_add(&k, vz_diverging(-1.0f + 2.0f * (float)i / 63.0f, 1.0f));
-  for (int i = 0; i < 24; i++) /* dimmed: mixed with the background */
-    pal_add(&k, vz_mix(vz_diverging(-1.0f + 2.0f * (float)i / 23.0f, 1.0f),
-                       VZ_BG, 0.45f));
-  for (int i = 0; i < 24; i++) /* sequential scale */
-    pal_add(&k, vz_sequential((float)i / 23.0f, 0, 1));
-  for (int i = 0; i < 48; i++) { /* greys */
-    uint8_t g = (uint8_t)(i * 255 / 47);
+  for (int i = 0; i < 16; i++) /* dimmed: mixed with the background */
+    pal_add(&k, vz_mix(vz_diverging(-1.0f + 2.0f * (float)i / 15.0f, 1.0f),
+                       t->bg, 0.6f));
+  for (int i = 0; i < 12; i++) /* mask scale */
+    pal_add(&k, vz_sequential((float)i / 11.0f, 0, 1));
+  for (int i = 0; i < 8; i++) { /* accents blended (antialiased outlines) */
+    pal_add(&k, vz_mix(t->accent, t->bg, (float)i / 8.0f));
+    pal_add(&k, vz_mix(t->fg, t->bg, (float)i / 8.0f));
+  }
+  for (int i = 0; i < 32; i++) { /* greys */
+    uint8_t g = (uint8_t)(i * 255 / 31);
     pal_add(&k, VZ_RGB(g, g, g));
   }
-  for (int r = 0; r < 5 && k < 256; r++) /* coarse cube for the rest */
-    for (int g = 0; g < 5 && k < 256; g++)
-      for (int b = 0; b < 5 && k < 256; b++)
+  for (int r = 0; r < 5; r++) /* coarse cube for the rest */
+    for (int g = 0; g < 5; g++)
+      for (int b = 0; b < 5; b++)
         pal_add(&k, VZ_RGB((uint8_t)(r * 255 / 4), (uint8_t)(g * 255 / 4),
                            (uint8_t)(b * 255 / 4)));
-  while (k < 256) pal_add(&k, VZ_BG);
+  while (k < 256) {
+    gpal[k].Red = t->bg.r;
+    gpal[k].Green = t->bg.g;
+    gpal[k].Blue = t->bg.b;
+    k++;
+  }
   for (int r = 0; r < 32; r++)
     for (int g = 0; g < 32; g++)
       for (int b = 0; b < 32; b++) {
         int R = r * 8 + 4, G = g * 8 + 4, B = b * 8 + 4, best = 0;
         long bd = 1L << 40;
-        for (int i = 0; i < 256; i++) {
-          long dr = R - palette[i].Red, dg = G - palette[i].Green,
-               db = B - palette[i].Blue;
+        for (int i = 0; i < GIF_TRANSPARENT; i++) {
+          long dr = R - gpal[i].Red, dg = G - gpal[i].Green,
+               db = B - gpal[i].Blue;
           long d = 3 * dr * dr + 4 * dg * dg + 2 * db * db;
           if (d < bd) { bd = d; best = i; }
         }
         lut[(r << 10) | (g << 5) | b] = (unsigned char)best;
       }
-  lut_ready = 1;
+  lut_theme = vz_th;
+  lut_pal = pal;
+}
+
+static int gif_out(GifFileType *f, const GifByteType *data, int len) {
+  vz_save *sv = f->UserData;
+  return vz_save_write(sv, data, (size_t)len) ? 0 : len;
 }
 
 vz_gif *vz_gif_open(const char *path, int w, int h, int delay_cs, char *err,
                     size_t n) {
+  (void)delay_cs;
   build_palette();
   vz_gif *g = calloc(1, sizeof *g);
   if (!g) {
     snprintf(err, n, "out of memory");
     return NULL;
   }
-  snprintf(g->path, sizeof g->path, "%s", path);
-  tmp_name(g->tmp, sizeof g->tmp, path);
   g->w = w;
   g->h = h;
   g->prev = malloc((size_t)w * h);
   g->cur = malloc((size_t)w * h);
+  g->out = malloc((size_t)w * h);
+  if (!g->prev || !g->cur || !g->out) {
+    snprintf(err, n, "out of memory");
+    goto fail;
+  }
+  g->save = vz_save_begin(path, err, n);
+  if (!g->save) goto fail;
   int ge = 0;
-  if (g->prev && g->cur) g->f = EGifOpenFileName(g->tmp, false, &ge);
+  g->f = EGifOpen(g->save, gif_out, &ge);
   if (!g->f) {
-    snprintf(err, n, "cannot create %s: %s", g->tmp,
-             g->prev && g->cur ? GifErrorString(ge) : "out of memory");
-    free(g->prev);
-    free(g->cur);
-    free(g);
-    return NULL;
+    snprintf(err, n, "cannot start %s: %s", path, GifErrorString(ge));
+    goto fail;
   }
   EGifSetGifVersion(g->f, true);
-  ColorMapObject *cm = GifMakeMapObject(256, palette);
+  ColorMapObject *cm = GifMakeMapObject(256, gpal);
   int rc = cm ? EGifPutScreenDesc(g->f, w, h, 8, 0, cm) : GIF_ERROR;
   GifFreeMapObject(cm);
   if (rc == GIF_OK) {
@@ -511,59 +885,85 @@ vz_gif *vz_gif_open(const char *path, int w, int h, int delay_cs, char *err,
     if (rc == GIF_OK) rc = EGifPutExtensionTrailer(g->f);
   }
   if (rc != GIF_OK) {
-    snprintf(err, n, "cannot write %s: %s", g->tmp,
-             GifErrorString(g->f->Error));
+    if (!vz_save_error(g->save, err, n))
+      snprintf(err, n, "cannot write %s: %s", path,
+               GifErrorString(g->f->Error));
     vz_gif_close(g, 0, NULL, 0);
     return NULL;
   }
-  (void)delay_cs;
   return g;
+fail:
+  vz_save_abort(g->save);
+  free(g->prev);
+  free(g->cur);
+  free(g->out);
+  free(g);
+  return NULL;
 }
 
-int vz_gif_frame(vz_gif *g, SDL_Surface *s, int delay_cs, char *err,
+int vz_gif_frame(vz_gif *g, vz_canvas *s, int delay_cs, char *err,
                  size_t n) {
   if (s->w != g->w || s->h != g->h) {
     snprintf(err, n, "frame size %dx%d differs from the GIF's %dx%d", s->w,
              s->h, g->w, g->h);
     return -1;
   }
+  int stride;
+  const uint32_t *px = vz_canvas_pixels(s, &stride);
+  if (!px) {
+    snprintf(err, n, "a vector canvas has no pixels");
+    return -1;
+  }
   for (int y = 0; y < g->h; y++) {
-    const uint32_t *row = (const uint32_t *)((uint8_t *)s->pixels + y * s->pitch);
+    const uint32_t *row = px + (size_t)y * stride;
+    unsigned char *o = g->cur + (size_t)y * g->w;
     for (int x = 0; x < g->w; x++) {
-      uint8_t r, gg, b;
-      SDL_GetRGB(row[x], s->format, &r, &gg, &b);
-      g->cur[(size_t)y * g->w + x] =
-          lut[((r >> 3) << 10) | ((gg >> 3) << 5) | (b >> 3)];
+      uint32_t p = row[x];
+      o[x] = lut[(((p >> 19) & 31) << 10) | (((p >> 11) & 31) << 5) |
+                 ((p >> 3) & 31)];
     }
   }
-  /* Only the bounding box of what changed since the last frame is stored;
-   * the rest shows through (disposal "do not dispose"). */
-  int x0 = 0, y0 = 0, x1 = g->w - 1, y1 = g->h - 1;
+  /* Only the bounding box of what changed since the last frame is stored,
+   * and inside it the unchanged pixels are transparent: long runs of one
+   * index compress to almost nothing. */
+  int x0 = 0, y0 = 0, x1 = g->w - 1, y1 = g->h - 1, transp = 0;
   if (g->nframes > 0) {
     x0 = g->w; y0 = g->h; x1 = -1; y1 = -1;
-    for (int y = 0; y < g->h; y++)
+    for (int y = 0; y < g->h; y++) {
+      const unsigned char *c = g->cur + (size_t)y * g->w,
+                          *p = g->prev + (size_t)y * g->w;
+      if (!memcmp(c, p, (size_t)g->w)) continue;
       for (int x = 0; x < g->w; x++)
-        if (g->cur[(size_t)y * g->w + x] != g->prev[(size_t)y * g->w + x]) {
+        if (c[x] != p[x]) {
           if (x < x0) x0 = x;
           if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          if (y > y1) y1 = y;
         }
+      if (y < y0) y0 = y;
+      y1 = y;
+    }
     if (x1 < 0) x0 = y0 = x1 = y1 = 0; /* unchanged: a 1x1 patch */
+    transp = 1;
+  }
+  int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
+  for (int y = 0; y < bh; y++) {
+    const unsigned char *c = g->cur + (size_t)(y0 + y) * g->w + x0,
+                        *p = g->prev + (size_t)(y0 + y) * g->w + x0;
+    unsigned char *o = g->out + (size_t)y * bw;
+    for (int x = 0; x < bw; x++)
+      o[x] = transp && c[x] == p[x] ? GIF_TRANSPARENT : c[x];
   }
   GraphicsControlBlock gcb = {DISPOSE_DO_NOT, false, delay_cs,
-                              NO_TRANSPARENT_COLOR};
+                              transp ? GIF_TRANSPARENT : NO_TRANSPARENT_COLOR};
   GifByteType ext[4];
   EGifGCBToExtension(&gcb, ext);
   int rc = EGifPutExtension(g->f, GRAPHICS_EXT_FUNC_CODE, 4, ext);
-  if (rc == GIF_OK)
-    rc = EGifPutImageDesc(g->f, x0, y0, x1 - x0 + 1, y1 - y0 + 1, false,
-                          NULL);
-  for (int y = y0; rc == GIF_OK && y <= y1; y++)
-    rc = EGifPutLine(g->f, g->cur + (size_t)y * g->w + x0, x1 - x0 + 1);
+  if (rc == GIF_OK) rc = EGifPutImageDesc(g->f, x0, y0, bw, bh, false, NULL);
+  for (int y = 0; rc == GIF_OK && y < bh; y++)
+    rc = EGifPutLine(g->f, g->out + (size_t)y * bw, bw);
   if (rc != GIF_OK) {
-    snprintf(err, n, "cannot write %s: %s", g->tmp,
-             GifErrorString(g->f->Error));
+    if (!vz_save_error(g->save, err, n))
+      snprintf(err, n, "cannot write the GIF: %s",
+               GifErrorString(g->f->Error));
     return -1;
   }
   unsigned char *t = g->prev;
@@ -577,23 +977,15 @@ int vz_gif_close(vz_gif *g, int ok, char *err, size_t n) {
   if (!g) return 0;
   int ge = 0, rc = 0;
   if (EGifCloseFile(g->f, &ge) != GIF_OK && ok) {
-    if (err) snprintf(err, n, "cannot finish %s: %s", g->tmp,
-                      GifErrorString(ge));
+    if (err && !vz_save_error(g->save, err, n))
+      snprintf(err, n, "cannot finish the GIF: %s", GifErrorString(ge));
     rc = -1;
   }
-  if (ok && rc == 0) { /* giflib creates 0600; give it the usual mode */
-    mode_t um = umask(0);
-    umask(um);
-    chmod(g->tmp, 0666 & ~um);
-  }
-  if (ok && rc == 0 && rename(g->tmp, g->path) != 0) {
-    if (err) snprintf(err, n, "cannot rename %s to %s: %s", g->tmp, g->path,
-                      strerror(errno));
-    rc = -1;
-  }
-  if (!ok || rc) remove(g->tmp);
+  if (ok && rc == 0) rc = vz_save_commit(g->save, err, n);
+  else vz_save_abort(g->save);
   free(g->prev);
   free(g->cur);
+  free(g->out);
   free(g);
   return rc;
 }
@@ -602,9 +994,17 @@ int vz_gif_close(vz_gif *g, int ok, char *err, size_t n) {
 /* Window                                                                  */
 /* ====================================================================== */
 
-int vz_present(SDL_Window *win, SDL_Surface *s) {
+int vz_present(SDL_Window *win, vz_canvas *s) {
   SDL_Surface *ws = SDL_GetWindowSurface(win);
   if (!ws) return -1;
-  SDL_BlitSurface(s, NULL, ws, NULL);
+  int stride;
+  uint32_t *px = vz_canvas_pixels(s, &stride);
+  if (!px) return -1;
+  SDL_Surface *src = SDL_CreateRGBSurfaceWithFormatFrom(
+      px, s->w, s->h, 32, stride * 4, SDL_PIXELFORMAT_RGB888);
+  if (!src) return -1;
+  SDL_SetSurfaceBlendMode(src, SDL_BLENDMODE_NONE);
+  SDL_BlitSurface(src, NULL, ws, NULL);
+  SDL_FreeSurface(src);
   return SDL_UpdateWindowSurface(win);
 }

@@ -32,25 +32,21 @@ void lab_set_msg(vz_lab *lb, int is_err, const char *fmt, ...) {
   lb->msg_err = is_err;
 }
 
-static SDL_Surface *argb_surface(int w, int h) {
-  SDL_Surface *s =
-      SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_ARGB8888);
-  if (s) SDL_SetSurfaceBlendMode(s, SDL_BLENDMODE_NONE);
-  return s;
-}
-
 /* The input image as display pixels. */
 static int make_in_surf(vz_lab *lb, char *err, size_t n) {
   const cp_tensor *im = &lb->m.image;
-  SDL_Surface *s = argb_surface((int)im->shape[2], (int)im->shape[1]);
-  if (!s) {
-    snprintf(err, n, "lab: cannot allocate the image surface: %s",
-             SDL_GetError());
+  int w = (int)im->shape[2], h = (int)im->shape[1];
+  uint32_t *px = malloc(sizeof *px * (size_t)(w > 0 ? w : 1) *
+                        (size_t)(h > 0 ? h : 1));
+  if (!px) {
+    snprintf(err, n, "lab: cannot allocate the image's display pixels");
     return -1;
   }
-  cp_lab_to_argb(im, CP_MAP_CLAMP, s->pixels, s->pitch / 4, 0, im->shape[1]);
-  if (lb->in_surf) SDL_FreeSurface(lb->in_surf);
-  lb->in_surf = s;
+  cp_lab_to_argb(im, CP_MAP_CLAMP, px, w, 0, im->shape[1]);
+  free(lb->in_px);
+  lb->in_px = px;
+  lb->in_w = w;
+  lb->in_h = h;
   return 0;
 }
 
@@ -177,7 +173,7 @@ vz_lab *vz_lab_new(const cp_tensor *image, const char *path, int headless,
   lb->v.sel_i = lb->v.sel_j = -1;
   lb->mouse_x = lb->mouse_y = -1;
   lb->wake_event = (uint32_t)-1;
-  lb->surf = vz_surface_new(w > 0 ? w : VZ_LAB_WIDTH, h > 0 ? h : VZ_LAB_HEIGHT);
+  lb->surf = vz_canvas_new(w > 0 ? w : VZ_LAB_WIDTH, h > 0 ? h : VZ_LAB_HEIGHT);
   if (!lb->surf || make_in_surf(lb, err, n)) {
     if (lb->surf == NULL) snprintf(err, n, "lab: cannot allocate the frame");
     vz_lab_free(lb);
@@ -223,8 +219,8 @@ void vz_lab_free(vz_lab *lb) {
   close_window(lb);
   cp_lab_free(&lb->m);
   cp_tensor_release(&lb->out);
-  if (lb->in_surf) SDL_FreeSurface(lb->in_surf);
-  if (lb->surf) SDL_FreeSurface(lb->surf);
+  free(lb->in_px);
+  vz_canvas_free(lb->surf);
   pthread_mutex_destroy(&lb->mu);
   pthread_cond_destroy(&lb->cv);
   free(lb);
@@ -388,7 +384,7 @@ int vz_lab_save(vz_lab *lb, const char *path, char *saved, size_t ns,
 /* Frames                                                                  */
 /* ====================================================================== */
 
-SDL_Surface *vz_lab_render(vz_lab *lb) {
+vz_canvas *vz_lab_render(vz_lab *lb) {
   lab_draw_frame(lb);
   return lb->surf;
 }
@@ -513,9 +509,9 @@ int vz_lab_run(vz_lab *lb, char *err, size_t n) {
       }
       case SDL_WINDOWEVENT:
         if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
-          SDL_Surface *s = vz_surface_new(ev.window.data1, ev.window.data2);
+          vz_canvas *s = vz_canvas_new(ev.window.data1, ev.window.data2);
           if (s) {
-            SDL_FreeSurface(lb->surf);
+            vz_canvas_free(lb->surf);
             lb->surf = s;
           }
         } else if (ev.window.event == SDL_WINDOWEVENT_LEAVE) {

@@ -26,6 +26,8 @@
 
 #include <SDL.h>
 
+#include "viz/draw.h"
+
 #include "core/lab_model.h"
 
 #define VZ_LAB_WIDTH 1280         /* default window / offscreen size */
@@ -73,7 +75,7 @@ int vz_lab_save(vz_lab *lb, const char *path, char *saved, size_t ns,
                 char *err, size_t n);
 
 /* Draw one frame (waits for nothing); the surface stays owned by the lab. */
-SDL_Surface *vz_lab_render(vz_lab *lb);
+vz_canvas *vz_lab_render(vz_lab *lb);
 int vz_lab_screenshot(vz_lab *lb, const char *path, char *err, size_t n);
 /* Screen rectangle of kernel cell (i, j) in the last frame (0 if none). */
 int vz_lab_cell_rect(vz_lab *lb, int i, int j, SDL_Rect *r);

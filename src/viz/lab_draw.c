@@ -87,19 +87,20 @@ static void add_hit(vz_lab *lb, int x, int y, int w, int h, int kind, int a,
 
 /* ---- the image area ---------------------------------------------------------- */
 
-static void blit_clipped(SDL_Surface *src, SDL_Surface *dst, SDL_Rect to,
+static void blit_clipped(const vz_lab *lb, vz_canvas *dst, SDL_Rect to,
                          SDL_Rect clip) {
   if (to.w <= 0 || to.h <= 0) return;
-  SDL_SetClipRect(dst, &clip);
-  SDL_BlitScaled(src, NULL, dst, &to);
-  SDL_SetClipRect(dst, NULL);
+  vz_clip(dst, clip.x, clip.y, clip.w, clip.h);
+  vz_image(dst, lb->in_px, lb->in_w, lb->in_h, lb->in_w, to.x, to.y, to.w,
+           to.h, 0);
+  vz_unclip(dst);
 }
 
 /* The result, sampled straight from the output tensor into the clip
  * rectangle (nearest neighbour), mapped on the way.  Output pixel (r, c)
  * covers input [oy + r*s, oy + (r+1)*s) x [ox + c*s, ...). mu held. */
 static void sample_result(vz_lab *lb, SDL_Rect clip) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   static int32_t rows[8192], cols[8192];
   if (clip.w > 8192) clip.w = 8192;
   if (clip.h > 8192) clip.h = 8192;
@@ -118,22 +119,26 @@ static void sample_result(vz_lab *lb, SDL_Rect clip) {
     double r = floor((iy - oy) / st);
     rows[y] = r >= 0 && r < OH ? (int32_t)r : -1;
   }
-  uint32_t *px = (uint32_t *)s->pixels + clip.y * (s->pitch / 4) + clip.x;
+  int stride;
+  uint32_t *px = vz_canvas_pixels(s, &stride);
+  if (!px) return;
+  px += (size_t)clip.y * stride + clip.x;
   cp_lab_sample_argb(&lb->out, lb->m.p.map, rows, clip.h, cols, clip.w, px,
-                     s->pitch / 4);
+                     stride);
+  vz_canvas_dirty(s);
 }
 
 /* The taps of the hovered output pixel (flipped weight coordinates), framed
  * on the input, and the output pixel itself. */
 static void draw_footprint(vz_lab *lb, SDL_Rect vr) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   if (lb->v.hover_r < 0) return;
-  SDL_SetClipRect(s, &vr);
+  vz_clip(s, vr.x, vr.y, vr.w, vr.h);
   if (lb->v.hover_before) {
     SDL_Rect r = box(lb, lb->v.hover_r, lb->v.hover_c, lb->v.hover_r + 1,
                      lb->v.hover_c + 1);
     vz_frame(s, r.x - 1, r.y - 1, r.w + 2, r.h + 2, 1, VZ_HOVER);
-    SDL_SetClipRect(s, NULL);
+    vz_unclip(s);
     return;
   }
   cp_lab_tap taps[CP_LAB_MAXK * CP_LAB_MAXK];
@@ -156,7 +161,7 @@ static void draw_footprint(vz_lab *lb, SDL_Rect vr) {
       if (t->col > c1) c1 = t->col;
       if (z >= 6) {
         SDL_Rect r = box(lb, t->row, t->col, t->row + 1, t->col + 1);
-        SDL_Color c = t->src_row < 0 ? VZ_DIM : VZ_ACCENT;
+        vz_color c = t->src_row < 0 ? VZ_DIM : VZ_ACCENT;
         if (t->src_row < 0)
           vz_dashed(s, r.x, r.y, r.w, r.h, 3, c);
         else
@@ -173,26 +178,26 @@ static void draw_footprint(vz_lab *lb, SDL_Rect vr) {
   SDL_Rect r = box(lb, oy + lb->v.hover_r * st, ox + lb->v.hover_c * st,
                    oy + (lb->v.hover_r + 1) * st, ox + (lb->v.hover_c + 1) * st);
   vz_frame(s, r.x - 2, r.y - 2, r.w + 4, r.h + 4, 2, VZ_ACCENT2);
-  SDL_SetClipRect(s, NULL);
+  vz_unclip(s);
 }
 
 static void draw_view(vz_lab *lb) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   SDL_Rect vr = lab_view_rect(lb);
   vz_fill(s, vr.x, vr.y, vr.w, vr.h, VZ_BG);
   int sx = lab_split_x(lb);
   int64_t H = lb->m.image.shape[1], W = lb->m.image.shape[2];
   SDL_Rect left = {vr.x, vr.y, sx - vr.x, vr.h};
   SDL_Rect right = {sx, vr.y, vr.x + vr.w - sx, vr.h};
-  if (left.w > 0) blit_clipped(lb->in_surf, s, box(lb, 0, 0, H, W), left);
+  if (left.w > 0) blit_clipped(lb, s, box(lb, 0, 0, H, W), left);
   pthread_mutex_lock(&lb->mu);
   if (right.w > 0 && lb->out.st) sample_result(lb, right);
   pthread_mutex_unlock(&lb->mu);
   /* Pixel grid when zoomed in far enough to see pixels. */
   double z = lab_zoom(lb);
   if (z >= 12) {
-    SDL_SetClipRect(s, &vr);
-    SDL_Color g = VZ_RGBA(0, 0, 0, 60);
+    vz_clip(s, vr.x, vr.y, vr.w, vr.h);
+    vz_color g = VZ_RGBA(0, 0, 0, 60);
     double ix0, iy0, ix1, iy1;
     lab_to_image(lb, vr.x, vr.y, &ix0, &iy0);
     lab_to_image(lb, vr.x + vr.w, vr.y + vr.h, &ix1, &iy1);
@@ -206,7 +211,7 @@ static void draw_view(vz_lab *lb) {
       lab_to_screen(lb, 0, r, &x, &y);
       vz_fill(s, vr.x, (int)lround(y), vr.w, 1, g);
     }
-    SDL_SetClipRect(s, NULL);
+    vz_unclip(s);
   }
   draw_footprint(lb, vr);
   /* The split handle and the side labels. */
@@ -239,7 +244,7 @@ static void draw_view(vz_lab *lb) {
 /* ---- the panel --------------------------------------------------------------- */
 
 static int draw_kernel(vz_lab *lb, int x, int y, int w, int hmax) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   cp_lab *m = &lb->m;
   int64_t kH = m->kernel.shape[0], kW = m->kernel.shape[1];
   int cell = (int)(w / kW);
@@ -259,7 +264,7 @@ static int draw_kernel(vz_lab *lb, int x, int y, int w, int hmax) {
     for (int64_t j = 0; j < kW; j++) {
       int cx = gx + (int)j * cell, cy = y + (int)i * cell;
       float v = cp_lab_cell(m, i, j);
-      SDL_Color c = vz_diverging(v, amax);
+      vz_color c = vz_diverging(v, amax);
       vz_fill(s, cx, cy, cell, cell, c);
       vz_frame(s, cx, cy, cell, cell, 1, VZ_GRIDLINE);
       int sel = i == lb->v.sel_i && j == lb->v.sel_j;
@@ -267,10 +272,10 @@ static int draw_kernel(vz_lab *lb, int x, int y, int w, int hmax) {
       if (sel && lb->editing) {
         snprintf(t, sizeof t, "%s_", lb->entry);
         vz_fill(s, cx + 1, cy + 1, cell - 2, cell - 2, VZ_PANEL);
-        if (px) vz_text_box(s, cx, cy, cell, cell, t, px, 1, VZ_ACCENT);
+        if (px) vz_text_box(s, cx, cy, cell, cell, t, px, 1, VZ_ACCENT, VZ_PANEL);
       } else if (px) {
         vz_fmt(t, sizeof t, v, cell >= 44 ? 6 : 5);
-        vz_text_box(s, cx, cy, cell, cell, t, px, 0, vz_contrast(c));
+        vz_text_box(s, cx, cy, cell, cell, t, px, 0, vz_contrast(c), c);
       }
       if (sel) vz_frame(s, cx, cy, cell, cell, 2, VZ_ACCENT);
       add_hit(lb, cx, cy, cell, cell, LAB_HIT_CELL, (int)i, (int)j);
@@ -327,7 +332,7 @@ static void setting_text(const vz_lab *lb, int idx, char *k, char *val,
 }
 
 static int draw_readout(vz_lab *lb, int x, int y, int w) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   cp_lab *m = &lb->m;
   const int px = 12, lh = 16;
   char t[256];
@@ -411,7 +416,7 @@ static int draw_readout(vz_lab *lb, int x, int y, int w) {
 }
 
 static void draw_panel(vz_lab *lb) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   cp_lab *m = &lb->m;
   int x0 = s->w - LAB_PANEL_W, x = x0 + 12, w = LAB_PANEL_W - 24;
   vz_fill(s, x0, 0, LAB_PANEL_W, s->h, VZ_PANEL);
@@ -486,12 +491,12 @@ static void draw_panel(vz_lab *lb) {
 }
 
 static void draw_status(vz_lab *lb) {
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   SDL_Rect vr = lab_view_rect(lb);
   int y = vr.y + vr.h;
   SDL_Rect clip = {0, y, vr.w, LAB_STATUS_H};
   vz_fill(s, 0, y, vr.w, LAB_STATUS_H, VZ_PANEL);
-  SDL_SetClipRect(s, &clip);
+  vz_clip(s, clip.x, clip.y, clip.w, clip.h);
   char t[64];
   snprintf(t, sizeof t, "zoom %.2fx", lab_zoom(lb));
   int zw, zh, mw = 0, mh;
@@ -505,7 +510,7 @@ static void draw_status(vz_lab *lb) {
           lb->msg[0] ? (lb->msg_err ? VZ_ERRC : VZ_FG) : VZ_DIM, VZ_LEFT);
   if (8 + mw + 16 < vr.w - 8 - zw) /* the zoom only where the text leaves room */
     vz_text(s, vr.w - 8, y + 5, t, 12, 0, VZ_DIM, VZ_RIGHT);
-  SDL_SetClipRect(s, NULL);
+  vz_unclip(s);
 }
 
 static void draw_help(vz_lab *lb) {
@@ -527,7 +532,7 @@ static void draw_help(vz_lab *lb) {
       "s            save beside the input (new name)   drop a file: open",
       "h / F1       this help            q / Esc  quit",
   };
-  SDL_Surface *s = lb->surf;
+  vz_canvas *s = lb->surf;
   int n = (int)(sizeof lines / sizeof lines[0]);
   int w = 620, h = 40 + n * 20, x = (s->w - LAB_PANEL_W - w) / 2, y = 60;
   if (x < 4) x = 4;

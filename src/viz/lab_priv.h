@@ -27,8 +27,9 @@ struct vz_lab {
   char path[PATH_MAX];        /* input file, "" when given a tensor */
   int headless;               /* offscreen only */
   SDL_Window *win;            /* NULL until vz_lab_run */
-  SDL_Surface *surf;          /* the frame, ARGB8888 */
-  SDL_Surface *in_surf;       /* the input image as pixels */
+  vz_canvas *surf;            /* the frame */
+  uint32_t *in_px;            /* the input image as display pixels */
+  int in_w, in_h;             /* its size */
   vz_lab_view v;              /* zoom, pan, split, hover, selection */
 
   /* ---- result (front buffer), guarded by mu ---- */

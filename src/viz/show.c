@@ -36,7 +36,7 @@ void vz_show_free(vz_show *sh) {
   free(sh);
 }
 
-void vz_draw_slice(SDL_Surface *s, const float *v, int64_t rows,
+void vz_draw_slice(vz_canvas *s, const float *v, int64_t rows,
                    int64_t cols, int x, int y, int cs, float lo, float hi,
                    int sequential) {
   float am = fmaxf(fabsf(lo), fabsf(hi));
@@ -48,7 +48,7 @@ void vz_draw_slice(SDL_Surface *s, const float *v, int64_t rows,
   for (int64_t r = 0; r < rows; r++)
     for (int64_t c = 0; c < cols; c++) {
       float val = v[r * cols + c];
-      SDL_Color f = sequential ? vz_sequential(val, lo, hi)
+      vz_color f = sequential ? vz_sequential(val, lo, hi)
                                : vz_diverging(val, am);
       int cx = x + (int)(c * cs), cy = y + (int)(r * cs);
       vz_fill(s, cx, cy, cs - gap, cs - gap, f);
@@ -58,12 +58,12 @@ void vz_draw_slice(SDL_Surface *s, const float *v, int64_t rows,
         int fit = vz_fit_text(b, px, 0, cs - 4, cs - 2);
         if (fit)
           vz_text_box(s, cx, cy, cs - gap, cs - gap, b, fit, 0,
-                      vz_contrast(f));
+                      vz_contrast(f), f);
       }
     }
 }
 
-void vz_show_draw(vz_show *sh, SDL_Surface *s) {
+void vz_show_draw(vz_show *sh, vz_canvas *s) {
   vz_clear(s, VZ_BG);
   vz_text(s, 16, 10, sh->title[0] ? sh->title : "viz.show", 20, 1, VZ_FG,
           VZ_LEFT);
@@ -137,6 +137,6 @@ void vz_show_draw(vz_show *sh, SDL_Surface *s) {
       vz_text(s, px0, H - 70, lab, 12, 0, VZ_DIM, VZ_LEFT);
     }
     vz_legend(s, px0, H - 44, pw - 60 < 220 ? pw - 60 : 220, 10, lo, hi,
-              !seq, NULL);
+              !seq, NULL, 13);
   }
 }

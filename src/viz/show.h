@@ -7,7 +7,7 @@
 #ifndef VZ_SHOW_H
 #define VZ_SHOW_H
 
-#include <SDL.h>
+#include "viz/draw.h"
 
 #include "core/tensor.h"
 
@@ -27,10 +27,10 @@ vz_show *vz_show_new(const char *title, int width, int height);
 int vz_show_add(vz_show *sh, const char *name, const cp_tensor *t,
                 cp_err *e);
 void vz_show_free(vz_show *sh);
-void vz_show_draw(vz_show *sh, SDL_Surface *s);
+void vz_show_draw(vz_show *sh, vz_canvas *s);
 /* Draw one 2-D slice (values v, rows x cols) at x, y with cell size cs:
  * the grid primitive the script API (viz.grid) uses as well. */
-void vz_draw_slice(SDL_Surface *s, const float *v, int64_t rows,
+void vz_draw_slice(vz_canvas *s, const float *v, int64_t rows,
                    int64_t cols, int x, int y, int cs, float lo, float hi,
                    int sequential);
 

@@ -18,7 +18,7 @@
 #ifndef VZ_VIEW_H
 #define VZ_VIEW_H
 
-#include <SDL.h>
+#include "viz/draw.h"
 
 #include "core/tensor.h"
 #include "core/trace.h"
@@ -139,7 +139,7 @@ void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
 void vz_view_formula(const vz_view *v, int dim, char *buf, size_t n);
 
 /* Draw the whole frame. */
-void vz_view_draw(vz_view *v, SDL_Surface *s);
+void vz_view_draw(vz_view *v, vz_canvas *s);
 /* Keyboard help text, one key per line ("key  what"). */
 const char *vz_view_help_text(void);
 

@@ -61,7 +61,7 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
            xs, a, ws, b, p, sm);
 }
 
-static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
+static void draw_bottom(vz_canvas *s, vz_view *v, box b, int64_t done) {
   vz_fill(s, b.x, b.y, b.w, b.h, VZ_PANEL);
   const cp_geom *g = &v->g;
   int lx = b.x + 12, ly = b.y + 8;
@@ -108,7 +108,7 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
     for (int64_t k = first; k < v->t.ntaps && k < first + cap; k++) {
       tap_text(v, &v->taps[k], line, sizeof line, ncols == 2);
       int is_cur = k == done - 1 && v->by_tap;
-      SDL_Color c = k < done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
+      vz_color c = k < done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
       if (k >= done) {
         /* not yet: show the factors only */
         char *sig = strstr(line, "  Σ");
@@ -173,7 +173,7 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
   int avail = b.x + b.w - rx - 10;
   for (int d = 0; d < 2; d++) {
     vz_view_formula(v, d, line, sizeof line);
-    SDL_Color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
+    vz_color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
     int px = vz_fit_text(line, 13, 0, avail, 40);
     char *second = strstr(line + 8, " = ");
     if ((px >= 11 || !second)) {
@@ -268,7 +268,7 @@ static void draw_bottom(SDL_Surface *s, vz_view *v, box b, int64_t done) {
 /* Header, help, error                                                     */
 /* ====================================================================== */
 
-static void draw_header(SDL_Surface *s, vz_view *v) {
+static void draw_header(vz_canvas *s, vz_view *v) {
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   char line[512], t[256];
   if (v->title[0]) snprintf(t, sizeof t, "%s", v->title);
@@ -336,9 +336,9 @@ static void draw_header(SDL_Surface *s, vz_view *v) {
   }
 }
 
-static void draw_lines_box(SDL_Surface *s, int x, int y, int w, int h,
-                           const char *text, int px, SDL_Color c,
-                           SDL_Color bg) {
+static void draw_lines_box(vz_canvas *s, int x, int y, int w, int h,
+                           const char *text, int px, vz_color c,
+                           vz_color bg) {
   vz_fill(s, x, y, w, h, bg);
   vz_frame(s, x, y, w, h, 1, c);
   int cw, ch;
@@ -365,7 +365,7 @@ static void draw_lines_box(SDL_Surface *s, int x, int y, int w, int h,
 }
 
 /* Keyboard help in two columns over the frame. */
-static void draw_help(SDL_Surface *s) {
+static void draw_help(vz_canvas *s) {
   const char *text = vz_view_help_text();
   int nl = 0;
   for (const char *p = text; *p; p++) nl += *p == '\n';
@@ -389,7 +389,7 @@ static void draw_help(SDL_Surface *s) {
   }
 }
 
-void vz_view_draw(vz_view *v, SDL_Surface *s) {
+void vz_view_draw(vz_view *v, vz_canvas *s) {
   vz_clear(s, VZ_BG);
   int64_t done = 0;
   vz_view_current(v, &done);

@@ -70,7 +70,7 @@ static int shown_outputs(const vz_view *v, int64_t cur, int64_t *ch,
 /* ====================================================================== */
 
 
-static void panel_title(SDL_Surface *s, box b, const char *t,
+static void panel_title(vz_canvas *s, box b, const char *t,
                         const char *sub) {
   int px = vz_fit_text(t, 16, 1, b.w, 40);
   int w = vz_text(s, b.x, b.y, t, px ? px : 9, 1, VZ_FG, VZ_LEFT);
@@ -133,7 +133,7 @@ static int input_cell(const vz_view *v, const inmap *m, int64_t r, int64_t c,
   return (*sr < 0 || *sc < 0) ? 1 : 2;
 }
 
-static void draw_input_grid(SDL_Surface *s, vz_view *v, vz_grid *gr,
+static void draw_input_grid(vz_canvas *s, vz_view *v, vz_grid *gr,
                             const inmap *m, int64_t n, int64_t ch,
                             int active) {
   char b[32];
@@ -147,7 +147,7 @@ static void draw_input_grid(SDL_Surface *s, vz_view *v, vz_grid *gr,
       int kind = input_cell(v, m, r, c, &sr, &sc);
       int cs = gr->cs;
       if (kind == 1 || kind == 3) {
-        SDL_Color f = kind == 1 ? VZ_RGB(44, 47, 56) : VZ_RGB(38, 40, 46);
+        vz_color f = kind == 1 ? VZ_RGB(44, 47, 56) : VZ_RGB(38, 40, 46);
         paint_cell(s, x, y, cs, f, "0", 1);
         if (kind == 1 && cs >= 8)
           vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2,
@@ -155,7 +155,7 @@ static void draw_input_grid(SDL_Surface *s, vz_view *v, vz_grid *gr,
         continue;
       }
       float xv = xval(v, n, ch, sr, sc), mv = mval(v, n, ch, sr, sc);
-      SDL_Color f = vz_diverging(xv, v->xmax);
+      vz_color f = vz_diverging(xv, v->xmax);
       if (kind == 2) f = vz_mix(f, VZ_BG, 0.45f);
       fmt_value(b, sizeof b, xv, cs);
       paint_cell(s, x, y, cs, f, b, kind == 2);
@@ -191,7 +191,7 @@ static int64_t tap_channel(const vz_view *v, int64_t k) {
   return v->info.group * g->Cg + k / (g->kH * g->kW);
 }
 
-void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
+void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                              int64_t done) {
   const cp_geom *g = &v->g;
   int64_t chs[8];
@@ -221,8 +221,7 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
   int cs = fit_tiles(a.w, a.h, nch, m.rows, m.cols, label_h, &ncol);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
-  SDL_Rect clip = {b.x, b.y + 22, b.w, b.h - 22 - 30};
-  SDL_SetClipRect(s, &clip);
+  vz_clip(s, b.x, b.y + 22, b.w, b.h - 22 - 30);
   int64_t n = v->ok ? v->info.idx[0] : 0;
   v->nin = 0;
   for (int t = 0; t < nch; t++) {
@@ -273,7 +272,7 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
         if (tap_channel(v, k) != gr->ch) continue;
         const cp_tap *tp = &v->taps[k];
         int is_cur = v->by_tap && k == done - 1;
-        SDL_Color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
+        vz_color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
         mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? th + 2 : (k < done ? th : 1),
              col);
         if (is_cur) {
@@ -331,13 +330,13 @@ void vzp_input_panel(SDL_Surface *s, vz_view *v, box b,
         }
         mark(s, &v->gin[i], r, c, 3, VZ_HOVER);
       }
-  SDL_SetClipRect(s, NULL);
+  vz_unclip(s);
   vz_legend(s, b.x, b.y + b.h - 26, b.w < 240 ? b.w - 20 : 220, 10,
-            -v->xmax, v->xmax, 1, NULL);
+            -v->xmax, v->xmax, 1, NULL, 13);
 }
 
 /* Kernel slices of the current unit. */
-void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
+void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
                               int64_t done) {
   const cp_geom *g = &v->g;
   const char *sub = v->t.kind == CP_TRACE_GATHER ? "flipped, in/out swapped"
@@ -407,7 +406,7 @@ void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
         float wv = wval(v, A, B, si, sj), km = kmval(v, si, sj);
         int x, y;
         cell_rect(gr, i, j, &x, &y);
-        SDL_Color f = vz_diverging(wv, v->wmax);
+        vz_color f = vz_diverging(wv, v->wmax);
         fmt_value(bv, sizeof bv, wv, cs);
         if (km == 0) f = VZ_RGB(70, 72, 78);
         paint_cell(s, x, y, cs, f, bv, km == 0);
@@ -474,7 +473,7 @@ void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b,
     }
   }
   vz_legend(s, b.x, b.y + b.h - 26, b.w < 200 ? b.w - 20 : 180, 10,
-            -v->wmax, v->wmax, 1, NULL);
+            -v->wmax, v->wmax, 1, NULL, 13);
 }
 
 /* Value shown in output cell (n, o, r, c) at the current step, or NAN when
@@ -530,7 +529,7 @@ static unsigned char *scatter_touched(const vz_view *v, int64_t n, int64_t o,
   return t;
 }
 
-void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
+void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
                               int64_t done) {
   const cp_geom *g = &v->g;
   char title[96], bv[32];
@@ -571,8 +570,7 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
   int cs = fit_tiles(a.w, a.h, nch + extra, rows, cols, label_h, &ncol);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
-  SDL_Rect clip = {b.x, b.y + 22, b.w, b.h - 22 - 30};
-  SDL_SetClipRect(s, &clip);
+  vz_clip(s, b.x, b.y + 22, b.w, b.h - 22 - 30);
   for (int t = 0; t < nch + extra; t++) {
     int tc = t % ncol, tr = t / ncol;
     vz_grid *gr = &v->gout[v->nout++];
@@ -639,7 +637,7 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
           paint_cell(s, x, y, cs, VZ_PANEL, NULL, 0);
           continue;
         }
-        SDL_Color f = vz_diverging(val, v->ymax);
+        vz_color f = vz_diverging(val, v->ymax);
         int dim = touched && !touched[r * g->OW + c];
         if (dim) f = vz_mix(f, VZ_BG, 0.6f); /* no product landed yet */
         fmt_value(bv, sizeof bv, val, cs);
@@ -671,7 +669,7 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
         const cp_tap *tp = &v->taps[k];
         if (tp->out[1] != o) continue;
         int is_cur = v->by_tap && k == done - 1;
-        SDL_Color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
+        vz_color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
         mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? 4 : (k < done ? 2 : 1),
              col);
         if (k < done && cs >= 44 && value_px(cs)) {
@@ -730,9 +728,9 @@ void vzp_output_panel(SDL_Surface *s, vz_view *v, box b,
       free(tmp);
     }
   }
-  SDL_SetClipRect(s, NULL);
+  vz_unclip(s);
   vz_legend(s, b.x, b.y + b.h - 26, b.w < 240 ? b.w - 20 : 220, 10,
-            -v->ymax, v->ymax, 1, NULL);
+            -v->ymax, v->ymax, 1, NULL, 13);
 }
 
 /* ====================================================================== */

@@ -60,16 +60,16 @@ static inline int value_px(int cs) {
 }
 
 /* A coloured cell with its value when it fits. */
-static inline void paint_cell(SDL_Surface *s, int x, int y, int cs, SDL_Color fill,
+static inline void paint_cell(vz_canvas *s, int x, int y, int cs, vz_color fill,
                        const char *txt, int dim) {
   int gap = cs >= 6 ? 1 : 0;
   vz_fill(s, x, y, cs - gap, cs - gap, fill);
   int px = value_px(cs);
   if (px && txt && *txt) {
-    SDL_Color tc = vz_contrast(fill);
-    if (dim) tc = vz_mix(tc, fill, 0.45f);
+    (void)dim; /* dimmed cells keep readable text: only the fill dims */
+    vz_color tc = vz_contrast(fill);
     int fit = vz_fit_text(txt, px, 0, cs - 4, cs - 2);
-    if (fit) vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, 0, tc);
+    if (fit) vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, 0, tc, fill);
   }
 }
 
@@ -85,8 +85,8 @@ static inline void cell_rect(const vz_grid *g, int64_t r, int64_t c, int *x, int
 }
 
 /* Outline cell (r, c) of grid g (drawn if the grid covers it). */
-static inline void mark(SDL_Surface *s, const vz_grid *g, int64_t r, int64_t c,
-                 int t, SDL_Color col) {
+static inline void mark(vz_canvas *s, const vz_grid *g, int64_t r, int64_t c,
+                 int t, vz_color col) {
   if (r < g->r0 || c < g->c0 || r >= g->r0 + g->rows ||
       c >= g->c0 + g->cols)
     return;
@@ -123,8 +123,8 @@ static inline void utf8_cut(char *t, int maxc) {
 }
 
 /* ---- the three grid panels (view_panels.c) ---- */
-void vzp_input_panel(SDL_Surface *s, vz_view *v, box b, int64_t done);
-void vzp_kernel_panel(SDL_Surface *s, vz_view *v, box b, int64_t done);
-void vzp_output_panel(SDL_Surface *s, vz_view *v, box b, int64_t done);
+void vzp_input_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
+void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
+void vzp_output_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
 
 #endif

@@ -13,7 +13,7 @@ res="$out/results"
 : > "$res"
 . tests/viz/lib.sh
 root=$(pwd)
-export LSAN_OPTIONS="suppressions=$root/tests/viz/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 state() { cat "$out/state.txt" 2>/dev/null; }
 diffpx() { "$B/convplay" --headless tests/viz/imgdiff.lua diff "$1" "$2" 0.03; }
 grab() { cp "$out/fb/Xvfb_screen0" "$out/$1.xwd"; }
