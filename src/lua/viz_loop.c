@@ -286,10 +286,12 @@ static void prompt_ran(lua_State *L) {
       lua_pushvalue(L, -1);
       lua_setfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
     }
-    for (int i = S.views_seen + 1; i <= n; i++) {
-      lua_rawgeti(L, -2, i);
-      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-    }
+    /* (viz.run() with no list shows the list of views itself) */
+    if (!lua_rawequal(L, -1, -2))
+      for (int i = S.views_seen + 1; i <= n; i++) {
+        lua_rawgeti(L, -2, i);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+      }
     S.page = (int)lua_rawlen(L, -1);
     lua_pop(L, 1);
   }

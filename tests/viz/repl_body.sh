@@ -1,11 +1,12 @@
 #!/bin/sh
-# repl_body.sh BUILD OUTDIR: runs inside xvfb-run.  Three sessions:
+# repl_body.sh BUILD OUTDIR: runs inside xvfb-run.  Four sessions:
 #  1. `convplay -i repl_app.lua` fed through a pipe: typed lines change the
 #     view in the open window (state.txt and the screen), errors print and
 #     the window stays, new views become pages, end of input quits;
-#  2. the same on a terminal (a pty from script(1)): readline's prompt,
+#  2. a bare `convplay -i`: an empty window, views typed become its pages;
+#  3. the first session again on a terminal (a pty from script(1)): readline's prompt,
 #     Ctrl-C stops a runaway line, Ctrl-D quits, the history file;
-#  3. stock lua5.4 opening a window with require "convplay" and viz.run.
+#  4. stock lua5.4 opening a window with require "convplay" and viz.run.
 # Writes one "ok NAME" / "not ok NAME" line per check to OUTDIR/results.
 B=$1
 out=$2
@@ -72,7 +73,43 @@ wait_exit $pid 100; check end-of-input-quits $?
 wait $pid; check pipe-exit-status $?
 grep -q "^viz.run returned$" "$out/pipe.log"; check script-continues-after-loop $?
 
-# ---- 2. a terminal ------------------------------------------------------------
+# ---- 2. a bare `convplay -i`: an empty window; views typed become pages ----
+rm -f "$out/in3" "$out/state.txt"; mkfifo "$out/in3"
+"$B/convplay" -i < "$out/in3" > "$out/bare.log" 2>&1 &
+pid=$!
+exec 3> "$out/in3"
+cat >&3 <<LUA
+function update()
+  local cur, page = viz.current()
+  local f = io.open("$out/state.tmp", "w")
+  f:write(string.format("page=%s title=%s\\n", page, cur and cur:title() or "none"))
+  f:close()
+  os.rename("$out/state.tmp", "$out/state.txt")
+end
+LUA
+wait_for "$out/state.txt" "title=none"
+check bare-window-empty $? "$(state)"
+echo 'a = viz.conv2d(tensor.ones(1, 1, 4, 4), tensor.ones(1, 1, 3, 3), {title = "A"})' >&3
+wait_for "$out/state.txt" "page=1 title=A"
+check bare-first-view-shown $? "$(state)"
+echo 'b = viz.conv2d(tensor.ones(1, 1, 4, 4), tensor.ones(1, 1, 2, 2), {title = "B"})' >&3
+wait_for "$out/state.txt" "page=2 title=B"
+check bare-new-view-shown $? "$(state)"
+echo 'a:set{stride = 2}' >&3
+sleep 0.3
+wait_for "$out/state.txt" "page=2 title=B"
+check bare-pages-stay $? "$(state)"
+# viz.run() with no list shows every view; one more joins once
+echo 'viz.run()' >&3
+wait_for "$out/state.txt" "page=1 title=A"
+check bare-run-all-views $? "$(state)"
+echo 'c = viz.conv2d(tensor.ones(1, 1, 4, 4), tensor.ones(1, 1, 1, 1), {title = "C"})' >&3
+wait_for "$out/state.txt" "page=3 title=C"
+check bare-third-view-once $? "$(state)"
+exec 3>&-
+wait_exit $pid 100; check bare-end-of-input-quits $?
+
+# ---- 3. a terminal ------------------------------------------------------------
 rm -f "$out/in2" "$out/state.txt"; mkfifo "$out/in2"
 xdg="$out/xdg"
 XDG_DATA_HOME="$xdg" script -qfec "$B/convplay -i tests/viz/repl_app.lua $out" /dev/null \
@@ -107,7 +144,7 @@ exec 4>&-
 grep -q '^v:set{stride = 3}$' "$xdg/convplay/history" 2>/dev/null
 check history-file $? "$(cat "$xdg/convplay/history" 2>&1)"
 
-# ---- 3. stock lua5.4 opens a window ---------------------------------------------
+# ---- 4. stock lua5.4 opens a window ---------------------------------------------
 rm -f "$out/state.txt"
 cat > "$out/stock_app.lua" <<LUA
 package.cpath = "$root/$B/?.so;" .. package.cpath
