@@ -138,6 +138,8 @@ install: all install-module
 	install -m 644 src/core/*.h $(DESTDIR)$(INCLUDEDIR)/convplay/
 	install -m 644 docs/convplay.1 $(DESTDIR)$(MANDIR)/man1/convplay.1
 	install -m 644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	@# a real install as root: tell the dynamic linker about libconvplay.so.0
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig 2>/dev/null || true; fi
 
 # The Lua module and the data it reads (the lab's sample image, the tour):
 # all that LuaRocks installs (convplay-scm-1.rockspec).
@@ -156,6 +158,7 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libconvplay.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/$(SHLIB) \
 	  $(DESTDIR)$(PCDIR)/convplay.pc $(DESTDIR)$(MANDIR)/man1/convplay.1
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/convplay $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then ldconfig 2>/dev/null || true; fi
 
 # ---- use ----------------------------------------------------------------------
 run: all
