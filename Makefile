@@ -63,7 +63,7 @@ ALL_OBJ   := $(CORE_OBJ) $(MOD_OBJ) $(HOST_OBJ) $(CTEST_OBJ)
 SHLIB     := libconvplay.so.$(VERSION)
 
 .PHONY: all module run test test-fast test-asan bench golden deps test-deps \
-        clean install install-module uninstall
+        clean install install-module uninstall FORCE
 
 all: $(BUILD)/convplay $(BUILD)/convplay.so $(BUILD)/libcore.a \
      $(BUILD)/$(SHLIB) $(BUILD)/convplay.pc
@@ -86,8 +86,14 @@ $(BUILD)/obj/src/core/%.o: src/core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) -MMD -MP -c $< -o $@
 
-# init.c falls back on the configured data folder (see find_home there).
+# init.c falls back on the configured data folder (see find_home there);
+# it is compiled again when DATADIR changes.
 $(BUILD)/obj/src/lua/init.o: EXTRA_DEFS = -DCONVPLAY_DATADIR='"$(DATADIR)"'
+$(BUILD)/obj/src/lua/init.o: $(BUILD)/datadir.txt
+$(BUILD)/datadir.txt: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+FORCE:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) $(EXTRA_DEFS) $(PKG_CFLAGS) -Isrc -MMD -MP -c $< -o $@
@@ -106,8 +112,9 @@ $(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H)
 	    -e 's|@VERSION@|$(VERSION)|; s|@LIBS_PRIVATE@|$(CORE_LIBS)|' $< > $@
 
 # The Lua module: require "convplay" from lua5.4.
-$(BUILD)/convplay.so: $(MOD_OBJ) $(BUILD)/libcore.a
-	$(CC) $(CFLAGS) $(SAN) -shared -o $@ $(MOD_OBJ) $(BUILD)/libcore.a $(MOD_LIBS) $(CORE_LIBS)
+$(BUILD)/convplay.so: $(MOD_OBJ) $(BUILD)/libcore.a src/lua/module.map
+	$(CC) $(CFLAGS) $(SAN) -shared -Wl,--version-script=src/lua/module.map -o $@ \
+	  $(MOD_OBJ) $(BUILD)/libcore.a $(MOD_LIBS) $(CORE_LIBS)
 
 # The host: the same objects as the module, plus the command line.
 $(BUILD)/convplay: $(HOST_OBJ) $(MOD_OBJ) $(BUILD)/libcore.a
