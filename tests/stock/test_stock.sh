@@ -54,9 +54,9 @@ echo "$out" | grep -q '^convplay [0-9]*\.[0-9]*\.[0-9]*$' && ok || bad "_VERSION
 # the data folder: this checkout (the lab's default image is found)
 out=$(cd "$t" && L -e 'local cp = require "convplay"; print(cp.home)')
 expect "home" "$root" "$out"
-out=$(cd "$t" && L -e 'local cp = require "convplay"
-  print(cp.image.load(cp.home .. "/assets/sample.png"):size(1))' 2>&1)
-expect "the lab's default image" "3" "$out"
+out=$(cd "$t" && CONVPLAY_HEADLESS=1 L -e 'local cp = require "convplay"
+  print(cp.viz.lab())' 2>&1)
+expect "the lab's default image" "lab (3x480x640 image, 3x3 identity kernel)" "$out"
 
 # errors are Lua errors with the function's name, caught by pcall
 out=$(L -e 'local cp = require "convplay"
