@@ -374,6 +374,34 @@ static int window_idle(lua_State *L, int event) {
   }
 }
 
+/* print() while the prompt is shown (a callback of the window, say): the
+ * prompt and what was typed step aside for the output, then come back
+ * below it. */
+static int l_print(lua_State *L) {
+  int hide = R.tty && R.installed;
+  char *typed = NULL;
+  int point = 0;
+  if (hide) {
+    typed = rl_copy_text(0, rl_end);
+    point = rl_point;
+    rl_save_prompt();
+    rl_replace_line("", 0);
+    rl_redisplay();
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  int status = lua_pcall(L, lua_gettop(L) - 1, 0, 0);
+  fflush(stdout);
+  if (hide) {
+    rl_restore_prompt();
+    rl_replace_line(typed ? typed : "", 0);
+    rl_point = point;
+    rl_redisplay();
+    free(typed);
+  }
+  return status == LUA_OK ? 0 : lua_error(L);
+}
+
 /* ====================================================================== */
 /* Start, run, stop                                                        */
 /* ====================================================================== */
@@ -385,6 +413,9 @@ void repl_start(lua_State *L, int with_window) {
     rl_readline_name = "convplay";
     rl_catch_signals = 0; /* Ctrl-C is ours (and not SDL's: see below) */
     history_open();
+    lua_getglobal(L, "print");
+    lua_pushcclosure(L, l_print, 1);
+    lua_setglobal(L, "print");
     printf("convplay %s (%s) - tensor, conv, image, viz; Ctrl-D quits\n",
            CONVPLAY_VERSION, LUA_RELEASE);
     fflush(stdout);
