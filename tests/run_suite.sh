@@ -25,6 +25,15 @@ suite() { # suite TITLE COMMAND...
 }
 suite "core C tests" "$B/test_core"
 suite "Lua tests" sh -c "cd tests/lua && ../../$B/convplay --headless run.lua test_*.lua"
+# The same API through Debian's stock lua5.4, convplay loaded as a module
+# (BUILD/convplay.so); a sanitized module needs its runtimes preloaded.
+export CONVPLAY_PRELOAD=""
+case "$CONVPLAY_SAN" in *address*)
+  CONVPLAY_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)" ;;
+esac
+suite "Lua tests, stock lua5.4" sh -c "cd tests/lua && CONVPLAY_HEADLESS=1 \
+  LD_PRELOAD=\"\$CONVPLAY_PRELOAD\" lua5.4 stock.lua ../../$B run.lua test_tensor.lua \
+  test_conv_api.lua test_errors.lua test_golden.lua test_viz.lua test_lab.lua test_seeds.lua"
 for t in tests/*/test_*.sh; do
   [ -f "$t" ] && suite "$t" bash "$t" "$B"
 done

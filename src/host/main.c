@@ -4,8 +4,10 @@
  *   convplay [options] [script.lua [args...]]
  *     --headless     no window: viz renders offscreen, viz.run returns
  *     -e CODE        run CODE (may repeat; runs before the script)
- *     -i             interactive prompt after the script / -e code
+ *     -i             the live prompt: after the -e code and the script,
+ *                    Lua lines typed beside the open window (repl.c)
  *     --lab [IMAGE]  open the image filter lab
+ *     --tour         the guided tour (what no script and no -e opens)
  *     -h, --help     usage;  -v, --version  version
  * With no script and no -e: the guided tour in a window, or with
  * --headless a prompt (stdin is run as a script when it is not a terminal).
@@ -21,12 +23,10 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
-#include <readline/history.h>
-#include <readline/readline.h>
 
+#include "core/version.h"
+#include "host.h"
 #include "lua/cpl.h"
-
-#define CONVPLAY_VERSION "0.1.0"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -34,69 +34,15 @@ static void usage(FILE *f) {
           "  --headless     no window (viz renders offscreen; viz.run "
           "returns at once)\n"
           "  -e CODE        run CODE before the script (may repeat)\n"
-          "  -i             interactive prompt after the script\n"
+          "  -i             a live Lua prompt beside the window (after the "
+          "script)\n"
           "  --lab [IMAGE]  open the image filter lab\n"
+          "  --tour         the guided tour (the default with no script)\n"
           "  -h, --help     this help\n"
           "  -v, --version  print the version\n"
           "With no script and no -e, convplay opens the guided tour "
           "(with --headless: a Lua prompt).\n"
           "Modules: tensor, conv, image, viz (globals, also require-able).\n");
-}
-
-/* Message handler: the error message plus a traceback. */
-static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING)
-      return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)",
-                          luaL_typename(L, 1));
-  }
-  luaL_traceback(L, L, msg, 1);
-  return 1;
-}
-
-/* Run the function at the top with nargs arguments under the handler. */
-static int docall(lua_State *L, int nargs, int nres) {
-  int base = lua_gettop(L) - nargs;
-  lua_pushcfunction(L, msghandler);
-  lua_insert(L, base);
-  int status = lua_pcall(L, nargs, nres, base);
-  lua_remove(L, base);
-  return status;
-}
-
-static int report(lua_State *L, int status) {
-  if (status != LUA_OK) {
-    fprintf(stderr, "%s\n", lua_tostring(L, -1));
-    fflush(stderr);
-    lua_pop(L, 1);
-  }
-  return status;
-}
-
-/* The folder holding scripts/: $CONVPLAY_HOME, else the executable's
- * ../, else the current folder. */
-static void find_home(char *home, size_t n) {
-  const char *env = getenv("CONVPLAY_HOME");
-  if (env && *env) {
-    snprintf(home, n, "%s", env);
-    return;
-  }
-  char exe[PATH_MAX - 16]; /* room for "/.." in home */
-  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (len > 0) {
-    exe[len] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      snprintf(home, n, "%s/..", exe);
-      char probe[PATH_MAX + 32];
-      snprintf(probe, sizeof probe, "%s/scripts", home);
-      if (access(probe, R_OK) == 0) return;
-    }
-  }
-  snprintf(home, n, ".");
 }
 
 /* arg table as the stock interpreter builds it: script at 0, its
@@ -118,16 +64,16 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc,
     lua_setfield(L, LUA_REGISTRYINDEX, "convplay.script");
   }
   int status = luaL_loadfile(L, path);
-  if (status != LUA_OK) return report(L, status);
+  if (status != LUA_OK) return host_report(L, status);
   int n = 0;
   for (int i = first_arg; i < argc; i++, n++) lua_pushstring(L, argv[i]);
-  return report(L, docall(L, n, 0));
+  return host_report(L, host_docall(L, n, 0));
 }
 
 static int run_string(lua_State *L, const char *code, const char *name) {
   int status = luaL_loadbuffer(L, code, strlen(code), name);
-  if (status == LUA_OK) status = docall(L, 0, 0);
-  return report(L, status);
+  if (status == LUA_OK) status = host_docall(L, 0, 0);
+  return host_report(L, status);
 }
 
 /* After a script, with a window: let viz enter its loop if the script set
@@ -143,86 +89,23 @@ static int after_script(lua_State *L) {
     lua_pop(L, 1);
     return LUA_OK;
   }
-  return report(L, docall(L, 0, 0));
+  return host_report(L, host_docall(L, 0, 0));
 }
 
-/* ---- the prompt ----------------------------------------------------------- */
-
-static int incomplete(lua_State *L, int status) {
-  if (status == LUA_ERRSYNTAX) {
-    size_t lmsg;
-    const char *msg = lua_tolstring(L, -1, &lmsg);
-    if (lmsg >= 5 && strcmp(msg + lmsg - 5, "<eof>") == 0) {
-      lua_pop(L, 1);
-      return 1;
-    }
+/* With a window and -i: open it, showing every view made so far (none
+ * yet is fine: views made at the prompt appear as they are made). */
+static void open_window(lua_State *L) {
+  if (lua_getglobal(L, "viz") == LUA_TTABLE &&
+      lua_getfield(L, -1, "run") == LUA_TFUNCTION) {
+    lua_remove(L, -2);
+    host_report(L, host_docall(L, 0, 0));
+  } else {
+    lua_pop(L, 2);
   }
-  return 0;
-}
-
-static void repl(lua_State *L) {
-  int tty = isatty(STDIN_FILENO);
-  if (tty)
-    printf("convplay %s (%s) - tensor, conv, image, viz; Ctrl-D quits\n",
-           CONVPLAY_VERSION, LUA_RELEASE);
-  luaL_Buffer *unused = NULL;
-  (void)unused;
-  for (;;) {
-    char *line = tty ? readline("> ") : NULL;
-    char buf[4096];
-    if (!tty) {
-      if (fgets(buf, sizeof buf, stdin) == NULL) break;
-      line = strdup(buf);
-    }
-    if (line == NULL) break;
-    if (tty && *line) add_history(line);
-    lua_pushstring(L, line);
-    free(line);
-    for (;;) {
-      /* Try "return <line>" first so expressions print their value. */
-      const char *code = lua_tostring(L, -1);
-      const char *ret = lua_pushfstring(L, "return %s;", code);
-      int status = luaL_loadbuffer(L, ret, strlen(ret), "=stdin");
-      lua_remove(L, -2); /* the "return" string */
-      if (status != LUA_OK) {
-        lua_pop(L, 1);
-        status = luaL_loadbuffer(L, code, strlen(code), "=stdin");
-      }
-      if (incomplete(L, status)) {
-        char *more = tty ? readline(">> ") : NULL;
-        if (!tty && fgets(buf, sizeof buf, stdin)) more = strdup(buf);
-        if (more == NULL) break;
-        lua_pushfstring(L, "%s\n%s", lua_tostring(L, -1), more);
-        lua_remove(L, -2);
-        free(more);
-        continue;
-      }
-      lua_remove(L, -2); /* the source line */
-      if (status == LUA_OK) {
-        int base = lua_gettop(L);
-        status = docall(L, 0, LUA_MULTRET);
-        if (status == LUA_OK) {
-          int n = lua_gettop(L) - (base - 1);
-          for (int i = 0; i < n; i++) {
-            const char *s = luaL_tolstring(L, base + i, NULL);
-            printf("%s%s", i ? "\t" : "", s);
-            lua_pop(L, 1);
-          }
-          if (n > 0) printf("\n");
-          lua_settop(L, base - 1);
-          break;
-        }
-      }
-      report(L, status);
-      break;
-    }
-    lua_settop(L, 0);
-  }
-  if (tty) printf("\n");
 }
 
 int main(int argc, char **argv) {
-  int headless = 0, interactive = 0, lab = 0, script = 0;
+  int headless = 0, interactive = 0, lab = 0, tour = 0, script = 0, has_e = 0;
   const char *lab_image = NULL;
   /* First pass: options up to the script name. */
   for (int i = 1; i < argc; i++) {
@@ -232,6 +115,7 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "-i")) {
       interactive = 1;
     } else if (!strcmp(a, "-e")) {
+      has_e = 1;
       if (++i >= argc) {
         fprintf(stderr, "convplay: '-e' needs an argument\n");
         usage(stderr);
@@ -240,6 +124,8 @@ int main(int argc, char **argv) {
     } else if (!strcmp(a, "--lab")) {
       lab = 1;
       if (i + 1 < argc && argv[i + 1][0] != '-') lab_image = argv[++i];
+    } else if (!strcmp(a, "--tour")) {
+      tour = 1;
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       return 0;
@@ -267,17 +153,25 @@ int main(int argc, char **argv) {
   luaL_openlibs(L);
   cpl_openlibs(L, headless);
 
+  /* The data folder (checkout, or PREFIX/share/convplay), as the module
+   * found it; scripts may require the project's own Lua helpers. */
   char home[PATH_MAX];
-  find_home(home, sizeof home);
-  lua_pushstring(L, home);
-  lua_setfield(L, LUA_REGISTRYINDEX, "convplay.home");
-  /* Scripts may require the project's own Lua helpers. */
+  lua_getfield(L, LUA_REGISTRYINDEX, "convplay.home");
+  snprintf(home, sizeof home, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
   lua_getglobal(L, "package");
   lua_pushfstring(L, "%s/scripts/?.lua;", home);
   lua_getfield(L, -2, "path");
   lua_concat(L, 2);
   lua_setfield(L, -2, "path");
   lua_pop(L, 1);
+
+  /* The prompt: -i, or --headless with nothing to run on a terminal.  It
+   * is up before the script runs, so a viz.run in the script already has
+   * the prompt beside its window. */
+  int prompt = interactive || (headless && !script && !lab && !tour &&
+                               !has_e && isatty(STDIN_FILENO));
+  if (prompt) repl_start(L, !headless);
 
   create_arg(L, argv, argc, script ? script : argc);
   int status = LUA_OK, ran_code = 0;
@@ -297,20 +191,25 @@ int main(int argc, char **argv) {
       status = run_script(L, path, lab_argv, lab_image ? 2 : 1, 1);
     } else if (script) {
       status = run_script(L, argv[script], argv, argc, script + 1);
-    } else if (!ran_code && !headless && !interactive) {
+    } else if (tour || (!ran_code && !headless && !interactive)) {
       snprintf(path, sizeof path, "%s/scripts/tour.lua", home);
       status = run_script(L, path, argv, argc, argc);
     }
   }
-  if (status == LUA_OK && !headless) status = after_script(L);
-  if (status == LUA_OK &&
-      (interactive || (headless && !script && !ran_code && !lab))) {
-    if (isatty(STDIN_FILENO) || interactive) {
-      repl(L);
-    } else { /* `convplay --headless < script.lua` runs it as a script */
+  if (prompt) {
+    /* An error in the script was printed; the prompt goes on, so that it
+     * can be fixed there. */
+    if (!headless && repl_windows() == 0 && !repl_done()) open_window(L);
+    repl_run(L);
+    repl_stop();
+    status = LUA_OK;
+  } else {
+    if (status == LUA_OK && !headless) status = after_script(L);
+    if (status == LUA_OK && headless && !script && !ran_code && !lab &&
+        !tour) { /* `convplay --headless < script.lua` runs it as a script */
       status = luaL_loadfile(L, NULL);
-      if (status == LUA_OK) status = docall(L, 0, 0);
-      report(L, status);
+      if (status == LUA_OK) status = host_docall(L, 0, 0);
+      host_report(L, status);
     }
   }
   lua_close(L);

@@ -77,7 +77,23 @@ int luaopen_viz(lua_State *L);
 int cpl_viz_lab(lua_State *L);
 /* Push the table of kernel presets (image.kernels; src/lua/wrap_kernels.c). */
 int cpl_push_kernels(lua_State *L);
-/* Register all modules as globals and in package.preload. */
+/* The `convplay` module (src/lua/init.c): require "convplay" from any
+ * Lua 5.4; "convplay.tensor" etc. return its parts. */
+int luaopen_convplay(lua_State *L);
+int luaopen_convplay_tensor(lua_State *L);
+int luaopen_convplay_conv(lua_State *L);
+int luaopen_convplay_image(lua_State *L);
+int luaopen_convplay_viz(lua_State *L);
+/* The host: the module, plus each part as a global and package.loaded[name]. */
 void cpl_openlibs(lua_State *L, int headless);
+
+/* ---- a prompt beside the window (the host's -i; src/lua/viz_loop.c) ------ */
+/* fn(L, event) is called when a window loop starts, every frame, and when
+ * it ends; it returns CPL_IDLE_* flags.  NULL removes it. */
+enum { CPL_IDLE_START, CPL_IDLE_POLL, CPL_IDLE_END };
+#define CPL_IDLE_RAN 1  /* code ran: views may have changed, redraw */
+#define CPL_IDLE_QUIT 2 /* leave the loop (end of input) */
+typedef int (*cpl_idle_fn)(lua_State *L, int event);
+void cpl_viz_set_idle(cpl_idle_fn fn);
 
 #endif

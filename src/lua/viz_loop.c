@@ -4,7 +4,13 @@
  * Reload ('r', or saving the script file): the script registered as
  * convplay.script is run again in the same Lua state, after the callbacks
  * (update, draw, keypressed) and the list of views are cleared; a viz.run
- * inside a reloaded script only replaces the pages shown. */
+ * inside a reloaded script only replaces the pages shown.
+ *
+ * A prompt (the host's -i) is polled every frame through S.idle: after a
+ * line ran, every view is rebuilt from its tensors (a view shares a
+ * contiguous input's storage, so x:set shows at once), views made at the
+ * prompt join the pages and the newest is shown, and an error screen gives
+ * way (the callbacks are tried again). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +36,11 @@ static struct {
   char *err;                  /* error screen text (malloc'ed) or NULL */
   time_t mtime;               /* script file's mtime when loaded */
   double t0;                  /* time base for viz.time */
+  cpl_idle_fn idle;           /* the host's prompt, or NULL */
+  int views_seen;             /* views made before the last prompt line */
 } S;
+
+void cpl_viz_set_idle(cpl_idle_fn fn) { S.idle = fn; }
 
 
 /* ====================================================================== */
@@ -251,6 +261,44 @@ static void set_pages(lua_State *L, int idx) {
   lua_setfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
 }
 
+static int nviews(lua_State *L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, VIEWS_KEY);
+  int n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
+  lua_pop(L, 1);
+  return n;
+}
+
+/* After a prompt line ran (see the header comment). */
+static void prompt_ran(lua_State *L) {
+  set_error(NULL);
+  int n = nviews(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, VIEWS_KEY);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lview *lv = luaL_testudata(L, -1, VIEW_MT);
+    if (lv && lv->v) vz_view_rebuild(lv->v);
+    lua_pop(L, 1);
+  }
+  if (n > S.views_seen) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, PAGES_KEY) != LUA_TTABLE) {
+      lua_pop(L, 1);
+      lua_newtable(L);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
+    }
+    /* (viz.run() with no list shows the list of views itself) */
+    if (!lua_rawequal(L, -1, -2))
+      for (int i = S.views_seen + 1; i <= n; i++) {
+        lua_rawgeti(L, -2, i);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+      }
+    S.page = (int)lua_rawlen(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  S.views_seen = n;
+}
+
 static time_t script_mtime(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, "convplay.script");
   const char *p = lua_tostring(L, -1);
@@ -291,6 +339,7 @@ static void reload(lua_State *L) {
     set_error(lua_tostring(L, -1));
   lua_settop(L, base);
   if (npages(L) == 0) set_pages(L, 0); /* nil: all views created */
+  S.views_seen = nviews(L);
   fprintf(stderr, "convplay: reloaded %s\n", path);
 }
 
@@ -437,10 +486,20 @@ static void run_loop(lua_State *L) {
   S.in_loop = 1;
   S.quit = 0;
   S.mtime = script_mtime(L);
+  S.views_seen = nviews(L);
+  if (S.idle && (S.idle(L, CPL_IDLE_START) & CPL_IDLE_QUIT)) S.quit = 1;
   Uint32 last = SDL_GetTicks(), last_poll = last;
   int dragging = 0, moved = 0, dirty = 1;
   while (!S.quit) {
     SDL_Event ev;
+    if (S.idle) { /* the prompt: lines typed since the last frame */
+      int r = S.idle(L, CPL_IDLE_POLL);
+      if (r & CPL_IDLE_RAN) {
+        prompt_ran(L);
+        dirty = 1;
+      }
+      if (r & CPL_IDLE_QUIT) break;
+    }
     lview *lv = current_page(L);
     vz_view *v = lv && lv->v ? lv->v : NULL;
     lua_pop(L, 1);
@@ -529,6 +588,10 @@ static void run_loop(lua_State *L) {
         vz_show_draw(lv->sh, S.frame);
       } else {
         vz_clear(S.frame, VZ_BG);
+        if (S.idle)
+          vz_text(S.frame, 20, 20, "No view yet: type at the prompt, e.g. "
+                  "v = viz.conv2d(tensor.arange(25):reshape(1, 1, 5, 5), "
+                  "tensor.ones(1, 1, 3, 3))", 16, 0, VZ_DIM, VZ_LEFT);
       }
       callback(L, "draw", 0);
       if (S.err) draw_error(S.frame);
@@ -555,6 +618,7 @@ static void run_loop(lua_State *L) {
    * leaves LeakSanitizer with reports it cannot attribute. */
   S.in_loop = 0;
   S.ran_loop = 1;
+  if (S.idle) S.idle(L, CPL_IDLE_END);
 }
 
 /* viz.run([view | {views...}]) */

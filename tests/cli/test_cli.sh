@@ -36,6 +36,13 @@ printf 'error("x")\n' | "$CP" --headless 2>/dev/null && bad "stdin error status 
 out=$(printf '1 + 1\nfor i = 1, 2 do\nprint(i)\nend\n' | "$CP" --headless -i)
 [ "$out" = "$(printf '2\n1\n2')" ] && ok || bad "-i: $out"
 
+# -i goes on at the prompt after an error in the code before it
+out=$(printf 'print(y)\n' | "$CP" --headless -i -e 'y = 5' -e 'error("oops")' 2>/dev/null)
+[ "$out" = "5" ] && ok || bad "-i after an error: $out"
+
+# --tour under --headless builds every page and exits
+"$CP" --headless --tour && ok || bad "--headless --tour"
+
 # --version, --help, unknown options
 "$CP" --version | grep -q "^convplay [0-9.]* (Lua 5.4" && ok || bad "--version"
 "$CP" --help | grep -q -- "--headless" && ok || bad "--help"
