@@ -5,8 +5,8 @@
  * writer); its format is recognised by its magic bytes; the declared size
  * is checked against a pixel budget, the tensor limit and what the file's
  * size can plausibly hold, all before anything is decoded.  stb_image is
- * compiled here, static, from Debian's header, with only the formats it
- * handles well; Netpbm and Radiance HDR have decoders of their own
+ * compiled by convplay (stb_build.c) with only the formats it handles
+ * well; Netpbm and Radiance HDR have decoders of their own
  * (image_formats.c).  Saving goes through the atomic save (save.h). */
 #include "image.h"
 
@@ -24,35 +24,14 @@
 #include "image_priv.h"
 #include "save.h"
 
-/* stb's static API has functions this file does not call. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#define STBI_NO_STDIO
-#define STBI_NO_LINEAR
-#define STBI_NO_HDR   /* stb hangs on truncated scanlines: image_formats.c */
-#define STBI_NO_PNM   /* 16-bit byte order and maxval: image_formats.c */
-#define STBI_NO_PIC   /* crafted files assert or crash inside stb */
-#define STBI_MAX_DIMENSIONS (1 << 18)
-#include <stb/stb_image.h>
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STBI_WRITE_NO_STDIO
-#include <stb/stb_image_write.h>
-#pragma GCC diagnostic pop
 
 /* ====================================================================== */
 /* Reading the bytes                                                        */
 /* ====================================================================== */
 
 #define MAX_FILE_BYTES ((size_t)1 << 30)
-#define PIPE_IDLE_MS 10000
+#define PIPE_IDLE_MS 10000 /* a writer that stops writing for this long */
+#define PIPE_GRACE_MS 250  /* a FIFO with no writer at all */
 
 static int grow(unsigned char **buf, size_t *cap, size_t need) {
   if (need <= *cap) return 0;
@@ -94,7 +73,7 @@ static int read_all(const char *path, unsigned char **out, size_t *len,
   }
   unsigned char *buf = NULL;
   size_t cap = 0, n = 0;
-  int rc = 0;
+  int rc = 0, waited = 0;
   for (;;) {
     if (n == cap && grow(&buf, &cap, n + 1)) {
       rc = cp_fail(e, "path: out of memory reading '%s'", path);
@@ -110,7 +89,17 @@ static int read_all(const char *path, unsigned char **out, size_t *len,
       }
       continue;
     }
-    if (got == 0) break;
+    if (got == 0) {
+      /* A FIFO whose writer has not opened it yet also reads as the end:
+       * give a writer racing with us a moment (poll sees no hang-up on a
+       * FIFO that never had a writer, only data or the timeout). */
+      if (pipe && n == 0 && !waited) {
+        waited = 1;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, PIPE_GRACE_MS) > 0) continue;
+      }
+      break;
+    }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
       /* A pipe with a writer that has not written yet. */
@@ -191,14 +180,14 @@ static int decode_stb(const unsigned char *b, size_t n, format f,
                       const char *path, cp_tensor *out, cp_err *e) {
   if (n > INT32_MAX)
     return cp_fail(e, "path: '%s' is too large", path);
+  if (f == F_JPEG && cp_jpeg_check(b, n, path, e)) return -1;
   int w = 0, h = 0, c = 0;
-  if (!stbi_info_from_memory(b, (int)n, &w, &h, &c)) {
-    const char *why = stbi_failure_reason();
+  if (!cp_stb_info(b, (int)n, &w, &h, &c)) {
     if (f == F_UNKNOWN)
       return cp_fail(e, "path: '%s' is not an image convplay reads (PNG, "
                         "JPEG, GIF, BMP, TGA, PSD, HDR, PNM)", path);
     return cp_fail(e, "path: cannot decode '%s' (%s): %s", path,
-                   format_name[f], why ? why : "corrupt file");
+                   format_name[f], cp_stb_reason());
   }
   if (f == F_UNKNOWN) f = F_TGA;
   if (cp_image_budget(w, h, c, path, e)) return -1;
@@ -206,25 +195,21 @@ static int decode_stb(const unsigned char *b, size_t n, format f,
     return cp_fail(e, "path: '%s' declares %dx%d pixels, more than its %zu "
                       "bytes of %s can hold (truncated or corrupt)", path, w,
                    h, n, format_name[f]);
-  int is16 = stbi_is_16_bit_from_memory(b, (int)n);
+  int is16 = cp_stb_is_16_bit(b, (int)n);
   int w2 = 0, h2 = 0, c2 = 0;
-  void *px = is16 ? (void *)stbi_load_16_from_memory(b, (int)n, &w2, &h2,
-                                                     &c2, 0)
-                  : (void *)stbi_load_from_memory(b, (int)n, &w2, &h2, &c2,
-                                                  0);
+  void *px = cp_stb_load(b, (int)n, is16, &w2, &h2, &c2);
   if (px == NULL) {
-    const char *why = stbi_failure_reason();
     return cp_fail(e, "path: cannot decode '%s' (%s): %s", path,
-                   format_name[f], why ? why : "corrupt file");
+                   format_name[f], cp_stb_reason());
   }
   if (w2 != w || h2 != h || c2 != c || c < 1 || c > 4) {
-    stbi_image_free(px);
+    cp_stb_free(px);
     return cp_fail(e, "path: cannot decode '%s' (%s): inconsistent header",
                    path, format_name[f]);
   }
   int64_t shape[3] = {c, h, w};
   if (cp_tensor_empty(out, 3, shape, e)) {
-    stbi_image_free(px);
+    cp_stb_free(px);
     return -1;
   }
   float *d = cp_tensor_data(out);
@@ -235,7 +220,7 @@ static int decode_stb(const unsigned char *b, size_t n, format f,
       d[ch * plane + i] = is16 ? ((unsigned short *)px)[k] / 65535.0f
                                : ((unsigned char *)px)[k] / 255.0f;
     }
-  stbi_image_free(px);
+  cp_stb_free(px);
   return 0;
 }
 
@@ -331,14 +316,7 @@ int cp_image_save(const cp_tensor *t, const char *path, int quality,
     free(px);
     return -1;
   }
-  int ok = fmt == 0   ? stbi_write_png_to_func(cp_save_stbi_func, sv, w, h, c,
-                                               px, w * c)
-           : fmt == 1 ? stbi_write_jpg_to_func(cp_save_stbi_func, sv, w, h, c,
-                                               px, quality)
-           : fmt == 2 ? stbi_write_bmp_to_func(cp_save_stbi_func, sv, w, h, c,
-                                               px)
-                      : stbi_write_tga_to_func(cp_save_stbi_func, sv, w, h, c,
-                                               px);
+  int ok = cp_stb_write(fmt, cp_save_stbi_func, sv, w, h, c, px, quality);
   free(px);
   if (!ok) {
     cp_save_abort(sv);

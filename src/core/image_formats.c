@@ -251,3 +251,50 @@ int cp_decode_hdr(const unsigned char *b, size_t n, const char *what,
   if (rc) cp_tensor_release(out);
   return rc;
 }
+
+/* ====================================================================== */
+/* JPEG Huffman tables (a guard in front of stb)                           */
+/* ====================================================================== */
+
+/* DHT segment [p, end): tables of 1 + 16 counts + the codes. */
+static int dht_ok(const unsigned char *b, size_t p, size_t end) {
+  while (p < end) {
+    if (end - p < 17) return 0;
+    int total = 0;
+    for (int i = 1; i <= 16; i++) total += b[p + i];
+    if (total > 256 || (b[p] >> 4) > 1 || (b[p] & 15) > 3) return 0;
+    p += 17 + (size_t)total;
+  }
+  return p == end;
+}
+
+int cp_jpeg_check(const unsigned char *b, size_t n, const char *what,
+                  cp_err *e) {
+  size_t p = 2; /* after SOI */
+  while (p + 4 <= n) {
+    if (b[p] != 0xFF) {
+      /* entropy-coded data after a scan: find the next marker */
+      p++;
+      continue;
+    }
+    unsigned m = b[p + 1];
+    if (m == 0xFF) { /* fill byte */
+      p++;
+      continue;
+    }
+    if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD8)) {
+      p += 2; /* stuffed byte, TEM, RSTn, SOI: no length */
+      continue;
+    }
+    if (m == 0xD9) break; /* EOI */
+    size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
+    if (len < 2) break; /* stb reports a bad length itself */
+    size_t end = p + 2 + len;
+    if (end > n) break;   /* truncated: stb stops there */
+    if (m == 0xC4 && !dht_ok(b, p + 4, end))
+      return cp_fail(e, "path: cannot decode '%s' (JPEG): corrupt Huffman "
+                        "table", what);
+    p = end;
+  }
+  return 0;
+}

@@ -116,6 +116,10 @@ def main():
     huge = bytearray(jpg)
     huge[sof + 5:sof + 9] = struct.pack(">HH", 16384, 16384)
     put("jpeg_16384.jpg", bytes(huge))
+    dht = jpg.index(b"\xFF\xC4")
+    over = bytearray(jpg)
+    over[dht + 5:dht + 21] = b"\xFF" * 16  # 4080 codes in a 256-code table
+    put("jpeg_dht_overflow.jpg", bytes(over))
     planes = [bytes(rnd.randrange(256) for _ in range(40 * 30))
               for _ in range(3)]
     good_psd = psd(40, 30, 3, planes)
