@@ -29,14 +29,40 @@ int cp_padmode_parse(const char *s, cp_padmode *m) {
   return -1;
 }
 
+/* ---- checked size arithmetic -------------------------------------------
+ * Sizes reach 2^62 and parameters 2^63; every product or sum of a size and
+ * a parameter goes through these, which saturate at INT64_MAX / INT64_MIN
+ * (far outside any size a tensor can have) instead of overflowing.  A
+ * saturated result then fails the ordinary range checks. */
+static int64_t sat_mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
+static int64_t sat_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return a < 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) return a < 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
 void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after) {
-  int64_t total = d * (k - 1);
+  int64_t total = sat_mul(d, sat_sub(k, 1));
   *before = total / 2;
   *after = total - total / 2;
 }
 
-/* Dilated kernel extent d(k-1)+1. */
-static int64_t extent(int64_t k, int64_t d) { return d * (k - 1) + 1; }
+/* Dilated kernel extent d(k-1)+1 (saturating). */
+static int64_t extent(int64_t k, int64_t d) {
+  return sat_add(sat_mul(d, sat_sub(k, 1)), 1);
+}
 
 int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
                         int64_t pad_after, int64_t d, cp_err *e) {
@@ -45,7 +71,12 @@ int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
   if (d <= 0) return cp_fail(e, "dilation: dilation should be greater than zero");
   if (pad_before < 0 || pad_after < 0)
     return cp_fail(e, "padding: negative padding is not supported");
-  int64_t padded = in + pad_before + pad_after, ext = extent(k, d);
+  int64_t padded = sat_add(sat_add(in, pad_before), pad_after);
+  int64_t ext = extent(k, d);
+  if (padded == INT64_MAX || ext == INT64_MAX)
+    return cp_fail(e, "kernel_size: sizes overflow (input %lld, kernel %lld, "
+                      "dilation %lld)", (long long)in, (long long)k,
+                   (long long)d);
   if (ext > padded)
     return cp_fail(e,
                    "kernel_size: dilated kernel size %lld is greater than the "
@@ -69,7 +100,12 @@ int64_t cp_convT_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
                    "either stride or dilation, but got output_padding %lld, "
                    "stride %lld, dilation %lld",
                    (long long)op, (long long)s, (long long)d);
-  int64_t out = (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  int64_t out = sat_add(sat_add(sat_sub(sat_mul(in - 1, s), sat_mul(2, p)),
+                                 sat_mul(d, k - 1)), op + 1);
+  if (out >= CP_GEOM_MAX_SIZE)
+    return cp_fail(e, "input: calculated output size overflows (input size "
+                      "%lld, stride %lld, dilation %lld)", (long long)in,
+                   (long long)s, (long long)d);
   if (out < 1)
     return cp_fail(e,
                    "padding: calculated output size %lld is too small (input "
@@ -102,10 +138,10 @@ int64_t cp_pad_index(int64_t x, int64_t n, cp_padmode m) {
 
 static int64_t gather(int64_t R, int64_t i, int64_t s, int64_t d, int64_t k,
                       int64_t p, int64_t in, int64_t *z) {
-  int64_t q = d * (k - 1) - p;
-  int64_t zr = R + i * d - q;
+  int64_t q = sat_sub(sat_mul(d, k - 1), p);
+  int64_t zr = sat_sub(sat_add(R, sat_mul(i, d)), q);
   if (z) *z = zr;
-  if (zr < 0 || zr > (in - 1) * s) return -1;
+  if (zr < 0 || zr > sat_mul(in - 1, s)) return -1;
   if (zr % s != 0) return -2;
   return zr / s;
 }
@@ -284,8 +320,15 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
                      "mode) tensor for input, but got input of size %s",
                      cp_padmode_name(q->mode), shp(xs, b1, sizeof b1));
     if (cp_check_padmode(q->mode, q->pad, g->H, g->W, e)) return -1;
-    int64_t pH = g->H + q->pad[0] + q->pad[1];
-    int64_t pW = g->W + q->pad[2] + q->pad[3];
+    int64_t pH = sat_add(sat_add(g->H, q->pad[0]), q->pad[1]);
+    int64_t pW = sat_add(sat_add(g->W, q->pad[2]), q->pad[3]);
+    if (pH >= CP_GEOM_MAX_SIZE || pW >= CP_GEOM_MAX_SIZE ||
+        eH >= CP_GEOM_MAX_SIZE || eW >= CP_GEOM_MAX_SIZE)
+      return cp_fail(e,
+                     "input: padded input (%lld x %lld) or dilated kernel "
+                     "(%lld x %lld) is too large (at most 2^62)",
+                     (long long)pH, (long long)pW, (long long)eH,
+                     (long long)eW);
     if (pH < eH || pW < eW)
       return cp_fail(e,
                      "input: Calculated padded input size per channel: (%lld "
@@ -307,10 +350,19 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
                        (long long)p->out_pad[0], (long long)p->out_pad[1],
                        (long long)p->stride[0], (long long)p->stride[1],
                        (long long)p->dilation[0], (long long)p->dilation[1]);
-    g->OH = (g->H - 1) * p->stride[0] - q->pad[0] - q->pad[1] + eH - 1 +
-            p->out_pad[0] + 1;
-    g->OW = (g->W - 1) * p->stride[1] - q->pad[2] - q->pad[3] + eW - 1 +
-            p->out_pad[1] + 1;
+    /* A zero-size input (allowed with N or C empty) counts as one row for
+     * the output formula, as in PyTorch's (H - 1) s arithmetic. */
+    int64_t canvasH = sat_add(sat_mul(g->H - 1, p->stride[0]), eH);
+    int64_t canvasW = sat_add(sat_mul(g->W - 1, p->stride[1]), eW);
+    if (canvasH >= CP_GEOM_MAX_SIZE || canvasW >= CP_GEOM_MAX_SIZE)
+      return cp_fail(e,
+                     "input: calculated output size overflows (input %lld x "
+                     "%lld, stride %lld x %lld, kernel extent %lld x %lld)",
+                     (long long)g->H, (long long)g->W,
+                     (long long)p->stride[0], (long long)p->stride[1],
+                     (long long)eH, (long long)eW);
+    g->OH = canvasH - q->pad[0] - q->pad[1] + p->out_pad[0];
+    g->OW = canvasW - q->pad[2] - q->pad[3] + p->out_pad[1];
     if (g->OH < 1 || g->OW < 1)
       return cp_fail(e,
                      "input: Given input size per channel: (%lld x %lld). "

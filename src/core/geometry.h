@@ -18,6 +18,10 @@
 
 #include <stdint.h>
 
+/* No size computed here reaches this: larger results are refused (the
+ * products of sizes and parameters are checked, not wrapped). */
+#define CP_GEOM_MAX_SIZE ((int64_t)1 << 62)
+
 #include "err.h"
 
 typedef enum {

@@ -5,6 +5,23 @@
  * is malloc'ed by the core, so the binding tells Lua's collector about it
  * (cpl_account): a loop that drops big tensors is collected in time.
  *
+ * KEEP-ALIVE, the rule: a C function keeps alive everything it uses until
+ * it returns, whatever Lua code (an __index metamethod, a finalizer run by
+ * an allocation, a callback) runs meanwhile.  By construction, in one place
+ * (keepalive.c):
+ *  - every function is registered with cpl_setfuncs / cpl_newlib, which
+ *    run it inside a call frame (never luaL_setfuncs / luaL_newlib);
+ *  - the frame holds every userdata argument; cpl_totensor and the view
+ *    and lab checks add whatever else the function reaches (a tensor in an
+ *    option table or a list) with cpl_keep; a string kept past any call
+ *    back into Lua is held with cpl_keepstring (or copied);
+ *  - a release (__gc, __close, :close()) calls cpl_release_later first:
+ *    while an open frame uses the object, its release waits for the end
+ *    of that frame, so `__close` from Lua only drops Lua's claim and the
+ *    C code's pointers stay valid until it returns.
+ * Errors unwind through the frame (it calls the function under pcall and
+ * re-raises), so nothing is left held after an error either.
+ *
  * Errors: every failure is a Lua error whose message names the function,
  * the argument and the reason, e.g.
  *   "conv.conv2d: bad argument #3 'opts.stride': non-positive stride ..."
@@ -19,6 +36,19 @@
 #include "core/tensor.h"
 
 #define CPL_TENSOR "convplay.tensor"
+
+/* ---- keep-alive (keepalive.c) ----------------------------------------- */
+/* luaL_setfuncs(L, l, 0) with each function run inside a call frame. */
+void cpl_setfuncs(lua_State *L, const luaL_Reg *l);
+#define cpl_newlib(L, l) (luaL_newlibtable(L, l), cpl_setfuncs(L, l))
+/* Hold the userdata or string at idx until the current call returns
+ * (anchored against the collector, its release postponed). */
+void cpl_keep(lua_State *L, int idx);
+/* lua_tostring that stays valid until the current call returns. */
+const char *cpl_keepstring(lua_State *L, int idx);
+/* In a release function: if an open call still uses ud, remember
+ * release(ud) for when it returns and give 1; else 0 (release now). */
+int cpl_release_later(void *ud, void (*release)(void *ud));
 
 /* ---- tensors --------------------------------------------------------------- */
 /* A new userdata holding an empty tensor, pushed on the stack. */

@@ -136,6 +136,10 @@ static int l_grid(lua_State *L) {
   if (cp_tensor_contiguous(&c, t, &e)) return cpl_error(L, "viz.grid", &e);
   int64_t rows = t->ndim >= 2 ? t->shape[t->ndim - 2] : 1;
   int64_t cols = t->shape[t->ndim - 1];
+  if (rows == 0 || cols == 0) { /* nothing to draw: no loop over 2^40 rows */
+    cp_tensor_release(&c);
+    return 0;
+  }
   float lo = 0, hi = 0;
   const float *d = cp_tensor_data(&c);
   for (int64_t k = 0; k < rows * cols; k++)

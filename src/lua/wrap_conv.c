@@ -484,6 +484,6 @@ static const luaL_Reg conv_funcs[] = {
     {NULL, NULL}};
 
 int luaopen_conv(lua_State *L) {
-  luaL_newlib(L, conv_funcs);
+  cpl_newlib(L, conv_funcs);
   return 1;
 }

@@ -81,9 +81,11 @@ void cpl_account(lua_State *L, size_t n) {
 /* The userdata                                                            */
 /* ====================================================================== */
 
+static void tensor_free(void *t) { cp_tensor_release(t); }
+
 static int tensor_release(lua_State *L) {
   cp_tensor *t = luaL_checkudata(L, 1, CPL_TENSOR);
-  cp_tensor_release(t);
+  if (!cpl_release_later(t, tensor_free)) cp_tensor_release(t);
   return 0;
 }
 
@@ -116,6 +118,7 @@ cp_tensor *cpl_totensor(lua_State *L, int idx) {
   if (!lua_rawequal(L, -1, -2)) t = NULL;
   lua_pop(L, 2);
   if (t && t->st == NULL) luaL_error(L, "tensor: use of a closed tensor");
+  if (t) cpl_keep(L, idx); /* held until the calling function returns */
   return t;
 }
 
@@ -918,10 +921,10 @@ int luaopen_tensor(lua_State *L) {
   luaL_newmetatable(L, CPL_TENSOR);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
-  luaL_setfuncs(L, tensor_meta, 0);
-  luaL_newlib(L, tensor_methods);
+  cpl_setfuncs(L, tensor_meta);
+  cpl_newlib(L, tensor_methods);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  luaL_newlib(L, tensor_funcs);
+  cpl_newlib(L, tensor_funcs);
   return 1;
 }

@@ -43,7 +43,9 @@ static lview *newlview(lua_State *L) {
 }
 
 static lview *checklview(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, VIEW_MT);
+  lview *lv = luaL_checkudata(L, idx, VIEW_MT);
+  cpl_keep(L, idx); /* held until the calling function returns */
+  return lv;
 }
 
 static vz_view *checkview(lua_State *L, int idx, const char *fname) {
@@ -55,8 +57,17 @@ static vz_view *checkview(lua_State *L, int idx, const char *fname) {
   return lv->v;
 }
 
+static void lview_free(void *p) {
+  lview *lv = p;
+  vz_view_free(lv->v);
+  vz_show_free(lv->sh);
+  lv->v = NULL;
+  lv->sh = NULL;
+}
+
 static int view_release(lua_State *L) {
-  lview *lv = checklview(L, 1);
+  lview *lv = luaL_checkudata(L, 1, VIEW_MT);
+  if (cpl_release_later(lv, lview_free)) return 0;
   vz_view_free(lv->v);
   vz_show_free(lv->sh);
   lv->v = NULL;
@@ -123,7 +134,7 @@ const char * cplv_opt_string(lua_State *L, int opts, const char *key,
     if (lua_type(L, -1) != LUA_TSTRING)
       cpl_argerror(L, fname, opts, what, "string expected, got %s",
                    luaL_typename(L, -1));
-    s = lua_tostring(L, -1); /* anchored by the options table */
+    s = cpl_keepstring(L, -1); /* __index may have made it: hold it */
   }
   lua_pop(L, 1);
   return s;
@@ -1094,17 +1105,17 @@ static int l_help(lua_State *L) {
 
 int luaopen_viz(lua_State *L) {
   if (luaL_newmetatable(L, VIEW_MT)) {
-    luaL_setfuncs(L, view_meta, 0);
-    luaL_newlib(L, view_methods);
+    cpl_setfuncs(L, view_meta);
+    cpl_newlib(L, view_methods);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  luaL_newlib(L, viz_funcs);
-  lua_pushcfunction(L, l_help);
-  lua_setfield(L, -2, "help");
+  cpl_newlib(L, viz_funcs);
+  lua_pushcclosure(L, l_help, 0);
+  lua_setfield(L, -2, "help"); /* uses nothing: no frame needed */
   lua_getfield(L, LUA_REGISTRYINDEX, "convplay.headless");
   lua_setfield(L, -2, "headless");
-  luaL_setfuncs(L, cplv_loop_funcs, 0);
+  cpl_setfuncs(L, cplv_loop_funcs);
   cplv_loop_open();
   return 1;
 }
