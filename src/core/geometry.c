@@ -100,6 +100,36 @@ int64_t cp_pad_index(int64_t x, int64_t n, cp_padmode m) {
   }
 }
 
+int cp_convT_output_padding(const cp_conv_params *p, const int64_t *in_hw,
+                            const int64_t *k_hw, const int64_t *size,
+                            int64_t *op, cp_err *e) {
+  const int64_t big = (int64_t)1 << 31;
+  int64_t lo[2], hi[2];
+  op[0] = op[1] = 0;
+  for (int i = 0; i < 2; i++) {
+    int64_t s = p->stride[i], d = p->dilation[i];
+    int64_t pb = p->pad[2 * i], pa = p->pad[2 * i + 1];
+    if (s <= 0 || s > big || d <= 0 || d > big || pb < 0 || pb > big ||
+        pa < 0 || pa > big || k_hw[i] <= 0 || k_hw[i] > big ||
+        in_hw[i] < 0 || in_hw[i] > big)
+      return 0; /* cp_geom_init says what is wrong */
+    lo[i] = (in_hw[i] - 1) * s - pb - pa + d * (k_hw[i] - 1) + 1;
+    hi[i] = lo[i] + s - 1;
+  }
+  if (size[0] < lo[0] || size[0] > hi[0] || size[1] < lo[1] ||
+      size[1] > hi[1])
+    return cp_fail(e,
+                   "output_size: requested an output size of [%lld, %lld], "
+                   "but valid sizes range from [%lld, %lld] to [%lld, %lld] "
+                   "(for an input of [%lld, %lld])",
+                   (long long)size[0], (long long)size[1], (long long)lo[0],
+                   (long long)lo[1], (long long)hi[0], (long long)hi[1],
+                   (long long)in_hw[0], (long long)in_hw[1]);
+  op[0] = size[0] - lo[0];
+  op[1] = size[1] - lo[1];
+  return 0;
+}
+
 static int64_t gather(int64_t R, int64_t i, int64_t s, int64_t d, int64_t k,
                       int64_t p, int64_t in, int64_t *z) {
   int64_t q = d * (k - 1) - p;

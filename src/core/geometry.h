@@ -71,6 +71,14 @@ int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
                         int64_t pad_after, int64_t d, cp_err *e);
 int64_t cp_convT_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
                          int64_t d, int64_t op, cp_err *e);
+/* conv_transpose2d's output_padding for a requested output size (h, w), as
+ * nn.ConvTranspose2d.forward(x, output_size): each size must lie in
+ * min .. min + s - 1, min being the size with no output_padding.  in_hw and
+ * k_hw are the input and kernel sizes; op receives (opH, opW).  Parameters
+ * geometry would refuse are left for cp_geom_init to report (op = 0). */
+int cp_convT_output_padding(const cp_conv_params *p, const int64_t *in_hw,
+                            const int64_t *k_hw, const int64_t *size,
+                            int64_t *op, cp_err *e);
 /* "same" padding for one dimension: total d(k-1), extra at the end. */
 void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after);
 

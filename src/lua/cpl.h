@@ -27,6 +27,11 @@ cp_tensor *cpl_newtensor(lua_State *L);
 void cpl_pushtensor(lua_State *L, cp_tensor *t);
 cp_tensor *cpl_checktensor(lua_State *L, int idx);
 cp_tensor *cpl_totensor(lua_State *L, int idx); /* NULL if not a tensor */
+/* The tensor at stack index idx, argument #arg of fname (for methods, as
+ * lauxlib counts: self is not counted).  Raises
+ * "fname: bad argument #arg 'what': tensor expected, got nil". */
+cp_tensor *cpl_checktensor_arg(lua_State *L, int idx, int arg,
+                               const char *fname, const char *what);
 /* The value at stack index idx as a tensor; a number or nested table is
  * converted (the new tensor is left on the stack top).  Errors read
  * "fname: bad argument #arg 'what': reason". */
