@@ -131,14 +131,8 @@ static void value_padding(lua_State *L, int v, const char *fname, int arg,
   }
 }
 
-/* Extra results of an option table beyond cp_conv_params. */
-typedef struct {
-  int channels_last;  /* data_format = "channels_last" */
-  int multi_channel;  /* partial_conv2d's multi_channel */
-  int has_out_pad;    /* output_padding was given */
-  int has_out_size;   /* transposed: output_size was given */
-  int64_t out_size[2];/* its (h, w) */
-} extra_opts;
+/* Extra results of an option table beyond cp_conv_params (cpl.h). */
+typedef cpl_conv_extra extra_opts;
 
 /* One pass over the option table (this runs on every call, so no lookup
  * per known key): sizes, padding, mode, bias and the extras.  Keys it does
@@ -221,6 +215,12 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
 void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
                    cp_conv_params *p, cp_tensor **bias) {
   parse_opts(L, idx, fname, transposed, p, bias, NULL);
+}
+
+void cpl_conv_opts_ex(lua_State *L, int idx, const char *fname,
+                      int transposed, cp_conv_params *p, cp_tensor **bias,
+                      cpl_conv_extra *x) {
+  parse_opts(L, idx, fname, transposed, p, bias, x);
 }
 
 /* ====================================================================== */
@@ -516,5 +516,6 @@ static const luaL_Reg conv_funcs[] = {
 
 int luaopen_conv(lua_State *L) {
   luaL_newlib(L, conv_funcs);
+  cpl_conv_ops(L);
   return 1;
 }

@@ -913,6 +913,7 @@ static const luaL_Reg tensor_methods[] = {
     {"add", m_add},             {"sub", m_sub},
     {"mul", m_mul},             {"div", m_div},
     {"neg", m_unm},             {"equal", m_eq},
+    {"matmul", cpl_tensor_matmul_method},
     {NULL, NULL}};
 
 static const luaL_Reg tensor_meta[] = {
@@ -929,6 +930,7 @@ static const luaL_Reg tensor_funcs[] = {
     {"full", t_full},     {"rand", t_rand},
     {"randn", t_randn},   {"manual_seed", t_manual_seed},
     {"cat", t_cat},       {"istensor", t_istensor},
+    {"matmul", cpl_tensor_matmul},
     {NULL, NULL}};
 
 int luaopen_tensor(lua_State *L) {
