@@ -406,15 +406,52 @@ static int c_output_size(lua_State *L) {
       dst[0] = dst[1] = cpl_checkint(L, a, fname, what, 0, INT32_MAX);
     }
   }
-  int transposed = 0;
+  int transposed = 0, pooling = 0, ceil_mode = 0, has_stride = 0;
   if (lua_type(L, 3) == LUA_TTABLE) {
     lua_getfield(L, 3, "transposed");
     transposed = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, 3, "pooling");
+    pooling = lua_toboolean(L, -1);
+    lua_getfield(L, 3, "ceil_mode");
+    ceil_mode = lua_toboolean(L, -1);
+    pooling |= !lua_isnil(L, -1);
+    lua_getfield(L, 3, "stride");
+    has_stride = !lua_isnil(L, -1);
+    lua_pop(L, 4);
     static const char *const keys[] = {"stride", "padding", "output_padding",
                                        "dilation", "padding_mode",
-                                       "transposed", NULL};
+                                       "transposed", "pooling", "ceil_mode",
+                                       NULL};
     cpl_check_keys(L, 3, fname, 3, keys);
+    if (pooling && transposed)
+      return cpl_argerror(L, fname, 3, "opts",
+                          "pooling (or ceil_mode) and transposed exclude "
+                          "each other");
+  }
+  if (pooling) {
+    /* pooling's rule: stride defaults to the kernel; with ceil_mode the
+     * last window must start inside the input or the left padding */
+    cp_conv_params cv;
+    cpl_conv_opts(L, 3, fname, 0, &cv, NULL);
+    if (cv.padspec != CP_PADSPEC_EXPLICIT || cv.pad[0] != cv.pad[1] ||
+        cv.pad[2] != cv.pad[3])
+      return cpl_argerror(L, fname, 3, "opts.padding",
+                          "pooling takes a number or {ph, pw}");
+    cp_pool_params pp;
+    cp_pool_params_default(&pp, k[0], k[1]);
+    if (has_stride) pp.stride[0] = cv.stride[0], pp.stride[1] = cv.stride[1];
+    pp.pad[0] = cv.pad[0], pp.pad[1] = cv.pad[2];
+    pp.dilation[0] = cv.dilation[0], pp.dilation[1] = cv.dilation[1];
+    pp.ceil_mode = ceil_mode;
+    int64_t shape[4] = {1, 1, in[0], in[1]};
+    cp_pool_geom pg;
+    cp_err e;
+    if (cp_pool_geom_init(&pg, &pp, CP_POOL_MAX, 4, shape, &e))
+      return cpl_error(L, fname, &e);
+    lua_pushinteger(L, pg.OH);
+    if (!pair) return 1;
+    lua_pushinteger(L, pg.OW);
+    return 2;
   }
   cp_conv_params p;
   cpl_conv_opts(L, 3, fname, transposed, &p, NULL);
