@@ -158,6 +158,33 @@ static void max_work(int tid, int nth, void *ctx) {
   }
 }
 
+/* The common 2x2 / stride-2 window on two input rows: both rows and both
+ * columns added in one pass (even and odd columns split by shuffles), the
+ * divisor of each column from cw as in the general loop below. */
+static void avg_2x2_row(const float *x0, const float *x1, float *y,
+                        int64_t OW, int64_t W, const int64_t *cw, int64_t fr,
+                        int64_t override) {
+  int64_t c = 0;
+  /* full windows: columns 2c, 2c+1 both inside (c < W/2) */
+  int64_t full = W / 2 < OW ? W / 2 : OW;
+  float dv = (float)(override ? override : fr * 2);
+  __m128 d = _mm_set1_ps(dv);
+  for (; c + 4 <= full; c += 4) {
+    __m128 a = _mm_add_ps(_mm_loadu_ps(x0 + 2 * c), _mm_loadu_ps(x1 + 2 * c));
+    __m128 b = _mm_add_ps(_mm_loadu_ps(x0 + 2 * c + 4),
+                          _mm_loadu_ps(x1 + 2 * c + 4));
+    __m128 ev = _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+    __m128 od = _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+    _mm_storeu_ps(y + c, _mm_div_ps(_mm_add_ps(ev, od), d));
+  }
+  for (; c < OW; c++) {
+    float sum = 0.0f;
+    for (int64_t w = cw[3 * c]; w < cw[3 * c + 1]; w++) sum += x0[w] + x1[w];
+    int64_t dd = override ? override : fr * cw[3 * c + 2];
+    y[c] = sum / (float)dd;
+  }
+}
+
 static void avg_work(int tid, int nth, void *ctx) {
   pool_job *J = ctx;
   const cp_pool_geom *g = J->g;
@@ -194,6 +221,12 @@ static void avg_work(int tid, int nth, void *ctx) {
     int64_t he = hs + g->p.kernel[0];
     if (he > H + g->p.pad[0]) he = H + g->p.pad[0];
     int64_t fr = g->p.count_include_pad ? he - hs : r1 - r0;
+    if (r1 - r0 == 2 && g->p.kernel[1] == 2 && g->p.stride[1] == 2 &&
+        g->p.pad[1] == 0) {
+      avg_2x2_row(xp + r0 * W, xp + (r0 + 1) * W, yr, OW, W, cw, fr,
+                  g->p.divisor_override);
+      continue;
+    }
     if (r1 <= r0) {
       memset(s, 0, (size_t)W * sizeof *s);
     } else {
