@@ -624,6 +624,48 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
   return 0;
 }
 
+/* grad_input of a stride-1 conv2d by the gather view of the transposed
+ * convolution (SEMANTICS 3b; no stride holes at stride 1): conv2d of gy
+ * with the kernel flipped and in/out swapped within each group, padded
+ * d(k-1) - p per side, so the forward's fast kernels (Winograd for 3x3)
+ * run it.  t: the transposed problem's params.  1: not this case. */
+static int gather_grad_input(cp_tensor *out, const cp_tensor *gy4,
+                             const cp_tensor *w, const cp_conv_params *t,
+                             int64_t kH, int64_t kW, int64_t G, cp_err *e) {
+  if (t->stride[0] != 1 || t->stride[1] != 1) return 1;
+  cp_conv_params c;
+  cp_conv_params_default(&c);
+  c.dilation[0] = t->dilation[0], c.dilation[1] = t->dilation[1];
+  c.groups = G;
+  int64_t span[2] = {t->dilation[0] * (kH - 1), t->dilation[1] * (kW - 1)};
+  for (int i = 0; i < 4; i++) {
+    c.pad[i] = span[i / 2] - t->pad[i];
+    if (c.pad[i] < 0) return 1; /* a crop: the transposed loop does it */
+  }
+  int64_t O = w->shape[0], Cg = w->shape[1];
+  int64_t s5[5] = {G, O / G, Cg, kH, kW}, s4[4] = {G * Cg, O / G, kH, kW};
+  static const int perm[5] = {0, 2, 1, 3, 4};
+  static const int hw[2] = {2, 3};
+  cp_tensor a, b, cc, d, f;
+  int rc = -1;
+  if (cp_tensor_reshape(&a, w, 5, s5, e)) return -1;
+  if (cp_tensor_permute(&b, &a, perm, e)) goto out1;
+  if (cp_tensor_contiguous(&cc, &b, e)) goto out2;
+  if (cp_tensor_reshape(&d, &cc, 4, s4, e)) goto out3;
+  if (cp_tensor_flip(&f, &d, 2, hw, e)) goto out4;
+  rc = cp_conv2d(out, gy4, &f, NULL, &c, e);
+  cp_tensor_release(&f);
+out4:
+  cp_tensor_release(&d);
+out3:
+  cp_tensor_release(&cc);
+out2:
+  cp_tensor_release(&b);
+out1:
+  cp_tensor_release(&a);
+  return rc;
+}
+
 /* ====================================================================== */
 /* conv2d                                                                   */
 /* ====================================================================== */
@@ -688,7 +730,12 @@ int cp_conv2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
       t.out_pad[0] = (Hs + cpad[0] + cpad[1] - eH) % g.p.stride[0];
       t.out_pad[1] = (Ws + cpad[2] + cpad[3] - eW) % g.p.stride[1];
       cp_tensor gs;
-      if (cp_conv_transpose2d(&gs, &gy4, w, NULL, &t, e)) goto done;
+      int r1 = 1;
+      if (cp_conv_get_impl() == CP_IMPL_AUTO)
+        r1 = gather_grad_input(&gs, &gy4, w, &t, g.kH, g.kW, g.p.groups, e);
+      if (r1 < 0) goto done;
+      if (r1 == 1 && cp_conv_transpose2d(&gs, &gy4, w, NULL, &t, e))
+        goto done;
       if (zeros) {
         *gx = gs;
       } else {
