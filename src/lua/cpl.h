@@ -57,6 +57,11 @@ cp_tensor *cpl_newtensor(lua_State *L);
 void cpl_pushtensor(lua_State *L, cp_tensor *t);
 cp_tensor *cpl_checktensor(lua_State *L, int idx);
 cp_tensor *cpl_totensor(lua_State *L, int idx); /* NULL if not a tensor */
+/* The tensor at stack index idx, argument #arg of fname (for methods, as
+ * lauxlib counts: self is not counted).  Raises
+ * "fname: bad argument #arg 'what': tensor expected, got nil". */
+cp_tensor *cpl_checktensor_arg(lua_State *L, int idx, int arg,
+                               const char *fname, const char *what);
 /* The value at stack index idx as a tensor; a number or nested table is
  * converted (the new tensor is left on the stack top).  Errors read
  * "fname: bad argument #arg 'what': reason". */
@@ -92,11 +97,32 @@ int cpl_checkcoord(lua_State *L, int idx);
 void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
                    cp_conv_params *p, cp_tensor **bias);
 
+/* What an option table says beyond cp_conv_params. */
+typedef struct cpl_conv_extra {
+  int channels_last;  /* data_format = "channels_last" */
+  int multi_channel;  /* partial_conv2d's multi_channel */
+  int has_out_pad;    /* output_padding was given */
+  int has_out_size;   /* transposed: output_size was given */
+  int64_t out_size[2];/* its (h, w) */
+} cpl_conv_extra;
+/* cpl_conv_opts with the extras (no key check: the caller's). */
+void cpl_conv_opts_ex(lua_State *L, int idx, const char *fname,
+                      int transposed, cp_conv_params *p, cp_tensor **bias,
+                      cpl_conv_extra *x);
+
 /* Raise "fname: bad argument #arg 'opts': unknown option 'k' (known: ...)"
  * for a key of the table at idx not in allowed (NULL-terminated); nil/none
  * passes, a non-table is an error. */
 void cpl_check_keys(lua_State *L, int idx, const char *fname, int arg,
                     const char *const *allowed);
+
+/* ---- more ops (src/lua/wrap_ops.c) --------------------------------------- */
+/* Set gradients, unfold/fold, pooling and the 1-D ops into the table on
+ * the stack top (the conv module). */
+void cpl_conv_ops(lua_State *L);
+/* tensor.matmul(a, b) and t:matmul(u). */
+int cpl_tensor_matmul(lua_State *L);
+int cpl_tensor_matmul_method(lua_State *L);
 
 /* ---- module openers -------------------------------------------------------- */
 int luaopen_tensor(lua_State *L);
