@@ -14,6 +14,15 @@
  * not worth their memory: the reference identity runs instead. */
 #define COLS_LIMIT ((size_t)512 << 20)
 
+/* No Inf or NaN in a contiguous tensor. */
+static int all_finite(const cp_tensor *t) { /* contiguous */
+  const float *p = cp_tensor_data(t);
+  int64_t n = cp_tensor_numel(t);
+  float acc = 0.0f;
+  for (int64_t i = 0; i < n; i++) acc += p[i] * 0.0f; /* NaN if any is not */
+  return acc == 0.0f;
+}
+
 /* ====================================================================== */
 /* The grad_weight product C += A B^T (rows of A and B run along L)         */
 /* ====================================================================== */
@@ -591,6 +600,14 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     cp_tensor_release(&buf);
     return -1;
   }
+  /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
+   * such inputs take the direct path, which keeps PyTorch's pattern. */
+  if (!all_finite(&yc) || !all_finite(&xc)) {
+    cp_tensor_release(&xc);
+    cp_tensor_release(&yc);
+    cp_tensor_release(&buf);
+    return 1;
+  }
   float *U = cp_tensor_data(&buf), *V = U + 16 * pu, *M = V + 16 * pv;
   int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
   wino_job jy = {u, cp_tensor_data(&yc), U, O, L, th, tw, pu};
@@ -653,7 +670,9 @@ static int gather_grad_input(cp_tensor *out, const cp_tensor *gy4,
   if (cp_tensor_contiguous(&cc, &b, e)) goto out2;
   if (cp_tensor_reshape(&d, &cc, 4, s4, e)) goto out3;
   if (cp_tensor_flip(&f, &d, 2, hw, e)) goto out4;
-  rc = cp_conv2d(out, gy4, &f, NULL, &c, e);
+  /* its padding cells are real zeros times the weights: with an Inf or NaN
+   * weight they would make NaN where the scatter adds nothing */
+  rc = all_finite(&f) ? cp_conv2d(out, gy4, &f, NULL, &c, e) : 1;
   cp_tensor_release(&f);
 out4:
   cp_tensor_release(&d);
