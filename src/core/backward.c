@@ -17,10 +17,13 @@
 /* No Inf or NaN in a contiguous tensor. */
 static int all_finite(const cp_tensor *t) { /* contiguous */
   const float *p = cp_tensor_data(t);
-  int64_t n = cp_tensor_numel(t);
-  float acc = 0.0f;
-  for (int64_t i = 0; i < n; i++) acc += p[i] * 0.0f; /* NaN if any is not */
-  return acc == 0.0f;
+  int64_t n = cp_tensor_numel(t), i = 0;
+  float acc[8] = {0}; /* x * 0 is NaN for an Inf or NaN x; 8 lanes */
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) acc[k] += p[i + k] * 0.0f;
+  for (; i < n; i++) acc[0] += p[i] * 0.0f;
+  for (int k = 1; k < 8; k++) acc[0] += acc[k];
+  return acc[0] == 0.0f;
 }
 
 /* ====================================================================== */
@@ -405,14 +408,31 @@ static void tile_rows(const wino_job *J, int tid, int nth, int64_t *lo,
   *hi = rows * (tid + 1) / nth;
 }
 
-/* U = A e A^T of each 2x2 gy tile (zeros past the edge). */
-static void wino_gy_work(int tid, int nth, void *ctx) {
-  wino_job *J = ctx;
+/* The transforms read a channels-last copy (cells of 16 channels are one
+ * vector) and write 16 channels at a time. */
+typedef float v16sf __attribute__((vector_size(64)));
+#define AI inline __attribute__((always_inline))
+
+static AI void ld16(v16sf *v, const float *p, int nc) {
+  if (nc == 16) {
+    memcpy(v, p, sizeof *v);
+  } else {
+    memset(v, 0, sizeof *v);
+    memcpy(v, p, (size_t)nc * sizeof(float));
+  }
+}
+static AI void st16(float *p, const v16sf *v, int nc) {
+  if (nc == 16)
+    memcpy(p, v, sizeof *v);
+  else
+    memcpy(p, v, (size_t)nc * sizeof(float));
+}
+
+/* U = A e A^T of each 2x2 gy tile (zeros past the edge); src is
+ * (N, OH, OW, O). */
+static AI void wino_gy_body(const wino_job *J, int64_t lo, int64_t hi) {
   const cp_geom *g = J->g;
-  const int64_t OH = g->OH, OW = g->OW, R = J->rows;
-  const int64_t plane = J->plane;
-  int64_t lo, hi;
-  tile_rows(J, tid, nth, &lo, &hi);
+  const int64_t OH = g->OH, OW = g->OW, R = J->rows, plane = J->plane;
   for (int64_t na = lo; na < hi; na++) {
     int64_t n = na / J->th, a = na % J->th, r = 2 * a;
     int r1 = r + 1 < OH;
@@ -420,56 +440,54 @@ static void wino_gy_work(int tid, int nth, void *ctx) {
       int64_t q = 2 * b, l = na * J->tw + b;
       int q1 = q + 1 < OW;
       float *u = J->dst + l * R;
-      const float *e = J->src + (n * R) * OH * OW + r * OW + q;
-      for (int64_t o = 0; o < R; o++, e += OH * OW) {
-        float e00 = e[0], e01 = q1 ? e[1] : 0.0f;
-        float e10 = r1 ? e[OW] : 0.0f, e11 = r1 && q1 ? e[OW + 1] : 0.0f;
-        float t[4][2] = {{e00, e01},
+      const float *e = J->src + ((n * OH + r) * OW + q) * R;
+      for (int64_t c0 = 0; c0 < R; c0 += 16) {
+        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
+        v16sf e00, e01, e10, e11, z;
+        memset(&z, 0, sizeof z);
+        ld16(&e00, e + c0, nc);
+        if (q1) ld16(&e01, e + R + c0, nc); else e01 = z;
+        if (r1) ld16(&e10, e + OW * R + c0, nc); else e10 = z;
+        if (r1 && q1) ld16(&e11, e + (OW + 1) * R + c0, nc); else e11 = z;
+        v16sf t[4][2] = {{e00, e01},
                          {e00 + e10, e01 + e11},
                          {e00 - e10, e01 - e11},
                          {-e10, -e11}};
         for (int k = 0; k < 4; k++) {
-          u[(4 * k + 0) * plane + o] = t[k][0];
-          u[(4 * k + 1) * plane + o] = t[k][0] + t[k][1];
-          u[(4 * k + 2) * plane + o] = t[k][0] - t[k][1];
-          u[(4 * k + 3) * plane + o] = -t[k][1];
+          v16sf o0 = t[k][0], o1 = t[k][0] + t[k][1], o2 = t[k][0] - t[k][1],
+                o3 = -t[k][1];
+          st16(u + (4 * k + 0) * plane + c0, &o0, nc);
+          st16(u + (4 * k + 1) * plane + c0, &o1, nc);
+          st16(u + (4 * k + 2) * plane + c0, &o2, nc);
+          st16(u + (4 * k + 3) * plane + c0, &o3, nc);
         }
       }
     }
   }
 }
 
-/* V = B^T d B of each 4x4 input patch (zeros outside the input). */
-static void wino_x_work(int tid, int nth, void *ctx) {
-  wino_job *J = ctx;
+/* V = B^T d B of each 4x4 input patch (zeros outside); src is
+ * (N, H, W, C). */
+static AI void wino_x_body(const wino_job *J, int64_t lo, int64_t hi) {
   const cp_geom *g = J->g;
-  const int64_t H = g->H, W = g->W, R = J->rows;
-  const int64_t plane = J->plane;
-  int64_t lo, hi;
-  tile_rows(J, tid, nth, &lo, &hi);
+  const int64_t H = g->H, W = g->W, R = J->rows, plane = J->plane;
   for (int64_t na = lo; na < hi; na++) {
     int64_t n = na / J->th, a = na % J->th;
     int64_t r0 = 2 * a - g->p.pad[0];
     for (int64_t b = 0; b < J->tw; b++) {
       int64_t q0 = 2 * b - g->p.pad[2], l = na * J->tw + b;
-      int inside = r0 >= 0 && r0 + 4 <= H && q0 >= 0 && q0 + 4 <= W;
       float *v = J->dst + l * R;
-      for (int64_t c = 0; c < R; c++) {
-        const float *x = J->src + (n * R + c) * H * W;
-        float d[4][4];
-        if (inside) {
-          for (int m = 0; m < 4; m++)
-            for (int k = 0; k < 4; k++) d[m][k] = x[(r0 + m) * W + q0 + k];
-        } else {
-          for (int m = 0; m < 4; m++)
-            for (int k = 0; k < 4; k++) {
-              int64_t rr = r0 + m, qq = q0 + k;
-              d[m][k] = rr >= 0 && rr < H && qq >= 0 && qq < W
-                            ? x[rr * W + qq]
-                            : 0.0f;
-            }
-        }
-        float t[4][4];
+      for (int64_t c0 = 0; c0 < R; c0 += 16) {
+        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
+        v16sf d[4][4], t[4][4];
+        for (int m = 0; m < 4; m++)
+          for (int k = 0; k < 4; k++) {
+            int64_t rr = r0 + m, qq = q0 + k;
+            if (rr >= 0 && rr < H && qq >= 0 && qq < W)
+              ld16(&d[m][k], J->src + ((n * H + rr) * W + qq) * R + c0, nc);
+            else
+              memset(&d[m][k], 0, sizeof d[m][k]);
+          }
         for (int k = 0; k < 4; k++) {
           t[0][k] = d[0][k] - d[2][k];
           t[1][k] = d[1][k] + d[2][k];
@@ -477,12 +495,69 @@ static void wino_x_work(int tid, int nth, void *ctx) {
           t[3][k] = d[1][k] - d[3][k];
         }
         for (int m = 0; m < 4; m++) {
-          v[(4 * m + 0) * plane + c] = t[m][0] - t[m][2];
-          v[(4 * m + 1) * plane + c] = t[m][1] + t[m][2];
-          v[(4 * m + 2) * plane + c] = t[m][2] - t[m][1];
-          v[(4 * m + 3) * plane + c] = t[m][1] - t[m][3];
+          v16sf o0 = t[m][0] - t[m][2], o1 = t[m][1] + t[m][2],
+                o2 = t[m][2] - t[m][1], o3 = t[m][1] - t[m][3];
+          st16(v + (4 * m + 0) * plane + c0, &o0, nc);
+          st16(v + (4 * m + 1) * plane + c0, &o1, nc);
+          st16(v + (4 * m + 2) * plane + c0, &o2, nc);
+          st16(v + (4 * m + 3) * plane + c0, &o3, nc);
         }
       }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void wino_gy_512(
+    const wino_job *J, int64_t lo, int64_t hi) {
+  wino_gy_body(J, lo, hi);
+}
+static void wino_gy_base(const wino_job *J, int64_t lo, int64_t hi) {
+  wino_gy_body(J, lo, hi);
+}
+__attribute__((target("avx512f"))) static void wino_x_512(const wino_job *J,
+                                                          int64_t lo,
+                                                          int64_t hi) {
+  wino_x_body(J, lo, hi);
+}
+static void wino_x_base(const wino_job *J, int64_t lo, int64_t hi) {
+  wino_x_body(J, lo, hi);
+}
+
+static void wino_gy_work(int tid, int nth, void *ctx) {
+  int64_t lo, hi;
+  tile_rows(ctx, tid, nth, &lo, &hi);
+  if (__builtin_cpu_supports("avx512f"))
+    wino_gy_512(ctx, lo, hi);
+  else
+    wino_gy_base(ctx, lo, hi);
+}
+static void wino_x_work(int tid, int nth, void *ctx) {
+  int64_t lo, hi;
+  tile_rows(ctx, tid, nth, &lo, &hi);
+  if (__builtin_cpu_supports("avx512f"))
+    wino_x_512(ctx, lo, hi);
+  else
+    wino_x_base(ctx, lo, hi);
+}
+
+/* Channels last: dst[(n*P + p)*R + r] = src[(n*R + r)*P + p], in blocks
+ * of 64 cells, split over threads. */
+typedef struct tr_job {
+  const float *src;
+  float *dst;
+  int64_t N, R, P;
+} tr_job;
+
+static void transpose_work(int tid, int nth, void *ctx) {
+  tr_job *J = ctx;
+  int64_t nblk = (J->P + 63) / 64, jobs = J->N * nblk;
+  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
+    int64_t n = jb / nblk, p0 = (jb % nblk) * 64;
+    int64_t p1 = p0 + 64 < J->P ? p0 + 64 : J->P;
+    for (int64_t r = 0; r < J->R; r++) {
+      const float *s = J->src + (n * J->R + r) * J->P;
+      float *d = J->dst + n * J->P * J->R + r;
+      for (int64_t p = p0; p < p1; p++) d[p * J->R] = s[p];
     }
   }
 }
@@ -588,7 +663,8 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
   if ((size_t)(16 * (O + C)) > COLS_LIMIT / sizeof(float) / (size_t)L)
     return 1;
   const int64_t pu = O * L + 48, pv = C * L + 48; /* (skews: see job) */
-  int64_t n = 16 * (pu + pv) + 16 * O * Cg;
+  const int64_t ny = u->N * O * u->OH * u->OW, nx = u->N * C * u->H * u->W;
+  int64_t n = 16 * (pu + pv) + 16 * O * Cg + ny + nx;
   cp_tensor buf, yc, xc;
   if (cp_tensor_empty(&buf, 1, &n, e)) return 1;
   if (cp_tensor_contiguous(&yc, gy4, e)) {
@@ -609,10 +685,15 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     return 1;
   }
   float *U = cp_tensor_data(&buf), *V = U + 16 * pu, *M = V + 16 * pv;
+  float *yl = M + 16 * O * Cg, *xl = yl + ny;
   int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
-  wino_job jy = {u, cp_tensor_data(&yc), U, O, L, th, tw, pu};
+  tr_job ty = {cp_tensor_data(&yc), yl, u->N, O, u->OH * u->OW};
+  cp_threads_run(nth, transpose_work, &ty);
+  tr_job tx = {cp_tensor_data(&xc), xl, u->N, C, u->H * u->W};
+  cp_threads_run(nth, transpose_work, &tx);
+  wino_job jy = {u, yl, U, O, L, th, tw, pu};
   cp_threads_run(nth, wino_gy_work, &jy);
-  wino_job jx = {u, cp_tensor_data(&xc), V, C, L, th, tw, pv};
+  wino_job jx = {u, xl, V, C, L, th, tw, pv};
   cp_threads_run(nth, wino_x_work, &jx);
   memset(M, 0, (size_t)(16 * O * Cg) * sizeof *M);
   wino_gemm_job jg = {U, V, M, O, C, Og, Cg, G, L, pu, pv};
