@@ -14,6 +14,18 @@
  * not worth their memory: the reference identity runs instead. */
 #define COLS_LIMIT ((size_t)512 << 20)
 
+/* No Inf or NaN in a contiguous tensor. */
+static int all_finite(const cp_tensor *t) { /* contiguous */
+  const float *p = cp_tensor_data(t);
+  int64_t n = cp_tensor_numel(t), i = 0;
+  float acc[8] = {0}; /* x * 0 is NaN for an Inf or NaN x; 8 lanes */
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) acc[k] += p[i + k] * 0.0f;
+  for (; i < n; i++) acc[0] += p[i] * 0.0f;
+  for (int k = 1; k < 8; k++) acc[0] += acc[k];
+  return acc[0] == 0.0f;
+}
+
 /* ====================================================================== */
 /* The grad_weight product C += A B^T (rows of A and B run along L)         */
 /* ====================================================================== */
@@ -367,23 +379,25 @@ static int gemm_groups(cp_tensor *gw, const cp_tensor *A4, const cp_geom *u,
   return 0;
 }
 
-/* ---- Winograd F(3x3, 2x2) for a 3x3, stride-1, dilation-1 grad_weight ----
- * gw[o, c, i, j] = sum over 2x2 tiles t of gy and samples n of
- *   sum_{u,v<2} e[u][v] d[u+i][v+j],  e = gy's tile, d = the 4x4 input
- * patch at (2a - pad_top, 2b - pad_left): a 3x3 correlation of a 4x4 patch
- * with a 2x2 kernel, which Winograd computes as
+/* ---- Winograd F(3x3, 4x4) for a 3x3, stride-1, dilation-1 grad_weight ----
+ * gw[o, c, i, j] = sum over 4x4 tiles t of gy and samples n of
+ *   sum_{u,v<4} e[u][v] d[u+i][v+j],  e = gy's tile, d = the 6x6 input
+ * patch at (4a - pad_top, 4b - pad_left): a 3x3 correlation of a 6x6 patch
+ * with a 4x4 kernel, which Winograd computes as
  *   G^T [ (A e A^T) .* (B^T d B) ] G
- * (B^T of F(2x2, 3x3); A, G^T its transposes' roles swapped).  The sums
- * over tiles run in the transformed domain: 16 products U_k (O x L) times
- * V_k (C x L)^T with L = N * tiles, 2.25x fewer multiplies than direct. */
+ * with B^T, A^T, G of F(4x4, 3x3) (points 0, +-1, +-2, infinity) and the
+ * roles of A and G swapped (the transposition principle).  The sums over
+ * tiles run in the transformed domain: 36 products U_k (L x O) by V_k
+ * (L x C) with L = N * tiles, 4x fewer multiplies than direct. */
+#define WN 36                 /* transformed positions (6 x 6) */
 
 typedef struct wino_job {
   const cp_geom *g;           /* source geometry (H, W, pads, OH, OW) */
   const float *src;           /* gy (N, O, OH, OW) or x (N, C, H, W) */
-  float *dst;                 /* 16 planes of rows x L */
+  float *dst;                 /* WN planes of L x rows */
   int64_t rows, L, th, tw;
   int64_t plane;              /* plane stride: rows*L plus a skew, so the
-                                 16 planes do not alias in the caches */
+                                 planes do not alias in the caches */
 } wino_job;
 
 /* Tiles (n, a, b) split over threads by tile row; within a tile the
@@ -396,84 +410,174 @@ static void tile_rows(const wino_job *J, int tid, int nth, int64_t *lo,
   *hi = rows * (tid + 1) / nth;
 }
 
-/* U = A e A^T of each 2x2 gy tile (zeros past the edge). */
-static void wino_gy_work(int tid, int nth, void *ctx) {
-  wino_job *J = ctx;
+/* The transforms read a channels-last copy (cells of 16 channels are one
+ * vector) and write 16 channels at a time. */
+typedef float v16sf __attribute__((vector_size(64)));
+#define AI inline __attribute__((always_inline))
+
+static AI void ld16(v16sf *v, const float *p, int nc) {
+  if (nc == 16) {
+    memcpy(v, p, sizeof *v);
+  } else {
+    memset(v, 0, sizeof *v);
+    memcpy(v, p, (size_t)nc * sizeof(float));
+  }
+}
+static AI void st16(float *p, const v16sf *v, int nc) {
+  if (nc == 16)
+    memcpy(p, v, sizeof *v);
+  else
+    memcpy(p, v, (size_t)nc * sizeof(float));
+}
+
+/* A (6x4) applied to 4 vectors. */
+static AI void wino_a(const v16sf *e, v16sf *u) {
+  v16sf s02 = e[0] + e[2], s13 = e[1] + e[3];
+  v16sf f02 = e[0] + 4 * e[2], f13 = 2 * e[1] + 8 * e[3];
+  u[0] = e[0];
+  u[1] = s02 + s13;
+  u[2] = s02 - s13;
+  u[3] = f02 + f13;
+  u[4] = f02 - f13;
+  u[5] = e[3];
+}
+
+/* B^T (6x6) applied to 6 vectors. */
+static AI void wino_bt(const v16sf *d, v16sf *v) {
+  v[0] = 4 * d[0] - 5 * d[2] + d[4];
+  v[1] = -4 * d[1] - 4 * d[2] + d[3] + d[4];
+  v[2] = 4 * d[1] - 4 * d[2] - d[3] + d[4];
+  v[3] = -2 * d[1] - d[2] + 2 * d[3] + d[4];
+  v[4] = 2 * d[1] - d[2] - 2 * d[3] + d[4];
+  v[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+/* U = A e A^T of each 4x4 gy tile (zeros past the edge); src is
+ * (N, OH, OW, O). */
+static AI void wino_gy_body(const wino_job *J, int64_t lo, int64_t hi) {
   const cp_geom *g = J->g;
-  const int64_t OH = g->OH, OW = g->OW, R = J->rows;
-  const int64_t plane = J->plane;
-  int64_t lo, hi;
-  tile_rows(J, tid, nth, &lo, &hi);
+  const int64_t OH = g->OH, OW = g->OW, R = J->rows, plane = J->plane;
   for (int64_t na = lo; na < hi; na++) {
-    int64_t n = na / J->th, a = na % J->th, r = 2 * a;
-    int r1 = r + 1 < OH;
+    int64_t n = na / J->th, a = na % J->th, r0 = 4 * a;
     for (int64_t b = 0; b < J->tw; b++) {
-      int64_t q = 2 * b, l = na * J->tw + b;
-      int q1 = q + 1 < OW;
+      int64_t q0 = 4 * b, l = na * J->tw + b;
       float *u = J->dst + l * R;
-      const float *e = J->src + (n * R) * OH * OW + r * OW + q;
-      for (int64_t o = 0; o < R; o++, e += OH * OW) {
-        float e00 = e[0], e01 = q1 ? e[1] : 0.0f;
-        float e10 = r1 ? e[OW] : 0.0f, e11 = r1 && q1 ? e[OW + 1] : 0.0f;
-        float t[4][2] = {{e00, e01},
-                         {e00 + e10, e01 + e11},
-                         {e00 - e10, e01 - e11},
-                         {-e10, -e11}};
+      for (int64_t c0 = 0; c0 < R; c0 += 16) {
+        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
+        v16sf e[4][4], t[6][4], col[4], out[6];
+        for (int m = 0; m < 4; m++)
+          for (int k = 0; k < 4; k++) {
+            int64_t rr = r0 + m, qq = q0 + k;
+            if (rr < OH && qq < OW)
+              ld16(&e[m][k], J->src + ((n * OH + rr) * OW + qq) * R + c0, nc);
+            else
+              memset(&e[m][k], 0, sizeof e[m][k]);
+          }
         for (int k = 0; k < 4; k++) {
-          u[(4 * k + 0) * plane + o] = t[k][0];
-          u[(4 * k + 1) * plane + o] = t[k][0] + t[k][1];
-          u[(4 * k + 2) * plane + o] = t[k][0] - t[k][1];
-          u[(4 * k + 3) * plane + o] = -t[k][1];
+          v16sf in[4] = {e[0][k], e[1][k], e[2][k], e[3][k]}, o6[6];
+          wino_a(in, o6);
+          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+        }
+        for (int m = 0; m < 6; m++) {
+          for (int k = 0; k < 4; k++) col[k] = t[m][k];
+          wino_a(col, out);
+          for (int j = 0; j < 6; j++)
+            st16(u + (6 * m + j) * plane + c0, &out[j], nc);
         }
       }
     }
   }
 }
 
-/* V = B^T d B of each 4x4 input patch (zeros outside the input). */
-static void wino_x_work(int tid, int nth, void *ctx) {
-  wino_job *J = ctx;
+/* V = B^T d B of each 6x6 input patch (zeros outside); src is
+ * (N, H, W, C). */
+static AI void wino_x_body(const wino_job *J, int64_t lo, int64_t hi) {
   const cp_geom *g = J->g;
-  const int64_t H = g->H, W = g->W, R = J->rows;
-  const int64_t plane = J->plane;
-  int64_t lo, hi;
-  tile_rows(J, tid, nth, &lo, &hi);
+  const int64_t H = g->H, W = g->W, R = J->rows, plane = J->plane;
   for (int64_t na = lo; na < hi; na++) {
     int64_t n = na / J->th, a = na % J->th;
-    int64_t r0 = 2 * a - g->p.pad[0];
+    int64_t r0 = 4 * a - g->p.pad[0];
     for (int64_t b = 0; b < J->tw; b++) {
-      int64_t q0 = 2 * b - g->p.pad[2], l = na * J->tw + b;
-      int inside = r0 >= 0 && r0 + 4 <= H && q0 >= 0 && q0 + 4 <= W;
+      int64_t q0 = 4 * b - g->p.pad[2], l = na * J->tw + b;
       float *v = J->dst + l * R;
-      for (int64_t c = 0; c < R; c++) {
-        const float *x = J->src + (n * R + c) * H * W;
-        float d[4][4];
-        if (inside) {
-          for (int m = 0; m < 4; m++)
-            for (int k = 0; k < 4; k++) d[m][k] = x[(r0 + m) * W + q0 + k];
-        } else {
-          for (int m = 0; m < 4; m++)
-            for (int k = 0; k < 4; k++) {
-              int64_t rr = r0 + m, qq = q0 + k;
-              d[m][k] = rr >= 0 && rr < H && qq >= 0 && qq < W
-                            ? x[rr * W + qq]
-                            : 0.0f;
-            }
+      for (int64_t c0 = 0; c0 < R; c0 += 16) {
+        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
+        v16sf d[6][6], t[6][6], out[6];
+        for (int m = 0; m < 6; m++)
+          for (int k = 0; k < 6; k++) {
+            int64_t rr = r0 + m, qq = q0 + k;
+            if (rr >= 0 && rr < H && qq >= 0 && qq < W)
+              ld16(&d[m][k], J->src + ((n * H + rr) * W + qq) * R + c0, nc);
+            else
+              memset(&d[m][k], 0, sizeof d[m][k]);
+          }
+        for (int k = 0; k < 6; k++) {
+          v16sf in[6] = {d[0][k], d[1][k], d[2][k], d[3][k], d[4][k], d[5][k]};
+          v16sf o6[6];
+          wino_bt(in, o6);
+          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
         }
-        float t[4][4];
-        for (int k = 0; k < 4; k++) {
-          t[0][k] = d[0][k] - d[2][k];
-          t[1][k] = d[1][k] + d[2][k];
-          t[2][k] = d[2][k] - d[1][k];
-          t[3][k] = d[1][k] - d[3][k];
-        }
-        for (int m = 0; m < 4; m++) {
-          v[(4 * m + 0) * plane + c] = t[m][0] - t[m][2];
-          v[(4 * m + 1) * plane + c] = t[m][1] + t[m][2];
-          v[(4 * m + 2) * plane + c] = t[m][2] - t[m][1];
-          v[(4 * m + 3) * plane + c] = t[m][1] - t[m][3];
+        for (int m = 0; m < 6; m++) {
+          wino_bt(t[m], out);
+          for (int j = 0; j < 6; j++)
+            st16(v + (6 * m + j) * plane + c0, &out[j], nc);
         }
       }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void wino_gy_512(
+    const wino_job *J, int64_t lo, int64_t hi) {
+  wino_gy_body(J, lo, hi);
+}
+static void wino_gy_base(const wino_job *J, int64_t lo, int64_t hi) {
+  wino_gy_body(J, lo, hi);
+}
+__attribute__((target("avx512f"))) static void wino_x_512(const wino_job *J,
+                                                          int64_t lo,
+                                                          int64_t hi) {
+  wino_x_body(J, lo, hi);
+}
+static void wino_x_base(const wino_job *J, int64_t lo, int64_t hi) {
+  wino_x_body(J, lo, hi);
+}
+
+static void wino_gy_work(int tid, int nth, void *ctx) {
+  int64_t lo, hi;
+  tile_rows(ctx, tid, nth, &lo, &hi);
+  if (__builtin_cpu_supports("avx512f"))
+    wino_gy_512(ctx, lo, hi);
+  else
+    wino_gy_base(ctx, lo, hi);
+}
+static void wino_x_work(int tid, int nth, void *ctx) {
+  int64_t lo, hi;
+  tile_rows(ctx, tid, nth, &lo, &hi);
+  if (__builtin_cpu_supports("avx512f"))
+    wino_x_512(ctx, lo, hi);
+  else
+    wino_x_base(ctx, lo, hi);
+}
+
+/* Channels last: dst[(n*P + p)*R + r] = src[(n*R + r)*P + p], in blocks
+ * of 64 cells, split over threads. */
+typedef struct tr_job {
+  const float *src;
+  float *dst;
+  int64_t N, R, P;
+} tr_job;
+
+static void transpose_work(int tid, int nth, void *ctx) {
+  tr_job *J = ctx;
+  int64_t nblk = (J->P + 63) / 64, jobs = J->N * nblk;
+  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
+    int64_t n = jb / nblk, p0 = (jb % nblk) * 64;
+    int64_t p1 = p0 + 64 < J->P ? p0 + 64 : J->P;
+    for (int64_t r = 0; r < J->R; r++) {
+      const float *s = J->src + (n * J->R + r) * J->P;
+      float *d = J->dst + n * J->P * J->R + r;
+      for (int64_t p = p0; p < p1; p++) d[p * J->R] = s[p];
     }
   }
 }
@@ -549,11 +653,11 @@ typedef struct wino_gemm_job {
   int64_t pu, pv;             /* plane strides of U and V */
 } wino_gemm_job;
 
-/* The 16 transformed positions times the groups, split over threads. */
+/* The transformed positions times the groups, split over threads. */
 static void wino_gemm_work(int tid, int nth, void *ctx) {
   wino_gemm_job *J = ctx;
   int avx512 = __builtin_cpu_supports("avx512f");
-  int64_t jobs = 16 * J->G;
+  int64_t jobs = WN * J->G;
   for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
     int64_t k = jb / J->G, gi = jb % J->G;
     const float *U = J->U + k * J->pu + gi * J->Og;
@@ -574,12 +678,13 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
       u->p.stride[1] != 1 || u->p.dilation[0] != 1 || u->p.dilation[1] != 1)
     return 1;
   const int64_t O = gy4->shape[1], C = u->C, Og = O / G, Cg = C / G;
-  const int64_t th = (u->OH + 1) / 2, tw = (u->OW + 1) / 2;
+  const int64_t th = (u->OH + 3) / 4, tw = (u->OW + 3) / 4;
   const int64_t L = u->N * th * tw;
-  if ((size_t)(16 * (O + C)) > COLS_LIMIT / sizeof(float) / (size_t)L)
+  if ((size_t)(WN * (O + C)) > COLS_LIMIT / sizeof(float) / (size_t)L)
     return 1;
   const int64_t pu = O * L + 48, pv = C * L + 48; /* (skews: see job) */
-  int64_t n = 16 * (pu + pv) + 16 * O * Cg;
+  const int64_t ny = u->N * O * u->OH * u->OW, nx = u->N * C * u->H * u->W;
+  int64_t n = WN * (pu + pv) + WN * O * Cg + ny + nx;
   cp_tensor buf, yc, xc;
   if (cp_tensor_empty(&buf, 1, &n, e)) return 1;
   if (cp_tensor_contiguous(&yc, gy4, e)) {
@@ -591,32 +696,51 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     cp_tensor_release(&buf);
     return -1;
   }
-  float *U = cp_tensor_data(&buf), *V = U + 16 * pu, *M = V + 16 * pv;
+  /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
+   * such inputs take the direct path, which keeps PyTorch's pattern. */
+  if (!all_finite(&yc) || !all_finite(&xc)) {
+    cp_tensor_release(&xc);
+    cp_tensor_release(&yc);
+    cp_tensor_release(&buf);
+    return 1;
+  }
+  float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
+  float *yl = M + WN * O * Cg, *xl = yl + ny;
   int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
-  wino_job jy = {u, cp_tensor_data(&yc), U, O, L, th, tw, pu};
+  tr_job ty = {cp_tensor_data(&yc), yl, u->N, O, u->OH * u->OW};
+  cp_threads_run(nth, transpose_work, &ty);
+  tr_job tx = {cp_tensor_data(&xc), xl, u->N, C, u->H * u->W};
+  cp_threads_run(nth, transpose_work, &tx);
+  wino_job jy = {u, yl, U, O, L, th, tw, pu};
   cp_threads_run(nth, wino_gy_work, &jy);
-  wino_job jx = {u, cp_tensor_data(&xc), V, C, L, th, tw, pv};
+  wino_job jx = {u, xl, V, C, L, th, tw, pv};
   cp_threads_run(nth, wino_x_work, &jx);
-  memset(M, 0, (size_t)(16 * O * Cg) * sizeof *M);
+  memset(M, 0, (size_t)(WN * O * Cg) * sizeof *M);
   wino_gemm_job jg = {U, V, M, O, C, Og, Cg, G, L, pu, pv};
   cp_threads_run(cp_threads_count(), wino_gemm_work, &jg);
   /* gw = G^T m G for each (o, c) */
+  static const float GT[3][6] = {
+      {1.0f / 4, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 0},
+      {0, -1.0f / 6, 1.0f / 6, 1.0f / 12, -1.0f / 12, 0},
+      {0, -1.0f / 6, -1.0f / 6, 1.0f / 6, 1.0f / 6, 1}};
   float *out = cp_tensor_data(gw);
   for (int64_t o = 0; o < O; o++)
     for (int64_t c = 0; c < Cg; c++) {
-      float m[4][4], t[3][4];
-      for (int k = 0; k < 16; k++) m[k / 4][k % 4] = M[(k * O + o) * Cg + c];
-      for (int k = 0; k < 4; k++) {
-        t[0][k] = m[0][k] + 0.5f * (m[1][k] + m[2][k]);
-        t[1][k] = 0.5f * (m[1][k] - m[2][k]);
-        t[2][k] = 0.5f * (m[1][k] + m[2][k]) + m[3][k];
-      }
+      float m[6][6], t[3][6];
+      for (int k = 0; k < WN; k++) m[k / 6][k % 6] = M[(k * O + o) * Cg + c];
+      for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 6; k++) {
+          float acc = 0.0f;
+          for (int q = 0; q < 6; q++) acc += GT[i][q] * m[q][k];
+          t[i][k] = acc;
+        }
       float *z = out + (o * Cg + c) * 9;
-      for (int i = 0; i < 3; i++) {
-        z[3 * i + 0] = t[i][0] + 0.5f * (t[i][1] + t[i][2]);
-        z[3 * i + 1] = 0.5f * (t[i][1] - t[i][2]);
-        z[3 * i + 2] = 0.5f * (t[i][1] + t[i][2]) + t[i][3];
-      }
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+          float acc = 0.0f;
+          for (int q = 0; q < 6; q++) acc += t[i][q] * GT[j][q];
+          z[3 * i + j] = acc;
+        }
     }
   cp_tensor_release(&xc);
   cp_tensor_release(&yc);
@@ -653,7 +777,9 @@ static int gather_grad_input(cp_tensor *out, const cp_tensor *gy4,
   if (cp_tensor_contiguous(&cc, &b, e)) goto out2;
   if (cp_tensor_reshape(&d, &cc, 4, s4, e)) goto out3;
   if (cp_tensor_flip(&f, &d, 2, hw, e)) goto out4;
-  rc = cp_conv2d(out, gy4, &f, NULL, &c, e);
+  /* its padding cells are real zeros times the weights: with an Inf or NaN
+   * weight they would make NaN where the scatter adds nothing */
+  rc = all_finite(&f) ? cp_conv2d(out, gy4, &f, NULL, &c, e) : 1;
   cp_tensor_release(&f);
 out4:
   cp_tensor_release(&d);

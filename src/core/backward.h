@@ -13,7 +13,8 @@
  *                 swapped: per group, conv2d(x^T, gy^T; stride d,
  *                 dilation s, padding p) cropped to kH x kW and transposed
  *                 (x^T: channels as the batch, the batch as channels).
- *                 Fast path: the same sum as gy (O, L) times unfold(x)^T.
+ *                 Fast paths: the same sum as gy (O, L) times unfold(x)^T,
+ *                 or Winograd F(3x3, 4x4) for 3x3 stride-1 kernels.
  *   grad_bias   = gy summed over N, H, W.
  * conv_transpose2d, y = conv_transpose2d(x, w; s, p, op, d, G):
  *   grad_input  = conv2d(gy, w; s, p, d, G)  (a transposed conv's adjoint)
