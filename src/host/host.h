@@ -9,6 +9,8 @@
 int host_docall(lua_State *L, int nargs, int nres);
 /* Print the error message on the stack top (if status is an error). */
 int host_report(lua_State *L, int status);
+/* As host_report, but the message stays on the stack. */
+void host_report_keep(lua_State *L, int status);
 
 /* ---- the prompt (repl.c) --------------------------------------------------- */
 /* Set up the prompt: readline's callback interface and the history file

@@ -56,6 +56,26 @@ static void create_arg(lua_State *L, char **argv, int argc, int script) {
   lua_setglobal(L, "arg");
 }
 
+/* With a window, a script whose main chunk fails shows its error in the
+ * window and waits there for the file to be fixed (it reloads on save):
+ * viz._error_screen(msg), which returns true once a reload succeeded. */
+static int error_window;
+
+static int error_screen(lua_State *L, int status) {
+  host_report_keep(L, status); /* printed, and left on the stack */
+  if (lua_getglobal(L, "viz") != LUA_TTABLE ||
+      lua_getfield(L, -1, "_error_screen") != LUA_TFUNCTION) {
+    lua_pop(L, 3);
+    return status;
+  }
+  lua_remove(L, -2);
+  lua_insert(L, -2); /* function, message */
+  if (host_docall(L, 1, 1) != LUA_OK) return host_report(L, LUA_ERRRUN);
+  int fixed = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return fixed ? LUA_OK : status;
+}
+
 static int run_script(lua_State *L, const char *path, char **argv, int argc,
                       int first_arg) {
   char abs[PATH_MAX];
@@ -64,10 +84,13 @@ static int run_script(lua_State *L, const char *path, char **argv, int argc,
     lua_setfield(L, LUA_REGISTRYINDEX, "convplay.script");
   }
   int status = luaL_loadfile(L, path);
-  if (status != LUA_OK) return host_report(L, status);
-  int n = 0;
-  for (int i = first_arg; i < argc; i++, n++) lua_pushstring(L, argv[i]);
-  return host_report(L, host_docall(L, n, 0));
+  if (status == LUA_OK) {
+    int n = 0;
+    for (int i = first_arg; i < argc; i++, n++) lua_pushstring(L, argv[i]);
+    status = host_docall(L, n, 0);
+  }
+  if (status != LUA_OK && error_window) return error_screen(L, status);
+  return host_report(L, status);
 }
 
 static int run_string(lua_State *L, const char *code, const char *name) {
@@ -172,6 +195,7 @@ int main(int argc, char **argv) {
   int prompt = interactive || (headless && !script && !lab && !tour &&
                                !has_e && isatty(STDIN_FILENO));
   if (prompt) repl_start(L, !headless);
+  error_window = !headless && !prompt;
 
   create_arg(L, argv, argc, script ? script : argc);
   int status = LUA_OK, ran_code = 0;

@@ -38,6 +38,7 @@
 
 #include "core/version.h"
 #include "host.h"
+#include "viz/app.h"
 #include "lua/cpl.h"
 
 #define HISTORY_LINES 1000
@@ -94,11 +95,13 @@ static int code_runs(void) {
 
 static void on_sigint(int sig) {
   (void)sig;
-  if (R.cur && code_runs())
+  if (R.cur && code_runs()) {
     lua_sethook(R.cur, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT,
                 1);
-  else
+  } else {
     R.sigint = 1;
+    vz_app_request_interrupt(); /* a window callback may be running */
+  }
 }
 
 int host_docall(lua_State *L, int nargs, int nres) {
@@ -114,6 +117,13 @@ int host_docall(lua_State *L, int nargs, int nres) {
   if (R.L && !code_runs()) lua_sethook(L, NULL, 0, 0); /* a late Ctrl-C */
   lua_remove(L, base);
   return status;
+}
+
+void host_report_keep(lua_State *L, int status) {
+  if (status == LUA_OK) return;
+  const char *msg = lua_tostring(L, -1);
+  fprintf(stderr, "%s\n", msg ? msg : "(error object is not a string)");
+  fflush(stderr);
 }
 
 int host_report(lua_State *L, int status) {

@@ -17,31 +17,29 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "viz/app.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
 /* ====================================================================== */
-/* Loop state (one window per process)                                     */
+/* State of the binding (the window itself is src/viz/app.c's)             */
 /* ====================================================================== */
 
 static struct {
-  SDL_Window *win;            /* the window while the loop runs */
-  vz_canvas *frame;           /* what the loop draws into */
+  lua_State *L;               /* the state the window's hooks run in */
   vz_canvas *canvas;          /* offscreen target outside the loop */
   vz_canvas *target;          /* where viz.clear/rect/text draw now */
-  int in_loop;                /* the loop is running */
   int ran_loop;               /* the loop has run (for _after_script) */
-  int page;                   /* index into the pages (1-based) */
-  int quit;                   /* leave the loop */
-  char *err;                  /* error screen text (malloc'ed) or NULL */
   time_t mtime;               /* script file's mtime when loaded */
   double t0;                  /* time base for viz.time */
   cpl_idle_fn idle;           /* the host's prompt, or NULL */
   int views_seen;             /* views made before the last prompt line */
 } S;
 
-void cpl_viz_set_idle(cpl_idle_fn fn) { S.idle = fn; }
-
+void cpl_viz_set_idle(cpl_idle_fn fn) {
+  S.idle = fn;
+  vz_app_host_owns_sigint(fn != NULL);
+}
 
 /* ====================================================================== */
 /* Drawing for scripts (draw() callbacks, or offscreen)                    */
@@ -49,6 +47,7 @@ void cpl_viz_set_idle(cpl_idle_fn fn) { S.idle = fn; }
 
 static vz_canvas *target(lua_State *L) {
   cplv_fonts(L, "viz");
+  if (vz_app_frame()) return vz_app_frame();
   if (S.target) return S.target;
   if (!S.canvas) S.canvas = vz_canvas_new(VZ_DEFAULT_W, VZ_DEFAULT_H);
   if (!S.canvas) luaL_error(L, "viz: cannot create a surface");
@@ -172,25 +171,66 @@ static int l_time(lua_State *L) {
 }
 
 /* ====================================================================== */
-/* The loop                                                                */
+/* Running the script's code: tracebacks, interrupts                       */
 /* ====================================================================== */
 
+/* A traceback without convplay's own frames (the window loop, the host's
+ * after-script call): the user's code and the functions it called. */
 static int msgh(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (!msg) msg = lua_pushfstring(L, "(error object is a %s value)",
                                   luaL_typename(L, 1));
   luaL_traceback(L, L, msg, 1);
+  const char *tb = lua_tostring(L, -1);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (const char *p = tb; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p + 1) : strlen(p);
+    int internal = 0;
+    static const char *const hide[] = {"viz._after_script", "viz.run'",
+                                       "viz._error_screen", "[C]: in ?"};
+    for (size_t k = 0; k < sizeof hide / sizeof hide[0]; k++) {
+      const char *h = strstr(p, hide[k]);
+      if (h && h < p + len) internal = 1;
+    }
+    if (!internal) luaL_addlstring(&b, p, len);
+    p += len;
+  }
+  luaL_pushresult(&b);
   return 1;
 }
 
-static void set_error(const char *msg) {
-  free(S.err);
-  S.err = msg ? strdup(msg) : NULL;
-  if (msg) fprintf(stderr, "convplay: %s\n", msg);
+/* Every few thousand instructions of a callback: has Ctrl-C been pressed
+ * or the window closed?  Then the code stops with an error "interrupted";
+ * the flag stays set, so a pcall in the script cannot swallow it. */
+static void interrupt_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  if (vz_app_poll_interrupt() != VZ_INT_NONE)
+    luaL_error(L, "interrupted (Ctrl-C or the window was closed)");
 }
 
-/* Call global `name` with nargs arguments already pushed (below them the
- * function is fetched first).  Returns 1 if it ran and returned true. */
+/* lua_pcall under the interrupt hook, with the traceback handler; the
+ * error message (if any) goes to the error screen.  Returns the status. */
+static int run_guarded(lua_State *L, int nargs, int nres) {
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, msgh);
+  lua_insert(L, base);
+  vz_app_clear_interrupt();
+  lua_sethook(L, interrupt_hook, LUA_MASKCOUNT, 10000);
+  int rc = lua_pcall(L, nargs, nres, base);
+  lua_sethook(L, NULL, 0, 0);
+  vz_app_clear_interrupt();
+  lua_remove(L, base);
+  if (rc != LUA_OK) {
+    vz_app_set_error(lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  return rc;
+}
+
+/* Call global `name` with nargs arguments already pushed.  Returns 1 if
+ * it ran and returned true. */
 static int callback(lua_State *L, const char *name, int nargs) {
   int base = lua_gettop(L) - nargs;
   if (lua_getglobal(L, name) != LUA_TFUNCTION) {
@@ -198,12 +238,7 @@ static int callback(lua_State *L, const char *name, int nargs) {
     return 0;
   }
   lua_insert(L, base + 1);
-  lua_pushcfunction(L, msgh);
-  lua_insert(L, base + 1);
-  int rc = lua_pcall(L, nargs, 1, base + 1);
-  int r = 0;
-  if (rc != LUA_OK) set_error(lua_tostring(L, -1));
-  else r = lua_toboolean(L, -1);
+  int r = run_guarded(L, nargs, 1) == LUA_OK && lua_toboolean(L, -1);
   lua_settop(L, base);
   return r;
 }
@@ -218,6 +253,10 @@ static int has_callbacks(lua_State *L) {
   return 0;
 }
 
+/* ====================================================================== */
+/* Pages                                                                   */
+/* ====================================================================== */
+
 static int npages(lua_State *L) {
   lua_getfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
   int n = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
@@ -225,17 +264,15 @@ static int npages(lua_State *L) {
   return n;
 }
 
-/* Push the current page's lview userdata (or nil); returns it. */
-static lview *current_page(lua_State *L) {
-  int n = npages(L);
-  if (n == 0) {
+/* Push page i's lview userdata (or nil); returns it. */
+static lview *page_at(lua_State *L, int i) {
+  lua_getfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
+  if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
     lua_pushnil(L);
     return NULL;
   }
-  if (S.page < 1) S.page = 1;
-  if (S.page > n) S.page = n;
-  lua_getfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
-  lua_rawgeti(L, -1, S.page);
+  lua_rawgeti(L, -1, i);
   lua_remove(L, -2);
   return luaL_testudata(L, -1, VIEW_MT);
 }
@@ -274,7 +311,7 @@ static int nviews(lua_State *L) {
 
 /* After a prompt line ran (see the header comment). */
 static void prompt_ran(lua_State *L) {
-  set_error(NULL);
+  vz_app_set_error(NULL);
   int n = nviews(L);
   lua_getfield(L, LUA_REGISTRYINDEX, VIEWS_KEY);
   for (int i = 1; i <= n; i++) {
@@ -296,7 +333,7 @@ static void prompt_ran(lua_State *L) {
         lua_rawgeti(L, -2, i);
         lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
       }
-    S.page = (int)lua_rawlen(L, -1);
+    vz_app_set_page((int)lua_rawlen(L, -1));
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
@@ -318,8 +355,8 @@ static void reload(lua_State *L) {
   const char *p = lua_tostring(L, -1);
   if (!p) {
     lua_pop(L, 1);
-    set_error("reload: no script file to reload (started with -e or a "
-              "prompt)");
+    vz_app_set_error("reload: no script file to reload (started with -e or "
+                     "a prompt)");
     return;
   }
   char path[4096];
@@ -334,295 +371,102 @@ static void reload(lua_State *L) {
   lua_setfield(L, LUA_REGISTRYINDEX, VIEWS_KEY);
   lua_pushnil(L);
   lua_setfield(L, LUA_REGISTRYINDEX, PAGES_KEY);
-  set_error(NULL);
+  vz_app_set_error(NULL);
   S.mtime = script_mtime(L);
   int base = lua_gettop(L);
-  lua_pushcfunction(L, msgh);
-  if (luaL_loadfile(L, path) != LUA_OK ||
-      lua_pcall(L, 0, 0, base + 1) != LUA_OK)
-    set_error(lua_tostring(L, -1));
+  if (luaL_loadfile(L, path) != LUA_OK) {
+    vz_app_set_error(lua_tostring(L, -1));
+  } else {
+    run_guarded(L, 0, 0);
+  }
   lua_settop(L, base);
   if (npages(L) == 0) set_pages(L, 0); /* nil: all views created */
   S.views_seen = nviews(L);
+  vz_app_dirty();
   fprintf(stderr, "convplay: reloaded %s\n", path);
 }
 
-static void draw_error(vz_canvas *s) {
-  vz_clear(s, vz_th->errbg);
-  vz_text(s, 20, 16, "Lua error", 24, 1, VZ_ERRC, VZ_LEFT);
-  vz_text(s, 20, 50, "r: reload the script   Esc: quit", 14, 0, VZ_DIM,
-          VZ_LEFT);
-  int cw, ch;
-  vz_text_size("0", 14, 0, &cw, &ch);
-  int maxc = (s->w - 40) / (cw > 0 ? cw : 8), y = 86;
-  const char *p = S.err;
-  char buf[1024];
-  int first = 1;
-  while (p && *p && y < s->h - ch) {
-    const char *nl = strchr(p, '\n');
-    int len = nl ? (int)(nl - p) : (int)strlen(p);
-    int take = len > maxc ? maxc : len;
-    snprintf(buf, sizeof buf, "%.*s", take < 1023 ? take : 1023, p);
-    for (char *q = buf; *q; q++)
-      if (*q == '\t') *q = ' ';
-    vz_text(s, 20, y, buf, first ? 16 : 14, first, first ? VZ_FG : VZ_DIM,
-            VZ_LEFT);
-    y += ch + (first ? 6 : 2);
-    p += take;
-    if (*p == '\n') {
-      p++;
-      first = 0;
-    }
-  }
-}
+/* ====================================================================== */
+/* The app's hooks                                                         */
+/* ====================================================================== */
 
-static const char *key_name(const SDL_Keysym *ks, char *buf) {
-  SDL_Keycode k = ks->sym;
-  int shift = (ks->mod & KMOD_SHIFT) != 0;
-  if (k == SDLK_SLASH && shift) return "?";
-  if ((k == SDLK_EQUALS && shift) || k == SDLK_KP_PLUS) return "+";
-  if (k == SDLK_KP_MINUS) return "-";
-  if (k == SDLK_SPACE) return "Space";
-  if (k > 32 && k < 127) {
-    buf[0] = (char)k;
-    buf[1] = 0;
-    return buf;
-  }
-  return SDL_GetKeyName(k);
-}
+static int h_npages(void *ud) { return npages(ud); }
 
-static void save_frame(void) {
-  char path[64], err[256];
-  for (int i = 1; i < 10000; i++) {
-    snprintf(path, sizeof path, "convplay-%04d.png", i);
-    struct stat st;
-    if (stat(path, &st) != 0) break;
-  }
-  if (vz_save_png(S.frame, path, err, sizeof err))
-    fprintf(stderr, "convplay: %s\n", err);
-  else
-    fprintf(stderr, "convplay: saved %s\n", path);
-}
-
-static void handle_key(lua_State *L, const SDL_Keysym *ks) {
-  char buf[8], lower[64];
-  const char *name = key_name(ks, buf);
-  int shift = (ks->mod & KMOD_SHIFT) != 0;
-  if (!strcmp(name, "Escape") || (!strcmp(name, "q") && !S.err)) {
-    S.quit = 1;
-    return;
-  }
-  if (S.err) {
-    if (!strcmp(name, "q")) S.quit = 1;
-    if (!strcmp(name, "r")) reload(L);
-    return;
-  }
-  /* the script sees the key first (LÖVE names: lowercase) */
-  snprintf(lower, sizeof lower, "%s", name);
-  for (char *p = lower; *p; p++)
-    if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
-  lua_pushstring(L, lower);
-  lua_pushboolean(L, shift);
-  if (callback(L, "keypressed", 2) || S.err) return;
-  int n = npages(L);
-  if (!strcmp(name, "r")) {
-    reload(L);
-  } else if (!strcmp(name, "F2")) {
-    save_frame();
-  } else if ((!strcmp(name, "Tab") && !shift) || !strcmp(name, "PageDown")) {
-    if (n) S.page = S.page % n + 1;
-  } else if (!strcmp(name, "Tab") || !strcmp(name, "PageUp")) {
-    if (n) S.page = (S.page + n - 2) % n + 1;
-  } else {
-    lview *lv = current_page(L);
-    if (lv && lv->v) vz_view_key(lv->v, name, shift);
-    lua_pop(L, 1);
-  }
-}
-
-/* Video up with a driver that shows something: 1; a driver without a
- * display that the user asked for (SDL_VIDEODRIVER=dummy/offscreen): 0,
- * the loop is skipped as under --headless; otherwise a Lua error. */
-static int open_video(lua_State *L) {
-  if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-    luaL_error(L, "viz.run: cannot open a window: %s (run with --headless "
-                  "for offscreen rendering)",
-               SDL_GetError());
-    return 0;
-  }
-  const char *drv = SDL_GetCurrentVideoDriver();
-  if (drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy"))) {
-    const char *asked = getenv("SDL_VIDEODRIVER");
-    SDL_QuitSubSystem(SDL_INIT_VIDEO);
-    if (asked && *asked) return 0;
-    luaL_error(L, "viz.run: no display to open a window on (SDL found only "
-                  "its '%s' video driver; is DISPLAY set?); run with "
-                  "--headless for offscreen rendering",
-               drv);
-  }
-  return 1;
-}
-
-static void run_loop(lua_State *L) {
-  if (!open_video(L)) return;
-  int w = VZ_DEFAULT_W, h = VZ_DEFAULT_H;
-  lview *first = current_page(L);
-  if (first && first->v) w = first->v->width, h = first->v->height;
+static vz_page h_page(void *ud, int i) {
+  lua_State *L = ud;
+  lview *lv = page_at(L, i);
+  /* the page list holds it, so the pointers stay valid after the pop */
+  vz_page pg = {lv ? lv->v : NULL, lv ? lv->sh : NULL};
   lua_pop(L, 1);
-  vz_window_size(&w, &h);
-  S.win = SDL_CreateWindow("convplay", SDL_WINDOWPOS_CENTERED,
-                           SDL_WINDOWPOS_CENTERED, w, h,
-                           SDL_WINDOW_RESIZABLE);
-  if (!S.win) {
-    const char *e = SDL_GetError();
-    SDL_QuitSubSystem(SDL_INIT_VIDEO);
-    luaL_error(L, "viz.run: cannot open a window: %s", e);
-    return;
+  return pg;
+}
+
+static void h_update(void *ud, double dt) {
+  lua_State *L = ud;
+  lua_pushnumber(L, dt);
+  callback(L, "update", 1);
+}
+
+static void h_draw(void *ud, vz_canvas *frame) {
+  (void)frame; /* target() finds it through vz_app_frame() */
+  callback(ud, "draw", 0);
+}
+
+static int h_keypressed(void *ud, const char *key, int shift) {
+  lua_State *L = ud;
+  lua_pushstring(L, key);
+  lua_pushboolean(L, shift);
+  return callback(L, "keypressed", 2);
+}
+
+static int h_animates(void *ud) { return has_callbacks(ud); }
+
+static int h_script_changed(void *ud) {
+  time_t mt = script_mtime(ud);
+  return mt && S.mtime && mt != S.mtime;
+}
+
+static void h_reload(void *ud) { reload(ud); }
+
+static int h_idle(void *ud, int what) {
+  lua_State *L = ud;
+  if (!S.idle) return 0;
+  int r = S.idle(L, what == VZ_IDLE_START  ? CPL_IDLE_START
+                    : what == VZ_IDLE_POLL ? CPL_IDLE_POLL
+                                           : CPL_IDLE_END);
+  int out = 0;
+  if (r & CPL_IDLE_RAN) {
+    prompt_ran(L);
+    out |= VZ_IDLE_RAN;
   }
-  SDL_SetWindowMinimumSize(S.win, 480, 320);
-  S.frame = vz_canvas_new(w, h);
-  if (!S.frame) {
-    SDL_DestroyWindow(S.win);
-    S.win = NULL;
-    luaL_error(L, "viz.run: cannot allocate a %dx%d frame", w, h);
-    return;
-  }
-  S.in_loop = 1;
-  S.quit = 0;
+  if (r & CPL_IDLE_QUIT) out |= VZ_IDLE_QUIT;
+  return out;
+}
+
+static void run_loop(lua_State *L, const char *fname) {
+  static vz_app_hooks h;
+  h = (vz_app_hooks){.ud = L,
+                     .npages = h_npages,
+                     .page = h_page,
+                     .update = h_update,
+                     .draw = h_draw,
+                     .keypressed = h_keypressed,
+                     .animates = h_animates,
+                     .script_changed = h_script_changed,
+                     .reload = h_reload,
+                     .idle = S.idle ? h_idle : NULL};
+  int w = VZ_DEFAULT_W, hgt = VZ_DEFAULT_H;
+  lview *first = page_at(L, 1);
+  if (first && first->v) w = first->v->width, hgt = first->v->height;
+  lua_pop(L, 1);
+  S.L = L;
   S.mtime = script_mtime(L);
   S.views_seen = nviews(L);
-  if (S.idle && (S.idle(L, CPL_IDLE_START) & CPL_IDLE_QUIT)) S.quit = 1;
-  Uint32 last = SDL_GetTicks(), last_poll = last;
-  int dragging = 0, moved = 0, dirty = 1;
-  while (!S.quit) {
-    SDL_Event ev;
-    if (S.idle) { /* the prompt: lines typed since the last frame */
-      int r = S.idle(L, CPL_IDLE_POLL);
-      if (r & CPL_IDLE_RAN) {
-        prompt_ran(L);
-        dirty = 1;
-      }
-      if (r & CPL_IDLE_QUIT) break;
-    }
-    lview *lv = current_page(L);
-    vz_view *v = lv && lv->v ? lv->v : NULL;
-    lua_pop(L, 1);
-    while (SDL_PollEvent(&ev)) {
-      dirty = 1;
-      switch (ev.type) {
-      case SDL_QUIT: S.quit = 1; break;
-      case SDL_WINDOWEVENT:
-        if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
-          vz_canvas *nf = vz_canvas_new(ev.window.data1, ev.window.data2);
-          if (nf) {
-            vz_canvas_free(S.frame);
-            S.frame = nf;
-          }
-        }
-        break;
-      case SDL_KEYDOWN: handle_key(L, &ev.key.keysym); break;
-      case SDL_MOUSEBUTTONDOWN:
-        dragging = 1;
-        moved = 0;
-        break;
-      case SDL_MOUSEBUTTONUP:
-        /* a click (no drag): jump to the clicked cell's step */
-        if (v && dragging && moved < 4) vz_view_click(v, ev.button.x, ev.button.y);
-        dragging = 0;
-        break;
-      case SDL_MOUSEMOTION:
-        if (v && dragging) {
-          moved += abs(ev.motion.xrel) + abs(ev.motion.yrel);
-          if (moved >= 4) vz_view_drag(v, ev.motion.xrel, ev.motion.yrel);
-        } else if (v) {
-          vz_view_mouse(v, ev.motion.x, ev.motion.y);
-        }
-        break;
-      case SDL_MOUSEWHEEL:
-        if (v) vz_view_wheel(v, ev.wheel.y);
-        break;
-      }
-      if (S.quit) break;
-      /* a key may have reloaded the script: pages changed */
-      lv = current_page(L);
-      v = lv && lv->v ? lv->v : NULL;
-      lua_pop(L, 1);
-    }
-    Uint32 now = SDL_GetTicks();
-    double dt = (now - last) / 1000.0;
-    last = now;
-    if (!S.err) {
-      lua_pushnumber(L, dt);
-      callback(L, "update", 1);
-    }
-    lv = current_page(L);
-    v = lv && lv->v ? lv->v : NULL;
-    if (v) vz_view_tick(v, dt);
-    /* Redraw only when something can have changed: an event, playing,
-     * or a script that animates (update/draw callbacks). */
-    if (!dirty && !(v && v->playing) && !has_callbacks(L)) {
-      lua_pop(L, 1); /* the page */
-      if (now - last_poll > 500) {
-        last_poll = now;
-        time_t mt = script_mtime(L);
-        if (mt && S.mtime && mt != S.mtime) {
-          reload(L);
-          dirty = 1;
-        }
-      }
-      SDL_Delay(15);
-      continue;
-    }
-    dirty = 0;
-    S.target = S.frame;
-    if (S.err) {
-      draw_error(S.frame);
-    } else {
-      int np = npages(L);
-      if (v) {
-        v->width = S.frame->w;
-        v->height = S.frame->h;
-        if (np > 1)
-          snprintf(v->footer, sizeof v->footer,
-                   "page %d / %d · Tab: next", S.page, np);
-        else
-          v->footer[0] = 0;
-        vz_view_draw(v, S.frame);
-      } else if (lv && lv->sh) {
-        vz_show_draw(lv->sh, S.frame);
-      } else {
-        vz_clear(S.frame, VZ_BG);
-        if (S.idle)
-          vz_text(S.frame, 20, 20, "No view yet: type at the prompt, e.g. "
-                  "v = viz.conv2d(tensor.arange(25):reshape(1, 1, 5, 5), "
-                  "tensor.ones(1, 1, 3, 3))", 16, 0, VZ_DIM, VZ_LEFT);
-      }
-      callback(L, "draw", 0);
-      if (S.err) draw_error(S.frame);
-    }
-    lua_pop(L, 1); /* the page */
-    S.target = NULL;
-    vz_present(S.win, S.frame);
-    if (now - last_poll > 500) {
-      last_poll = now;
-      time_t mt = script_mtime(L);
-      if (mt && S.mtime && mt != S.mtime) {
-        reload(L);
-        dirty = 1;
-      }
-    }
-    SDL_Delay(15);
-  }
-  vz_canvas_free(S.frame);
-  S.frame = NULL;
-  SDL_DestroyWindow(S.win);
-  S.win = NULL;
-  /* The video subsystem stays up until exit: quitting it unloads the
-   * libraries SDL opened (libdbus keeps allocations until exit), which
-   * leaves LeakSanitizer with reports it cannot attribute. */
-  S.in_loop = 0;
-  S.ran_loop = 1;
-  if (S.idle) S.idle(L, CPL_IDLE_END);
+  char err[512];
+  int rc = vz_app_run(&h, w, hgt, err, sizeof err);
+  S.L = NULL;
+  if (rc < 0) luaL_error(L, "%s: %s", fname, err);
+  if (rc == 0) S.ran_loop = 1;
 }
 
 /* viz.run([view | {views...}]) */
@@ -633,38 +477,53 @@ static int l_run(lua_State *L) {
   if (cplv_headless(L)) return 0;
   cplv_fonts(L, "viz.run");
   set_pages(L, 1);
-  S.page = 1;
-  if (S.in_loop) return 0; /* a reload: the running loop shows them */
-  run_loop(L);
+  vz_app_set_page(1);
+  if (vz_app_running()) return 0; /* a reload: the running loop shows them */
+  run_loop(L, "viz.run");
   return 0;
 }
 
 /* viz.current() -> the view on screen and its page number (nil outside
  * the loop). */
 static int l_current(lua_State *L) {
-  if (!S.in_loop) return 0;
-  current_page(L);
-  lua_pushinteger(L, S.page);
+  if (!vz_app_running()) return 0;
+  page_at(L, vz_app_page());
+  lua_pushinteger(L, vz_app_page());
   return 2;
 }
 
 /* Called by the host after the script, with a window. */
 static int l_after_script(lua_State *L) {
-  if (cplv_headless(L) || S.in_loop || S.ran_loop) return 0;
-  lua_getfield(L, LUA_REGISTRYINDEX, VIEWS_KEY);
-  int nviews = lua_istable(L, -1) ? (int)lua_rawlen(L, -1) : 0;
-  lua_pop(L, 1);
-  if (nviews == 0 && !has_callbacks(L)) return 0;
+  if (cplv_headless(L) || vz_app_running() || S.ran_loop) return 0;
+  if (nviews(L) == 0 && !has_callbacks(L)) return 0;
   cplv_fonts(L, "viz.run");
   set_pages(L, 0);
-  S.page = 1;
-  run_loop(L);
+  vz_app_set_page(1);
+  run_loop(L, "viz.run");
   return 0;
+}
+
+/* Called by the host when the script's main chunk failed, with a window:
+ * the error screen in the window, waiting for the file to be fixed (it
+ * reloads when saved, or on 'r').  viz._error_screen(msg) */
+static int l_error_screen(lua_State *L) {
+  const char *msg = luaL_checkstring(L, 1);
+  if (cplv_headless(L) || vz_app_running()) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  cplv_fonts(L, "viz.run");
+  vz_app_set_error(msg);
+  if (npages(L) == 0) set_pages(L, 0);
+  run_loop(L, "viz.run");
+  lua_pushboolean(L, vz_app_error() == NULL);
+  return 1;
 }
 
 const luaL_Reg cplv_loop_funcs[] = {
     {"run", l_run},
     {"_after_script", l_after_script},
+    {"_error_screen", l_error_screen},
     {"clear", l_clear},
     {"rect", l_rect},
     {"line", l_line},

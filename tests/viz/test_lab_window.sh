@@ -43,7 +43,7 @@ if [ "$2" = "--body" ]; then
   check cell-layout $? "$cells"
 
   # SDL's X11/D-Bus setup keeps allocations LeakSanitizer would report.
-  export LSAN_OPTIONS="suppressions=$(pwd)/tests/viz/lsan.supp:print_suppressions=0"
+  export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
   "$B/convplay" --lab "$out/photo.png" > "$out/app.log" 2>&1 &
   pid=$!
   find_window 'convplay lab'

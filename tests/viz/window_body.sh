@@ -18,7 +18,7 @@ grab() { cp "$out/fb/Xvfb_screen0" "$out/$1.xwd"; }
 # a copy of the app, so that the test can touch it (reload on save)
 cp tests/viz/window_app.lua "$out/window_app.lua"
 # Under AddressSanitizer, D-Bus's connection (opened by SDL) is not ours.
-LSAN_OPTIONS="suppressions=$(pwd)/tests/viz/lsan.supp:print_suppressions=0" \
+LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" \
   "$B/convplay" "$out/window_app.lua" "$out" > "$out/app.log" 2>&1 &
 pid=$!
 wait_for "$out/state.txt" "page=1 step=1 "
