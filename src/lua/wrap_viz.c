@@ -293,7 +293,13 @@ static int m_state(lua_State *L) {
     lua_setfield(L, -2, "what");
     push_idx(L, v->hover_idx, 4);
     lua_setfield(L, -2, "index");
+    lua_pushboolean(L, v->pinned);
+    lua_setfield(L, -2, "pinned");
     lua_setfield(L, -2, "hover");
+  }
+  if (v->status[0]) {
+    lua_pushstring(L, v->status);
+    lua_setfield(L, -2, "status");
   }
   /* parameters */
   lua_createtable(L, 0, 8);
@@ -521,6 +527,8 @@ typedef struct fig_saved {
   unsigned panels;
   vz_grid gin[VZ_MAXGRIDS], gout[VZ_MAXGRIDS], gk[VZ_MAXGRIDS];
   int nin, nout, nk;
+  struct vz_control ctl[24];
+  int nctl, tl[4];
 } fig_saved;
 
 static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
@@ -536,6 +544,12 @@ static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
   sv->nin = v->nin;
   sv->nout = v->nout;
   sv->nk = v->nk;
+  memcpy(sv->ctl, v->ctl, sizeof v->ctl);
+  sv->nctl = v->nctl;
+  sv->tl[0] = v->tl_x;
+  sv->tl[1] = v->tl_y;
+  sv->tl[2] = v->tl_w;
+  sv->tl[3] = v->tl_h;
   v->chrome = f->chrome;
   v->panels = f->panels;
 }
@@ -553,6 +567,12 @@ static void fig_end(lview *lv, fig_saved *sv) {
   v->nin = sv->nin;
   v->nout = sv->nout;
   v->nk = sv->nk;
+  memcpy(v->ctl, sv->ctl, sizeof v->ctl);
+  v->nctl = sv->nctl;
+  v->tl_x = sv->tl[0];
+  v->tl_y = sv->tl[1];
+  v->tl_w = sv->tl[2];
+  v->tl_h = sv->tl[3];
 }
 
 static void draw_page(lview *lv, vz_canvas *s) {
@@ -898,6 +918,8 @@ static void push_boxes(lua_State *L, const vz_canvas *s) {
       lua_pushstring(L, b->name);
       lua_setfield(L, -2, "name");
     }
+    lua_pushinteger(L, b->layer);
+    lua_setfield(L, -2, "layer");
     lua_pushnumber(L, b->x);
     lua_setfield(L, -2, "x");
     lua_pushnumber(L, b->y);
@@ -939,6 +961,44 @@ static int m_layout(lua_State *L) {
     lua_setfield(L, -2, "kernel");
     push_grids(L, v->gout, v->nout);
     lua_setfield(L, -2, "output");
+  }
+  if (v) { /* the clickable controls of this frame */
+    static const char *const kinds[] = {"", "minus", "plus", "chip", "play",
+                                        "help"};
+    lua_createtable(L, v->nctl, 0);
+    for (int i = 0; i < v->nctl; i++) {
+      const struct vz_control *c = &v->ctl[i];
+      lua_createtable(L, 0, 7);
+      lua_pushinteger(L, c->x);
+      lua_setfield(L, -2, "x");
+      lua_pushinteger(L, c->y);
+      lua_setfield(L, -2, "y");
+      lua_pushinteger(L, c->w);
+      lua_setfield(L, -2, "w");
+      lua_pushinteger(L, c->h);
+      lua_setfield(L, -2, "h");
+      lua_pushstring(L, c->key);
+      lua_setfield(L, -2, "key");
+      lua_pushboolean(L, c->shift);
+      lua_setfield(L, -2, "shift");
+      lua_pushstring(L, c->kind >= 0 && c->kind <= VZ_CTL_HELP ? kinds[c->kind]
+                                                               : "");
+      lua_setfield(L, -2, "kind");
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "controls");
+    if (v->tl_w > 0) {
+      lua_createtable(L, 0, 4);
+      lua_pushinteger(L, v->tl_x);
+      lua_setfield(L, -2, "x");
+      lua_pushinteger(L, v->tl_y);
+      lua_setfield(L, -2, "y");
+      lua_pushinteger(L, v->tl_w);
+      lua_setfield(L, -2, "w");
+      lua_pushinteger(L, v->tl_h);
+      lua_setfield(L, -2, "h");
+      lua_setfield(L, -2, "timeline");
+    }
   }
   lua_pushinteger(L, f.w);
   lua_setfield(L, -2, "width");

@@ -198,12 +198,14 @@ static void draw_message(vz_canvas *s) {
   vz_text_size(t, fs, 0, &w, &h);
   int x = (s->w - w) / 2 - pad, y = s->h - h - 2 * pad - 34;
   if (y < 0) y = 0;
+  s->layer = 1;
   vz_fill(s, x, y, w + 2 * pad, h + 2 * pad, VZ_PANEL);
   vz_frame(s, x, y, w + 2 * pad, h + 2 * pad, 1.5,
            A.msg_err ? VZ_ERRC : VZ_ACCENT2);
   vz_panel_box(s, "message", x, y, w + 2 * pad, h + 2 * pad);
   vz_text(s, x + pad, y + pad, t, fs, 0, A.msg_err ? VZ_ERRC : VZ_FG,
           VZ_LEFT);
+  s->layer = 0;
 }
 
 static vz_page current(void) {
@@ -367,17 +369,22 @@ static void handle_event(const SDL_Event *ev, int *dragging, int *moved) {
     break;
   case SDL_KEYDOWN: handle_key(&ev->key.keysym); break;
   case SDL_MOUSEBUTTONDOWN:
-    *dragging = 1;
+    /* on the timeline: seek, and follow the drag; elsewhere: a click or
+     * a pan, told apart by how far the pointer moves */
+    *dragging = v && vz_view_press(v, ev->button.x, ev->button.y) ? 2 : 1;
     *moved = 0;
     break;
   case SDL_MOUSEBUTTONUP:
-    /* a click (no drag): jump to the clicked cell's step */
-    if (v && *dragging && *moved < 4)
+    /* a click (no drag): a control, or pin the clicked cell */
+    if (v && *dragging == 1 && *moved < 4)
       vz_view_click(v, ev->button.x, ev->button.y);
+    if (v) vz_view_release(v);
     *dragging = 0;
     break;
   case SDL_MOUSEMOTION:
-    if (v && *dragging) {
+    if (v && *dragging == 2) {
+      vz_view_timeline_to(v, ev->motion.x);
+    } else if (v && *dragging) {
       *moved += abs(ev->motion.xrel) + abs(ev->motion.yrel);
       if (*moved >= 4) vz_view_drag(v, ev->motion.xrel, ev->motion.yrel);
     } else if (v) {

@@ -410,6 +410,7 @@ static vz_box *add_box(vz_canvas *c, int kind, double x, double y, double w,
   vz_box *b = &c->boxes[c->nbox++];
   memset(b, 0, sizeof *b);
   b->kind = kind;
+  b->layer = c->layer;
   b->x = x;
   b->y = y;
   b->w = w;
@@ -441,6 +442,7 @@ void vz_clear(vz_canvas *s, vz_color c) {
   cairo_paint(cr);
   cairo_restore(cr);
   s->clips = 0;
+  s->layer = 0;
   vz_canvas_reset_boxes(s); /* a cleared canvas is a new frame */
 }
 

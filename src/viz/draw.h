@@ -101,6 +101,8 @@ typedef struct vz_box {
   vz_color fg, bg;            /* label: text colour and the cell's colour */
   int px;                     /* font size of a text */
   const char *name;           /* panel: its name (static string) */
+  int layer;                  /* 0 the frame, 1 an overlay drawn over it
+                               * (help, tooltip, message) */
 } vz_box;
 
 typedef struct vz_canvas vz_canvas;
@@ -112,6 +114,7 @@ struct vz_canvas {
   vz_box *boxes;              /* recorded boxes */
   int nbox, capbox;
   int clips;                  /* nesting depth of vz_clip */
+  int layer;                  /* layer of the boxes recorded now */
 };
 
 /* ---- lifetime ---------------------------------------------------------- */

@@ -3,6 +3,7 @@
 #include "viz/view.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,20 +386,40 @@ static const char help_text[] =
 
 const char *vz_view_help_text(void) { return help_text; }
 
-/* Edit one parameter pair (both dims) by delta, within [lo, 16]. */
-static void edit_pair(int64_t *a, int n, int delta, int64_t lo) {
+#define EDIT_MAX 16 /* the largest stride, padding, dilation a view shows */
+
+/* Edit one parameter (both dims) by delta, within [lo, EDIT_MAX]; a clamp
+ * says why in the status line.  Returns 1 when anything changed. */
+static int edit_pair(vz_view *v, const char *name, int64_t *a, int n,
+                     int delta, int64_t lo) {
+  int changed = 0, clamped = 0;
   for (int i = 0; i < n; i++) {
     int64_t x = a[i] + delta;
-    if (x < lo) x = lo;
-    if (x > 16) x = 16;
+    if (x < lo) x = lo, clamped = 1;
+    if (x > EDIT_MAX) x = EDIT_MAX, clamped = 1;
+    changed |= x != a[i];
     a[i] = x;
   }
+  if (clamped && delta > 0)
+    vz_view_status(v, "%s %d is the largest this view shows", name,
+                   EDIT_MAX);
+  else if (clamped)
+    vz_view_status(v, "%s is at least %lld", name, (long long)lo);
+  return changed;
+}
+
+void vz_view_status(vz_view *v, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(v->status, sizeof v->status, fmt, ap);
+  va_end(ap);
 }
 
 int vz_view_key(vz_view *v, const char *key, int shift) {
   cp_conv_params *p = &v->req;
   int delta = shift ? -1 : 1, rebuild = 0;
   int64_t n = vz_view_steps(v);
+  v->status[0] = 0; /* a key answers the last message */
   if (!strcmp(key, "Right") && shift) v->panx -= 40;
   else if (!strcmp(key, "Left") && shift) v->panx += 40;
   else if (!strcmp(key, "Up") && shift) v->pany += 40;
@@ -424,15 +445,16 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   } else if (!strcmp(key, "t")) {
     vz_view_set_by_tap(v, !v->by_tap);
   } else if (!strcmp(key, "s")) {
-    edit_pair(p->stride, 2, delta, 1);
-    rebuild = 1;
+    rebuild = edit_pair(v, "stride", p->stride, 2, delta, 1);
   } else if (!strcmp(key, "d")) {
-    edit_pair(p->dilation, 2, delta, 1);
-    rebuild = 1;
+    rebuild = edit_pair(v, "dilation", p->dilation, 2, delta, 1);
   } else if (!strcmp(key, "o")) {
-    if (!p->transposed) return 0;
-    edit_pair(p->out_pad, 2, delta, 0);
-    rebuild = 1;
+    if (!p->transposed) {
+      vz_view_status(v, "o: output_padding belongs to transposed "
+                        "convolutions only");
+      return 0;
+    }
+    rebuild = edit_pair(v, "output_padding", p->out_pad, 2, delta, 0);
   } else if (!strcmp(key, "p")) {
     if (p->padspec != CP_PADSPEC_EXPLICIT) {
       /* "same"/"valid" become the numbers they stood for. */
@@ -440,18 +462,29 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
       else memset(p->pad, 0, sizeof p->pad);
       p->padspec = CP_PADSPEC_EXPLICIT;
     }
-    edit_pair(p->pad, 4, delta, 0);
-    rebuild = 1;
+    rebuild = edit_pair(v, "padding", p->pad, 4, delta, 0);
   } else if (!strcmp(key, "m")) {
-    if (p->transposed) return 0;
+    if (p->transposed) {
+      vz_view_status(v, "m: padding_mode belongs to conv2d only (a "
+                        "transposed convolution crops instead)");
+      return 0;
+    }
     p->mode = (cp_padmode)((p->mode + 1) % 4);
     rebuild = 1;
   } else if (!strcmp(key, "f")) {
-    if (p->transposed) return 0;
+    if (p->transposed) {
+      vz_view_status(v, "f: the flipped kernel belongs to conv2d views "
+                        "(the zero-insertion view flips it already)");
+      return 0;
+    }
     v->flip = !v->flip;
     rebuild = 1;
   } else if (!strcmp(key, "v")) {
-    if (!p->transposed) return 0;
+    if (!p->transposed) {
+      vz_view_status(v, "v: the scatter and zero-insertion views belong "
+                        "to transposed convolutions");
+      return 0;
+    }
     vz_view_set_scatter(v, !v->scatter);
   } else if (!strcmp(key, "k")) {
     v->keras = !v->keras;

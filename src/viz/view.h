@@ -52,7 +52,7 @@ typedef struct vz_grid {
   int used;                   /* drawn in the last frame */
 } vz_grid;
 
-#define VZ_MAXGRIDS 16
+#define VZ_MAXGRIDS 32
 
 /* Parts of a frame that can be shown or left out (figures). */
 enum {
@@ -97,6 +97,19 @@ typedef struct vz_view {
   unsigned panels;            /* VZ_PANEL_* shown */
   char footer[160];           /* right side of the footer (page, set by
                                * the app), may be empty */
+  char status[160];           /* a message for the status line (a key
+                               * that does not apply, a clamp), cleared
+                               * by the next key */
+  int pinned;                 /* the hovered cell is pinned (a click) */
+  int timeline_drag;          /* the timeline is being dragged */
+  struct vz_control {         /* clickable parts of the last frame */
+    int x, y, w, h;
+    char key[12];             /* the key it presses ("" = none) */
+    int shift;
+    int kind;                 /* VZ_CTL_* */
+  } ctl[24];
+  int nctl;
+  int tl_x, tl_y, tl_w, tl_h; /* the timeline's bar in the last frame */
   int fs, fsm, lh;            /* this frame's body / small font, line h */
   int height_now;             /* this frame's height */
   float zoom;                 /* grid zoom factor (1 = fit) */
@@ -143,6 +156,16 @@ void vz_view_drag(vz_view *v, int dx, int dy);
 /* A click: on an output cell (or, in the scatter view, an input pixel)
  * jumps to its step. */
 void vz_view_click(vz_view *v, int x, int y);
+/* Mouse button down at (x, y): 1 when it grabbed the timeline (then
+ * vz_view_timeline_to follows the drag), else 0. */
+int vz_view_press(vz_view *v, int x, int y);
+void vz_view_timeline_to(vz_view *v, int x);
+void vz_view_release(vz_view *v);
+/* A status-line message (printf-style). */
+void vz_view_status(vz_view *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum { VZ_CTL_MINUS = 1, VZ_CTL_PLUS, VZ_CTL_CHIP, VZ_CTL_PLAY,
+       VZ_CTL_HELP };
 /* Hover a cell directly (what = 1 output, 2 input; 0 clears). */
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
 

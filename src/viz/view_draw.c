@@ -53,55 +53,114 @@ static void frame_fonts(vz_view *v, int W, int H) {
 /* ====================================================================== */
 
 /* The parameters as separate chips ("stride 2,2"), so they wrap between
- * chips and never mid-number.  Returns the number of chips. */
-static int param_chips(const vz_view *v, char chips[][64], int max) {
+ * chips and never mid-number; each says which key edits it (a chip with
+ * key and stepper = 1 gets -/+ buttons in the window, one with a key and
+ * stepper = 0 is clicked as a whole).  Returns the number of chips. */
+typedef struct chip {
+  char text[64];
+  char key[4];                /* the key that edits it, "" for none */
+  int stepper;                /* -/+ (the key with and without Shift) */
+} chip;
+
+static int param_chips(const vz_view *v, chip *c, int max) {
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   int n = 0;
-#define CHIP(...) \
-  do { if (n < max) snprintf(chips[n++], 64, __VA_ARGS__); } while (0)
-  CHIP("%s", !p->transposed ? (v->flip ? "true convolution (kernel flipped)"
-                                       : "cross-correlation (PyTorch conv2d)")
-             : v->scatter ? "scatter view" : "zero-insertion (gather) view");
-  CHIP("stride %lld,%lld", (long long)p->stride[0], (long long)p->stride[1]);
+#define CHIP(k, st, ...)                                                 \
+  do {                                                                   \
+    if (n < max) {                                                       \
+      snprintf(c[n].text, sizeof c[n].text, __VA_ARGS__);                \
+      snprintf(c[n].key, sizeof c[n].key, "%s", k);                      \
+      c[n].stepper = st;                                                 \
+      n++;                                                               \
+    }                                                                    \
+  } while (0)
+  if (!p->transposed)
+    CHIP("f", 0, "%s", v->flip ? "true convolution (kernel flipped)"
+                               : "cross-correlation (PyTorch conv2d)");
+  else
+    CHIP("v", 0, "%s", v->scatter ? "scatter view"
+                                  : "zero-insertion (gather) view");
+  CHIP("s", 1, "stride %lld,%lld", (long long)p->stride[0],
+       (long long)p->stride[1]);
   if (p->pad[1] != p->pad[0] || p->pad[3] != p->pad[2])
-    CHIP("padding %lld,%lld,%lld,%lld", (long long)p->pad[0],
+    CHIP("p", 1, "padding %lld,%lld,%lld,%lld", (long long)p->pad[0],
          (long long)p->pad[1], (long long)p->pad[2], (long long)p->pad[3]);
   else
-    CHIP("padding %lld,%lld", (long long)p->pad[0], (long long)p->pad[2]);
-  CHIP("dilation %lld,%lld", (long long)p->dilation[0],
+    CHIP("p", 1, "padding %lld,%lld", (long long)p->pad[0],
+         (long long)p->pad[2]);
+  CHIP("d", 1, "dilation %lld,%lld", (long long)p->dilation[0],
        (long long)p->dilation[1]);
   if (p->transposed)
-    CHIP("output_padding %lld,%lld", (long long)p->out_pad[0],
+    CHIP("o", 1, "output_padding %lld,%lld", (long long)p->out_pad[0],
          (long long)p->out_pad[1]);
-  CHIP("groups %lld", (long long)p->groups);
-  if (!p->transposed) CHIP("%s", cp_padmode_name(p->mode));
-  if (v->has_mask) CHIP("%s", v->partial ? "partial conv" : "input mask");
-  if (v->has_kmask) CHIP("kernel mask");
+  CHIP("", 0, "groups %lld", (long long)p->groups);
+  if (!p->transposed) CHIP("m", 0, "%s", cp_padmode_name(p->mode));
+  if (v->has_mask) CHIP("", 0, "%s", v->partial ? "partial conv" : "input mask");
+  if (v->has_kmask) CHIP("", 0, "kernel mask");
 #undef CHIP
   return n;
 }
 
+static void add_control(vz_view *v, int x, int y, int w, int h,
+                        const char *key, int shift, int kind) {
+  if (v->nctl >= (int)(sizeof v->ctl / sizeof v->ctl[0])) return;
+  struct vz_control *c = &v->ctl[v->nctl++];
+  c->x = x;
+  c->y = y;
+  c->w = w;
+  c->h = h;
+  snprintf(c->key, sizeof c->key, "%s", key);
+  c->shift = shift;
+  c->kind = kind;
+}
+
+/* A small button with a one-character label, recorded as a control. */
+static void button(vz_canvas *s, vz_view *v, int x, int y, int w, int h,
+                   const char *label, const char *key, int shift,
+                   int kind) {
+  vz_fill(s, x, y, w, h, VZ_PANEL);
+  vz_frame(s, x, y, w, h, 1, VZ_GRIDLINE);
+  vz_text_box(s, x, y, w, h, label, v->fsm, VZ_BOLD, VZ_FG, VZ_PANEL);
+  add_control(v, x, y, w, h, key, shift, kind);
+}
+
 /* Lay out (draw = 0) or draw the chips in w from (x, y); returns the
- * height used. */
-static int flow_chips(vz_canvas *s, const vz_view *v, int x, int y, int w,
+ * height used.  With chrome (the window) editable chips are controls:
+ * -/+ steppers, or the chip itself to click. */
+static int flow_chips(vz_canvas *s, vz_view *v, int x, int y, int w,
                       int maxlines, int draw) {
-  char chips[12][64];
+  chip chips[12];
   int n = param_chips(v, chips, 12), cx = 0, line = 0, gap = v->fs * 3 / 2;
+  int bw = v->chrome ? v->lh : 0; /* stepper button size */
   for (int i = 0; i < n; i++) {
-    int tw;
-    vz_text_size(chips[i], v->fs, 0, &tw, NULL);
-    if (cx > 0 && cx + tw > w) {
+    int tw, extra = v->chrome && chips[i].stepper ? 2 * bw + 6 : 0;
+    vz_text_size(chips[i].text, v->fs, 0, &tw, NULL);
+    if (cx > 0 && cx + tw + extra > w) {
       if (line + 1 >= maxlines) break;
       line++;
       cx = 0;
     }
-    if (tw > w) { /* a chip wider than the frame: shortened */
-      if (draw) vz_ellipsize(chips[i], v->fs, 0, w);
-      tw = w;
+    if (tw + extra > w) { /* a chip wider than the frame: shortened */
+      if (draw) vz_ellipsize(chips[i].text, v->fs, 0, w - extra);
+      tw = w - extra;
     }
-    if (draw) vz_text(s, x + cx, y + line * v->lh, chips[i], v->fs, 0, VZ_DIM,
-                      VZ_LEFT);
-    cx += tw + gap;
+    int cy = y + line * v->lh;
+    if (draw) {
+      int clickable = v->chrome && chips[i].key[0] && !chips[i].stepper;
+      vz_text(s, x + cx, cy, chips[i].text, v->fs, 0,
+              clickable ? VZ_FG : VZ_DIM, VZ_LEFT);
+      if (clickable) { /* underlined: click it (or press its key) */
+        vz_fill(s, x + cx, cy + v->lh - 2, tw, 1, VZ_DIM);
+        add_control(v, x + cx, cy, tw, v->lh, chips[i].key, 0, VZ_CTL_CHIP);
+      }
+      if (extra) {
+        button(s, v, x + cx + tw + 4, cy + 1, bw - 2, v->lh - 2, "−",
+               chips[i].key, 1, VZ_CTL_MINUS);
+        button(s, v, x + cx + tw + 4 + bw, cy + 1, bw - 2, v->lh - 2, "+",
+               chips[i].key, 0, VZ_CTL_PLUS);
+      }
+    }
+    cx += tw + extra + gap;
   }
   return (line + 1) * v->lh;
 }
@@ -149,7 +208,7 @@ static void draw_header(vz_canvas *s, vz_view *v, const frame *f) {
             VZ_FG);
 }
 
-static int header_h(const vz_view *v, const frame *f) {
+static int header_h(vz_view *v, const frame *f) {
   return line_h(f->fst) + 2 +
          flow_chips(NULL, v, 0, 0, f->header.w, chip_lines(v), 0) +
          2 + caption_h(v, f->header.w);
@@ -159,13 +218,53 @@ static int header_h(const vz_view *v, const frame *f) {
 /* Footer (chrome only)                                                    */
 /* ====================================================================== */
 
+/* The footer: a play/pause button, the timeline (click or drag to any
+ * step), the play state or the last message, the page and a help button. */
 static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
   box b = f->footer;
   vz_fill(s, 0, b.y - 4, f->W, f->H - b.y + 4, VZ_PANEL);
-  char left[200], right[200];
+  int fs = v->fsm, bh = b.h, x = b.x, steps = (int)(v->ok ? vz_view_steps(v)
+                                                          : 0);
+  char right[200], left[200];
   snprintf(right, sizeof right, "%s", v->footer);
-  if (v->ok && vz_view_steps(v) > 0)
-    snprintf(left, sizeof left, "%s · %s %g/s · ? help",
+  v->tl_w = 0;
+  int rw = 0;
+  /* the help button at the far right, the page left of it */
+  button(s, v, b.x + b.w - bh, b.y, bh, bh, "?", "?", 0, VZ_CTL_HELP);
+  int rx = b.x + b.w - bh - fs;
+  if (right[0]) {
+    vz_ellipsize(right, fs, VZ_BOLD, b.w / 3);
+    vz_text_size(right, fs, VZ_BOLD, &rw, NULL);
+    vz_text(s, rx, b.y, right, fs, VZ_BOLD, VZ_ACCENT, VZ_RIGHT);
+    rx -= rw + fs;
+  }
+  if (steps > 0) {
+    button(s, v, x, b.y, bh + 4, bh, v->playing ? "❚❚" : "▶", "Space", 0,
+           VZ_CTL_PLAY);
+    x += bh + 4 + fs;
+    /* the timeline: 30% of the width, less when the page text needs it
+     * (so it sits in the same place with and without pages) */
+    int tw = b.w * 3 / 10;
+    if (tw > (rx - x) / 2) tw = (rx - x) / 2;
+    if (tw >= 60) {
+      int ty = b.y + bh / 2 - 3;
+      vz_fill(s, x, ty, tw, 6, VZ_GRIDLINE);
+      double t = steps > 1 ? (double)(v->step - 1) / (steps - 1) : 1;
+      vz_fill(s, x, ty, tw * t, 6, VZ_ACCENT2);
+      vz_disc(s, x + tw * t, ty + 3, bh / 3.0, VZ_FG);
+      v->tl_x = x;
+      v->tl_y = b.y;
+      v->tl_w = tw;
+      v->tl_h = bh;
+      vz_panel_box(s, "timeline", x - 2, b.y, tw + 4, bh);
+      x += tw + fs;
+    }
+  }
+  /* a message (a key that does not apply, a clamp) wins over the state */
+  if (v->status[0])
+    snprintf(left, sizeof left, "%s", v->status);
+  else if (steps > 0)
+    snprintf(left, sizeof left, "%s · %s %g/s",
              v->by_tap ? "one tap per step"
              : v->t.kind == CP_TRACE_SCATTER ? "one input pixel per step"
                                               : "one output per step",
@@ -174,14 +273,11 @@ static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
              v->speed);
   else
     snprintf(left, sizeof left, "? help");
-  int rw = 0;
-  if (right[0]) {
-    vz_ellipsize(right, v->fsm, 0, b.w / 2);
-    vz_text_size(right, v->fsm, 0, &rw, NULL);
-    vz_text(s, b.x + b.w, b.y, right, v->fsm, VZ_BOLD, VZ_ACCENT, VZ_RIGHT);
+  if (rx - x > 20) {
+    vz_ellipsize(left, fs, 0, rx - x);
+    vz_text(s, x, b.y, left, fs, 0, v->status[0] ? VZ_ACCENT : VZ_DIM,
+            VZ_LEFT);
   }
-  vz_ellipsize(left, v->fsm, 0, b.w - rw - (rw ? v->fs : 0));
-  vz_text(s, b.x, b.y, left, v->fsm, 0, VZ_DIM, VZ_LEFT);
 }
 
 /* ====================================================================== */
@@ -544,7 +640,8 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
   if (shown < 1) shown = 1;
   int bh = shown * lh + 3 * lh;
   int bx = (f->W - bw) / 2, by = (f->H - bh) / 2;
-  vz_fill(s, bx, by, bw, bh, vz_th->errbg.r ? VZ_PANEL : VZ_PANEL);
+  s->layer = 1;
+  vz_fill(s, bx, by, bw, bh, VZ_PANEL);
   vz_frame(s, bx, by, bw, bh, 2, VZ_ACCENT);
   vz_panel_box(s, "help", bx, by, bw, bh);
   vz_text(s, bx + fs, by + lh / 2, "keys", fs, VZ_BOLD | VZ_SANS, VZ_ACCENT,
@@ -561,6 +658,198 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
     vz_ellipsize(w, fs, 0, colw - kw - fs);
     vz_text(s, x + kw + fs, y, w, fs, 0, VZ_DIM, VZ_LEFT);
   }
+  s->layer = 0;
+}
+
+/* ====================================================================== */
+/* Tooltip: the hovered (or pinned) cell's numbers                          */
+/* ====================================================================== */
+
+/* Lines of the tooltip for the hovered cell; returns how many. */
+static int tooltip_lines(vz_view *v, char lines[][200], int max) {
+  const cp_geom *g = &v->g;
+  int n = 0;
+  char a[64], b[32];
+  cp_tap *tmp = malloc(sizeof *tmp * (size_t)(v->t.ntaps > 0 ? v->t.ntaps : 1));
+  if (!tmp) return 0;
+  cp_unit info;
+  if (v->hover == 1) { /* an output cell: its value and computation */
+    idx1(a, sizeof a, "y", v->hover_idx, 4);
+    float val = v->y[yoff(v, v->hover_idx[0], v->hover_idx[1],
+                          v->hover_idx[2], v->hover_idx[3])];
+    vz_fmt(b, sizeof b, val, 10);
+    snprintf(lines[n++], 200, "%s = %s", a, b);
+    if (v->t.kind != CP_TRACE_SCATTER) {
+      int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
+      if (u >= 0 && u < v->t.nunits) {
+        cp_trace_unit(&v->t, u, NULL, tmp, &info);
+        int o = snprintf(lines[n], 200, "= %s", v->has_b ? "" : "");
+        if (v->has_b) {
+          vz_fmt(b, sizeof b, info.bias, 6);
+          o += snprintf(lines[n] + o, 200 - (size_t)o, "%s + ", b);
+        }
+        int shown = 0;
+        for (int64_t k = 0; k < v->t.ntaps && o < 150; k++) {
+          if (tmp[k].kind == CP_TAP_PAD || tmp[k].kind == CP_TAP_HOLE)
+            continue; /* zeros: they add nothing */
+          char xs[24], ws[24];
+          vz_fmt(xs, sizeof xs, tmp[k].xv, 6);
+          vz_fmt(ws, sizeof ws, tmp[k].wv, 6);
+          o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·%s",
+                        shown ? " + " : "", xs, ws);
+          shown++;
+        }
+        int64_t real = 0;
+        for (int64_t k = 0; k < v->t.ntaps; k++)
+          real += tmp[k].kind != CP_TAP_PAD && tmp[k].kind != CP_TAP_HOLE;
+        if (shown < real)
+          snprintf(lines[n] + o, 200 - (size_t)o, " + … (%lld products)",
+                   (long long)real);
+        else if (shown == 0)
+          snprintf(lines[n] + o, 200 - (size_t)o, "0 (every tap reads "
+                                                  "padding)");
+        n++;
+        if (v->partial && n < max) {
+          char r[24];
+          vz_fmt(r, sizeof r, info.ratio, 7);
+          snprintf(lines[n++], 200, "partial: × ratio %s (S = %g of %lld)", r,
+                   (double)info.msum, (long long)info.winsize);
+        }
+        if (u >= v->cur_unit && n < max)
+          snprintf(lines[n++], 200, "(computed at step %lld)",
+                   (long long)cp_trace_step_of(&v->t, v->by_tap, u, 0));
+      }
+    } else {
+      /* scatter: which input pixels' products land here */
+      int found = 0, o = snprintf(lines[n], 200, "receives ");
+      for (int64_t u = 0; u < v->t.nunits && found < 64; u++) {
+        cp_trace_unit(&v->t, u, NULL, tmp, &info);
+        for (int64_t k = 0; k < v->t.ntaps; k++)
+          if (tmp[k].kind != CP_TAP_CROPPED &&
+              !memcmp(tmp[k].out, v->hover_idx, sizeof v->hover_idx)) {
+            if (found < 3 && o < 150) {
+              char xs[48];
+              idx1(xs, sizeof xs, "x", info.idx, 4);
+              o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·w",
+                            found ? " + " : "", xs);
+            }
+            found++;
+          }
+      }
+      if (found > 3)
+        snprintf(lines[n] + o, 200 - (size_t)o, " + … (%d products)", found);
+      else if (!found)
+        snprintf(lines[n], 200, "no product lands here (bias only)");
+      n++;
+    }
+  } else if (v->hover == 2) { /* an input cell: the outputs it feeds */
+    idx1(a, sizeof a, "x", v->hover_idx, 4);
+    vz_fmt(b, sizeof b, xval(v, v->hover_idx[0], v->hover_idx[1],
+                             v->hover_idx[2], v->hover_idx[3]), 10);
+    snprintf(lines[n++], 200, "%s = %s", a, b);
+    int found = 0, o = snprintf(lines[n], 200, "feeds ");
+    if (v->t.kind == CP_TRACE_SCATTER) {
+      int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
+      if (u >= 0 && u < v->t.nunits) {
+        cp_trace_unit(&v->t, u, NULL, tmp, &info);
+        for (int64_t k = 0; k < v->t.ntaps; k++)
+          if (tmp[k].kind != CP_TAP_CROPPED) {
+            if (found < 3 && o < 150) {
+              char ys[48];
+              idx1(ys, sizeof ys, "y", tmp[k].out, 4);
+              o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s",
+                            found ? ", " : "", ys);
+            }
+            found++;
+          }
+      }
+    } else {
+      for (int64_t u = 0; u < v->t.nunits; u++) {
+        int64_t oi[4];
+        cp_trace_unit_index(&v->t, u, oi);
+        if (oi[0] != v->hover_idx[0] ||
+            cp_geom_group_of_out(g, oi[1]) != v->hover_idx[1] / g->Cg)
+          continue;
+        cp_trace_unit(&v->t, u, NULL, tmp, &info);
+        for (int64_t k = 0; k < v->t.ntaps; k++)
+          if ((tmp[k].kind == CP_TAP_INPUT || tmp[k].kind == CP_TAP_PADSRC) &&
+              !memcmp(tmp[k].in, v->hover_idx, sizeof v->hover_idx)) {
+            if (found < 3 && o < 150) {
+              char ys[48];
+              idx1(ys, sizeof ys, "y", oi, 4);
+              o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s",
+                            found ? ", " : "", ys);
+            }
+            found++;
+            break;
+          }
+      }
+    }
+    if (found > 3)
+      snprintf(lines[n] + o, 200 - (size_t)o, ", … (%d outputs)", found);
+    else if (!found)
+      snprintf(lines[n], 200, "feeds no output (outside every window)");
+    n++;
+  }
+  free(tmp);
+  return n;
+}
+
+/* Where the hovered cell is on screen (its grid's rectangle), or 0. */
+static int hover_rect(const vz_view *v, int *x, int *y, int *cs) {
+  const vz_grid *gs = v->hover == 1 ? v->gout : v->gin;
+  int ng = v->hover == 1 ? v->nout : v->nin;
+  int64_t r = v->hover_idx[2], c = v->hover_idx[3];
+  if (v->hover == 2 && v->t.kind == CP_TRACE_GATHER) {
+    r *= v->g.p.stride[0];
+    c *= v->g.p.stride[1];
+  }
+  for (int i = 0; i < ng; i++)
+    if (gs[i].ch == v->hover_idx[1]) {
+      cell_rect(&gs[i], r, c, x, y);
+      *cs = gs[i].cs;
+      return 1;
+    }
+  return 0;
+}
+
+static void draw_tooltip(vz_canvas *s, vz_view *v, const frame *f) {
+  if (!v->ok || !v->hover || vz_view_steps(v) == 0) return;
+  char lines[6][200];
+  int n = tooltip_lines(v, lines, 6);
+  if (n == 0) return;
+  int cx, cy, cs;
+  if (!hover_rect(v, &cx, &cy, &cs)) {
+    cx = v->mousex;
+    cy = v->mousey;
+    cs = 0;
+  }
+  int fs = v->fsm, lh = line_h(fs), pad = fs / 2 + 2;
+  int maxw = f->W / 2 > 24 * fs ? f->W / 2 : 24 * fs;
+  if (maxw > f->W - 2 * f->m) maxw = f->W - 2 * f->m;
+  int w = 0;
+  for (int i = 0; i < n; i++) {
+    vz_ellipsize(lines[i], fs, i == 0 ? VZ_BOLD : 0, maxw - 2 * pad);
+    int tw;
+    vz_text_size(lines[i], fs, i == 0 ? VZ_BOLD : 0, &tw, NULL);
+    if (tw > w) w = tw;
+  }
+  w += 2 * pad;
+  int h = n * lh + 2 * pad;
+  /* below-right of the cell, kept inside the frame */
+  int x = cx + cs + 6, y = cy + cs + 6;
+  if (x + w > f->W - 2) x = cx - w - 6;
+  if (x < 2) x = 2;
+  if (y + h > f->H - 2) y = cy - h - 6;
+  if (y < 2) y = 2;
+  s->layer = 1;
+  vz_fill(s, x, y, w, h, VZ_PANEL);
+  vz_frame(s, x, y, w, h, 1.5, v->pinned ? VZ_ACCENT : VZ_HOVER);
+  vz_panel_box(s, "tooltip", x, y, w, h);
+  for (int i = 0; i < n; i++)
+    vz_text(s, x + pad, y + pad + i * lh, lines[i], fs, i == 0 ? VZ_BOLD : 0,
+            i == 0 ? VZ_FG : VZ_DIM, VZ_LEFT);
+  s->layer = 0;
 }
 
 /* ====================================================================== */
@@ -632,7 +921,8 @@ static void frame_layout(vz_view *v, frame *f, int W, int H) {
   }
   f->footer = (box){m, bottom, W - 2 * m, 0};
   if (v->chrome) {
-    f->footer = (box){m, H - line_h(v->fsm) - 6, W - 2 * m, line_h(v->fsm)};
+    int fh = line_h(v->fsm) + 4;
+    f->footer = (box){m, H - fh - 4, W - 2 * m, fh};
     bottom = f->footer.y - 8;
   }
   int want_taps = (v->panels & VZ_PANEL_TAPS) != 0;
@@ -725,6 +1015,8 @@ static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
 
 void vz_view_draw(vz_view *v, vz_canvas *s) {
   vz_clear(s, VZ_BG);
+  v->nctl = 0;
+  v->tl_w = 0;
   int64_t done = 0;
   vz_view_current(v, &done);
   frame f;
@@ -772,5 +1064,6 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
     if (bout.w > 0) vzp_output_panel(s, v, bout, done);
   }
+  draw_tooltip(s, v, &f);
   if (v->help) draw_help(s, v, &f);
 }

@@ -39,7 +39,20 @@ static int64_t window_start(int64_t n, int shown, int64_t cur) {
   return first < 0 ? 0 : first;
 }
 
-/* Input channels to show: all when few, else up to max of the current
+/* How many tiles of rows x cols fit in w x h with cells of at least
+ * min_cs pixels (at most max, at least 1). */
+static int tiles_that_fit(int w, int h, int max, int64_t rows, int64_t cols,
+                          int label_h, int min_cs) {
+  int n = max;
+  while (n > 1) {
+    int nc;
+    if (vzp_fit_tiles(w, h, n, rows, cols, label_h, &nc) >= min_cs) break;
+    n--;
+  }
+  return n < 1 ? 1 : n;
+}
+
+/* Input channels to show: all that fit; else a window of the current
  * group's, around the channel of the current tap. */
 static int shown_inputs(const vz_view *v, int64_t grp, int64_t cur,
                         int64_t *ch, int max) {
@@ -55,13 +68,13 @@ static int shown_inputs(const vz_view *v, int64_t grp, int64_t cur,
   return n;
 }
 
+/* Output channels to show: every one that fits (finished ones keep their
+ * values); else a window around the current one. */
 static int shown_outputs(const vz_view *v, int64_t cur, int64_t *ch,
                          int max) {
   int n = 0;
-  if (v->g.O <= 4)
-    for (int64_t o = 0; o < v->g.O && n < max; o++) ch[n++] = o;
-  else
-    ch[n++] = cur;
+  int64_t first = v->g.O <= max ? 0 : window_start(v->g.O, max, cur);
+  for (int64_t o = first; o < v->g.O && n < max; o++) ch[n++] = o;
   return n;
 }
 
@@ -201,15 +214,21 @@ static int64_t tap_channel(const vz_view *v, int64_t k) {
 void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                              int64_t done) {
   const cp_geom *g = &v->g;
-  int64_t chs[8];
+  int64_t chs[VZ_MAXGRIDS];
   int64_t grp = v->ok ? v->info.group : 0;
   int64_t cur = v->ok && v->t.ntaps > 0 && v->t.kind != CP_TRACE_SCATTER
                     ? tap_channel(v, done > 0 ? done - 1 : 0)
                     : (v->ok ? v->info.idx[1] : 0);
+  inmap m = input_map(v);
+  int label_h = line_hpx(v->fsm) + 2;
+  int th0 = v->lh + 4;
+  int64_t C = v->x.shape[1];
+  int fit = tiles_that_fit(b.w, b.h - th0 - legend_h(v) - 4,
+                           C < VZ_MAXGRIDS ? (int)C : VZ_MAXGRIDS, m.rows,
+                           m.cols, label_h, 10);
   /* an empty input (zero batch) has no cells to draw, even when the
    * view shows an error (then n = 0 below would read sample 1) */
-  int nch = cp_tensor_numel(&v->x) ? shown_inputs(v, grp, cur, chs, 4) : 0;
-  inmap m = input_map(v);
+  int nch = cp_tensor_numel(&v->x) ? shown_inputs(v, grp, cur, chs, fit) : 0;
   const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"
                     : (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] ||
@@ -227,7 +246,6 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
              (long long)chs[0] + 1, (long long)chs[nch - 1] + 1,
              (long long)v->x.shape[1]);
   int th = panel_title(s, v, b, title, chlab[0] ? chlab : sub);
-  int label_h = line_hpx(v->fsm) + 2;
   box a = {b.x, b.y + th, b.w, b.h - th - legend_h(v) - 4};
   int ncol;
   int cs = vzp_fit_tiles(a.w, a.h, nch, m.rows, m.cols, label_h, &ncol);
@@ -569,8 +587,24 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
                                   : v->info.group * g->Og)
                       : v->info.idx[1];
   int64_t n = v->info.idx[0];
-  int64_t chs[8];
-  int nch = shown_outputs(v, cur_o, chs, 4);
+  int64_t chs[VZ_MAXGRIDS];
+  int extra0 = v->partial ? 1 : 0;
+  int64_t r0_ = 0, c0_ = 0, rows_ = g->OH, cols_ = g->OW;
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    cp_convT_canvas cv0;
+    cp_geomT_canvas(g, &cv0);
+    rows_ = cv0.scatter_len[0];
+    cols_ = cv0.scatter_len[1];
+  }
+  (void)r0_;
+  (void)c0_;
+  int fit = tiles_that_fit(b.w, b.h - (v->lh + 4) - legend_h(v) - 4,
+                           (g->O < VZ_MAXGRIDS - 1 ? (int)g->O
+                                                   : VZ_MAXGRIDS - 1) +
+                               extra0,
+                           rows_, cols_, line_hpx(v->fsm) + 2, 10) -
+            extra0;
+  int nch = shown_outputs(v, cur_o, chs, fit < 1 ? 1 : fit);
   /* scatter: the uncropped canvas around the output */
   int64_t r0 = 0, c0 = 0, rows = g->OH, cols = g->OW;
   if (v->t.kind == CP_TRACE_SCATTER) {
@@ -761,7 +795,7 @@ static int hit(const vz_grid *g, int x, int y, int64_t *r, int64_t *c) {
 void vz_view_mouse(vz_view *v, int x, int y) {
   v->mousex = x;
   v->mousey = y;
-  if (!v->ok) return;
+  if (!v->ok || v->pinned) return;
   int64_t r, c, n = v->info.idx[0];
   for (int i = 0; i < v->nout; i++)
     if (v->gout[i].ch >= 0 && hit(&v->gout[i], x, y, &r, &c)) {
@@ -784,9 +818,57 @@ void vz_view_mouse(vz_view *v, int x, int y) {
   v->hover = 0;
 }
 
+static const struct vz_control *control_at(const vz_view *v, int x, int y) {
+  for (int i = 0; i < v->nctl; i++) {
+    const struct vz_control *c = &v->ctl[i];
+    if (x >= c->x && y >= c->y && x < c->x + c->w && y < c->y + c->h)
+      return c;
+  }
+  return NULL;
+}
+
+static int on_timeline(const vz_view *v, int x, int y) {
+  return v->tl_w > 0 && x >= v->tl_x - 6 && x <= v->tl_x + v->tl_w + 6 &&
+         y >= v->tl_y && y < v->tl_y + v->tl_h;
+}
+
+void vz_view_timeline_to(vz_view *v, int x) {
+  int64_t n = vz_view_steps(v);
+  if (v->tl_w <= 0 || n <= 0) return;
+  double t = (double)(x - v->tl_x) / v->tl_w;
+  if (t < 0) t = 0;
+  if (t > 1) t = 1;
+  vz_view_seek(v, 1 + (int64_t)(t * (double)(n - 1) + 0.5));
+}
+
+int vz_view_press(vz_view *v, int x, int y) {
+  if (!on_timeline(v, x, y)) return 0;
+  v->timeline_drag = 1;
+  v->playing = 0;
+  vz_view_timeline_to(v, x);
+  return 1;
+}
+
+void vz_view_release(vz_view *v) { v->timeline_drag = 0; }
+
 void vz_view_click(vz_view *v, int x, int y) {
+  /* a control: as its key */
+  const struct vz_control *c = control_at(v, x, y);
+  if (c) {
+    char key[sizeof c->key];
+    snprintf(key, sizeof key, "%s", c->key);
+    vz_view_key(v, key, c->shift);
+    return;
+  }
+  if (on_timeline(v, x, y)) {
+    vz_view_timeline_to(v, x);
+    return;
+  }
+  /* a cell: pinned (its tooltip stays), or unpinned by a click elsewhere */
+  v->pinned = 0;
   vz_view_mouse(v, x, y);
   if (!v->ok || !v->hover) return;
+  v->pinned = 1;
   /* an output cell (conv2d, gather) or an input pixel (scatter) is a unit:
    * go to its step */
   int scatter = v->t.kind == CP_TRACE_SCATTER;
@@ -809,7 +891,7 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
   int64_t C = v->x.shape[1];
   e->rows = m.rows;
   e->cols = m.cols;
-  e->tiles = C > 4 ? 4 : (int)C;
+  e->tiles = C > 16 ? 16 : (int)C;
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
@@ -847,7 +929,8 @@ void vzp_output_extent(const vz_view *v, vzp_extent *e) {
     e->rows = cv.scatter_len[0];
     e->cols = cv.scatter_len[1];
   }
-  e->tiles = (v->ok && v->g.O <= 4 ? (int)v->g.O : 1) + (v->partial ? 1 : 0);
+  e->tiles = (v->ok ? (v->g.O > 16 ? 16 : (int)v->g.O) : 1) +
+             (v->partial ? 1 : 0);
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);

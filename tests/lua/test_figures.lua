@@ -83,7 +83,9 @@ test("screenshot: width, height, theme, chrome, panels", function()
     for _, b in ipairs(lay) do if b.text and b.text:find(pat) then return true end end
     return false
   end
-  check(has_text(v:layout(), "help"), "chrome shows the help hint")
+  check(has_text(v:layout(), "paused"), "chrome shows the play state")
+  check(#v:layout().controls > 0, "and the controls")
+  check(#v:layout{chrome = false}.controls == 0, "no chrome, no controls")
   check(not has_text(v:layout{chrome = false}, "help"), "no chrome, no hint")
   check(not has_text(v:layout{chrome = false}, "paused"), "no chrome, no play state")
   -- panels: a grids-only figure has no tap list and no formula

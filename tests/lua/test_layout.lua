@@ -32,14 +32,41 @@ local function describe(b)
                        b.x, b.y, b.w, b.h)
 end
 
--- All the checks on one layout; returns nil or the first problem.
+-- All the checks on one layout; returns nil or the first problem.  An
+-- overlay (layer 1: help, tooltip, message) is drawn over the frame: its
+-- texts must not overlap each other and must lie inside its panel; what
+-- it covers is checked as the frame without it.
 local function problems(lay, what)
   local W, H = lay.width, lay.height
   local texts, labels = {}, {}
+  local overlays, otexts = {}, {}
+  for _, b in ipairs(lay) do
+    if (b.layer or 0) > 0 then
+      if b.kind == "panel" then overlays[#overlays + 1] = b else otexts[#otexts + 1] = b end
+    end
+  end
+  for _, t in ipairs(otexts) do
+    local inside = false
+    for _, o in ipairs(overlays) do
+      if t.x >= o.x - 0.5 and t.y >= o.y - 0.5 and t.x + t.w <= o.x + o.w + 0.5 and
+         t.y + t.h <= o.y + o.h + 0.5 then inside = true end
+    end
+    if not inside then return what .. ": overlay text outside its panel: " .. describe(t) end
+  end
+  for i = 1, #otexts do
+    for j = i + 1, #otexts do
+      if otexts[i].kind ~= "label" and otexts[j].kind ~= "label" and overlap(otexts[i], otexts[j]) then
+        return what .. ": " .. describe(otexts[i]) .. " overlaps " .. describe(otexts[j])
+      end
+    end
+  end
   for _, b in ipairs(lay) do
     if b.x < -0.5 or b.y < -0.5 or b.x + b.w > W + 0.5 or b.y + b.h > H + 0.5 then
       return what .. ": outside the " .. W .. "x" .. H .. " frame: " .. describe(b)
     end
+  end
+  for _, b in ipairs(lay) do
+    if (b.layer or 0) > 0 then goto continue end
     if b.kind == "text" then
       texts[#texts + 1] = b
       if b.size < 13 then return what .. ": text under 13 px: " .. describe(b) end
@@ -51,6 +78,7 @@ local function problems(lay, what)
         return string.format("%s: label contrast %.2f: %s", what, c, describe(b))
       end
     end
+    ::continue::
   end
   for i = 1, #texts do
     for j = i + 1, #texts do
@@ -235,16 +263,14 @@ test("layout: help overlay and invalid parameters fit at every size", function()
     local inhelp = {width = lay.width, height = lay.height}
     local box
     for _, b in ipairs(lay) do
-      -- the help is drawn last: every text after its panel is in it
-      if box and b.kind == "text" then
-        check(b.x >= box.x and b.y >= box.y and b.x + b.w <= box.x + box.w + 0.5
-              and b.y + b.h <= box.y + box.h + 0.5, "help text outside its box: " .. describe(b))
+      if b.layer == 1 and b.kind == "text" then inhelp[#inhelp + 1] = b end
+      if b.kind == "panel" and b.name == "help" then
+        box = b
         inhelp[#inhelp + 1] = b
       end
-      if b.kind == "panel" and b.name == "help" then box = b end
     end
-    check(box, "help panel drawn")
-    check(#inhelp >= 10, "help lines inside the help box at " .. sz[1] .. "x" .. sz[2] .. ": " .. #inhelp)
+    check(box and box.layer == 1, "help panel drawn as an overlay")
+    check(#inhelp >= 11, "help lines inside the help box at " .. sz[1] .. "x" .. sz[2] .. ": " .. #inhelp)
     local p = problems(inhelp, "help " .. sz[1] .. "x" .. sz[2])
     check(p == nil, p)
   end
@@ -276,4 +302,30 @@ test("layout: the checks themselves catch overlaps, clipping, tiny text, low con
   check(problems(lay(t3), "three"):find("outside"), "clipping found")
   check(problems(lay(t4), "four"):find("under 13"), "tiny text found")
   check(problems(lay(l1), "five"):find("contrast"), "low contrast found")
+end)
+
+test("layout: tooltips (hovered and pinned cells) and controls fit at every size", function()
+  local n = 0
+  for i, v in ipairs(pages) do
+    local lay = v:layout()
+    local out, inp = lay.output[1], lay.input[1]
+    for _, sz in ipairs{{480, 320}, {640, 400}, {1280, 720}, {1920, 1080}} do
+      for _, what in ipairs{"output", "input"} do
+        if what == "output" and out then
+          v:hover("output", {1, out.channel, 1, 1})
+        elseif what == "input" and inp then
+          v:hover("input", {1, inp.channel, 1, 1})
+        end
+        local l = v:layout{width = sz[1], height = sz[2]}
+        local tip = false
+        for _, b in ipairs(l) do if b.name == "tooltip" then tip = true end end
+        check(tip or v:state().steps == 0 or not v:state().ok, "page " .. i .. ": a tooltip for the hovered " .. what)
+        local p = problems(l, string.format("page %d hover %s %dx%d", i, what, sz[1], sz[2]))
+        check(p == nil, p)
+        n = n + 1
+      end
+      v:hover()
+    end
+  end
+  check(n > 40)
 end)

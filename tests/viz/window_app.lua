@@ -20,7 +20,19 @@ local g = a:layout().output[1]
 write("layout.txt", string.format("%d %d\n", g.x + (3 - g.col0) * g.cell + g.cell // 2,
                                   g.y + (2 - g.row0) * g.cell + g.cell // 2))
 
-local last
+-- where the controls and the timeline of page 1 are (the window's size)
+do
+  local lay = a:layout()
+  local lines = {}
+  for _, c in ipairs(lay.controls) do
+    lines[#lines + 1] = string.format("%s %s %d %d", c.key, c.kind, c.x + c.w // 2, c.y + c.h // 2)
+  end
+  local tl = lay.timeline
+  lines[#lines + 1] = string.format("timeline - %d %d %d", tl.x, tl.y + tl.h // 2, tl.w)
+  write("controls.txt", table.concat(lines, "\n") .. "\n")
+end
+
+local last, last_tip
 function update(dt)
   local v, page = viz.current()
   if not v then return end
@@ -31,6 +43,20 @@ function update(dt)
   if line ~= last then
     last = line
     write("state.txt", line)
+  end
+  -- the tooltip's first line, when a cell is hovered
+  local tip = "none"
+  if s.hover then
+    for _, box in ipairs(v:layout()) do
+      if box.layer == 1 and box.kind == "text" and box.text:find("^[xy]%[") then
+        tip = box.text
+        break
+      end
+    end
+  end
+  if tip ~= last_tip then
+    last_tip = tip
+    write("tooltip.txt", tip .. "\n")
   end
 end
 

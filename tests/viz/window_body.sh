@@ -83,6 +83,29 @@ grab win-hover
 xdotool click 1
 wait_for "$out/state.txt" "page=1 step=9 "
 check click-jumps $? "$(state)"
+wait_for "$out/tooltip.txt" "y\[1,1,2,3\] = "
+check hover-tooltip-text $? "$(cat "$out/tooltip.txt")"
+xdotool mousemove 5 5
+
+# the controls: -/+ steppers, the timeline (click and drag)
+ctl() { grep "^$1 $2 " "$out/controls.txt" | head -1 | cut -d' ' -f3-; }
+set -- $(ctl s plus)
+xdotool mousemove "$1" "$2" click 1
+wait_for "$out/state.txt" "stride=2 "
+check click-stride-plus $? "$(state)"
+set -- $(ctl s minus)
+xdotool mousemove "$1" "$2" click 1
+wait_for "$out/state.txt" "stride=1 "
+check click-stride-minus $? "$(state)"
+set -- $(ctl timeline -)
+tx=$1; ty=$2; tw=$3
+xdotool mousemove $((tx + tw - 1)) "$ty" click 1
+wait_for "$out/state.txt" "page=1 step=36 "
+check timeline-click-end $? "$(state)"
+xdotool mousemove "$tx" "$ty" mousedown 1 mousemove $((tx + tw / 4)) "$ty" \
+  mousemove $((tx + tw / 2)) "$ty" mouseup 1
+wait_for "$out/state.txt" "page=1 step=1[89] "
+check timeline-drag-middle $? "$(state)"
 xdotool mousemove 5 5
 
 # next page: the transposed view, then toggle scatter/gather
