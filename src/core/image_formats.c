@@ -256,16 +256,16 @@ int cp_decode_hdr(const unsigned char *b, size_t n, const char *what,
 /* JPEG Huffman tables (a guard in front of stb)                           */
 /* ====================================================================== */
 
-/* DHT segment [p, end): tables of 1 + 16 counts + the codes. */
-static int dht_ok(const unsigned char *b, size_t p, size_t end) {
-  while (p < end) {
-    if (end - p < 17) return 0;
+/* DHT segment [p, end): tables of 1 + 16 counts + the codes.  Bytes past
+ * the end of the file (end may lie beyond it) read as 0, as in stb. */
+static int dht_ok(const unsigned char *b, size_t n, size_t p, size_t end) {
+  while (p < end && p < n) {
     int total = 0;
-    for (int i = 1; i <= 16; i++) total += b[p + i];
-    if (total > 256 || (b[p] >> 4) > 1 || (b[p] & 15) > 3) return 0;
+    for (size_t i = 1; i <= 16; i++) total += p + i < n ? b[p + i] : 0;
+    if (total > 256) return 0;
     p += 17 + (size_t)total;
   }
-  return p == end;
+  return 1;
 }
 
 int cp_jpeg_check(const unsigned char *b, size_t n, const char *what,
@@ -290,10 +290,10 @@ int cp_jpeg_check(const unsigned char *b, size_t n, const char *what,
     size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
     if (len < 2) break; /* stb reports a bad length itself */
     size_t end = p + 2 + len;
-    if (end > n) break;   /* truncated: stb stops there */
-    if (m == 0xC4 && !dht_ok(b, p + 4, end))
+    if (m == 0xC4 && !dht_ok(b, n, p + 4, end))
       return cp_fail(e, "path: cannot decode '%s' (JPEG): corrupt Huffman "
                         "table", what);
+    if (end > n) break; /* truncated: stb reads zeros from here on */
     p = end;
   }
   return 0;

@@ -120,6 +120,8 @@ def main():
     over = bytearray(jpg)
     over[dht + 5:dht + 21] = b"\xFF" * 16  # 4080 codes in a 256-code table
     put("jpeg_dht_overflow.jpg", bytes(over))
+    # the same, cut inside that segment (stb reads zeros past the end)
+    put("jpeg_dht_overflow_cut.jpg", bytes(over[:dht + 100]))
     planes = [bytes(rnd.randrange(256) for _ in range(40 * 30))
               for _ in range(3)]
     good_psd = psd(40, 30, 3, planes)
