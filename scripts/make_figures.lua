@@ -1,8 +1,10 @@
 -- make_figures.lua: renders the README figures with convplay itself.
 --   build/convplay --headless scripts/make_figures.lua [outdir]
--- Writes assets/figures/*.png and a GIF of a whole step-through.
+-- Writes assets/figures/*.png, an SVG, and GIFs of whole step-throughs.
+-- Figures leave out the window's chrome (key hints, play state).
 local dir = arg and arg[1] or "assets/figures"
 local function out(name) return dir .. "/" .. name end
+local fig = {chrome = false}
 
 -- 1. conv2d: padding 1, stride 2, one multiply-add at a time
 local x = tensor.arange(36):reshape(1, 1, 6, 6) - 12
@@ -11,7 +13,10 @@ local v = viz.conv2d(x, w, {padding = 1, stride = 2, bias = {0.5}, by = "tap",
                             title = "conv2d, tap by tap",
                             caption = "padding 1 (dashed zeros), stride 2: the footprint, each product and the running sum"})
 v:seek(4 * 9 + 6) -- output (2,1), sixth tap
-v:screenshot(out("conv2d_taps.png"))
+v:screenshot(out("conv2d_taps.png"), fig)
+-- the same frame for papers and slides: light, as a vector figure
+v:screenshot(out("conv2d_taps_light.svg"), {chrome = false, theme = "light"})
+v:screenshot(out("conv2d_taps_light.png"), {chrome = false, theme = "light"})
 
 -- 2./3. the same transposed convolution in both views
 local xt = tensor.ones(1, 1, 4, 4)
@@ -20,12 +25,12 @@ local vt = viz.conv_transpose2d(xt, wt, {stride = 2, padding = 1, view = "scatte
                                          title = "conv_transpose2d: scatter view",
                                          caption = "each input pixel times the kernel, added at (2r, 2c); the dashed ring is cropped by padding=1"})
 vt:seek(6)
-vt:screenshot(out("transposed_scatter.png"))
+vt:screenshot(out("transposed_scatter.png"), fig)
 vt:view("gather")
 vt:title("conv_transpose2d: zero-insertion view")
 vt:caption("the same numbers: stride-1 holes, a border of d(k-1)-p = 2, the flipped kernel sliding")
 vt:seek(10)
-vt:screenshot(out("transposed_gather.png"))
+vt:screenshot(out("transposed_gather.png"), fig)
 
 -- 4. partial convolution with a masked input
 local xm = tensor.arange(16):reshape(1, 1, 4, 4)
@@ -34,7 +39,7 @@ local vm = viz.conv2d(xm, tensor.ones(1, 1, 2, 2), {stride = 2, mask = m, partia
                                                    title = "partial convolution",
                                                    caption = "masked cells are crossed out; the sum is rescaled by taps/S = 4/3 and the mask updated"})
 vm:seek(3)
-vm:screenshot(out("partial_conv.png"))
+vm:screenshot(out("partial_conv.png"), fig)
 
 -- 5. groups: which input channels feed which outputs
 local xg = tensor.arange(3 * 25):reshape(1, 3, 5, 5) / 10
@@ -44,13 +49,19 @@ local vg = viz.conv2d(xg, wg, {groups = 3, padding = 1, padding_mode = "reflect"
                                title = "depthwise conv2d, groups = 3, reflect padding",
                                caption = "two output channels per input channel; padding cells show the reflected values"})
 vg:seek(3 * 25 + 6)
-vg:screenshot(out("groups_reflect.png"))
+vg:screenshot(out("groups_reflect.png"), fig)
 
 -- 6. the whole step-through of a small conv2d, as an animated GIF
 local va = viz.conv2d(tensor.arange(25):reshape(1, 1, 5, 5), tensor.ones(1, 1, 3, 3),
-                      {padding = 1, stride = 2, width = 960, height = 640,
+                      {padding = 1, stride = 2,
                        title = "conv2d: 5x5 input, 3x3 kernel, padding 1, stride 2"})
-local frames = va:record(out("conv2d_steps.gif"), {fps = 1})
+local frames = va:record(out("conv2d_steps.gif"),
+                         {fps = 1, width = 960, height = 600, chrome = false})
+-- and tap by tap, grids only, in the spirit of the convolution-arithmetic
+-- GIFs but with the numbers
+va:record(out("conv2d_taps_grids.gif"),
+          {by = "tap", fps = 4, width = 960, height = 420, chrome = false,
+           panels = {"input", "kernel", "output"}})
 
 -- 7. the image filter lab on the project's sample image
 local lab = viz.lab(nil, {preset = "gradient_magnitude", map = "abs"})

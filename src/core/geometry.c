@@ -29,14 +29,40 @@ int cp_padmode_parse(const char *s, cp_padmode *m) {
   return -1;
 }
 
+/* ---- checked size arithmetic -------------------------------------------
+ * Sizes reach 2^62 and parameters 2^63; every product or sum of a size and
+ * a parameter goes through these, which saturate at INT64_MAX / INT64_MIN
+ * (far outside any size a tensor can have) instead of overflowing.  A
+ * saturated result then fails the ordinary range checks. */
+static int64_t sat_mul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return (a < 0) != (b < 0) ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
+static int64_t sat_add(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) return a < 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
+static int64_t sat_sub(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_sub_overflow(a, b, &r)) return a < 0 ? INT64_MIN : INT64_MAX;
+  return r;
+}
+
 void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after) {
-  int64_t total = d * (k - 1);
+  int64_t total = sat_mul(d, sat_sub(k, 1));
   *before = total / 2;
   *after = total - total / 2;
 }
 
-/* Dilated kernel extent d(k-1)+1. */
-static int64_t extent(int64_t k, int64_t d) { return d * (k - 1) + 1; }
+/* Dilated kernel extent d(k-1)+1 (saturating). */
+static int64_t extent(int64_t k, int64_t d) {
+  return sat_add(sat_mul(d, sat_sub(k, 1)), 1);
+}
 
 int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
                         int64_t pad_after, int64_t d, cp_err *e) {
@@ -45,7 +71,12 @@ int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
   if (d <= 0) return cp_fail(e, "dilation: dilation should be greater than zero");
   if (pad_before < 0 || pad_after < 0)
     return cp_fail(e, "padding: negative padding is not supported");
-  int64_t padded = in + pad_before + pad_after, ext = extent(k, d);
+  int64_t padded = sat_add(sat_add(in, pad_before), pad_after);
+  int64_t ext = extent(k, d);
+  if (padded == INT64_MAX || ext == INT64_MAX)
+    return cp_fail(e, "kernel_size: sizes overflow (input %lld, kernel %lld, "
+                      "dilation %lld)", (long long)in, (long long)k,
+                   (long long)d);
   if (ext > padded)
     return cp_fail(e,
                    "kernel_size: dilated kernel size %lld is greater than the "
@@ -69,7 +100,12 @@ int64_t cp_convT_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
                    "either stride or dilation, but got output_padding %lld, "
                    "stride %lld, dilation %lld",
                    (long long)op, (long long)s, (long long)d);
-  int64_t out = (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
+  int64_t out = sat_add(sat_add(sat_sub(sat_mul(in - 1, s), sat_mul(2, p)),
+                                 sat_mul(d, k - 1)), op + 1);
+  if (out >= CP_GEOM_MAX_SIZE)
+    return cp_fail(e, "input: calculated output size overflows (input size "
+                      "%lld, stride %lld, dilation %lld)", (long long)in,
+                   (long long)s, (long long)d);
   if (out < 1)
     return cp_fail(e,
                    "padding: calculated output size %lld is too small (input "
@@ -100,12 +136,42 @@ int64_t cp_pad_index(int64_t x, int64_t n, cp_padmode m) {
   }
 }
 
+int cp_convT_output_padding(const cp_conv_params *p, const int64_t *in_hw,
+                            const int64_t *k_hw, const int64_t *size,
+                            int64_t *op, cp_err *e) {
+  const int64_t big = (int64_t)1 << 31;
+  int64_t lo[2], hi[2];
+  op[0] = op[1] = 0;
+  for (int i = 0; i < 2; i++) {
+    int64_t s = p->stride[i], d = p->dilation[i];
+    int64_t pb = p->pad[2 * i], pa = p->pad[2 * i + 1];
+    if (s <= 0 || s > big || d <= 0 || d > big || pb < 0 || pb > big ||
+        pa < 0 || pa > big || k_hw[i] <= 0 || k_hw[i] > big ||
+        in_hw[i] < 0 || in_hw[i] > big)
+      return 0; /* cp_geom_init says what is wrong */
+    lo[i] = (in_hw[i] - 1) * s - pb - pa + d * (k_hw[i] - 1) + 1;
+    hi[i] = lo[i] + s - 1;
+  }
+  if (size[0] < lo[0] || size[0] > hi[0] || size[1] < lo[1] ||
+      size[1] > hi[1])
+    return cp_fail(e,
+                   "output_size: requested an output size of [%lld, %lld], "
+                   "but valid sizes range from [%lld, %lld] to [%lld, %lld] "
+                   "(for an input of [%lld, %lld])",
+                   (long long)size[0], (long long)size[1], (long long)lo[0],
+                   (long long)lo[1], (long long)hi[0], (long long)hi[1],
+                   (long long)in_hw[0], (long long)in_hw[1]);
+  op[0] = size[0] - lo[0];
+  op[1] = size[1] - lo[1];
+  return 0;
+}
+
 static int64_t gather(int64_t R, int64_t i, int64_t s, int64_t d, int64_t k,
                       int64_t p, int64_t in, int64_t *z) {
-  int64_t q = d * (k - 1) - p;
-  int64_t zr = R + i * d - q;
+  int64_t q = sat_sub(sat_mul(d, k - 1), p);
+  int64_t zr = sat_sub(sat_add(R, sat_mul(i, d)), q);
   if (z) *z = zr;
-  if (zr < 0 || zr > (in - 1) * s) return -1;
+  if (zr < 0 || zr > sat_mul(in - 1, s)) return -1;
   if (zr % s != 0) return -2;
   return zr / s;
 }
@@ -284,8 +350,15 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
                      "mode) tensor for input, but got input of size %s",
                      cp_padmode_name(q->mode), shp(xs, b1, sizeof b1));
     if (cp_check_padmode(q->mode, q->pad, g->H, g->W, e)) return -1;
-    int64_t pH = g->H + q->pad[0] + q->pad[1];
-    int64_t pW = g->W + q->pad[2] + q->pad[3];
+    int64_t pH = sat_add(sat_add(g->H, q->pad[0]), q->pad[1]);
+    int64_t pW = sat_add(sat_add(g->W, q->pad[2]), q->pad[3]);
+    if (pH >= CP_GEOM_MAX_SIZE || pW >= CP_GEOM_MAX_SIZE ||
+        eH >= CP_GEOM_MAX_SIZE || eW >= CP_GEOM_MAX_SIZE)
+      return cp_fail(e,
+                     "input: padded input (%lld x %lld) or dilated kernel "
+                     "(%lld x %lld) is too large (at most 2^62)",
+                     (long long)pH, (long long)pW, (long long)eH,
+                     (long long)eW);
     if (pH < eH || pW < eW)
       return cp_fail(e,
                      "input: Calculated padded input size per channel: (%lld "
@@ -307,10 +380,19 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
                        (long long)p->out_pad[0], (long long)p->out_pad[1],
                        (long long)p->stride[0], (long long)p->stride[1],
                        (long long)p->dilation[0], (long long)p->dilation[1]);
-    g->OH = (g->H - 1) * p->stride[0] - q->pad[0] - q->pad[1] + eH - 1 +
-            p->out_pad[0] + 1;
-    g->OW = (g->W - 1) * p->stride[1] - q->pad[2] - q->pad[3] + eW - 1 +
-            p->out_pad[1] + 1;
+    /* A zero-size input (allowed with N or C empty) counts as one row for
+     * the output formula, as in PyTorch's (H - 1) s arithmetic. */
+    int64_t canvasH = sat_add(sat_mul(g->H - 1, p->stride[0]), eH);
+    int64_t canvasW = sat_add(sat_mul(g->W - 1, p->stride[1]), eW);
+    if (canvasH >= CP_GEOM_MAX_SIZE || canvasW >= CP_GEOM_MAX_SIZE)
+      return cp_fail(e,
+                     "input: calculated output size overflows (input %lld x "
+                     "%lld, stride %lld x %lld, kernel extent %lld x %lld)",
+                     (long long)g->H, (long long)g->W,
+                     (long long)p->stride[0], (long long)p->stride[1],
+                     (long long)eH, (long long)eW);
+    g->OH = canvasH - q->pad[0] - q->pad[1] + p->out_pad[0];
+    g->OW = canvasW - q->pad[2] - q->pad[3] + p->out_pad[1];
     if (g->OH < 1 || g->OW < 1)
       return cp_fail(e,
                      "input: Given input size per channel: (%lld x %lld). "
@@ -326,5 +408,334 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
                    shp(xs, b1, sizeof b1));
   /* PyTorch quirk: with no input channels the output has none either. */
   if (g->C == 0) g->O = g->Og = 0;
+  return 0;
+}
+
+/* ---- transposed canvases ------------------------------------------------ */
+
+void cp_geomT_canvas(const cp_geom *g, cp_convT_canvas *c) {
+  const int64_t in[2] = {g->H, g->W}, k[2] = {g->kH, g->kW};
+  const int64_t out[2] = {g->OH, g->OW};
+  for (int d = 0; d < 2; d++) {
+    int64_t s = g->p.stride[d], dl = g->p.dilation[d];
+    int64_t pb = g->p.pad[2 * d], pa = g->p.pad[2 * d + 1];
+    int64_t span = dl * (k[d] - 1);
+    int64_t full = (in[d] - 1) * s + span + 1;
+    if (d == 0) c->rows = full;
+    else c->cols = full;
+    c->crop_after[d] = pa - g->p.out_pad[d];
+    /* scatter, output coordinates: from -p to the last canvas cell or the
+     * last output cell, whichever is further */
+    int64_t hi = full - 1 - pb;
+    if (hi < out[d] - 1) hi = out[d] - 1;
+    c->scatter_lo[d] = -pb;
+    c->scatter_len[d] = hi + pb + 1;
+    /* gather: canvas row R + i*d - q for every output R and tap i, and
+     * the zero-inserted input itself */
+    int64_t q = span - pb;
+    c->border[d] = q;
+    c->zlen[d] = (in[d] - 1) * s + 1;
+    int64_t lo = -q < 0 ? -q : 0;
+    int64_t top = out[d] - 1 + span - q;
+    if (top < c->zlen[d] - 1) top = c->zlen[d] - 1;
+    c->gather_lo[d] = lo;
+    c->gather_len[d] = top - lo + 1;
+  }
+}
+
+int64_t cp_geomT_zsource(const cp_geom *g, int dim, int64_t z) {
+  int64_t n = dim ? g->W : g->H, s = g->p.stride[dim];
+  if (z < 0 || z > (n - 1) * s) return -1;
+  if (z % s) return -2;
+  return z / s;
+}
+
+/* ==========================================================================
+ * Pooling
+ * ========================================================================== */
+
+void cp_pool_params_default(cp_pool_params *p, int64_t kH, int64_t kW) {
+  memset(p, 0, sizeof *p);
+  p->kernel[0] = p->stride[0] = kH;
+  p->kernel[1] = p->stride[1] = kW;
+  p->dilation[0] = p->dilation[1] = 1;
+  p->count_include_pad = 1;
+}
+
+/* "[2, 3, 4]" for a message. */
+static const char *dims_str(int ndim, const int64_t *s, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < ndim && used < n; i++)
+    used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "[",
+                             (long long)s[i]);
+  if (used < n) snprintf(buf + used, n - used, ndim ? "]" : "[]");
+  return buf;
+}
+
+/* Floor division for a negative numerator too (PyTorch's div_rtn). */
+static int64_t div_floor(int64_t a, int64_t b) {
+  int64_t q = a / b, r = a % b;
+  return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
+}
+
+int64_t cp_pool_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
+                        int64_t d, int ceil_mode) {
+  int64_t out = div_floor(in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0),
+                          s) + 1;
+  /* the last window must start inside the input or the left padding */
+  if (ceil_mode && (out - 1) * s >= in + p) out--;
+  return out;
+}
+
+/* pooling_output_shape's own checks, then the size. */
+static int pool_len(int64_t in, int64_t k, int64_t p, int64_t s, int64_t d,
+                    int ceil_mode, int64_t *out, cp_err *e) {
+  if (s == 0) return cp_fail(e, "stride: stride should not be zero");
+  if (p < 0)
+    return cp_fail(e, "padding: pad must be non-negative, but got pad: %lld",
+                   (long long)p);
+  if (p > k / 2)
+    return cp_fail(e,
+                   "padding: pad should be at most half of kernel size, but "
+                   "got pad=%lld and kernel_size=%lld",
+                   (long long)p, (long long)k);
+  *out = s > 0 ? cp_pool_out_len(in, k, s, p, d, ceil_mode) : 0;
+  return 0;
+}
+
+int cp_pool_geom_init(cp_pool_geom *g, const cp_pool_params *p,
+                      cp_pool_kind kind, int ndim, const int64_t *shape,
+                      cp_err *e) {
+  char b[160];
+  memset(g, 0, sizeof *g);
+  g->p = *p;
+  g->kind = kind;
+  if (kind == CP_POOL_AVG) g->p.dilation[0] = g->p.dilation[1] = 1;
+  if (ndim != 3 && ndim != 4) {
+    if (kind == CP_POOL_MAX)
+      return cp_fail(e, "input: non-empty 3D or 4D (batch mode) tensor "
+                        "expected for input, but got input of size: %s",
+                     dims_str(ndim, shape, b, sizeof b));
+    return cp_fail(e,
+                   "input: Expected 3D or 4D (batch mode) tensor with "
+                   "optional 0 dim batch size for input, but got:%s",
+                   dims_str(ndim, shape, b, sizeof b));
+  }
+  const int64_t big = (int64_t)1 << 31;
+  const cp_pool_params *q = &g->p;
+  for (int i = 0; i < 2; i++) {
+    const char *what = q->kernel[i] > big || q->kernel[i] < -big ? "kernel_size"
+                       : q->stride[i] > big || q->stride[i] < -big ? "stride"
+                       : q->pad[i] > big || q->pad[i] < -big       ? "padding"
+                       : q->dilation[i] > big || q->dilation[i] < -big
+                           ? "dilation"
+                           : NULL;
+    if (what) return cp_fail(e, "%s: value too large (at most 2^31)", what);
+  }
+  g->N = ndim == 4 ? shape[0] : 1;
+  g->C = shape[ndim - 3];
+  g->H = shape[ndim - 2];
+  g->W = shape[ndim - 1];
+  if (pool_len(g->H, q->kernel[0], q->pad[0], q->stride[0], q->dilation[0],
+               q->ceil_mode, &g->OH, e) ||
+      pool_len(g->W, q->kernel[1], q->pad[1], q->stride[1], q->dilation[1],
+               q->ceil_mode, &g->OW, e))
+    return -1;
+  /* pool2d_shape_check */
+  if (q->kernel[0] <= 0 || q->kernel[1] <= 0)
+    return cp_fail(e,
+                   "kernel_size: kernel size should be greater than zero, "
+                   "but got kH: %lld kW: %lld",
+                   (long long)q->kernel[0], (long long)q->kernel[1]);
+  if (q->stride[0] <= 0 || q->stride[1] <= 0)
+    return cp_fail(e,
+                   "stride: stride should be greater than zero, but got dH: "
+                   "%lld dW: %lld",
+                   (long long)q->stride[0], (long long)q->stride[1]);
+  if (q->dilation[0] <= 0 || q->dilation[1] <= 0)
+    return cp_fail(e,
+                   "dilation: dilation should be greater than zero, but got "
+                   "dilationH: %lld dilationW: %lld",
+                   (long long)q->dilation[0], (long long)q->dilation[1]);
+  int valid = shape[ndim == 4 ? 1 : 0] != 0 && g->H != 0 && g->W != 0;
+  if (ndim == 3) valid = g->C != 0 && g->H != 0 && g->W != 0;
+  if (!valid)
+    return cp_fail(e,
+                   "input: Expected 3D or 4D (batch mode) tensor with "
+                   "optional 0 dim batch size for input, but got:%s",
+                   dims_str(ndim, shape, b, sizeof b));
+  if (g->OH < 1 || g->OW < 1)
+    return cp_fail(e,
+                   "input: Given input size: (%lldx%lldx%lld). Calculated "
+                   "output size: (%lldx%lldx%lld). Output size is too small",
+                   (long long)g->C, (long long)g->H, (long long)g->W,
+                   (long long)g->C, (long long)g->OH, (long long)g->OW);
+  return 0;
+}
+
+void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
+                   int64_t *r1, int64_t *c0, int64_t *c1, int64_t *divisor) {
+  const cp_pool_params *p = &g->p;
+  int64_t hs = r * p->stride[0] - p->pad[0], ws = c * p->stride[1] - p->pad[1];
+  int64_t he = hs + p->kernel[0], we = ws + p->kernel[1];
+  if (he > g->H + p->pad[0]) he = g->H + p->pad[0];
+  if (we > g->W + p->pad[1]) we = g->W + p->pad[1];
+  int64_t pool = (he - hs) * (we - ws);
+  if (hs < 0) hs = 0;
+  if (ws < 0) ws = 0;
+  if (he > g->H) he = g->H;
+  if (we > g->W) we = g->W;
+  *r0 = hs, *r1 = he, *c0 = ws, *c1 = we;
+  if (p->divisor_override)
+    *divisor = p->divisor_override;
+  else if (p->count_include_pad)
+    *divisor = pool;
+  else
+    *divisor = (he - hs) * (we - ws);
+}
+
+/* ==========================================================================
+ * unfold / fold
+ * ========================================================================== */
+
+static void sliding_geom(cp_geom *g, const int64_t *kernel,
+                         const int64_t *dilation, const int64_t *pad,
+                         const int64_t *stride, int64_t H, int64_t W) {
+  memset(g, 0, sizeof *g);
+  cp_conv_params_default(&g->p);
+  for (int i = 0; i < 2; i++) {
+    g->p.stride[i] = stride[i];
+    g->p.dilation[i] = dilation[i];
+    g->p.pad[2 * i] = g->p.pad[2 * i + 1] = pad[i];
+  }
+  g->kH = kernel[0], g->kW = kernel[1];
+  g->H = H, g->W = W;
+  g->OH = div_floor(H + 2 * pad[0] - (dilation[0] * (kernel[0] - 1) + 1),
+                    stride[0]) + 1;
+  g->OW = div_floor(W + 2 * pad[1] - (dilation[1] * (kernel[1] - 1) + 1),
+                    stride[1]) + 1;
+}
+
+/* The checks im2col and col2im share; `first` orders them as each does. */
+static int sliding_checks(const int64_t *k, const int64_t *d,
+                          const int64_t *p, const int64_t *s, int col2im,
+                          cp_err *e) {
+  const int64_t big = (int64_t)1 << 31;
+  for (int i = 0; i < 2; i++)
+    if (k[i] > big || d[i] > big || p[i] > big || s[i] > big)
+      return cp_fail(e, "%s: value too large (at most 2^31)",
+                     k[i] > big ? "kernel_size" : d[i] > big ? "dilation"
+                     : p[i] > big ? "padding" : "stride");
+  if (k[0] <= 0 || k[1] <= 0)
+    return cp_fail(e,
+                   "kernel_size: kernel size should be greater than zero, "
+                   "but got kernel_height: %lld kernel_width: %lld",
+                   (long long)k[0], (long long)k[1]);
+  for (int step = 0; step < 3; step++) {
+    /* im2col: dilation, padding, stride; col2im: stride, dilation, padding */
+    int which = col2im ? (step == 0 ? 2 : step - 1) : step;
+    if (which == 0 && (d[0] <= 0 || d[1] <= 0))
+      return cp_fail(e,
+                     "dilation: dilation should be greater than zero, but "
+                     "got dilation_height: %lld dilation_width: %lld",
+                     (long long)d[0], (long long)d[1]);
+    if (which == 1 && (p[0] < 0 || p[1] < 0))
+      return cp_fail(e,
+                     "padding: padding should be non-negative, but got "
+                     "pad_height: %lld pad_width: %lld",
+                     (long long)p[0], (long long)p[1]);
+    if (which == 2 && (s[0] <= 0 || s[1] <= 0))
+      return cp_fail(e,
+                     "stride: stride should be greater than zero, but got "
+                     "stride_height: %lld stride_width: %lld",
+                     (long long)s[0], (long long)s[1]);
+  }
+  return 0;
+}
+
+int cp_unfold_geom_init(cp_geom *g, const int64_t *k, const int64_t *d,
+                        const int64_t *p, const int64_t *s, int ndim,
+                        const int64_t *shape, cp_err *e) {
+  char b[160];
+  if (sliding_checks(k, d, p, s, 0, e)) return -1;
+  int ok = (ndim == 3 && shape[0] && shape[1] && shape[2]) ||
+           (ndim == 4 && shape[1] && shape[2] && shape[3]);
+  if (!ok)
+    return cp_fail(e,
+                   "input: Expected 3D or 4D (batch mode) tensor with "
+                   "possibly 0 batch size and other non-zero dimensions for "
+                   "input, but got: %s",
+                   dims_str(ndim, shape, b, sizeof b));
+  sliding_geom(g, k, d, p, s, shape[ndim - 2], shape[ndim - 1]);
+  g->N = ndim == 4 ? shape[0] : 1;
+  g->C = shape[ndim - 3];
+  if (g->OH < 1 || g->OW < 1)
+    /* (PyTorch prints the input height twice; the width is meant) */
+    return cp_fail(e,
+                   "input: Given input with spatial size (%lld, %lld), "
+                   "kernel_size=(%lld, %lld), dilation=(%lld, %lld), "
+                   "padding=(%lld, %lld), calculated shape of the array of "
+                   "sliding blocks as (%lld, %lld), but its components must "
+                   "be at least one.",
+                   (long long)g->H, (long long)g->W, (long long)k[0],
+                   (long long)k[1], (long long)d[0], (long long)d[1],
+                   (long long)p[0], (long long)p[1], (long long)g->OH,
+                   (long long)g->OW);
+  return 0;
+}
+
+int cp_fold_geom_init(cp_geom *g, const int64_t *out_hw, const int64_t *k,
+                      const int64_t *d, const int64_t *p, const int64_t *s,
+                      int ndim, const int64_t *shape, cp_err *e) {
+  char b[160];
+  const int64_t big = (int64_t)1 << 31;
+  if (sliding_checks(k, d, p, s, 1, e)) return -1;
+  if (out_hw[0] < 0 || out_hw[1] < 0 || out_hw[0] > big || out_hw[1] > big)
+    return cp_fail(e, "output_size: expected sizes in 0..2^31, got (%lld, %lld)",
+                   (long long)out_hw[0], (long long)out_hw[1]);
+  int ok = (ndim == 2 && shape[0] && shape[1]) ||
+           (ndim == 3 && shape[1] && shape[2]);
+  if (!ok)
+    return cp_fail(e,
+                   "input: Expected 2D or 3D (batch mode) tensor for input "
+                   "with possibly 0 batch size and non-zero dimensions for "
+                   "input, but got: %s",
+                   dims_str(ndim, shape, b, sizeof b));
+  int64_t planes = shape[ndim - 2], L = shape[ndim - 1];
+  if (planes % (k[0] * k[1]) != 0)
+    return cp_fail(e,
+                   "input: Expected size of input's dimension 1 to be "
+                   "divisible by the product of kernel_size, but got "
+                   "input.size(1)=%lld and kernel_size=(%lld, %lld).",
+                   (long long)planes, (long long)k[0], (long long)k[1]);
+  sliding_geom(g, k, d, p, s, out_hw[0], out_hw[1]);
+  g->N = ndim == 3 ? shape[0] : 1;
+  g->C = planes / (k[0] * k[1]);
+  int64_t blocks;
+  if (__builtin_mul_overflow(g->OH, g->OW, &blocks)) blocks = -1;
+  if (L != blocks)
+    return cp_fail(e,
+                   "input: Given output_size=(%lld, %lld), kernel_size=(%lld, "
+                   "%lld), dilation=(%lld, %lld), padding=(%lld, %lld), "
+                   "stride=(%lld, %lld), expected size of input's dimension 2 "
+                   "to match the calculated number of sliding blocks %lld * "
+                   "%lld = %lld, but got input.size(2)=%lld.",
+                   (long long)out_hw[0], (long long)out_hw[1], (long long)k[0],
+                   (long long)k[1], (long long)d[0], (long long)d[1],
+                   (long long)p[0], (long long)p[1], (long long)s[0],
+                   (long long)s[1], (long long)g->OH, (long long)g->OW,
+                   (long long)blocks, (long long)L);
+  if (g->OH < 1 || g->OW < 1)
+    return cp_fail(e,
+                   "output_size: Given output_size=(%lld, %lld), "
+                   "kernel_size=(%lld, %lld), dilation=(%lld, %lld), "
+                   "padding=(%lld, %lld), stride=(%lld, %lld), calculated "
+                   "shape of the array of sliding blocks as (%lld, %lld), "
+                   "which is too small (non-positive).",
+                   (long long)out_hw[0], (long long)out_hw[1], (long long)k[0],
+                   (long long)k[1], (long long)d[0], (long long)d[1],
+                   (long long)p[0], (long long)p[1], (long long)s[0],
+                   (long long)s[1], (long long)g->OH, (long long)g->OW);
   return 0;
 }

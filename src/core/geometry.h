@@ -18,6 +18,10 @@
 
 #include <stdint.h>
 
+/* No size computed here reaches this: larger results are refused (the
+ * products of sizes and parameters are checked, not wrapped). */
+#define CP_GEOM_MAX_SIZE ((int64_t)1 << 62)
+
 #include "err.h"
 
 typedef enum {
@@ -71,6 +75,14 @@ int64_t cp_conv_out_len(int64_t in, int64_t k, int64_t s, int64_t pad_before,
                         int64_t pad_after, int64_t d, cp_err *e);
 int64_t cp_convT_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
                          int64_t d, int64_t op, cp_err *e);
+/* conv_transpose2d's output_padding for a requested output size (h, w), as
+ * nn.ConvTranspose2d.forward(x, output_size): each size must lie in
+ * min .. min + s - 1, min being the size with no output_padding.  in_hw and
+ * k_hw are the input and kernel sizes; op receives (opH, opW).  Parameters
+ * geometry would refuse are left for cp_geom_init to report (op = 0). */
+int cp_convT_output_padding(const cp_conv_params *p, const int64_t *in_hw,
+                            const int64_t *k_hw, const int64_t *size,
+                            int64_t *op, cp_err *e);
 /* "same" padding for one dimension: total d(k-1), extra at the end. */
 void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after);
 
@@ -119,6 +131,110 @@ int64_t cp_geomT_gather_row(const cp_geom *g, int64_t R, int64_t i,
                             int64_t *zrow);
 int64_t cp_geomT_gather_col(const cp_geom *g, int64_t C, int64_t j,
                             int64_t *zcol);
+
+/* The canvases of a transposed convolution, per dimension (0 rows, 1
+ * cols), for pictures and tests:
+ *   scatter: the uncropped canvas (H-1)s + d(k-1) + 1, whose first p rows
+ *            and last p-op are cropped (crop_after < 0: op > p adds rows
+ *            no product reaches); in output coordinates it spans
+ *            [scatter_lo, scatter_lo + scatter_len)
+ *   gather:  the zero-inserted input (H-1)s + 1 with a border of
+ *            d(k-1) - p before and d(k-1) - p + op after; the part of it
+ *            the taps read (or that holds input) spans
+ *            [gather_lo, gather_lo + gather_len) in zero-inserted
+ *            coordinates (row 0 = input row 0). */
+typedef struct cp_convT_canvas {
+  int64_t rows, cols;         /* the uncropped scatter canvas */
+  int64_t crop_after[2];      /* p_after - op, rows / cols */
+  int64_t scatter_lo[2], scatter_len[2];
+  int64_t border[2];          /* gather: d(k-1) - p */
+  int64_t zlen[2];            /* gather: (H-1)s + 1 */
+  int64_t gather_lo[2], gather_len[2];
+} cp_convT_canvas;
+void cp_geomT_canvas(const cp_geom *g, cp_convT_canvas *c);
+/* Is zero-inserted canvas cell z (one dimension) an input pixel?  Returns
+ * its input index, -1 for border (outside), -2 for a stride hole. */
+int64_t cp_geomT_zsource(const cp_geom *g, int dim, int64_t z);
+
+/* ---- pooling -----------------------------------------------------------------
+ * A pooling window is a convolution tap pattern without weights: output
+ * (r, c), tap (i, j) reads input row r*sH - pH + i*dH, column
+ * c*sW - pW + j*dW (avg pooling: d = 1).  Output size as PyTorch's
+ * pooling_output_shape: floor or (ceil_mode) ceil of
+ * (H + 2p - d(k-1) - 1)/s, plus 1; with ceil_mode a last window that would
+ * start at or past H + p (inside the right padding) is dropped. */
+typedef struct cp_pool_params {
+  int64_t kernel[2];          /* (kH, kW) */
+  int64_t stride[2];          /* (sH, sW); PyTorch's default is the kernel */
+  int64_t pad[2];             /* (pH, pW), both sides of each dimension */
+  int64_t dilation[2];        /* max pooling only; avg pooling uses 1 */
+  int ceil_mode;              /* 1: ceil instead of floor (see above) */
+  int count_include_pad;      /* avg: padding cells count in the divisor */
+  int64_t divisor_override;   /* avg: divide by this instead (0: none) */
+} cp_pool_params;
+
+/* kernel (kH, kW), stride = kernel, no padding, dilation 1, floor mode,
+ * count_include_pad on, no divisor override: PyTorch's defaults. */
+void cp_pool_params_default(cp_pool_params *p, int64_t kH, int64_t kW);
+
+typedef enum { CP_POOL_MAX = 0, CP_POOL_AVG } cp_pool_kind;
+
+/* A validated pooling problem on (N, C, H, W) (3-D input: N = 1). */
+typedef struct cp_pool_geom {
+  cp_pool_params p;
+  cp_pool_kind kind;
+  int64_t N, C, H, W;         /* input */
+  int64_t OH, OW;             /* output */
+} cp_pool_geom;
+
+/* Output length of one dimension (no checks; s > 0). */
+int64_t cp_pool_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
+                        int64_t d, int ceil_mode);
+/* Validate as PyTorch's max_pool2d / avg_pool2d do (same checks, same
+ * order, PyTorch's wording prefixed with the argument) and fill g.
+ * shape/ndim: the input's (3-D or 4-D). */
+int cp_pool_geom_init(cp_pool_geom *g, const cp_pool_params *p,
+                      cp_pool_kind kind, int ndim, const int64_t *shape,
+                      cp_err *e);
+static inline int64_t cp_pool_in_row(const cp_pool_geom *g, int64_t r,
+                                     int64_t i) {
+  return r * g->p.stride[0] - g->p.pad[0] + i * g->p.dilation[0];
+}
+static inline int64_t cp_pool_in_col(const cp_pool_geom *g, int64_t c,
+                                     int64_t j) {
+  return c * g->p.stride[1] - g->p.pad[1] + j * g->p.dilation[1];
+}
+/* The input cells [*r0, *r1) x [*c0, *c1) of avg window (r, c), clipped to
+ * the input, and its divisor: divisor_override, or the window's cells
+ * inside input + padding (count_include_pad), or the cells inside the
+ * input. */
+void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
+                   int64_t *r1, int64_t *c0, int64_t *c1, int64_t *divisor);
+/* Adaptive pooling: bin i of n over a length L covers
+ * [floor(i*L/n), ceil((i+1)*L/n)). */
+static inline int64_t cp_adaptive_start(int64_t i, int64_t L, int64_t n) {
+  return (i * L) / n;
+}
+static inline int64_t cp_adaptive_end(int64_t i, int64_t L, int64_t n) {
+  return ((i + 1) * L + n - 1) / n;
+}
+
+/* ---- unfold / fold (im2col / col2im) ----------------------------------------
+ * unfold's column (r, c) and row (ch, i, j) read the conv2d tap: the same
+ * cp_geom_in_row / cp_geom_in_col on a cp_geom that carries only stride,
+ * padding (symmetric) and dilation, and kH, kW, H, W.  The number of blocks
+ * per dimension is floor((H + 2p - d(k-1) - 1)/s) + 1.
+ * cp_unfold_geom_init validates as F.unfold (im2col) does;
+ * cp_fold_geom_init as F.fold (col2im), given the columns' shape (2-D or
+ * 3-D) and output_size (H, W). */
+int cp_unfold_geom_init(cp_geom *g, const int64_t *kernel,
+                        const int64_t *dilation, const int64_t *pad,
+                        const int64_t *stride, int ndim, const int64_t *shape,
+                        cp_err *e);
+int cp_fold_geom_init(cp_geom *g, const int64_t *out_hw,
+                      const int64_t *kernel, const int64_t *dilation,
+                      const int64_t *pad, const int64_t *stride, int ndim,
+                      const int64_t *shape, cp_err *e);
 
 /* Names, for messages and the UI. */
 const char *cp_padmode_name(cp_padmode m);

@@ -27,6 +27,7 @@
 #ifndef CP_LAB_MODEL_H
 #define CP_LAB_MODEL_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "geometry.h"
@@ -103,7 +104,7 @@ int cp_lab_out_size(const cp_lab *lab, int64_t *OH, int64_t *OW, cp_err *e);
 typedef struct cp_lab_progress {
   void (*report)(void *ud, double fraction); /* called between bands */
   void *ud;                   /* passed to report */
-  volatile int *cancel;       /* nonzero: stop at the next band, fail */
+  atomic_int *cancel;         /* nonzero: stop at the next band, fail */
   int64_t band_macs;          /* work per band; 0: one cp_conv2d call */
   double band_ms;             /* > 0: adapt bands to take about this long */
 } cp_lab_progress;

@@ -29,6 +29,7 @@ static struct {
 } pool = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, 0, 0, (size_t)8 << 30};
 
 void cp_tensor_set_limit(size_t bytes) { pool.limit = bytes; }
+size_t cp_tensor_limit(void) { return pool.limit; }
 
 size_t cp_tensor_live_bytes(void) {
   pthread_mutex_lock(&pool.lock);

@@ -59,6 +59,7 @@ void cp_tensor_share(cp_tensor *out, const cp_tensor *t);
 
 /* Largest tensor the core will allocate, in bytes (default 8 GiB). */
 void cp_tensor_set_limit(size_t bytes);
+size_t cp_tensor_limit(void);
 /* Bytes of live storage (for the binding's GC pressure). */
 size_t cp_tensor_live_bytes(void);
 /* Drop the pool of cached free blocks. */

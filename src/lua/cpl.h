@@ -5,6 +5,23 @@
  * is malloc'ed by the core, so the binding tells Lua's collector about it
  * (cpl_account): a loop that drops big tensors is collected in time.
  *
+ * KEEP-ALIVE, the rule: a C function keeps alive everything it uses until
+ * it returns, whatever Lua code (an __index metamethod, a finalizer run by
+ * an allocation, a callback) runs meanwhile.  By construction, in one place
+ * (keepalive.c):
+ *  - every function is registered with cpl_setfuncs / cpl_newlib, which
+ *    run it inside a call frame (never luaL_setfuncs / luaL_newlib);
+ *  - the frame holds every userdata argument; cpl_totensor and the view
+ *    and lab checks add whatever else the function reaches (a tensor in an
+ *    option table or a list) with cpl_keep; a string kept past any call
+ *    back into Lua is held with cpl_keepstring (or copied);
+ *  - a release (__gc, __close, :close()) calls cpl_release_later first:
+ *    while an open frame uses the object, its release waits for the end
+ *    of that frame, so `__close` from Lua only drops Lua's claim and the
+ *    C code's pointers stay valid until it returns.
+ * Errors unwind through the frame (it calls the function under pcall and
+ * re-raises), so nothing is left held after an error either.
+ *
  * Errors: every failure is a Lua error whose message names the function,
  * the argument and the reason, e.g.
  *   "conv.conv2d: bad argument #3 'opts.stride': non-positive stride ..."
@@ -20,6 +37,19 @@
 
 #define CPL_TENSOR "convplay.tensor"
 
+/* ---- keep-alive (keepalive.c) ----------------------------------------- */
+/* luaL_setfuncs(L, l, 0) with each function run inside a call frame. */
+void cpl_setfuncs(lua_State *L, const luaL_Reg *l);
+#define cpl_newlib(L, l) (luaL_newlibtable(L, l), cpl_setfuncs(L, l))
+/* Hold the userdata or string at idx until the current call returns
+ * (anchored against the collector, its release postponed). */
+void cpl_keep(lua_State *L, int idx);
+/* lua_tostring that stays valid until the current call returns. */
+const char *cpl_keepstring(lua_State *L, int idx);
+/* In a release function: if an open call still uses ud, remember
+ * release(ud) for when it returns and give 1; else 0 (release now). */
+int cpl_release_later(void *ud, void (*release)(void *ud));
+
 /* ---- tensors --------------------------------------------------------------- */
 /* A new userdata holding an empty tensor, pushed on the stack. */
 cp_tensor *cpl_newtensor(lua_State *L);
@@ -27,6 +57,11 @@ cp_tensor *cpl_newtensor(lua_State *L);
 void cpl_pushtensor(lua_State *L, cp_tensor *t);
 cp_tensor *cpl_checktensor(lua_State *L, int idx);
 cp_tensor *cpl_totensor(lua_State *L, int idx); /* NULL if not a tensor */
+/* The tensor at stack index idx, argument #arg of fname (for methods, as
+ * lauxlib counts: self is not counted).  Raises
+ * "fname: bad argument #arg 'what': tensor expected, got nil". */
+cp_tensor *cpl_checktensor_arg(lua_State *L, int idx, int arg,
+                               const char *fname, const char *what);
 /* The value at stack index idx as a tensor; a number or nested table is
  * converted (the new tensor is left on the stack top).  Errors read
  * "fname: bad argument #arg 'what': reason". */
@@ -62,11 +97,32 @@ int cpl_checkcoord(lua_State *L, int idx);
 void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
                    cp_conv_params *p, cp_tensor **bias);
 
+/* What an option table says beyond cp_conv_params. */
+typedef struct cpl_conv_extra {
+  int channels_last;  /* data_format = "channels_last" */
+  int multi_channel;  /* partial_conv2d's multi_channel */
+  int has_out_pad;    /* output_padding was given */
+  int has_out_size;   /* transposed: output_size was given */
+  int64_t out_size[2];/* its (h, w) */
+} cpl_conv_extra;
+/* cpl_conv_opts with the extras (no key check: the caller's). */
+void cpl_conv_opts_ex(lua_State *L, int idx, const char *fname,
+                      int transposed, cp_conv_params *p, cp_tensor **bias,
+                      cpl_conv_extra *x);
+
 /* Raise "fname: bad argument #arg 'opts': unknown option 'k' (known: ...)"
  * for a key of the table at idx not in allowed (NULL-terminated); nil/none
  * passes, a non-table is an error. */
 void cpl_check_keys(lua_State *L, int idx, const char *fname, int arg,
                     const char *const *allowed);
+
+/* ---- more ops (src/lua/wrap_ops.c) --------------------------------------- */
+/* Set gradients, unfold/fold, pooling and the 1-D ops into the table on
+ * the stack top (the conv module). */
+void cpl_conv_ops(lua_State *L);
+/* tensor.matmul(a, b) and t:matmul(u). */
+int cpl_tensor_matmul(lua_State *L);
+int cpl_tensor_matmul_method(lua_State *L);
 
 /* ---- module openers -------------------------------------------------------- */
 int luaopen_tensor(lua_State *L);

@@ -50,7 +50,7 @@ void cpl_viz_set_idle(cpl_idle_fn fn) { S.idle = fn; }
 static vz_canvas *target(lua_State *L) {
   cplv_fonts(L, "viz");
   if (S.target) return S.target;
-  if (!S.canvas) S.canvas = vz_canvas_new(1280, 800);
+  if (!S.canvas) S.canvas = vz_canvas_new(VZ_DEFAULT_W, VZ_DEFAULT_H);
   if (!S.canvas) luaL_error(L, "viz: cannot create a surface");
   vz_clear(S.canvas, VZ_BG);
   S.target = S.canvas;
@@ -136,6 +136,10 @@ static int l_grid(lua_State *L) {
   if (cp_tensor_contiguous(&c, t, &e)) return cpl_error(L, "viz.grid", &e);
   int64_t rows = t->ndim >= 2 ? t->shape[t->ndim - 2] : 1;
   int64_t cols = t->shape[t->ndim - 1];
+  if (rows == 0 || cols == 0) { /* nothing to draw: no loop over 2^40 rows */
+    cp_tensor_release(&c);
+    return 0;
+  }
   float lo = 0, hi = 0;
   const float *d = cp_tensor_data(&c);
   for (int64_t k = 0; k < rows * cols; k++)
@@ -461,10 +465,11 @@ static int open_video(lua_State *L) {
 
 static void run_loop(lua_State *L) {
   if (!open_video(L)) return;
-  int w = 1280, h = 800;
+  int w = VZ_DEFAULT_W, h = VZ_DEFAULT_H;
   lview *first = current_page(L);
   if (first && first->v) w = first->v->width, h = first->v->height;
   lua_pop(L, 1);
+  vz_window_size(&w, &h);
   S.win = SDL_CreateWindow("convplay", SDL_WINDOWPOS_CENTERED,
                            SDL_WINDOWPOS_CENTERED, w, h,
                            SDL_WINDOW_RESIZABLE);
@@ -474,6 +479,7 @@ static void run_loop(lua_State *L) {
     luaL_error(L, "viz.run: cannot open a window: %s", e);
     return;
   }
+  SDL_SetWindowMinimumSize(S.win, 480, 320);
   S.frame = vz_canvas_new(w, h);
   if (!S.frame) {
     SDL_DestroyWindow(S.win);
@@ -572,9 +578,15 @@ static void run_loop(lua_State *L) {
     if (S.err) {
       draw_error(S.frame);
     } else {
+      int np = npages(L);
       if (v) {
         v->width = S.frame->w;
         v->height = S.frame->h;
+        if (np > 1)
+          snprintf(v->footer, sizeof v->footer,
+                   "page %d / %d · Tab: next", S.page, np);
+        else
+          v->footer[0] = 0;
         vz_view_draw(v, S.frame);
       } else if (lv && lv->sh) {
         vz_show_draw(lv->sh, S.frame);
@@ -584,14 +596,6 @@ static void run_loop(lua_State *L) {
           vz_text(S.frame, 20, 20, "No view yet: type at the prompt, e.g. "
                   "v = viz.conv2d(tensor.arange(25):reshape(1, 1, 5, 5), "
                   "tensor.ones(1, 1, 3, 3))", 16, 0, VZ_DIM, VZ_LEFT);
-      }
-      int np = npages(L);
-      if (np > 1) {
-        char pg[64];
-        snprintf(pg, sizeof pg, "page %d / %d   Tab / PageDown: next",
-                 S.page, np);
-        vz_text(S.frame, S.frame->w - 20, S.frame->h - 30, pg, 14, 1,
-                VZ_ACCENT, VZ_RIGHT);
       }
       callback(L, "draw", 0);
       if (S.err) draw_error(S.frame);

@@ -69,6 +69,12 @@ static void value_pair(lua_State *L, int v, const char *fname, int arg,
     return;
   }
   int n = (int)lua_rawlen(L, v);
+  if (n == 1) { /* a one-element list means the single value (PyTorch) */
+    lua_rawgeti(L, v, 1);
+    out[0] = out[1] = value_int(L, lua_gettop(L), fname, arg, key);
+    lua_pop(L, 1);
+    return;
+  }
   if (n != 2) {
     char what[64];
     snprintf(what, sizeof what, "opts.%s", key);
@@ -125,11 +131,8 @@ static void value_padding(lua_State *L, int v, const char *fname, int arg,
   }
 }
 
-/* Extra results of an option table beyond cp_conv_params. */
-typedef struct {
-  int channels_last;  /* data_format = "channels_last" */
-  int multi_channel;  /* partial_conv2d's multi_channel */
-} extra_opts;
+/* Extra results of an option table beyond cp_conv_params (cpl.h). */
+typedef cpl_conv_extra extra_opts;
 
 /* One pass over the option table (this runs on every call, so no lookup
  * per known key): sizes, padding, mode, bias and the extras.  Keys it does
@@ -140,7 +143,7 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
   cp_conv_params_default(p);
   p->transposed = transposed;
   if (bias) *bias = NULL;
-  if (x) x->channels_last = x->multi_channel = 0;
+  if (x) memset(x, 0, sizeof *x);
   if (lua_isnoneornil(L, idx)) return;
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE)
@@ -162,6 +165,19 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
       p->groups = value_int(L, v, fname, idx, "groups");
     } else if (!strcmp(k, "output_padding") && transposed) {
       value_pair(L, v, fname, idx, k, p->out_pad);
+      if (x) x->has_out_pad = 1;
+    } else if (!strcmp(k, "output_size") && transposed && x) {
+      /* {h, w}, or PyTorch's {n, c, h, w}: the last two count */
+      if (lua_type(L, v) == LUA_TTABLE && lua_rawlen(L, v) == 4) {
+        for (int i = 0; i < 2; i++) {
+          lua_rawgeti(L, v, i + 3);
+          x->out_size[i] = value_int(L, lua_gettop(L), fname, idx, k);
+          lua_pop(L, 1);
+        }
+      } else {
+        value_pair(L, v, fname, idx, k, x->out_size);
+      }
+      x->has_out_size = 1;
     } else if (!strcmp(k, "padding_mode")) {
       const char *m = lua_tostring(L, v);
       if (lua_type(L, v) != LUA_TSTRING || cp_padmode_parse(m, &p->mode))
@@ -199,6 +215,12 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
 void cpl_conv_opts(lua_State *L, int idx, const char *fname, int transposed,
                    cp_conv_params *p, cp_tensor **bias) {
   parse_opts(L, idx, fname, transposed, p, bias, NULL);
+}
+
+void cpl_conv_opts_ex(lua_State *L, int idx, const char *fname,
+                      int transposed, cp_conv_params *p, cp_tensor **bias,
+                      cpl_conv_extra *x) {
+  parse_opts(L, idx, fname, transposed, p, bias, x);
 }
 
 /* ====================================================================== */
@@ -246,8 +268,8 @@ static const char *const conv2d_keys[] = {
     "bias", "stride", "padding", "dilation", "groups", "padding_mode",
     "data_format", NULL};
 static const char *const convT_keys[] = {
-    "bias", "stride", "padding", "output_padding", "dilation", "groups",
-    "padding_mode", "data_format", NULL};
+    "bias", "stride", "padding", "output_padding", "output_size", "dilation",
+    "groups", "padding_mode", "data_format", NULL};
 static const char *const partial_keys[] = {
     "bias", "stride", "padding", "dilation", "groups", "padding_mode",
     "multi_channel", "data_format", NULL};
@@ -257,8 +279,8 @@ enum { OP_CONV, OP_CONVOLVE, OP_TRANSPOSE };
 /* conv2d / convolve2d / conv_transpose2d share everything but the core
  * call and whether the kernel is flipped. */
 static int do_conv(lua_State *L, const char *fname, int op) {
-  cp_tensor *x = cpl_checktensor(L, 1);
-  cp_tensor *w = cpl_checktensor(L, 2);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
   cpl_check_keys(L, 3, fname, 3,
                  op == OP_TRANSPOSE ? convT_keys : conv2d_keys);
   cp_conv_params p;
@@ -290,6 +312,15 @@ static int do_conv(lua_State *L, const char *fname, int op) {
     if (cp_tensor_flip(flipped, ws, 2, hw, &e)) return cpl_error(L, fname, &e);
     ws = flipped;
   }
+  if (xo.has_out_size) {
+    if (xo.has_out_pad)
+      return cpl_argerror(L, fname, 3, "opts.output_size",
+                          "give output_size or output_padding, not both");
+    if ((xs->ndim == 3 || xs->ndim == 4) && ws->ndim == 4 &&
+        cp_convT_output_padding(&p, xs->shape + xs->ndim - 2, ws->shape + 2,
+                                xo.out_size, p.out_pad, &e))
+      return cpl_error(L, fname, &e);
+  }
   cp_tensor *y = cpl_newtensor(L);
   int rc = op == OP_TRANSPOSE ? cp_conv_transpose2d(y, xs, ws, bias, &p, &e)
                               : cp_conv2d(y, xs, ws, bias, &p, &e);
@@ -315,9 +346,9 @@ static int c_conv_transpose2d(lua_State *L) {
 
 static int c_partial_conv2d(lua_State *L) {
   const char *fname = "conv.partial_conv2d";
-  cp_tensor *x = cpl_checktensor(L, 1);
-  cp_tensor *m = cpl_checktensor(L, 2);
-  cp_tensor *w = cpl_checktensor(L, 3);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *m = cpl_checktensor_arg(L, 2, 2, fname, "mask");
+  cp_tensor *w = cpl_checktensor_arg(L, 3, 3, fname, "weight");
   cpl_check_keys(L, 4, fname, 4, partial_keys);
   cp_conv_params p;
   cp_tensor *bias;
@@ -375,15 +406,52 @@ static int c_output_size(lua_State *L) {
       dst[0] = dst[1] = cpl_checkint(L, a, fname, what, 0, INT32_MAX);
     }
   }
-  int transposed = 0;
+  int transposed = 0, pooling = 0, ceil_mode = 0, has_stride = 0;
   if (lua_type(L, 3) == LUA_TTABLE) {
     lua_getfield(L, 3, "transposed");
     transposed = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_getfield(L, 3, "pooling");
+    pooling = lua_toboolean(L, -1);
+    lua_getfield(L, 3, "ceil_mode");
+    ceil_mode = lua_toboolean(L, -1);
+    pooling |= !lua_isnil(L, -1);
+    lua_getfield(L, 3, "stride");
+    has_stride = !lua_isnil(L, -1);
+    lua_pop(L, 4);
     static const char *const keys[] = {"stride", "padding", "output_padding",
                                        "dilation", "padding_mode",
-                                       "transposed", NULL};
+                                       "transposed", "pooling", "ceil_mode",
+                                       NULL};
     cpl_check_keys(L, 3, fname, 3, keys);
+    if (pooling && transposed)
+      return cpl_argerror(L, fname, 3, "opts",
+                          "pooling (or ceil_mode) and transposed exclude "
+                          "each other");
+  }
+  if (pooling) {
+    /* pooling's rule: stride defaults to the kernel; with ceil_mode the
+     * last window must start inside the input or the left padding */
+    cp_conv_params cv;
+    cpl_conv_opts(L, 3, fname, 0, &cv, NULL);
+    if (cv.padspec != CP_PADSPEC_EXPLICIT || cv.pad[0] != cv.pad[1] ||
+        cv.pad[2] != cv.pad[3])
+      return cpl_argerror(L, fname, 3, "opts.padding",
+                          "pooling takes a number or {ph, pw}");
+    cp_pool_params pp;
+    cp_pool_params_default(&pp, k[0], k[1]);
+    if (has_stride) pp.stride[0] = cv.stride[0], pp.stride[1] = cv.stride[1];
+    pp.pad[0] = cv.pad[0], pp.pad[1] = cv.pad[2];
+    pp.dilation[0] = cv.dilation[0], pp.dilation[1] = cv.dilation[1];
+    pp.ceil_mode = ceil_mode;
+    int64_t shape[4] = {1, 1, in[0], in[1]};
+    cp_pool_geom pg;
+    cp_err e;
+    if (cp_pool_geom_init(&pg, &pp, CP_POOL_MAX, 4, shape, &e))
+      return cpl_error(L, fname, &e);
+    lua_pushinteger(L, pg.OH);
+    if (!pair) return 1;
+    lua_pushinteger(L, pg.OW);
+    return 2;
   }
   cp_conv_params p;
   cpl_conv_opts(L, 3, fname, transposed, &p, NULL);
@@ -401,7 +469,7 @@ static int c_output_size(lua_State *L) {
  * PyTorch's order {left, right, top, bottom}. */
 static int c_pad(lua_State *L) {
   const char *fname = "conv.pad";
-  cp_tensor *x = cpl_checktensor(L, 1);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
   int64_t pad[4]; /* top, bottom, left, right */
   if (lua_type(L, 2) == LUA_TTABLE) {
     if (lua_rawlen(L, 2) != 4)
@@ -435,7 +503,7 @@ static int c_pad(lua_State *L) {
 
 /* conv.hwio(w) / conv.oihw(k): kernel layout conversions (contiguous). */
 static int layout(lua_State *L, const char *fname, const int *perm) {
-  cp_tensor *w = cpl_checktensor(L, 1);
+  cp_tensor *w = cpl_checktensor_arg(L, 1, 1, fname, "weight");
   if (w->ndim != 4) {
     char b[160];
     return cpl_argerror(L, fname, 1, "weight", "expected a 4-D kernel, got %s",
@@ -484,6 +552,7 @@ static const luaL_Reg conv_funcs[] = {
     {NULL, NULL}};
 
 int luaopen_conv(lua_State *L) {
-  luaL_newlib(L, conv_funcs);
+  cpl_newlib(L, conv_funcs);
+  cpl_conv_ops(L);
   return 1;
 }

@@ -36,7 +36,7 @@ static const luaL_Reg image_funcs[] = {
     {"load", i_load}, {"save", i_save}, {NULL, NULL}};
 
 int luaopen_image(lua_State *L) {
-  luaL_newlib(L, image_funcs);
+  cpl_newlib(L, image_funcs);
   cpl_push_kernels(L);
   lua_setfield(L, -2, "kernels");
   return 1;

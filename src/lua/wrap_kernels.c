@@ -126,6 +126,6 @@ static const luaL_Reg kernel_funcs[] = {
     {"outline", k_outline},     {NULL, NULL}};
 
 int cpl_push_kernels(lua_State *L) {
-  luaL_newlib(L, kernel_funcs);
+  cpl_newlib(L, kernel_funcs);
   return 1;
 }

@@ -24,7 +24,9 @@ typedef struct lab_ud {
 } lab_ud;
 
 static lab_ud *check_ud(lua_State *L) {
-  return luaL_checkudata(L, 1, LAB_MT);
+  lab_ud *u = luaL_checkudata(L, 1, LAB_MT);
+  cpl_keep(L, 1); /* held until the calling function returns */
+  return u;
 }
 
 static vz_lab *check_lab(lua_State *L) {
@@ -33,8 +35,15 @@ static vz_lab *check_lab(lua_State *L) {
   return u->lb;
 }
 
+static void lab_free(void *p) {
+  lab_ud *u = p;
+  vz_lab_free(u->lb);
+  u->lb = NULL;
+}
+
 static int lab_gc(lua_State *L) {
-  lab_ud *u = check_ud(L);
+  lab_ud *u = luaL_checkudata(L, 1, LAB_MT);
+  if (cpl_release_later(u, lab_free)) return 0;
   vz_lab_free(u->lb);
   u->lb = NULL;
   return 0;
@@ -650,8 +659,8 @@ int cpl_viz_lab(lua_State *L) {
     lua_pop(L, 2);
   }
   if (luaL_newmetatable(L, LAB_MT)) {
-    luaL_setfuncs(L, lab_meta, 0);
-    luaL_newlib(L, lab_methods);
+    cpl_setfuncs(L, lab_meta);
+    cpl_newlib(L, lab_methods);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);

@@ -81,9 +81,11 @@ void cpl_account(lua_State *L, size_t n) {
 /* The userdata                                                            */
 /* ====================================================================== */
 
+static void tensor_free(void *t) { cp_tensor_release(t); }
+
 static int tensor_release(lua_State *L) {
   cp_tensor *t = luaL_checkudata(L, 1, CPL_TENSOR);
-  cp_tensor_release(t);
+  if (!cpl_release_later(t, tensor_free)) cp_tensor_release(t);
   return 0;
 }
 
@@ -116,12 +118,22 @@ cp_tensor *cpl_totensor(lua_State *L, int idx) {
   if (!lua_rawequal(L, -1, -2)) t = NULL;
   lua_pop(L, 2);
   if (t && t->st == NULL) luaL_error(L, "tensor: use of a closed tensor");
+  if (t) cpl_keep(L, idx); /* held until the calling function returns */
   return t;
 }
 
 cp_tensor *cpl_checktensor(lua_State *L, int idx) {
   cp_tensor *t = cpl_totensor(L, idx);
   if (t == NULL) luaL_typeerror(L, idx, "tensor");
+  return t;
+}
+
+cp_tensor *cpl_checktensor_arg(lua_State *L, int idx, int arg,
+                               const char *fname, const char *what) {
+  cp_tensor *t = cpl_totensor(L, idx);
+  if (t == NULL)
+    cpl_argerror(L, fname, arg, what, "tensor expected, got %s",
+                 luaL_typename(L, idx));
   return t;
 }
 
@@ -351,6 +363,11 @@ static int t_arange(lua_State *L) {
   if (step == 0 || !isfinite(step))
     return cpl_argerror(L, "tensor.arange", 3, "step",
                         "must be finite and non-zero, got %g", step);
+  if ((step > 0 && stop < start) || (step < 0 && stop > start))
+    return cpl_argerror(L, "tensor.arange", one ? 1 : 2, "end",
+                        "upper bound and larger bound inconsistent with step "
+                        "sign (start %g, end %g, step %g)",
+                        start, stop, step);
   double n = ceil((stop - start) / step);
   if (n < 0) n = 0;
   if (n > 4e9)
@@ -758,13 +775,16 @@ static int m_eq(lua_State *L) { /* same shape and same values */
   cp_tensor *a = cpl_totensor(L, 1), *b = cpl_totensor(L, 2);
   int same = a && b && cp_tensor_same_shape(a, b);
   if (same) {
-    cp_err e;
-    cp_tensor d;
-    if (cp_tensor_binop(&d, a, b, CP_SUB, &e)) return cpl_error(L, "tensor:eq", &e);
-    float *p = cp_tensor_data(&d);
-    int64_t n = cp_tensor_numel(&d);
-    for (int64_t i = 0; i < n && same; i++) same = p[i] == 0.0f;
-    cp_tensor_release(&d);
+    /* Element by element (not a difference: Inf - Inf is NaN), NaN never
+     * equal, as torch.equal. */
+    int64_t idx[CP_MAXDIM] = {0}, n = cp_tensor_numel(a);
+    for (int64_t i = 0; i < n && same; i++) {
+      same = *cp_tensor_ptr(a, idx) == *cp_tensor_ptr(b, idx);
+      for (int d = a->ndim - 1; d >= 0; d--) {
+        if (++idx[d] < a->shape[d]) break;
+        idx[d] = 0;
+      }
+    }
   }
   lua_pushboolean(L, same);
   return 1;
@@ -896,6 +916,7 @@ static const luaL_Reg tensor_methods[] = {
     {"add", m_add},             {"sub", m_sub},
     {"mul", m_mul},             {"div", m_div},
     {"neg", m_unm},             {"equal", m_eq},
+    {"matmul", cpl_tensor_matmul_method},
     {NULL, NULL}};
 
 static const luaL_Reg tensor_meta[] = {
@@ -912,16 +933,17 @@ static const luaL_Reg tensor_funcs[] = {
     {"full", t_full},     {"rand", t_rand},
     {"randn", t_randn},   {"manual_seed", t_manual_seed},
     {"cat", t_cat},       {"istensor", t_istensor},
+    {"matmul", cpl_tensor_matmul},
     {NULL, NULL}};
 
 int luaopen_tensor(lua_State *L) {
   luaL_newmetatable(L, CPL_TENSOR);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &tensor_mt_key);
-  luaL_setfuncs(L, tensor_meta, 0);
-  luaL_newlib(L, tensor_methods);
+  cpl_setfuncs(L, tensor_meta);
+  cpl_newlib(L, tensor_methods);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  luaL_newlib(L, tensor_funcs);
+  cpl_newlib(L, tensor_funcs);
   return 1;
 }

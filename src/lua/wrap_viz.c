@@ -43,7 +43,9 @@ static lview *newlview(lua_State *L) {
 }
 
 static lview *checklview(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, VIEW_MT);
+  lview *lv = luaL_checkudata(L, idx, VIEW_MT);
+  cpl_keep(L, idx); /* held until the calling function returns */
+  return lv;
 }
 
 static vz_view *checkview(lua_State *L, int idx, const char *fname) {
@@ -55,8 +57,17 @@ static vz_view *checkview(lua_State *L, int idx, const char *fname) {
   return lv->v;
 }
 
+static void lview_free(void *p) {
+  lview *lv = p;
+  vz_view_free(lv->v);
+  vz_show_free(lv->sh);
+  lv->v = NULL;
+  lv->sh = NULL;
+}
+
 static int view_release(lua_State *L) {
-  lview *lv = checklview(L, 1);
+  lview *lv = luaL_checkudata(L, 1, VIEW_MT);
+  if (cpl_release_later(lv, lview_free)) return 0;
   vz_view_free(lv->v);
   vz_show_free(lv->sh);
   lv->v = NULL;
@@ -123,7 +134,7 @@ const char * cplv_opt_string(lua_State *L, int opts, const char *key,
     if (lua_type(L, -1) != LUA_TSTRING)
       cpl_argerror(L, fname, opts, what, "string expected, got %s",
                    luaL_typename(L, -1));
-    s = lua_tostring(L, -1); /* anchored by the options table */
+    s = cpl_keepstring(L, -1); /* __index may have made it: hold it */
   }
   lua_pop(L, 1);
   return s;
@@ -179,8 +190,8 @@ static int make_view(lua_State *L, int transposed) {
   in.scatter = view ? !strcmp(view, "scatter") : 1;
   in.title = cplv_opt_string(L, 3, "title", fname);
   in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", 1280, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 3, "height", 800, fname, 240, 8192);
+  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
   lview *lv = newlview(L);
   cp_err e;
   lv->v = vz_view_new(&in, &e);
@@ -202,8 +213,8 @@ static int l_show(lua_State *L) {
   lview *lv = newlview(L);
   int ud = lua_gettop(L);
   const char *title = cplv_opt_string(L, 1, "title", fname);
-  int width = cplv_opt_int(L, 1, "width", 1280, fname, 320, 8192);
-  int height = cplv_opt_int(L, 1, "height", 800, fname, 240, 8192);
+  int width = cplv_opt_int(L, 1, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  int height = cplv_opt_int(L, 1, "height", VZ_DEFAULT_H, fname, 240, 8192);
   lv->sh = vz_show_new(title, width, height);
   if (!lv->sh) return luaL_error(L, "%s: out of memory", fname);
   static const char *const items[] = {"input", "kernel", "mask", "output"};
@@ -411,42 +422,197 @@ static int m_state(lua_State *L) {
   return 1;
 }
 
-/* Render a view or show into a new surface of its frame size. */
-static vz_canvas *render(lua_State *L, lview *lv, const char *fname) {
-  cplv_fonts(L, fname);
-  int w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : 1280;
-  int h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : 800;
-  vz_canvas *s = vz_canvas_new(w, h);
-  if (!s) luaL_error(L, "%s: cannot allocate a %dx%d frame", fname, w, h);
+/* ====================================================================== */
+/* Figures: screenshot, record, layout                                     */
+/* ====================================================================== */
+
+/* How a figure is drawn: size, theme, palette, chrome, panels.  Strings
+ * are copied: nothing here points into Lua after the options are read. */
+typedef struct fig {
+  int w, h;                   /* frame size */
+  char theme[8];              /* "dark" / "light" */
+  char palette[16];           /* "default" / "cividis" */
+  int chrome;                 /* key hints, play state, footer */
+  unsigned panels;            /* VZ_PANEL_* */
+} fig;
+
+static const char *const panel_names[] = {"input", "kernel", "output", "taps",
+                                          "formula", "header", NULL};
+
+/* Read the figure options of the table at idx (may be none/nil); keys in
+ * `extra` are allowed (read by the caller), any other key is an error. */
+static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
+                     fig *f, const char *const *extra) {
+  f->w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : VZ_DEFAULT_W;
+  f->h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : VZ_DEFAULT_H;
+  snprintf(f->theme, sizeof f->theme, "%s", vz_th->name);
+  snprintf(f->palette, sizeof f->palette, "%s", vz_palette_name());
+  f->chrome = lv->v ? lv->v->chrome : 1;
+  f->panels = lv->v ? lv->v->panels : VZ_PANEL_ALL;
+  if (lua_isnoneornil(L, idx)) return;
+  luaL_checktype(L, idx, LUA_TTABLE);
+  static const char *const known[] = {"width", "height", "theme", "palette",
+                                      "chrome", "panels", NULL};
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    int ok = 0;
+    for (int i = 0; known[i] && !ok; i++) ok = !strcmp(k, known[i]);
+    for (int i = 0; extra && extra[i] && !ok; i++) ok = !strcmp(k, extra[i]);
+    if (!ok)
+      cpl_argerror(L, fname, idx, "opts", "unknown option '%s' (known: "
+                   "width, height, theme, palette, chrome, panels%s)",
+                   lua_type(L, -1) == LUA_TSTRING ? k : luaL_typename(L, -1),
+                   extra ? ", fps, max_frames, by" : "");
+  }
+  f->w = cplv_opt_int(L, idx, "width", f->w, fname, 320, 8192);
+  f->h = cplv_opt_int(L, idx, "height", f->h, fname, 240, 8192);
+  const char *t = cplv_opt_string(L, idx, "theme", fname);
+  if (t) {
+    if (strcmp(t, "dark") && strcmp(t, "light"))
+      cpl_argerror(L, fname, idx, "opts.theme",
+                   "expected \"dark\" or \"light\", got \"%s\"", t);
+    snprintf(f->theme, sizeof f->theme, "%s", t);
+  }
+  t = cplv_opt_string(L, idx, "palette", fname);
+  if (t) {
+    if (strcmp(t, "default") && strcmp(t, "cividis"))
+      cpl_argerror(L, fname, idx, "opts.palette",
+                   "expected \"default\" or \"cividis\", got \"%s\"", t);
+    snprintf(f->palette, sizeof f->palette, "%s", t);
+  }
+  f->chrome = cplv_opt_bool(L, idx, "chrome", f->chrome);
+  lua_getfield(L, idx, "panels");
+  if (!lua_isnil(L, -1)) {
+    if (!lua_istable(L, -1))
+      cpl_argerror(L, fname, idx, "opts.panels",
+                   "expected a list of panel names, got %s",
+                   luaL_typename(L, -1));
+    unsigned m = 0;
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, -1, i);
+      const char *nm = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                      : NULL;
+      int bit = -1;
+      for (int j = 0; nm && panel_names[j]; j++)
+        if (!strcmp(nm, panel_names[j])) bit = j;
+      if (bit < 0)
+        cpl_argerror(L, fname, idx, "opts.panels",
+                     "unknown panel %s (known: input, kernel, output, taps, "
+                     "formula, header)",
+                     nm ? nm : luaL_typename(L, -1));
+      m |= 1u << bit;
+      lua_pop(L, 1);
+    }
+    if (m == 0)
+      cpl_argerror(L, fname, idx, "opts.panels", "no panel to draw");
+    f->panels = m;
+  }
+  lua_pop(L, 1);
+}
+
+/* What a figure changes on the view, to put back afterwards (the window's
+ * hit tests use the grids of the last frame it drew). */
+typedef struct fig_saved {
+  const char *theme, *palette;
+  int chrome;
+  unsigned panels;
+  vz_grid gin[VZ_MAXGRIDS], gout[VZ_MAXGRIDS], gk[VZ_MAXGRIDS];
+  int nin, nout, nk;
+} fig_saved;
+
+static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
+  sv->theme = vz_set_theme(f->theme);
+  sv->palette = vz_set_palette(f->palette);
+  if (!lv->v) return;
+  vz_view *v = lv->v;
+  sv->chrome = v->chrome;
+  sv->panels = v->panels;
+  memcpy(sv->gin, v->gin, sizeof v->gin);
+  memcpy(sv->gout, v->gout, sizeof v->gout);
+  memcpy(sv->gk, v->gk, sizeof v->gk);
+  sv->nin = v->nin;
+  sv->nout = v->nout;
+  sv->nk = v->nk;
+  v->chrome = f->chrome;
+  v->panels = f->panels;
+}
+
+static void fig_end(lview *lv, fig_saved *sv) {
+  if (sv->theme) vz_set_theme(sv->theme);
+  if (sv->palette) vz_set_palette(sv->palette);
+  if (!lv->v) return;
+  vz_view *v = lv->v;
+  v->chrome = sv->chrome;
+  v->panels = sv->panels;
+  memcpy(v->gin, sv->gin, sizeof v->gin);
+  memcpy(v->gout, sv->gout, sizeof v->gout);
+  memcpy(v->gk, sv->gk, sizeof v->gk);
+  v->nin = sv->nin;
+  v->nout = sv->nout;
+  v->nk = sv->nk;
+}
+
+static void draw_page(lview *lv, vz_canvas *s) {
   if (lv->v) vz_view_draw(lv->v, s);
   else if (lv->sh) vz_show_draw(lv->sh, s);
   else vz_clear(s, VZ_BG);
-  return s;
 }
 
+static int has_ext(const char *path, const char *ext) {
+  size_t n = strlen(path), e = strlen(ext);
+  return n > e && !strcasecmp(path + n - e, ext);
+}
+
+/* v:screenshot(path [, opts]): PNG, or SVG / PDF by the extension. */
 static int m_screenshot(lua_State *L) {
+  const char *fname = "view:screenshot";
   lview *lv = checklview(L, 1);
-  const char *path = luaL_checkstring(L, 2);
-  vz_canvas *s = render(L, lv, "view:screenshot");
-  char err[512];
-  int rc = vz_save_png(s, path, err, sizeof err);
+  const char *p = luaL_checkstring(L, 2);
+  fig f;
+  fig_opts(L, 3, fname, lv, &f, NULL);
+  cplv_fonts(L, fname);
+  char path[4096], err[512];
+  if (strlen(p) >= sizeof path)
+    return cpl_argerror(L, fname, 2, "path", "file name too long");
+  snprintf(path, sizeof path, "%s", p);
+  int vector = has_ext(path, ".svg") || has_ext(path, ".pdf");
+  vz_canvas *s = vector ? vz_canvas_vector(path, f.w, f.h, err, sizeof err)
+                        : vz_canvas_new(f.w, f.h);
+  if (!s) {
+    if (!vector) snprintf(err, sizeof err, "cannot allocate a %dx%d frame",
+                          f.w, f.h);
+    return luaL_error(L, "%s: %s", fname, err);
+  }
+  fig_saved sv;
+  fig_begin(lv, &f, &sv);
+  draw_page(lv, s);
+  fig_end(lv, &sv);
+  int rc = vector ? vz_canvas_finish(s, err, sizeof err)
+                  : vz_save_png(s, path, err, sizeof err);
   vz_canvas_free(s);
-  if (rc) return luaL_error(L, "view:screenshot: %s", err);
+  if (rc) return luaL_error(L, "%s: %s", fname, err);
   lua_pushstring(L, path);
   return 1;
 }
 
-/* v:record(path [, {fps=, max_frames=, by=}]): the whole step-through as an
- * animated GIF, from step 1 to the last (every k-th step when there are
- * more than max_frames), holding the last frame a little. */
+/* v:record(path [, {fps=, max_frames=, by=, and the figure options}]): the
+ * whole step-through as an animated GIF, from step 1 to the last (every
+ * k-th step when there are more than max_frames), holding the last frame a
+ * little. */
 static int m_record(lua_State *L) {
   const char *fname = "view:record";
+  lview *lv = checklview(L, 1);
   vz_view *v = checkview(L, 1, fname);
-  const char *path = luaL_checkstring(L, 2);
+  const char *p = luaL_checkstring(L, 2);
+  static const char *const extra[] = {"fps", "max_frames", "by", NULL};
+  fig f;
+  fig_opts(L, 3, fname, lv, &f, extra);
   int fps = 4, maxf = 400;
   int by = v->by_tap;
   if (!lua_isnoneornil(L, 3)) {
-    luaL_checktype(L, 3, LUA_TTABLE);
     fps = cplv_opt_int(L, 3, "fps", 4, fname, 1, 100);
     maxf = cplv_opt_int(L, 3, "max_frames", 400, fname, 1, INT_MAX);
     const char *b = cplv_opt_string(L, 3, "by", fname);
@@ -455,6 +621,10 @@ static int m_record(lua_State *L) {
                    "got \"%s\"", b);
     if (b) by = !strcmp(b, "tap");
   }
+  char path[4096];
+  if (strlen(p) >= sizeof path)
+    return cpl_argerror(L, fname, 2, "path", "file name too long");
+  snprintf(path, sizeof path, "%s", p);
   if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
   if (cp_trace_steps(&v->t, by) == 0)
     return luaL_error(L, "%s: nothing to record (the output is empty)", fname);
@@ -465,10 +635,11 @@ static int m_record(lua_State *L) {
   v->playing = 0;
   int64_t n = vz_view_steps(v), every = (n + maxf - 1) / maxf;
   if (every < 1) every = 1;
-  char err[512];
-  vz_canvas *s = vz_canvas_new(v->width, v->height);
-  vz_gif *g = s ? vz_gif_open(path, v->width, v->height, 100 / fps, err,
-                              sizeof err)
+  char err[512] = "out of memory";
+  fig_saved sv;
+  fig_begin(lv, &f, &sv);
+  vz_canvas *s = vz_canvas_new(f.w, f.h);
+  vz_gif *g = s ? vz_gif_open(path, f.w, f.h, 100 / fps, err, sizeof err)
                 : NULL;
   int rc = g ? 0 : -1, frames = 0;
   for (int64_t st = 1; rc == 0 && st <= n; st += every) {
@@ -485,11 +656,12 @@ static int m_record(lua_State *L) {
     frames++;
   }
   if (g && vz_gif_close(g, rc == 0, err, sizeof err)) rc = -1;
-  if (s) vz_canvas_free(s);
+  vz_canvas_free(s);
+  fig_end(lv, &sv);
   vz_view_set_by_tap(v, (int)keep_by);
   vz_view_seek(v, keep);
   v->playing = keep_play;
-  if (rc) return luaL_error(L, "%s: %s", fname, s ? err : "no surface");
+  if (rc) return luaL_error(L, "%s: %s", fname, err);
   lua_pushinteger(L, frames);
   return 1;
 }
@@ -692,27 +864,136 @@ static void push_grids(lua_State *L, const vz_grid *g, int n) {
   }
 }
 
-/* v:layout(): where the last frame drew each grid (drawing one if none):
- * {input = {{x=, y=, cell=, row0=, col0=, rows=, cols=, channel=}, ...},
- *  kernel = {...}, output = {...}}; cell (r, c) (1-based, row0/col0 may be
- * <= 0 for padding) starts at x + (c - col0) * cell, y + (r - row0) * cell. */
-static int m_layout(lua_State *L) {
-  vz_view *v = checkview(L, 1, "view:layout");
-  if (v->nin == 0 && v->nout == 0) {
-    cplv_fonts(L, "view:layout");
-    vz_canvas *s = vz_canvas_new(v->width, v->height);
-    if (s) {
-      vz_view_draw(v, s);
-      vz_canvas_free(s);
+static void push_color(lua_State *L, vz_color c) {
+  lua_createtable(L, 3, 0);
+  lua_pushinteger(L, c.r);
+  lua_rawseti(L, -2, 1);
+  lua_pushinteger(L, c.g);
+  lua_rawseti(L, -2, 2);
+  lua_pushinteger(L, c.b);
+  lua_rawseti(L, -2, 3);
+}
+
+/* The boxes a canvas recorded, as the array part of the table on top. */
+static void push_boxes(lua_State *L, const vz_canvas *s) {
+  static const char *const kinds[] = {"text", "label", "panel"};
+  for (int i = 0; i < s->nbox; i++) {
+    const vz_box *b = &s->boxes[i];
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, kinds[b->kind]);
+    lua_setfield(L, -2, "kind");
+    if (b->text) {
+      lua_pushstring(L, b->text);
+      lua_setfield(L, -2, "text");
+      lua_pushinteger(L, b->px);
+      lua_setfield(L, -2, "size");
+      push_color(L, b->fg);
+      lua_setfield(L, -2, "color");
     }
+    if (b->kind == VZ_BOX_LABEL) {
+      push_color(L, b->bg);
+      lua_setfield(L, -2, "background");
+    }
+    if (b->name) {
+      lua_pushstring(L, b->name);
+      lua_setfield(L, -2, "name");
+    }
+    lua_pushnumber(L, b->x);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, b->y);
+    lua_setfield(L, -2, "y");
+    lua_pushnumber(L, b->w);
+    lua_setfield(L, -2, "w");
+    lua_pushnumber(L, b->h);
+    lua_setfield(L, -2, "h");
+    lua_rawseti(L, -2, i + 1);
   }
-  lua_createtable(L, 0, 3);
-  push_grids(L, v->gin, v->nin);
-  lua_setfield(L, -2, "input");
-  push_grids(L, v->gk, v->nk);
-  lua_setfield(L, -2, "kernel");
-  push_grids(L, v->gout, v->nout);
-  lua_setfield(L, -2, "output");
+}
+
+/* v:layout([opts]): a frame drawn now (the figure options of screenshot),
+ * described: the array part lists every text, cell label and panel drawn
+ * ({kind = "text" | "label" | "panel", text =, x =, y =, w =, h =, size =,
+ * color =, background = (labels)}), and input / kernel / output give each
+ * grid ({x=, y=, cell=, row0=, col0=, rows=, cols=, channel=}; cell (r, c),
+ * 1-based, row0/col0 <= 0 for padding, starts at x + (c - col0) * cell,
+ * y + (r - row0) * cell); width and height give the frame size. */
+static int m_layout(lua_State *L) {
+  const char *fname = "view:layout";
+  lview *lv = checklview(L, 1);
+  fig f;
+  fig_opts(L, 2, fname, lv, &f, NULL);
+  cplv_fonts(L, fname);
+  vz_canvas *s = vz_canvas_new(f.w, f.h);
+  if (!s)
+    return luaL_error(L, "%s: cannot allocate a %dx%d frame", fname, f.w, f.h);
+  fig_saved sv;
+  fig_begin(lv, &f, &sv);
+  draw_page(lv, s);
+  lua_createtable(L, s->nbox, 5);
+  push_boxes(L, s);
+  vz_view *v = lv->v;
+  if (v) {
+    push_grids(L, v->gin, v->nin);
+    lua_setfield(L, -2, "input");
+    push_grids(L, v->gk, v->nk);
+    lua_setfield(L, -2, "kernel");
+    push_grids(L, v->gout, v->nout);
+    lua_setfield(L, -2, "output");
+  }
+  lua_pushinteger(L, f.w);
+  lua_setfield(L, -2, "width");
+  lua_pushinteger(L, f.h);
+  lua_setfield(L, -2, "height");
+  /* same size as the view's frame: keep these grids for hit tests */
+  if (!(v && f.w == v->width && f.h == v->height)) fig_end(lv, &sv);
+  else {
+    if (sv.theme) vz_set_theme(sv.theme);
+    if (sv.palette) vz_set_palette(sv.palette);
+    v->chrome = sv.chrome;
+    v->panels = sv.panels;
+  }
+  vz_canvas_free(s);
+  return 1;
+}
+
+/* v:frame_ms([opts [, n]]): median time in ms to draw one frame of the
+ * view (the figure options of screenshot) into a reused canvas, over n
+ * draws (default 21): what `make bench` reports. */
+static int m_frame_ms(lua_State *L) {
+  const char *fname = "view:frame_ms";
+  lview *lv = checklview(L, 1);
+  fig f;
+  fig_opts(L, 2, fname, lv, &f, NULL);
+  int n = lua_isnoneornil(L, 3)
+              ? 21
+              : (int)cpl_checkint(L, 3, fname, "n", 1, 100000);
+  cplv_fonts(L, fname);
+  double *t = malloc(sizeof *t * (size_t)n);
+  vz_canvas *s = t ? vz_canvas_new(f.w, f.h) : NULL;
+  if (!s) {
+    free(t);
+    return luaL_error(L, "%s: cannot allocate a %dx%d frame", fname, f.w, f.h);
+  }
+  fig_saved sv;
+  fig_begin(lv, &f, &sv);
+  draw_page(lv, s); /* warm the caches */
+  for (int i = 0; i < n; i++) {
+    uint64_t t0 = SDL_GetPerformanceCounter();
+    draw_page(lv, s);
+    vz_canvas_pixels(s, NULL); /* flush: the frame is complete */
+    t[i] = (double)(SDL_GetPerformanceCounter() - t0) * 1000.0 /
+           (double)SDL_GetPerformanceFrequency();
+  }
+  fig_end(lv, &sv);
+  vz_canvas_free(s);
+  for (int i = 1; i < n; i++) /* insertion sort: n is small */
+    for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+      double x = t[j];
+      t[j] = t[j - 1];
+      t[j - 1] = x;
+    }
+  lua_pushnumber(L, t[n / 2]);
+  free(t);
   return 1;
 }
 
@@ -777,7 +1058,7 @@ static const luaL_Reg view_methods[] = {
     {"mode", m_mode},         {"view", m_view},
     {"set", m_set},           {"hover", m_hover},
     {"mouse", m_mouse},       {"click", m_click},
-    {"layout", m_layout},
+    {"layout", m_layout},     {"frame_ms", m_frame_ms},
     {"output", m_output},     {"play", m_play},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
@@ -787,7 +1068,30 @@ static const luaL_Reg view_meta[] = {{"__gc", view_release},
                                      {"__tostring", m_tostring},
                                      {NULL, NULL}};
 
+/* viz.theme([name]) / viz.palette([name]): set what every later frame is
+ * drawn with ("dark" | "light"; "default" | "cividis"); returns the
+ * current one. */
+static int l_theme(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    static const char *const names[] = {"dark", "light", NULL};
+    vz_set_theme(names[luaL_checkoption(L, 1, NULL, names)]);
+  }
+  lua_pushstring(L, vz_th->name);
+  return 1;
+}
+
+static int l_palette(lua_State *L) {
+  if (!lua_isnoneornil(L, 1)) {
+    static const char *const names[] = {"default", "cividis", NULL};
+    vz_set_palette(names[luaL_checkoption(L, 1, NULL, names)]);
+  }
+  lua_pushstring(L, vz_palette_name());
+  return 1;
+}
+
 static const luaL_Reg viz_funcs[] = {
+    {"theme", l_theme},
+    {"palette", l_palette},
     {"conv2d", l_conv2d},
     {"conv_transpose2d", l_conv_transpose2d},
     {"show", l_show},
@@ -801,17 +1105,17 @@ static int l_help(lua_State *L) {
 
 int luaopen_viz(lua_State *L) {
   if (luaL_newmetatable(L, VIEW_MT)) {
-    luaL_setfuncs(L, view_meta, 0);
-    luaL_newlib(L, view_methods);
+    cpl_setfuncs(L, view_meta);
+    cpl_newlib(L, view_methods);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  luaL_newlib(L, viz_funcs);
-  lua_pushcfunction(L, l_help);
-  lua_setfield(L, -2, "help");
+  cpl_newlib(L, viz_funcs);
+  lua_pushcclosure(L, l_help, 0);
+  lua_setfield(L, -2, "help"); /* uses nothing: no frame needed */
   lua_getfield(L, LUA_REGISTRYINDEX, "convplay.headless");
   lua_setfield(L, -2, "headless");
-  luaL_setfuncs(L, cplv_loop_funcs, 0);
+  cpl_setfuncs(L, cplv_loop_funcs);
   cplv_loop_open();
   return 1;
 }

@@ -87,6 +87,13 @@ const char *vz_set_palette(const char *name) {
 }
 const char *vz_palette_name(void) { return pal->name; }
 
+vz_color vz_accent(void) {
+  /* cividis ends in yellow: the footprint turns orange-red there */
+  if (pal != &palettes[0])
+    return vz_th == &light ? VZ_RGB(214, 60, 20) : VZ_RGB(255, 96, 48);
+  return vz_th->accent;
+}
+
 /* ====================================================================== */
 /* Fonts and a cache of text layouts                                       */
 /* ====================================================================== */
@@ -571,6 +578,52 @@ int vz_text(vz_canvas *s, int x, int y, const char *utf8, int px, int style,
   return t->w;
 }
 
+int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
+            int px, int style, vz_color c) {
+  if (!utf8 || !*utf8 || w <= 0 || maxh <= 0) return 0;
+  if (!pctx) {
+    char err[256];
+    if (vz_init(err, sizeof err)) return 0;
+  }
+  PangoLayout *lay = pango_layout_new(pctx);
+  if (!lay) return 0;
+  PangoFontDescription *fd = pango_font_description_new();
+  pango_font_description_set_family_static(
+      fd, style & VZ_SANS ? "DejaVu Sans" : "DejaVu Sans Mono");
+  pango_font_description_set_weight(
+      fd, style & VZ_BOLD ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
+  pango_layout_set_font_description(lay, fd);
+  pango_font_description_free(fd);
+  pango_layout_set_text(lay, utf8, -1);
+  pango_layout_set_width(lay, w * PANGO_SCALE);
+  pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_height(lay, -1);
+  /* the lines that fit in maxh; the last one shown ends in "…" */
+  int lh;
+  vz_text_size("Ag", px, style, NULL, &lh);
+  int lines = lh > 0 ? maxh / lh : 1;
+  if (lines < 1) lines = 1;
+  if (pango_layout_get_line_count(lay) > lines) {
+    pango_layout_set_height(lay, -lines);
+    pango_layout_set_ellipsize(lay, PANGO_ELLIPSIZE_END);
+  }
+  PangoRectangle log;
+  pango_layout_get_pixel_extents(lay, NULL, &log);
+  cairo_t *cr = CR(s);
+  source(cr, c);
+  cairo_move_to(cr, x, y);
+  pango_cairo_show_layout(cr, lay);
+  vz_box *b = add_box(s, VZ_BOX_TEXT, x + log.x, y, log.width, log.height);
+  if (b) {
+    b->text = strdup(utf8);
+    b->fg = c;
+    b->px = px;
+  }
+  g_object_unref(lay);
+  return log.height;
+}
+
 void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
                  int px, int style, vz_color c, vz_color bg) {
   tentry *t = layout_of(utf8, px, style);
@@ -793,7 +846,7 @@ static void build_palette(void) {
   int k = 0;
   const vz_theme *t = vz_th;
   const vz_color theme[] = {t->bg, t->panel, t->fg, t->dim, t->grid,
-                            t->accent, t->accent2, t->hover, t->err, t->pad,
+                            vz_accent(), t->accent2, t->hover, t->err, t->pad,
                             t->hole, t->crop, t->outpad, t->pending,
                             t->errbg, VZ_RGB(0, 0, 0),
                             VZ_RGB(255, 255, 255)};
@@ -807,7 +860,7 @@ static void build_palette(void) {
   for (int i = 0; i < 12; i++) /* mask scale */
     pal_add(&k, vz_sequential((float)i / 11.0f, 0, 1));
   for (int i = 0; i < 8; i++) { /* accents blended (antialiased outlines) */
-    pal_add(&k, vz_mix(t->accent, t->bg, (float)i / 8.0f));
+    pal_add(&k, vz_mix(vz_accent(), t->bg, (float)i / 8.0f));
     pal_add(&k, vz_mix(t->fg, t->bg, (float)i / 8.0f));
   }
   for (int i = 0; i < 32; i++) { /* greys */
@@ -994,6 +1047,26 @@ int vz_gif_close(vz_gif *g, int ok, char *err, size_t n) {
 /* ====================================================================== */
 /* Window                                                                  */
 /* ====================================================================== */
+
+void vz_window_size(int *w, int *h) {
+  SDL_Rect u;
+  if (SDL_GetDisplayUsableBounds(0, &u) != 0 || u.w <= 0 || u.h <= 0) return;
+  /* the usable area already excludes the desktop's bars */
+  int uw = u.w, uh = u.h;
+  if (*w == VZ_DEFAULT_W && *h == VZ_DEFAULT_H && uw >= 1600 && uh >= 900) {
+    /* a large display: open larger, in the default's proportions */
+    double k = fmin(uw * 0.85 / *w, uh * 0.85 / *h);
+    *w = (int)(*w * k);
+    *h = (int)(*h * k);
+  }
+  if (*w > uw || *h > uh) { /* never larger than the screen */
+    double k = fmin((double)uw / *w, (double)uh / *h);
+    *w = (int)(*w * k);
+    *h = (int)(*h * k);
+  }
+  if (*w < 480) *w = 480;
+  if (*h < 320) *h = 320;
+}
 
 int vz_present(SDL_Window *win, vz_canvas *s) {
   SDL_Surface *ws = SDL_GetWindowSurface(win);

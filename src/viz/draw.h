@@ -69,11 +69,13 @@ extern const vz_theme *vz_th;  /* the current theme */
 #define VZ_FG (vz_th->fg)
 #define VZ_DIM (vz_th->dim)
 #define VZ_GRIDLINE (vz_th->grid)
-#define VZ_ACCENT (vz_th->accent)
+#define VZ_ACCENT (vz_accent())
 #define VZ_ACCENT2 (vz_th->accent2)
 #define VZ_HOVER (vz_th->hover)
 #define VZ_ERRC (vz_th->err)
 
+/* The footprint colour: the theme's, or one the palette does not use. */
+vz_color vz_accent(void);
 /* Select the theme ("dark" or "light"); returns the previous one's name,
  * or NULL (and changes nothing) for an unknown name. */
 const char *vz_set_theme(const char *name);
@@ -81,6 +83,10 @@ const char *vz_set_theme(const char *name);
  * "cividis" (colour-blind safe).  Returns the previous name, or NULL. */
 const char *vz_set_palette(const char *name);
 const char *vz_palette_name(void);
+
+/* Default frame: fits a 1366x768 screen less the desktop's bars. */
+#define VZ_DEFAULT_W 1280
+#define VZ_DEFAULT_H 720
 
 enum { VZ_LEFT = 0, VZ_CENTER = 1, VZ_RIGHT = 2 };
 /* Text styles (the `bold` argument of the text functions is a set). */
@@ -162,6 +168,10 @@ vz_color vz_pixel(vz_canvas *s, int x, int y);
  * anchored at.  Returns the width drawn.  Recorded as a text box. */
 int vz_text(vz_canvas *s, int x, int y, const char *utf8, int px, int style,
             vz_color c, int align);
+/* A paragraph wrapped to width w, at most maxh pixels tall (the last line
+ * shown ends in "…" when the text does not fit).  Returns its height. */
+int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
+            int px, int style, vz_color c);
 /* Text centred in a cell of colour bg (recorded as a label with both
  * colours, for the contrast test). */
 void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
@@ -210,6 +220,10 @@ int vz_gif_frame(vz_gif *g, vz_canvas *s, int delay_cs, char *err, size_t n);
 int vz_gif_close(vz_gif *g, int ok, char *err, size_t n);
 
 /* ---- window -------------------------------------------------------------- */
+/* The size to open a window at, for a frame of *w x *h: the default
+ * grows on a large display; nothing is larger than the screen's usable
+ * area (video must be initialised). */
+void vz_window_size(int *w, int *h);
 /* Copy canvas s to the window (its surface), scaling nothing. */
 int vz_present(SDL_Window *win, vz_canvas *s);
 

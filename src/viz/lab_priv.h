@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "lab.h"
@@ -48,8 +49,10 @@ struct vz_lab {
   int job_pending;            /* a job waits in job */
   unsigned req_gen;           /* generation of the latest request */
   int busy;                   /* the worker is computing */
-  volatile int cancel;        /* a newer job is waiting: stop bands */
-  double progress;            /* 0..1 of the job in flight */
+  atomic_int cancel;          /* a newer job is waiting: stop bands (the
+                                 worker reads it without the lock) */
+  _Atomic double progress;    /* 0..1 of the job in flight (written by
+                                 the worker, read while drawing) */
   uint64_t busy_since;        /* SDL_GetPerformanceCounter at start */
   uint32_t wake_event;        /* SDL user event that wakes the UI */
 

@@ -12,8 +12,8 @@ vz_show *vz_show_new(const char *title, int width, int height) {
   vz_show *sh = calloc(1, sizeof *sh);
   if (!sh) return NULL;
   snprintf(sh->title, sizeof sh->title, "%s", title ? title : "");
-  sh->width = width > 0 ? width : 1280;
-  sh->height = height > 0 ? height : 800;
+  sh->width = width > 0 ? width : VZ_DEFAULT_W;
+  sh->height = height > 0 ? height : VZ_DEFAULT_H;
   return sh;
 }
 
@@ -45,8 +45,15 @@ void vz_draw_slice(vz_canvas *s, const float *v, int64_t rows,
                                                                    : cs * 36 / 100)
                     : 0;
   int gap = cs >= 6 ? 1 : 0;
-  for (int64_t r = 0; r < rows; r++)
-    for (int64_t c = 0; c < cols; c++) {
+  /* Only the cells that can land on the surface: a (2^40, 0) or (1, 2^40)
+   * tensor must not loop over rows it cannot draw. */
+  if (rows <= 0 || cols <= 0 || cs <= 0) return;
+  int64_t r0 = y < 0 ? (int64_t)(-y) / cs : 0, c0 = x < 0 ? (int64_t)(-x) / cs : 0;
+  int64_t r1 = r0 + s->h / cs + 2, c1 = c0 + s->w / cs + 2;
+  if (r1 > rows) r1 = rows;
+  if (c1 > cols) c1 = cols;
+  for (int64_t r = r0; r < r1; r++)
+    for (int64_t c = c0; c < c1; c++) {
       float val = v[r * cols + c];
       vz_color f = sequential ? vz_sequential(val, lo, hi)
                                : vz_diverging(val, am);

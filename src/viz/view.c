@@ -135,8 +135,10 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
   v->speed = 4;
   v->zoom = 1;
   v->step = 1;
-  v->width = in->width > 0 ? in->width : 1280;
-  v->height = in->height > 0 ? in->height : 800;
+  v->width = in->width > 0 ? in->width : VZ_DEFAULT_W;
+  v->height = in->height > 0 ? in->height : VZ_DEFAULT_H;
+  v->chrome = 1;
+  v->panels = VZ_PANEL_ALL;
   if (in->title) snprintf(v->title, sizeof v->title, "%s", in->title);
   if (in->caption) snprintf(v->caption, sizeof v->caption, "%s", in->caption);
   if (vz_view_rebuild(v)) {

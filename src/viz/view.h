@@ -54,6 +54,13 @@ typedef struct vz_grid {
 
 #define VZ_MAXGRIDS 16
 
+/* Parts of a frame that can be shown or left out (figures). */
+enum {
+  VZ_PANEL_INPUT = 1, VZ_PANEL_KERNEL = 2, VZ_PANEL_OUTPUT = 4,
+  VZ_PANEL_TAPS = 8, VZ_PANEL_FORMULA = 16, VZ_PANEL_HEADER = 32,
+  VZ_PANEL_ALL = 63
+};
+
 typedef struct vz_view {
   /* ---- the problem ---- */
   cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */
@@ -86,6 +93,12 @@ typedef struct vz_view {
   int keras;                  /* HWIO labels */
   int help;                   /* keyboard help shown */
   int width, height;          /* frame size */
+  int chrome;                 /* key hints, play state, footer shown */
+  unsigned panels;            /* VZ_PANEL_* shown */
+  char footer[160];           /* right side of the footer (page, set by
+                               * the app), may be empty */
+  int fs, fsm, lh;            /* this frame's body / small font, line h */
+  int height_now;             /* this frame's height */
   float zoom;                 /* grid zoom factor (1 = fit) */
   int panx, pany;             /* grid pan in pixels */
   int hover;                  /* 0 none, 1 output cell, 2 input cell */

@@ -1,10 +1,17 @@
-/* view_draw.c - one frame of a step-through view.
+/* view_draw.c - one frame of a step-through view, laid out for its size.
  *
- * Frame layout (any size, laid out for 1280 x 800):
- *   header   title, parameters, caption, step counter
+ * The layout pass (frame_layout) measures text with the real font and
+ * places, top to bottom:
+ *   header   title and step counter; the parameters as chips that wrap;
+ *            the caption, wrapped (at most two lines)
  *   panels   input (with padding / zero-insertion canvas) | kernel | output
- *            (view_panels.c)
- *   bottom   the current unit's taps and running sum | formula, groups */
+ *            (view_panels.c), widths shared by how many cells each shows
+ *   bottom   the current unit's taps and running sum | the output-size
+ *            formula, groups wiring, notes
+ *   footer   (chrome) how a step advances, play state, page and help keys
+ * Fonts scale with the frame (never below VZ_MIN_PX); whatever does not fit
+ * is wrapped, shortened with "…" or summarised ("… 12 more"), never drawn
+ * over something else.  Every text drawn is recorded (v:layout()). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +20,194 @@
 #include "viz/view_priv.h"
 
 /* ====================================================================== */
-/* Bottom: the arithmetic of the current unit, formula, groups             */
+/* The layout pass                                                         */
 /* ====================================================================== */
 
-/* One tap as text; compact (two columns) uses shorter numbers. */
+typedef struct frame {
+  int W, H, m;                /* frame size, margin */
+  int fst;                    /* title font */
+  box header, panels, bottom, footer;
+  box taps, side;             /* the bottom's two columns */
+} frame;
+
+static int line_h(int px) {
+  int h;
+  vz_text_size("Ag", px, 0, NULL, &h);
+  return h;
+}
+
+/* Fonts for a frame of W x H: 15 px body text at 1280x720, scaled with
+ * the frame, never under VZ_MIN_PX. */
+static void frame_fonts(vz_view *v, int W, int H) {
+  double sc = fmin(W / 1280.0, H / 720.0);
+  int fs = (int)lround(15 * sc);
+  if (fs < VZ_MIN_PX) fs = VZ_MIN_PX;
+  if (fs > 28) fs = 28;
+  v->fs = fs;
+  v->fsm = fs - 2 < VZ_MIN_PX ? VZ_MIN_PX : fs - 2;
+  v->lh = line_h(fs);
+}
+
+/* ====================================================================== */
+/* Header                                                                  */
+/* ====================================================================== */
+
+/* The parameters as separate chips ("stride 2,2"), so they wrap between
+ * chips and never mid-number.  Returns the number of chips. */
+static int param_chips(const vz_view *v, char chips[][64], int max) {
+  const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
+  int n = 0;
+#define CHIP(...) \
+  do { if (n < max) snprintf(chips[n++], 64, __VA_ARGS__); } while (0)
+  CHIP("%s", !p->transposed ? (v->flip ? "true convolution (kernel flipped)"
+                                       : "cross-correlation (PyTorch conv2d)")
+             : v->scatter ? "scatter view" : "zero-insertion (gather) view");
+  CHIP("stride %lld,%lld", (long long)p->stride[0], (long long)p->stride[1]);
+  if (p->pad[1] != p->pad[0] || p->pad[3] != p->pad[2])
+    CHIP("padding %lld,%lld,%lld,%lld", (long long)p->pad[0],
+         (long long)p->pad[1], (long long)p->pad[2], (long long)p->pad[3]);
+  else
+    CHIP("padding %lld,%lld", (long long)p->pad[0], (long long)p->pad[2]);
+  CHIP("dilation %lld,%lld", (long long)p->dilation[0],
+       (long long)p->dilation[1]);
+  if (p->transposed)
+    CHIP("output_padding %lld,%lld", (long long)p->out_pad[0],
+         (long long)p->out_pad[1]);
+  CHIP("groups %lld", (long long)p->groups);
+  if (!p->transposed) CHIP("%s", cp_padmode_name(p->mode));
+  if (v->has_mask) CHIP("%s", v->partial ? "partial conv" : "input mask");
+  if (v->has_kmask) CHIP("kernel mask");
+#undef CHIP
+  return n;
+}
+
+/* Lay out (draw = 0) or draw the chips in w from (x, y); returns the
+ * height used. */
+static int flow_chips(vz_canvas *s, const vz_view *v, int x, int y, int w,
+                      int maxlines, int draw) {
+  char chips[12][64];
+  int n = param_chips(v, chips, 12), cx = 0, line = 0, gap = v->fs * 3 / 2;
+  for (int i = 0; i < n; i++) {
+    int tw;
+    vz_text_size(chips[i], v->fs, 0, &tw, NULL);
+    if (cx > 0 && cx + tw > w) {
+      if (line + 1 >= maxlines) break;
+      line++;
+      cx = 0;
+    }
+    if (tw > w) { /* a chip wider than the frame: shortened */
+      if (draw) vz_ellipsize(chips[i], v->fs, 0, w);
+      tw = w;
+    }
+    if (draw) vz_text(s, x + cx, y + line * v->lh, chips[i], v->fs, 0, VZ_DIM,
+                      VZ_LEFT);
+    cx += tw + gap;
+  }
+  return (line + 1) * v->lh;
+}
+
+/* Parameter lines: two, one in a short frame. */
+static int chip_lines(const vz_view *v) { return v->height_now < 400 ? 1 : 2; }
+
+static void title_text(const vz_view *v, char *t, size_t n) {
+  const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
+  if (v->title[0]) snprintf(t, n, "%s", v->title);
+  else if (!p->transposed)
+    snprintf(t, n, "conv2d%s", v->flip ? " (true convolution)" : "");
+  else
+    snprintf(t, n, "conv_transpose2d (%s view)",
+             v->scatter ? "scatter" : "zero-insertion");
+}
+
+/* Height of the caption when wrapped to w (at most two lines). */
+static int caption_h(const vz_view *v, int w) {
+  if (!v->caption[0]) return 0;
+  int tw;
+  vz_text_size(v->caption, v->fs, VZ_SANS, &tw, NULL);
+  /* a short frame keeps its height for the grids: one line, shortened */
+  return tw <= w || v->height_now < 480 ? v->lh : 2 * v->lh;
+}
+
+static void draw_header(vz_canvas *s, vz_view *v, const frame *f) {
+  box b = f->header;
+  char t[300], step[64] = "";
+  int sw = 0;
+  if (v->ok && vz_view_steps(v) > 0) {
+    snprintf(step, sizeof step, "step %lld / %lld", (long long)v->step,
+             (long long)vz_view_steps(v));
+    vz_text_size(step, f->fst, VZ_BOLD, &sw, NULL);
+  }
+  title_text(v, t, sizeof t);
+  vz_ellipsize(t, f->fst, VZ_BOLD | VZ_SANS, b.w - sw - (sw ? v->fs : 0));
+  vz_text(s, b.x, b.y, t, f->fst, VZ_BOLD | VZ_SANS, VZ_FG, VZ_LEFT);
+  if (step[0]) vz_text(s, b.x + b.w, b.y, step, f->fst, VZ_BOLD, VZ_FG,
+                       VZ_RIGHT);
+  int y = b.y + line_h(f->fst) + 2;
+  y += flow_chips(s, v, b.x, y, b.w, chip_lines(v), 1) + 2;
+  if (v->caption[0])
+    vz_para(s, b.x, y, b.w, caption_h(v, b.w), v->caption, v->fs, VZ_SANS,
+            VZ_FG);
+}
+
+static int header_h(const vz_view *v, const frame *f) {
+  return line_h(f->fst) + 2 +
+         flow_chips(NULL, v, 0, 0, f->header.w, chip_lines(v), 0) +
+         2 + caption_h(v, f->header.w);
+}
+
+/* ====================================================================== */
+/* Footer (chrome only)                                                    */
+/* ====================================================================== */
+
+static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
+  box b = f->footer;
+  vz_fill(s, 0, b.y - 4, f->W, f->H - b.y + 4, VZ_PANEL);
+  char left[200], right[200];
+  snprintf(right, sizeof right, "%s", v->footer);
+  if (v->ok && vz_view_steps(v) > 0)
+    snprintf(left, sizeof left, "%s · %s %g/s · ? help",
+             v->by_tap ? "one tap per step"
+             : v->t.kind == CP_TRACE_SCATTER ? "one input pixel per step"
+                                              : "one output per step",
+             v->playing ? (v->backward ? "◀ playing" : "▶ playing")
+                        : "paused",
+             v->speed);
+  else
+    snprintf(left, sizeof left, "? help");
+  int rw = 0;
+  if (right[0]) {
+    vz_ellipsize(right, v->fsm, 0, b.w / 2);
+    vz_text_size(right, v->fsm, 0, &rw, NULL);
+    vz_text(s, b.x + b.w, b.y, right, v->fsm, VZ_BOLD, VZ_ACCENT, VZ_RIGHT);
+  }
+  vz_ellipsize(left, v->fsm, 0, b.w - rw - (rw ? v->fs : 0));
+  vz_text(s, b.x, b.y, left, v->fsm, 0, VZ_DIM, VZ_LEFT);
+}
+
+/* ====================================================================== */
+/* Bottom: the arithmetic of the current unit                              */
+/* ====================================================================== */
+
+/* One tap as text: full ("x[1,1,2,1]=-0.283 × w[1,1,1,2]=1.508 = -0.4266
+ * Σ -0.4266") or, in a narrow column, the numbers only. */
 static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
-                     size_t n, int compact) {
-  char xs[64], ws[64], a[24], b[24], p[24];
+                     size_t n, int compact, int done) {
+  char xs[64], ws[64], a[24], b[24], p[24], sm[24];
   vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
   vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
-  vz_fmt(p, sizeof p, tp->prod, compact ? 5 : 8);
+  vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
+  vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    char os[48];
+    idx1(os, sizeof os, "y", tp->out, 4);
+    if (tp->kind == CP_TAP_CROPPED)
+      snprintf(buf, n, "%s %s×%s = %s  cropped", os, a, b, p);
+    else if (!done)
+      snprintf(buf, n, "%s += %s×%s", os, a, b);
+    else
+      snprintf(buf, n, "%s += %s×%s = %s  → %s", os, a, b, p, sm);
+    return;
+  }
   switch (tp->kind) {
   case CP_TAP_PAD: snprintf(xs, sizeof xs, "pad"); break;
   case CP_TAP_HOLE: snprintf(xs, sizeof xs, "hole"); break;
@@ -44,348 +229,497 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
     size_t l = strlen(ws);
     snprintf(ws + l, sizeof ws - l, "·M");
   }
-  if (v->t.kind == CP_TRACE_SCATTER) {
-    char os[48], sm[24];
-    idx1(os, sizeof os, "y", tp->out, 4);
-    vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 8);
-    if (tp->kind == CP_TAP_CROPPED)
-      snprintf(buf, n, "%s %s×%s = %s  cropped", os, a, b, p);
-    else
-      snprintf(buf, n, "%s += %s×%s = %s  → %s", os, a, b, p, sm);
-    return;
-  }
-  char sm[24];
-  vz_fmt(sm, sizeof sm, tp->sum, compact ? 6 : 9);
-  snprintf(buf, n, compact ? "%s=%s × %s=%s = %s  Σ %s"
-                           : "%s=%s × %s=%s = %s   Σ %s",
-           xs, a, ws, b, p, sm);
+  if (compact && !done) snprintf(buf, n, "%s × %s", a, b);
+  else if (compact) snprintf(buf, n, "%s × %s = %s  Σ %s", a, b, p, sm);
+  else if (!done) snprintf(buf, n, "%s=%s × %s=%s", xs, a, ws, b);
+  else snprintf(buf, n, "%s=%s × %s=%s = %s   Σ %s", xs, a, ws, b, p, sm);
 }
 
-static void draw_bottom(vz_canvas *s, vz_view *v, box b, int64_t done) {
-  vz_fill(s, b.x, b.y, b.w, b.h, VZ_PANEL);
+/* The headline over the taps. */
+static void taps_headline(const vz_view *v, char *line, size_t n) {
   const cp_geom *g = &v->g;
-  int lx = b.x + 12, ly = b.y + 8;
-  int split = b.x + b.w * (v->ok && v->t.ntaps > 8 ? 62 : 56) / 100;
-  char line[512], t1[64], t2[64], t3[64];
-  int cw, chh;
-  vz_text_size("0", 13, 0, &cw, &chh);
-  if (v->ok && v->t.ntaps > 0 && vz_view_steps(v) > 0) {
-    /* headline */
-    if (v->t.kind == CP_TRACE_SCATTER) {
-      float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
-                      v->info.idx[3]);
-      idx1(t1, sizeof t1, "x", v->info.idx, 4);
-      vz_fmt(t2, sizeof t2, xv, 9);
-      snprintf(line, sizeof line,
-               "%s = %s scattered: times the kernel, added at (%lld·%lld, "
-               "%lld·%lld) - padding",
-               t1, t2, (long long)v->info.idx[2], (long long)g->p.stride[0],
-               (long long)v->info.idx[3], (long long)g->p.stride[1]);
-    } else {
-      idx1(t1, sizeof t1, "y", v->info.idx, 4);
-      vz_fmt(t2, sizeof t2, v->info.bias, 9);
-      snprintf(line, sizeof line, "%s = %s%s + Σ x·w  over %lld taps", t1,
-               v->has_b ? "b=" : "", v->has_b ? t2 : "0",
-               (long long)v->t.ntaps);
+  char t1[64], t2[32];
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
+                    v->info.idx[3]);
+    idx1(t1, sizeof t1, "x", v->info.idx, 4);
+    vz_fmt(t2, sizeof t2, xv, 9);
+    /* where the kernel's first tap lands, 1-based like every index shown
+     * (row 0 and above are the cropped padding) */
+    long long r = (long long)cp_geomT_out_row(g, v->info.idx[2], 0) + 1;
+    long long c = (long long)cp_geomT_out_col(g, v->info.idx[3], 0) + 1;
+    snprintf(line, n,
+             "%s = %s times the kernel, its first tap added at y row %lld, "
+             "col %lld%s",
+             t1, t2, r, c, r < 1 || c < 1 ? " (in the cropped padding)" : "");
+  } else {
+    idx1(t1, sizeof t1, "y", v->info.idx, 4);
+    vz_fmt(t2, sizeof t2, v->info.bias, 9);
+    snprintf(line, n, "%s = %s%s + Σ x·w  over %lld taps", t1,
+             v->has_b ? "b=" : "", v->has_b ? t2 : "0",
+             (long long)v->t.ntaps);
+  }
+}
+
+/* The result line under the taps. */
+static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
+  char t1[32], t2[32], t3[64];
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    int64_t land = 0;
+    for (int64_t k = 0; k < v->t.ntaps; k++)
+      land += v->taps[k].kind != CP_TAP_CROPPED;
+    snprintf(line, n, "%lld of %lld products land in the output, %lld "
+                      "cropped",
+             (long long)land, (long long)v->t.ntaps,
+             (long long)(v->t.ntaps - land));
+    return;
+  }
+  double sum = vz_view_sum(v);
+  vz_fmt(t1, sizeof t1, sum, 10);
+  idx1(t3, sizeof t3, "y", v->info.idx, 4);
+  if (done < v->t.ntaps) {
+    snprintf(line, n, "running sum after %lld of %lld taps: %s",
+             (long long)done, (long long)v->t.ntaps, t1);
+  } else if (v->partial) {
+    char rs[24], ms[24];
+    vz_fmt(t2, sizeof t2, v->info.value, 10);
+    vz_fmt(rs, sizeof rs, v->info.ratio, 7);
+    vz_fmt(ms, sizeof ms, v->info.msum, 6);
+    snprintf(line, n, "raw %s; S=%s of %lld, ratio %lld/S = %s  →  %s = %s",
+             t1, ms, (long long)v->info.winsize, (long long)v->info.winsize,
+             rs, t3, t2);
+  } else {
+    vz_fmt(t2, sizeof t2, v->info.value, 10);
+    snprintf(line, n, "%s = %s", t3, t2);
+  }
+}
+
+static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
+  char line[512];
+  int lh = v->lh, fs = v->fs, y = b.y;
+  if (!v->ok) {
+    vz_para(s, b.x, y, b.w, b.h, "no computation: the parameters are invalid",
+            fs, VZ_BOLD, VZ_ERRC);
+    return;
+  }
+  if (v->t.ntaps == 0 || vz_view_steps(v) == 0) return;
+  taps_headline(v, line, sizeof line);
+  y += vz_para(s, b.x, y, b.w, 2 * lh, line, fs, VZ_BOLD, VZ_FG) + 4;
+  /* the result line (two when it is long), at the bottom */
+  char res[512];
+  taps_result(v, done, res, sizeof res);
+  int rw;
+  vz_text_size(res, fs, VZ_BOLD, &rw, NULL);
+  int rlines = rw > b.w && b.h >= 5 * lh ? 2 : 1;
+  int result_y = b.y + b.h - rlines * lh;
+  /* tap lines between the headline and the result line */
+  int lines = (result_y - 4 - y) / lh;
+  if (lines < 0) lines = 0;
+  int cw;
+  vz_text_size("0", fs, 0, &cw, NULL);
+  int64_t nt = v->t.ntaps;
+  /* two columns when they are needed and each holds a compact line */
+  int ncols = nt > lines && b.w / 2 >= 34 * cw ? 2 : 1;
+  int colw = (b.w - (ncols - 1) * fs) / ncols;
+  int compact = colw < 52 * cw;
+  int64_t cap = (int64_t)lines * ncols, first = 0;
+  /* the last slot says how many are hidden, when there are two or more */
+  int more_line = nt > cap && cap > 1;
+  if (more_line) cap -= 1;
+  if (cap < 0) cap = 0;
+  /* keep the current tap in view: the window of taps ending at it */
+  if (nt > cap && done > cap) first = done - cap;
+  for (int64_t k = first; k < nt && k < first + cap; k++) {
+    int is_done = k < done;
+    tap_text(v, &v->taps[k], line, sizeof line, compact, is_done);
+    vz_ellipsize(line, fs, 0, colw);
+    int is_cur = k == done - 1 && v->by_tap;
+    vz_color c = is_done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
+    int64_t i = k - first;
+    int row = (int)(ncols == 1 ? i : i % lines),
+        col = (int)(ncols == 1 ? 0 : i / lines);
+    vz_text(s, b.x + col * (colw + fs), y + row * lh, line, fs, 0, c,
+            VZ_LEFT);
+  }
+  if (more_line) {
+    int64_t shown = nt - first < cap ? nt - first : cap;
+    int64_t before = first, after = nt - first - shown;
+    if (before && after)
+      snprintf(line, sizeof line, "… %lld taps before, %lld more after",
+               (long long)before, (long long)after);
+    else
+      snprintf(line, sizeof line, "… %lld %s taps", (long long)(before + after),
+               before ? "earlier" : "more");
+    vz_ellipsize(line, fs, 0, colw);
+    int i = (int)cap, row = ncols == 1 ? i : i % lines,
+        col = ncols == 1 ? 0 : i / lines;
+    vz_text(s, b.x + col * (colw + fs), y + row * lh, line, fs, 0, VZ_DIM,
+            VZ_LEFT);
+  }
+  vz_para(s, b.x, result_y, b.w, rlines * lh, res, fs, VZ_BOLD, VZ_ACCENT2);
+}
+
+/* ====================================================================== */
+/* Bottom right: output size, groups, notes                                 */
+/* ====================================================================== */
+
+/* The groups wiring: which input channels feed which output channels,
+ * the current group highlighted.  Fits in b. */
+static void draw_wiring(vz_canvas *s, vz_view *v, box b) {
+  const cp_geom *g = &v->g;
+  int64_t C = g->C, O = g->O, grp = v->info.group;
+  if (b.h < 3 * v->lh || C > 256 || O > 256) return;
+  int lw;
+  vz_text_size("out", v->fsm, 0, &lw, NULL);
+  int xl = b.x + lw + 10, xr = b.x + b.w - lw - 10;
+  if (xr - xl < 40) return;
+  int top = b.y + 4, hgt = b.h - 8;
+  vz_text(s, xl - 8, top + hgt / 2 - v->lh / 2, "in", v->fsm, 0, VZ_DIM,
+          VZ_RIGHT);
+  vz_text(s, xr + 8, top + hgt / 2 - v->lh / 2, "out", v->fsm, 0, VZ_DIM,
+          VZ_LEFT);
+  double dot = fmin(6.0, fmax(2.0, hgt / (2.0 * (C > O ? C : O))));
+  for (int64_t o = 0; o < O; o++) {
+    int64_t gg = o / g->Og;
+    double yo = top + (o + 0.5) * hgt / O;
+    for (int64_t ci = gg * g->Cg; ci < (gg + 1) * g->Cg; ci++) {
+      double yi = top + (ci + 0.5) * hgt / C;
+      vz_line(s, xl, yi, xr, yo, gg == grp ? 1.5 : 1,
+              gg == grp ? VZ_ACCENT : vz_mix(VZ_DIM, VZ_PANEL, 0.55f));
     }
-    vz_text(s, lx, ly, line, 15, 1, VZ_FG, VZ_LEFT);
-    ly += 24;
-    /* taps: one column, or two in a smaller font when they do not fit */
-    int px = 13;
-    int lines = (b.y + b.h - 40 - ly) / (chh + 1);
-    if (lines < 1) lines = 1;
-    int ncols = 1;
-    if (v->t.ntaps > lines) {
-      px = 12;
-      vz_text_size("0", px, 0, &cw, &chh);
-      lines = (b.y + b.h - 40 - ly) / (chh + 1);
-      if (lines < 1) lines = 1;
-      ncols = v->t.ntaps > lines ? 2 : 1;
-    }
-    int colw = (split - lx - 10) / ncols;
-    int64_t cap = (int64_t)lines * ncols, first = 0;
-    if (v->t.ntaps > cap && done > cap) first = done - cap;
-    for (int64_t k = first; k < v->t.ntaps && k < first + cap; k++) {
-      tap_text(v, &v->taps[k], line, sizeof line, ncols == 2);
-      int is_cur = k == done - 1 && v->by_tap;
-      vz_color c = k < done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
-      if (k >= done) {
-        /* not yet: show the factors only */
-        char *sig = strstr(line, "  Σ");
-        if (sig) *sig = 0;
-        char *arrow = strstr(line, "  → ");
-        if (arrow) *arrow = 0;
-      }
-      utf8_cut(line, colw / (cw > 0 ? cw : 8) - 1);
-      int row = (int)((k - first) % lines), col = (int)((k - first) / lines);
-      vz_text(s, lx + col * colw, ly + row * (chh + 1), line, px, 0, c,
-              VZ_LEFT);
-    }
-    if (v->t.ntaps > first + cap) {
-      snprintf(line, sizeof line, "… %lld more taps",
-               (long long)(v->t.ntaps - first - cap));
-      vz_text(s, lx, b.y + b.h - 38, line, 12, 0, VZ_DIM, VZ_LEFT);
-    }
-    /* result line */
-    int ry = b.y + b.h - 22;
-    if (v->t.kind == CP_TRACE_SCATTER) {
-      snprintf(line, sizeof line, "%lld of %lld products land in the output",
-               (long long)0, (long long)v->t.ntaps);
-      int64_t land = 0;
-      for (int64_t k = 0; k < v->t.ntaps; k++)
-        land += v->taps[k].kind != CP_TAP_CROPPED;
-      snprintf(line, sizeof line,
-               "%lld of %lld products land in the output, %lld cropped",
-               (long long)land, (long long)v->t.ntaps,
-               (long long)(v->t.ntaps - land));
-      vz_text(s, lx, ry, line, 14, 1, VZ_ACCENT2, VZ_LEFT);
-    } else {
-      double sum = vz_view_sum(v);
-      vz_fmt(t1, sizeof t1, sum, 10);
-      idx1(t3, sizeof t3, "y", v->info.idx, 4);
-      if (done < v->t.ntaps) {
-        snprintf(line, sizeof line, "running sum after %lld of %lld taps: %s",
-                 (long long)done, (long long)v->t.ntaps, t1);
-      } else if (v->partial) {
-        vz_fmt(t2, sizeof t2, v->info.value, 10);
-        char rs[24], ms[24];
-        vz_fmt(rs, sizeof rs, v->info.ratio, 7);
-        vz_fmt(ms, sizeof ms, v->info.msum, 6);
-        snprintf(line, sizeof line,
-                 "raw %s; mask sum S=%s of %lld, ratio %lld/S·[S>0]=%s  →  "
-                 "%s = %s",
-                 t1, ms, (long long)v->info.winsize,
-                 (long long)v->info.winsize, rs, t3, t2);
+  }
+  for (int64_t ci = 0; ci < C; ci++)
+    vz_disc(s, xl, top + (ci + 0.5) * hgt / C, dot,
+            ci / g->Cg == grp ? VZ_ACCENT : VZ_DIM);
+  for (int64_t o = 0; o < O; o++) {
+    int cur = v->t.kind != CP_TRACE_SCATTER && o == v->info.idx[1];
+    vz_disc(s, xr, top + (o + 0.5) * hgt / O, dot + (cur ? 1.5 : 0),
+            cur ? VZ_ACCENT2 : o / g->Og == grp ? VZ_ACCENT : VZ_DIM);
+  }
+}
+
+static void draw_side(vz_canvas *s, vz_view *v, box b) {
+  const cp_geom *g = &v->g;
+  char line[512];
+  int fs = v->fsm, lh = line_h(fs), y = b.y, end = b.y + b.h;
+  if (v->panels & VZ_PANEL_FORMULA) {
+    vz_text(s, b.x, y, "output size", v->fs, VZ_BOLD, VZ_FG, VZ_LEFT);
+    y += v->lh + 2;
+    for (int d = 0; d < 2 && y < end; d++) {
+      vz_view_formula(v, d, line, sizeof line);
+      vz_color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
+      /* the rule on one line, the numbers under it */
+      char *eq = strstr(line, " = ");
+      char *nums = eq ? strstr(eq + 3, " = ") : NULL;
+      if (nums) {
+        *nums = 0;
+        y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, fc);
+        int ind;
+        vz_text_size("H_out", fs, 0, &ind, NULL);
+        if (y < end)
+          y += vz_para(s, b.x + ind, y, b.w - ind, end - y, nums + 1, fs, 0,
+                       fc);
+        y += 4;
       } else {
-        vz_fmt(t2, sizeof t2, v->info.value, 10);
-        snprintf(line, sizeof line, "%s = %s", t3, t2);
+        y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, fc) + 4;
       }
-      vz_text(s, lx, ry, line, 14, 1, VZ_ACCENT2, VZ_LEFT);
-    }
-  } else if (!v->ok) {
-    vz_text(s, lx, ly, "no computation: the parameters are invalid", 15, 1,
-            VZ_ERRC, VZ_LEFT);
-  }
-  /* right side: formula, groups */
-  int rx = split + 12, ry = b.y + 8;
-  vz_text(s, rx, ry, "output size", 15, 1, VZ_FG, VZ_LEFT);
-  ry += 22;
-  int avail = b.x + b.w - rx - 10;
-  for (int d = 0; d < 2; d++) {
-    vz_view_formula(v, d, line, sizeof line);
-    vz_color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
-    int px = vz_fit_text(line, 13, 0, avail, 40);
-    char *second = strstr(line + 8, " = ");
-    if ((px >= 11 || !second)) {
-      vz_text(s, rx, ry, line, px ? px : 9, 0, fc, VZ_LEFT);
-      ry += 20;
-    } else {
-      /* the formula on one line, the numbers on the next */
-      *second = 0;
-      vz_text(s, rx, ry, line, 12, 0, fc, VZ_LEFT);
-      px = vz_fit_text(second + 1, 12, 0, avail - 40, 40);
-      vz_text(s, rx + 40, ry + 16, second + 1, px ? px : 9, 0, fc, VZ_LEFT);
-      ry += 36;
     }
   }
-  if (!v->ok || vz_view_steps(v) == 0) return;
-  ry += 6;
+  if (!v->ok || vz_view_steps(v) == 0 || y + lh > end) return;
+  y += 4;
   if (g->p.groups > 1) {
     int64_t grp = v->info.group;
     snprintf(line, sizeof line,
-             "groups=%lld: group %lld reads in %lld-%lld, writes out "
-             "%lld-%lld",
+             "groups=%lld: group %lld reads input channels %lld-%lld and "
+             "writes output channels %lld-%lld",
              (long long)g->p.groups, (long long)grp + 1,
              (long long)(grp * g->Cg + 1), (long long)((grp + 1) * g->Cg),
              (long long)(grp * g->Og + 1), (long long)((grp + 1) * g->Og));
-    vz_text(s, rx, ry, line, 12, 0, VZ_FG, VZ_LEFT);
-    ry += 18;
-    /* wiring: input channels (left) to output channels (right) */
-    int64_t C = g->C, O = g->O;
-    int top = ry + 4, hgt = b.y + b.h - 10 - top;
-    int xl = rx + 40, xr = rx + 220;
-    if (hgt > 30 && C <= 64 && O <= 128) {
-      for (int64_t o = 0; o < O; o++) {
-        int64_t gg = o / g->Og;
-        int yo = top + (int)((o + 0.5) * hgt / O);
-        for (int64_t ci = gg * g->Cg; ci < (gg + 1) * g->Cg; ci++) {
-          int yi = top + (int)((ci + 0.5) * hgt / C);
-          vz_line(s, xl, yi, xr, yo, 1,
-                  gg == grp ? VZ_ACCENT : VZ_RGB(70, 74, 84));
-        }
-      }
-      for (int64_t ci = 0; ci < C; ci++) {
-        int yi = top + (int)((ci + 0.5) * hgt / C);
-        vz_fill(s, xl - 4, yi - 3, 7, 7,
-                ci / g->Cg == grp ? VZ_ACCENT : VZ_DIM);
-      }
-      for (int64_t o = 0; o < O; o++) {
-        int yo = top + (int)((o + 0.5) * hgt / O);
-        int cur = v->t.kind != CP_TRACE_SCATTER && o == v->info.idx[1];
-        vz_fill(s, xr - 3, yo - 3, 7, 7,
-                cur ? VZ_ACCENT2 : o / g->Og == grp ? VZ_ACCENT : VZ_DIM);
-      }
-      vz_text(s, xl - 8, top - 2, "in", 11, 0, VZ_DIM, VZ_RIGHT);
-      vz_text(s, xr + 8, top - 2, "out", 11, 0, VZ_DIM, VZ_LEFT);
-    }
-  } else if (v->t.kind == CP_TRACE_GATHER) {
+    y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
+    draw_wiring(s, v, (box){b.x, y, b.w, end - y});
+    return;
+  }
+  if (v->t.kind == CP_TRACE_GATHER) {
+    cp_convT_canvas cv;
+    cp_geomT_canvas(g, &cv);
     snprintf(line, sizeof line,
-             "zero insertion: %lld hole(s) between pixels, border "
-             "d(k-1)-p = %lld (+%lld op)",
-             (long long)(g->p.stride[0] - 1),
-             (long long)(g->p.dilation[0] * (g->kH - 1) - g->p.pad[0]),
-             (long long)g->p.out_pad[0]);
-    vz_text(s, rx, ry, line, 12, 0, VZ_FG, VZ_LEFT);
-    ry += 18;
-    vz_text(s, rx, ry, "then a stride-1 correlation with the flipped kernel",
-            12, 0, VZ_DIM, VZ_LEFT);
+             "zero insertion: %lld hole(s) between pixels; border "
+             "d(k-1)-p = %lld rows, %lld cols (+%lld, %lld output_padding); "
+             "then a stride-1 correlation with the flipped kernel",
+             (long long)(g->p.stride[0] - 1), (long long)cv.border[0],
+             (long long)cv.border[1], (long long)g->p.out_pad[0],
+             (long long)g->p.out_pad[1]);
+    y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
   } else if (v->t.kind == CP_TRACE_SCATTER) {
-    int64_t rows = (g->H - 1) * g->p.stride[0] +
-                   g->p.dilation[0] * (g->kH - 1) + 1;
-    int64_t bot = g->p.pad[1] - g->p.out_pad[0];
-    snprintf(line, sizeof line, "canvas: (H-1)s+d(k-1)+1 = %lld rows",
-             (long long)rows);
-    vz_text(s, rx, ry, line, 12, 0, VZ_FG, VZ_LEFT);
-    if (bot >= 0)
-      snprintf(line, sizeof line, "cropped: p=%lld rows top, p-op=%lld bottom",
-               (long long)g->p.pad[0], (long long)bot);
+    cp_convT_canvas cv;
+    cp_geomT_canvas(g, &cv);
+    int n = snprintf(line, sizeof line,
+                     "canvas: (H-1)s+d(k-1)+1 = %lld rows; cropped: p=%lld "
+                     "top, ",
+                     (long long)cv.rows, (long long)g->p.pad[0]);
+    if (cv.crop_after[0] >= 0)
+      snprintf(line + n, sizeof line - n, "p-op=%lld bottom",
+               (long long)cv.crop_after[0]);
     else
-      snprintf(line, sizeof line,
-               "cropped: p=%lld rows top; op > p adds %lld bias-only row(s)",
-               (long long)g->p.pad[0], (long long)-bot);
-    vz_text(s, rx, ry + 17, line, 12, 0, VZ_FG, VZ_LEFT);
-    vz_text(s, rx, ry + 34, "dim cells: no product has landed there yet", 12,
-            0, VZ_DIM, VZ_LEFT);
+      snprintf(line + n, sizeof line - n,
+               "op > p adds %lld bias-only row(s) at the bottom",
+               (long long)-cv.crop_after[0]);
+    y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
+    if (y + lh <= end)
+      y += vz_para(s, b.x, y, b.w, end - y,
+                   "dim cells: no product has landed there yet", fs, 0,
+                   VZ_DIM) + 2;
   }
-  if (v->partial) {
-    vz_text(s, rx, b.y + b.h - 22,
-            "partial: out = ((raw-b)·ratio + b)·[S>0], new mask = [S>0]", 12,
-            0, VZ_DIM, VZ_LEFT);
-  }
+  if (v->partial && y + lh <= end)
+    vz_para(s, b.x, y, b.w, end - y,
+            "partial: out = ((raw-b)·ratio + b)·[S>0], new mask = [S>0]", fs,
+            0, VZ_DIM);
 }
 
 /* ====================================================================== */
-/* Header, help, error                                                     */
+/* Overlays: help, errors                                                  */
 /* ====================================================================== */
 
-static void draw_header(vz_canvas *s, vz_view *v) {
-  const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
-  char line[512], t[256];
-  if (v->title[0]) snprintf(t, sizeof t, "%s", v->title);
-  else if (!p->transposed) snprintf(t, sizeof t, "conv2d%s",
-                                    v->flip ? " (true convolution)" : "");
-  else snprintf(t, sizeof t, "conv_transpose2d");
-  vz_text(s, 16, 8, t, 20, 1, VZ_FG, VZ_LEFT);
-  const char *kind = !p->transposed
-                         ? (v->flip ? "true convolution (kernel flipped)"
-                                    : "cross-correlation (PyTorch conv2d)")
-                         : v->scatter ? "scatter view"
-                                      : "zero-insertion (gather) view";
-  int n = snprintf(line, sizeof line,
-                   "%s   stride %lld,%lld   padding %lld,%lld", kind,
-                   (long long)p->stride[0], (long long)p->stride[1],
-                   (long long)p->pad[0], (long long)p->pad[2]);
-  if (p->pad[1] != p->pad[0] || p->pad[3] != p->pad[2])
-    n += snprintf(line + n, sizeof line - n, " (+%lld,%lld)",
-                  (long long)p->pad[1], (long long)p->pad[3]);
-  n += snprintf(line + n, sizeof line - n, "   dilation %lld,%lld",
-                (long long)p->dilation[0], (long long)p->dilation[1]);
-  if (p->transposed)
-    n += snprintf(line + n, sizeof line - n, "   output_padding %lld,%lld",
-                  (long long)p->out_pad[0], (long long)p->out_pad[1]);
-  n += snprintf(line + n, sizeof line - n, "   groups %lld",
-                (long long)p->groups);
-  if (!p->transposed)
-    n += snprintf(line + n, sizeof line - n, "   %s",
-                  cp_padmode_name(p->mode));
-  if (v->has_mask)
-    n += snprintf(line + n, sizeof line - n, "   %s",
-                  v->partial ? "partial conv" : "input mask");
-  if (v->has_kmask) snprintf(line + n, sizeof line - n, "   kernel mask");
-  /* leave room for the status on the right */
-  int sw = 0;
-  if (v->ok) vz_text_size(v->by_tap ? "one tap per step · ▶ playing 512/s · ? help"
-                                    : "one input pixel per step · paused 4/s · ? help",
-                          13, 0, &sw, NULL);
-  int pw = s->w - 32 - sw - 16;
-  int ppx = vz_fit_text(line, 14, 0, pw, 40);
-  if (!ppx) {
-    ppx = 9;
-    utf8_cut(line, pw / 6);
-  }
-  vz_text(s, 16, 36, line, ppx, 0, VZ_DIM, VZ_LEFT);
-  if (v->caption[0]) {
-    int cpx = vz_fit_text(v->caption, 13, 0, s->w - 32, 40);
-    vz_text(s, 16, 58, v->caption, cpx ? cpx : 9, 0, VZ_FG, VZ_LEFT);
-  }
-  /* step counter */
-  if (v->ok) {
-    snprintf(line, sizeof line, "step %lld / %lld", (long long)v->step,
-             (long long)vz_view_steps(v));
-    vz_text(s, s->w - 16, 8, line, 18, 1, VZ_FG, VZ_RIGHT);
-    snprintf(line, sizeof line, "%s · %s %g/s · ? help",
-             v->by_tap ? "one tap per step" : "one output per step",
-             v->playing ? (v->backward ? "◀ playing" : "▶ playing")
-                        : "paused",
-             v->speed);
-    if (v->t.kind == CP_TRACE_SCATTER)
-      snprintf(line, sizeof line, "%s · %s %g/s · ? help",
-               v->by_tap ? "one tap per step" : "one input pixel per step",
-               v->playing ? "▶ playing" : "paused", v->speed);
-    vz_text(s, s->w - 16, 36, line, 13, 0, VZ_DIM, VZ_RIGHT);
-  }
-}
-
-static void draw_lines_box(vz_canvas *s, int x, int y, int w, int h,
-                           const char *text, int px, vz_color c,
-                           vz_color bg) {
+/* A box with wrapped text, centred in area a, as tall as its text. */
+static void message_box(vz_canvas *s, const vz_view *v, box a,
+                        const char *text, vz_color c, vz_color bg) {
+  int w = a.w - 2 * v->fs, pad = v->fs;
+  if (w > 60 * v->fs) w = 60 * v->fs;
+  if (w < 40) return;
+  /* measure by drawing nothing: the paragraph height for width w */
+  int tw;
+  vz_text_size(text, v->fs, 0, &tw, NULL);
+  int lines = 1;
+  for (const char *p = text; *p; p++) lines += *p == '\n';
+  int est = (tw / (w - 2 * pad) + lines + 1) * v->lh;
+  int h = est + 2 * pad;
+  if (h > a.h) h = a.h;
+  int x = a.x + (a.w - w) / 2, y = a.y + (a.h - h) / 2;
   vz_fill(s, x, y, w, h, bg);
-  vz_frame(s, x, y, w, h, 1, c);
-  int cw, ch;
-  vz_text_size("0", px, 0, &cw, &ch);
-  int maxc = (w - 24) / (cw > 0 ? cw : 8), ly = y + 12;
-  const char *p = text;
-  char buf[512];
-  while (*p && ly + ch < y + h) {
-    const char *nl = strchr(p, '\n');
-    int len = nl ? (int)(nl - p) : (int)strlen(p);
-    int take = len > maxc ? maxc : len;
-    if (take < len) { /* break at a space when possible */
-      int sp = take;
-      while (sp > maxc / 2 && p[sp] != ' ') sp--;
-      if (p[sp] == ' ') take = sp;
-    }
-    snprintf(buf, sizeof buf, "%.*s", take < 511 ? take : 511, p);
-    vz_text(s, x + 12, ly, buf, px, 0, c, VZ_LEFT);
-    ly += ch + 2;
-    p += take;
-    while (*p == ' ' && take < len) p++;
-    if (*p == '\n') p++;
-  }
+  vz_frame(s, x, y, w, h, 1.5, c);
+  vz_panel_box(s, "message", x, y, w, h);
+  vz_para(s, x + pad, y + pad, w - 2 * pad, h - 2 * pad, text, v->fs, 0, c);
 }
 
-/* Keyboard help in two columns over the frame. */
-static void draw_help(vz_canvas *s) {
+/* Keyboard help over the frame: key column and description column, in two
+ * halves side by side when the frame is wide enough. */
+static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
   const char *text = vz_view_help_text();
-  int nl = 0;
-  for (const char *p = text; *p; p++) nl += *p == '\n';
-  int half = (nl + 1) / 2, lh = 22;
-  int bw = s->w - 160 < 1000 ? s->w - 160 : 1000, bh = half * lh + 60;
-  int bx = (s->w - bw) / 2, by = 100;
-  vz_fill(s, bx, by, bw, bh, VZ_RGBA(16, 18, 22, 240));
-  vz_frame(s, bx, by, bw, bh, 2, VZ_ACCENT);
-  vz_text(s, bx + 16, by + 10, "keys", 16, 1, VZ_ACCENT, VZ_LEFT);
-  const char *p = text;
-  char buf[128];
-  for (int i = 0; *p; i++) {
+  char keys[40][40], what[40][80];
+  int n = 0;
+  for (const char *p = text; *p && n < 40;) {
     const char *e = strchr(p, '\n');
     int len = e ? (int)(e - p) : (int)strlen(p);
-    snprintf(buf, sizeof buf, "%.*s", len < 127 ? len : 127, p);
-    int col = i / half, row = i % half;
-    vz_text(s, bx + 16 + col * bw / 2, by + 40 + row * lh, buf, 14, 0, VZ_FG,
-            VZ_LEFT);
+    /* "key<2+ spaces>what" */
+    const char *sp = strstr(p, "  ");
+    int kl = sp && sp < p + len ? (int)(sp - p) : len;
+    snprintf(keys[n], sizeof keys[n], "%.*s", kl, p);
+    const char *w = p + kl;
+    while (w < p + len && *w == ' ') w++;
+    snprintf(what[n], sizeof what[n], "%.*s", (int)(p + len - w), w);
+    n++;
     p += len;
     if (*p) p++;
+  }
+  int fs = v->fs, lh = v->lh, kw = 0;
+  for (int i = 0; i < n; i++) {
+    int w;
+    vz_text_size(keys[i], fs, VZ_BOLD, &w, NULL);
+    if (w > kw) kw = w;
+  }
+  int cw;
+  vz_text_size("0", fs, 0, &cw, NULL);
+  int colw = kw + fs + 30 * cw;
+  int avail_w = f->W - 2 * f->m, avail_h = f->H - 2 * f->m;
+  int halves = 2 * colw + 3 * fs <= avail_w && (n + 1) / 2 * lh + 3 * lh <=
+                                                   avail_h
+                   ? 2
+                   : 1;
+  int rows = (n + halves - 1) / halves;
+  int bw = halves * colw + (halves + 1) * fs;
+  if (bw > avail_w) bw = avail_w;
+  colw = (bw - (halves + 1) * fs) / halves;
+  int shown = (avail_h - 3 * lh) / lh;
+  if (shown > rows) shown = rows;
+  if (shown < 1) shown = 1;
+  int bh = shown * lh + 3 * lh;
+  int bx = (f->W - bw) / 2, by = (f->H - bh) / 2;
+  vz_fill(s, bx, by, bw, bh, vz_th->errbg.r ? VZ_PANEL : VZ_PANEL);
+  vz_frame(s, bx, by, bw, bh, 2, VZ_ACCENT);
+  vz_panel_box(s, "help", bx, by, bw, bh);
+  vz_text(s, bx + fs, by + lh / 2, "keys", fs, VZ_BOLD | VZ_SANS, VZ_ACCENT,
+          VZ_LEFT);
+  for (int i = 0; i < n; i++) {
+    int col = i / rows, row = i % rows;
+    if (row >= shown) continue;
+    int x = bx + fs + col * (colw + fs), y = by + 2 * lh + row * lh;
+    char k[40], w[80];
+    snprintf(k, sizeof k, "%s", keys[i]);
+    snprintf(w, sizeof w, "%s", what[i]);
+    vz_ellipsize(k, fs, VZ_BOLD, kw);
+    vz_text(s, x, y, k, fs, VZ_BOLD, VZ_FG, VZ_LEFT);
+    vz_ellipsize(w, fs, 0, colw - kw - fs);
+    vz_text(s, x + kw + fs, y, w, fs, 0, VZ_DIM, VZ_LEFT);
+  }
+}
+
+/* ====================================================================== */
+/* Colour key                                                              */
+/* ====================================================================== */
+
+enum { KEY_SOLID, KEY_DASHED, KEY_CROSS, KEY_BAR };
+
+/* One line saying what each outline colour means, for what this view
+ * draws; items that do not fit are left out whole. */
+static void draw_key(vz_canvas *s, vz_view *v, box b) {
+  struct { int style; vz_color c; const char *text; } it[8];
+  int n = 0;
+  const cp_geom *g = &v->g;
+  int scatter = v->t.kind == CP_TRACE_SCATTER;
+#define ITEM(st, col, tx) \
+  do { it[n].style = (st); it[n].c = (col); it[n].text = (tx); n++; } while (0)
+  ITEM(KEY_SOLID, VZ_ACCENT, scatter ? "this input pixel, its products"
+                                     : "footprint: taps done");
+  if (!scatter) ITEM(KEY_DASHED, VZ_ACCENT, "taps to come");
+  if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2, "this output");
+  if (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] || g->p.pad[3] ||
+      v->t.kind == CP_TRACE_GATHER)
+    ITEM(KEY_DASHED, VZ_DIM, scatter ? "cropped" : "padding");
+  if (v->has_mask || v->has_kmask) ITEM(KEY_CROSS, VZ_DIM, "masked");
+  if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]))
+    ITEM(KEY_BAR, vz_th->outpad, "output_padding");
+  ITEM(KEY_SOLID, VZ_HOVER, "under the pointer");
+#undef ITEM
+  int fs = v->fsm, lh = line_hpx(fs), sw = lh - 4, x = b.x, gap = fs * 2;
+  for (int i = 0; i < n; i++) {
+    int tw;
+    vz_text_size(it[i].text, fs, 0, &tw, NULL);
+    if (x + sw + 6 + tw > b.x + b.w) break;
+    int y = b.y + 2;
+    switch (it[i].style) {
+    case KEY_SOLID: vz_frame(s, x, y, sw, sw, 2, it[i].c); break;
+    case KEY_DASHED: vz_dashed(s, x, y, sw, sw, 3, it[i].c); break;
+    case KEY_CROSS:
+      vz_frame(s, x, y, sw, sw, 1, it[i].c);
+      vz_line(s, x + 2, y + 2, x + sw - 2, y + sw - 2, 1, it[i].c);
+      vz_line(s, x + sw - 2, y + 2, x + 2, y + sw - 2, 1, it[i].c);
+      break;
+    default: vz_fill(s, x, y + sw / 2 - 1, sw, 3, it[i].c);
+    }
+    vz_text(s, x + sw + 6, b.y, it[i].text, fs, 0, VZ_DIM, VZ_LEFT);
+    x += sw + 6 + tw + gap;
+  }
+}
+
+/* ====================================================================== */
+/* The frame                                                               */
+/* ====================================================================== */
+
+/* Place header, footer and bottom; the panels get the rest. */
+static void frame_layout(vz_view *v, frame *f, int W, int H) {
+  frame_fonts(v, W, H);
+  v->height_now = H;
+  f->W = W;
+  f->H = H;
+  f->m = v->fs * 3 / 4 + 4;
+  f->fst = v->fs * 4 / 3;
+  int m = f->m, lh = v->lh;
+  int y = m / 2 + 2, bottom = H - m / 2;
+  f->header = (box){m, y, W - 2 * m, 0};
+  if (v->panels & VZ_PANEL_HEADER) {
+    f->header.h = header_h(v, f);
+    y += f->header.h + m / 2;
+  }
+  f->footer = (box){m, bottom, W - 2 * m, 0};
+  if (v->chrome) {
+    f->footer = (box){m, H - line_h(v->fsm) - 6, W - 2 * m, line_h(v->fsm)};
+    bottom = f->footer.y - 8;
+  }
+  int want_taps = (v->panels & VZ_PANEL_TAPS) != 0;
+  int want_side = (v->panels & VZ_PANEL_FORMULA) != 0 ||
+                  (want_taps && v->ok && v->g.p.groups > 1);
+  f->bottom = (box){m / 2, bottom, W - m, 0};
+  if (want_taps || want_side) {
+    /* as tall as the taps need, at most a third of the frame */
+    int64_t need = want_taps && v->ok ? v->t.ntaps + 3 : 4;
+    int side_need = want_side ? 7 * line_h(v->fsm) : 0;
+    int hb = (int)(need * lh > side_need ? need * lh : side_need) + m;
+    int cap = (bottom - y) * (H < 480 ? 1 : 2) / (H < 480 ? 3 : 5);
+    if (hb > cap) hb = cap;
+    if (hb < 3 * lh + m) hb = 3 * lh + m;
+    f->bottom = (box){m / 2, bottom - hb, W - m, hb};
+    bottom = f->bottom.y - m / 2;
+    box in = {f->bottom.x + m / 2, f->bottom.y + m / 2, f->bottom.w - m,
+              f->bottom.h - m};
+    int split = want_taps && want_side ? in.w * 3 / 5 : want_taps ? in.w : 0;
+    f->taps = (box){in.x, in.y, split - (want_side ? m : 0), in.h};
+    f->side = (box){in.x + split, in.y, in.w - split, in.h};
+  }
+  f->panels = (box){m, y, W - 2 * m, bottom - y};
+}
+
+/* The panels share the width so that their cells come out the same size:
+ * the largest cell size at which every panel's tiles fit, each panel as
+ * wide as its tiles (at least its title), the space left spread between
+ * them. */
+static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
+  int gap = v->fs * 2;
+  vzp_extent ex[3];
+  box *out[3] = {bin, bk, bout};
+  int on[3] = {(v->panels & VZ_PANEL_INPUT) != 0,
+               (v->panels & VZ_PANEL_KERNEL) != 0,
+               (v->panels & VZ_PANEL_OUTPUT) != 0};
+  vzp_input_extent(v, &ex[0]);
+  vzp_kernel_extent(v, &ex[1]);
+  vzp_output_extent(v, &ex[2]);
+  int n = on[0] + on[1] + on[2];
+  int avail = a.w - (n > 1 ? (n - 1) * gap : 0);
+  int cw;
+  vz_text_size("0", v->fs, VZ_BOLD, &cw, NULL);
+  /* at least the title's width, unless the titles alone overflow */
+  int minw[3], need[3] = {0, 0, 0}, tsum = 0;
+  for (int i = 0; i < 3; i++) {
+    minw[i] = ex[i].title_w;
+    if (on[i]) tsum += minw[i];
+  }
+  if (tsum > avail * 3 / 4)
+    for (int i = 0; i < 3; i++) minw[i] = 8 * cw;
+  for (int cs = max_cell(v); cs >= 1; cs--) {
+    int sum = 0;
+    for (int i = 0; i < 3; i++) {
+      if (!on[i]) continue;
+      int c = cs > ex[i].max_cs ? ex[i].max_cs : cs;
+      int h = a.h - ex[i].fixed_h, best = -1;
+      for (int nc = 1; nc <= (ex[i].tiles > 0 ? ex[i].tiles : 1); nc++) {
+        int nr = (ex[i].tiles + nc - 1) / nc;
+        if (nr * (ex[i].rows * c + ex[i].label_h + 10) > h && nc < ex[i].tiles)
+          continue;
+        best = (int)(nc * ex[i].cols * c + (nc - 1) * TILE_GAP);
+        break;
+      }
+      if (best < 0) best = (int)(ex[i].cols * c);
+      need[i] = best < minw[i] ? minw[i] : best;
+      sum += need[i];
+    }
+    if (sum <= avail || cs == 1) break;
+  }
+  int sum = 0;
+  for (int i = 0; i < 3; i++) sum += on[i] ? need[i] : 0;
+  if (sum > avail) { /* even 1-px cells do not fit: share in proportion */
+    for (int i = 0; i < 3; i++)
+      if (on[i]) need[i] = (int)((long)avail * need[i] / (sum > 0 ? sum : 1));
+    sum = avail;
+  }
+  int extra = (avail - sum) / (n > 0 ? n : 1), x = a.x;
+  for (int i = 0; i < 3; i++) {
+    if (!on[i]) {
+      *out[i] = (box){x, a.y, 0, a.h};
+      continue;
+    }
+    int w = need[i] + extra;
+    if (i == 2 || (i == 1 && !on[2])) w = a.x + a.w - x; /* the last one */
+    *out[i] = (box){x, a.y, w, a.h};
+    x += w + gap;
   }
 }
 
@@ -393,9 +727,17 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
   vz_clear(s, VZ_BG);
   int64_t done = 0;
   vz_view_current(v, &done);
-  int W = s->w, H = s->h;
-  int top = HEADER_H, bot = H - BOTTOM_H;
-  draw_header(s, v);
+  frame f;
+  frame_layout(v, &f, s->w, s->h);
+  if (v->panels & VZ_PANEL_HEADER) draw_header(s, v, &f);
+  if (v->chrome) draw_footer(s, v, &f);
+  if (f.bottom.h > 0) {
+    vz_fill(s, f.bottom.x, f.bottom.y, f.bottom.w, f.bottom.h, VZ_PANEL);
+    vz_panel_box(s, "bottom", f.bottom.x, f.bottom.y, f.bottom.w,
+                 f.bottom.h);
+    if (f.taps.w > 0) draw_taps(s, v, f.taps, done);
+    if (f.side.w > 0) draw_side(s, v, f.side);
+  }
   if (v->ok && vz_view_steps(v) == 0) {
     /* N = 0, C = 0 or O = 0: a valid problem with nothing to compute */
     char msg[256];
@@ -404,27 +746,31 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
              "%lld cells and each takes %lld taps",
              (long long)v->g.N, (long long)v->g.O, (long long)v->g.OH,
              (long long)v->g.OW, (long long)v->t.ntaps);
-    draw_lines_box(s, 60, top + 60, W - 120, 80, msg, 15, VZ_FG, VZ_PANEL);
-    draw_bottom(s, v, (box){8, bot, W - 16, BOTTOM_H - 8}, 0);
-    if (v->help) draw_help(s);
-    return;
-  }
-  box bin = {16, top, W * 42 / 100, bot - top - 8};
-  box bk = {bin.x + bin.w + 16, top, W * 15 / 100, bot - top - 8};
-  box bout = {bk.x + bk.w + 16, top, W - (bk.x + bk.w + 16) - 16,
-              bot - top - 8};
-  vzp_input_panel(s, v, bin, done);
-  vzp_kernel_panel(s, v, bk, done);
-  vzp_output_panel(s, v, bout, done);
-  draw_bottom(s, v, (box){8, bot, W - 16, BOTTOM_H - 8}, done);
-  if (!v->ok) {
+    message_box(s, v, f.panels, msg, VZ_FG, VZ_PANEL);
+    v->nin = v->nk = v->nout = 0;
+  } else if (!v->ok) {
+    /* no grids to step through: the reason, where they would be */
     char msg[700];
     snprintf(msg, sizeof msg,
-             "invalid parameters:\n%s\n\nchange a parameter (s/S p/P d/D "
-             "o/O m) to fix it", v->err);
-    draw_lines_box(s, bk.x - 40, top + 60, bout.x + bout.w - bk.x + 40, 170,
-                   msg, 15, VZ_ERRC, VZ_RGB(40, 20, 22));
+             "invalid parameters: %s\nchange a parameter (s/S p/P d/D o/O "
+             "m) to fix it",
+             v->err);
+    v->nin = v->nk = v->nout = 0;
+    message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
+  } else {
+    /* the colour key under the grids, when the frame has room for it */
+    int kh = line_hpx(v->fsm) + 4;
+    if (f.panels.h >= 14 * v->lh) {
+      f.panels.h -= kh;
+      draw_key(s, v, (box){f.panels.x, f.panels.y + f.panels.h, f.panels.w,
+                           kh});
+    }
+    box bin, bk, bout;
+    split_panels(v, f.panels, &bin, &bk, &bout);
+    v->nin = v->nk = v->nout = 0;
+    if (bin.w > 0) vzp_input_panel(s, v, bin, done);
+    if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
+    if (bout.w > 0) vzp_output_panel(s, v, bout, done);
   }
-  if (v->help) draw_help(s);
+  if (v->help) draw_help(s, v, &f);
 }
-

@@ -9,12 +9,12 @@
 
 /* Split the width w into n tiles of rows x cols cells: the cell size that
  * fits best and the number of tile columns. */
-static int fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
-                     int label_h, int *ncol_out) {
+int vzp_fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
+                  int label_h, int *ncol_out) {
   int best = 1, bestc = 1;
   for (int nc = 1; nc <= n; nc++) {
     int nr = (n + nc - 1) / nc;
-    int cw = (int)((w - (nc - 1) * 14) / (nc * (cols > 0 ? cols : 1)));
+    int cw = (int)((w - (nc - 1) * TILE_GAP) / (nc * (cols > 0 ? cols : 1)));
     int ch = (int)((h - nr * (label_h + 10)) / (nr * (rows > 0 ? rows : 1)));
     int cs = cw < ch ? cw : ch;
     if (cs > best) {
@@ -23,7 +23,7 @@ static int fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
     }
   }
   *ncol_out = bestc;
-  return best > 64 ? 64 : best;
+  return best;
 }
 
 /* ====================================================================== */
@@ -70,14 +70,38 @@ static int shown_outputs(const vz_view *v, int64_t cur, int64_t *ch,
 /* ====================================================================== */
 
 
-static void panel_title(vz_canvas *s, box b, const char *t,
-                        const char *sub) {
-  int px = vz_fit_text(t, 16, 1, b.w, 40);
-  int w = vz_text(s, b.x, b.y, t, px ? px : 9, 1, VZ_FG, VZ_LEFT);
+/* Title (bold) and, when it fits beside it, a note; returns the height. */
+static int panel_title(vz_canvas *s, const vz_view *v, box b, const char *t,
+                       const char *sub) {
+  char buf[160];
+  snprintf(buf, sizeof buf, "%s", t);
+  vz_ellipsize(buf, v->fs, VZ_BOLD, b.w);
+  int w = vz_text(s, b.x, b.y, buf, v->fs, VZ_BOLD, VZ_FG, VZ_LEFT);
   int sw;
-  vz_text_size(sub ? sub : "", 13, 0, &sw, NULL);
-  if (sub && w + 10 + sw <= b.w)
-    vz_text(s, b.x + w + 10, b.y + 2, sub, 13, 0, VZ_DIM, VZ_LEFT);
+  vz_text_size(sub ? sub : "", v->fsm, 0, &sw, NULL);
+  if (sub && w + v->fs + sw <= b.w)
+    vz_text(s, b.x + w + v->fs, b.y + (v->lh - line_hpx(v->fsm)) / 2, sub,
+            v->fsm, 0, VZ_DIM, VZ_LEFT);
+  vz_panel_box(s, "panel", b.x, b.y, b.w, b.h);
+  return v->lh + 4;
+}
+
+/* Height of a legend (bar and tick labels) at the bottom of a panel. */
+static int legend_h(const vz_view *v) { return 8 + 2 + line_hpx(v->fsm) + 2; }
+
+static void panel_legend(vz_canvas *s, const vz_view *v, box b, float am) {
+  int w = b.w < 260 ? b.w : 260;
+  vz_legend(s, b.x, b.y + b.h - legend_h(v) + 2, w, 8, -am, am, 1, NULL,
+            v->fsm);
+}
+
+/* A label over a tile, shortened to the tile's width. */
+static void tile_label(vz_canvas *s, const vz_view *v, int x, int y, int w,
+                       const char *text, vz_color c) {
+  char buf[96];
+  snprintf(buf, sizeof buf, "%s", text);
+  vz_ellipsize(buf, v->fsm, 0, w);
+  vz_text(s, x, y, buf, v->fsm, 0, c, VZ_LEFT);
 }
 
 static inmap input_map(const vz_view *v) {
@@ -90,20 +114,12 @@ static inmap input_map(const vz_view *v) {
     m.rows = g->H + g->p.pad[0] + g->p.pad[1];
     m.cols = g->W + g->p.pad[2] + g->p.pad[3];
   } else if (v->t.kind == CP_TRACE_GATHER) {
-    /* Canvas rows R + i*d - q for all outputs and taps, plus z itself. */
-    int64_t qh = g->p.dilation[0] * (g->kH - 1) - g->p.pad[0];
-    int64_t qw = g->p.dilation[1] * (g->kW - 1) - g->p.pad[2];
-    int64_t zh = (g->H - 1) * g->p.stride[0] + 1;
-    int64_t zw = (g->W - 1) * g->p.stride[1] + 1;
-    int64_t rlo = -qh < 0 ? -qh : 0, clo = -qw < 0 ? -qw : 0;
-    int64_t rhi = g->OH - 1 + g->p.dilation[0] * (g->kH - 1) - qh;
-    int64_t chi = g->OW - 1 + g->p.dilation[1] * (g->kW - 1) - qw;
-    if (rhi < zh - 1) rhi = zh - 1;
-    if (chi < zw - 1) chi = zw - 1;
-    m.r0 = rlo;
-    m.c0 = clo;
-    m.rows = rhi - rlo + 1;
-    m.cols = chi - clo + 1;
+    cp_convT_canvas cv;
+    cp_geomT_canvas(g, &cv);
+    m.r0 = cv.gather_lo[0];
+    m.c0 = cv.gather_lo[1];
+    m.rows = cv.gather_len[0];
+    m.cols = cv.gather_len[1];
     m.canvas = 1;
   }
   return m;
@@ -115,11 +131,11 @@ static int input_cell(const vz_view *v, const inmap *m, int64_t r, int64_t c,
                       int64_t *sr, int64_t *sc) {
   int64_t H = v->x.shape[2], W = v->x.shape[3];
   if (m->canvas) {
-    int64_t s0 = v->g.p.stride[0], s1 = v->g.p.stride[1];
-    if (r < 0 || c < 0 || r > (H - 1) * s0 || c > (W - 1) * s1) return 1;
-    if (r % s0 || c % s1) return 3;
-    *sr = r / s0;
-    *sc = c / s1;
+    int64_t a = cp_geomT_zsource(&v->g, 0, r), b = cp_geomT_zsource(&v->g, 1, c);
+    if (a == -1 || b == -1) return 1;
+    if (a < 0 || b < 0) return 3;
+    *sr = a;
+    *sc = b;
     return 0;
   }
   if (r >= 0 && r < H && c >= 0 && c < W) {
@@ -147,33 +163,24 @@ static void draw_input_grid(vz_canvas *s, vz_view *v, vz_grid *gr,
       int kind = input_cell(v, m, r, c, &sr, &sc);
       int cs = gr->cs;
       if (kind == 1 || kind == 3) {
-        vz_color f = kind == 1 ? VZ_RGB(44, 47, 56) : VZ_RGB(38, 40, 46);
-        paint_cell(s, x, y, cs, f, "0", 1);
+        vz_color f = kind == 1 ? vz_th->pad : vz_th->hole;
+        paint_cell(s, x, y, cs, f, "0", 0);
         if (kind == 1 && cs >= 8)
-          vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2,
-                    VZ_RGB(110, 116, 128));
+          vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2, VZ_DIM);
         continue;
       }
       float xv = xval(v, n, ch, sr, sc), mv = mval(v, n, ch, sr, sc);
       vz_color f = vz_diverging(xv, v->xmax);
-      if (kind == 2) f = vz_mix(f, VZ_BG, 0.45f);
+      int masked = v->has_mask && mv == 0;
+      /* padding copies, masked cells and other groups' channels are muted
+       * in their fill; their digits keep full contrast on it */
+      if (kind == 2 || masked || !active)
+        f = vz_mix(f, VZ_BG, masked ? 0.7f : 0.5f);
       fmt_value(b, sizeof b, xv, cs);
-      paint_cell(s, x, y, cs, f, b, kind == 2);
+      paint_cell(s, x, y, cs, f, b, masked);
       if (kind == 2 && cs >= 8)
         vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2, VZ_FG);
-      if (v->has_mask && mv == 0) {
-        /* masked: dimmed, crossed */
-        vz_fill(s, x, y, cs - 1, cs - 1, VZ_RGBA(0, 0, 0, 170));
-        if (cs >= 10) {
-          vz_line(s, x + 2, y + 2, x + cs - 4, y + cs - 4, 1, VZ_DIM);
-          vz_line(s, x + cs - 4, y + 2, x + 2, y + cs - 4, 1, VZ_DIM);
-        }
-      }
     }
-  if (!active) vz_fill(s, gr->x + (int)((m->c0 - gr->c0) * gr->cs),
-                       gr->y + (int)((m->r0 - gr->r0) * gr->cs),
-                       (int)(m->cols * gr->cs), (int)(m->rows * gr->cs),
-                       VZ_RGBA(24, 26, 31, 150));
   /* the real input's border */
   if (!m->canvas && (m->r0 < 0 || m->c0 < 0 || m->rows > v->x.shape[2] ||
                      m->cols > v->x.shape[3])) {
@@ -214,14 +221,20 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   snprintf(title, sizeof title, "input x (%lldx%lldx%lldx%lld)",
            (long long)v->x.shape[0], (long long)v->x.shape[1],
            (long long)v->x.shape[2], (long long)v->x.shape[3]);
-  panel_title(s, b, title, sub);
-  int label_h = 18;
-  box a = {b.x, b.y + 26, b.w, b.h - 26 - 36};
+  char chlab[96] = "";
+  if (v->x.shape[1] > nch && nch > 0)
+    snprintf(chlab, sizeof chlab, "channels %lld-%lld of %lld",
+             (long long)chs[0] + 1, (long long)chs[nch - 1] + 1,
+             (long long)v->x.shape[1]);
+  int th = panel_title(s, v, b, title, chlab[0] ? chlab : sub);
+  int label_h = line_hpx(v->fsm) + 2;
+  box a = {b.x, b.y + th, b.w, b.h - th - legend_h(v) - 4};
   int ncol;
-  int cs = fit_tiles(a.w, a.h, nch, m.rows, m.cols, label_h, &ncol);
+  int cs = vzp_fit_tiles(a.w, a.h, nch, m.rows, m.cols, label_h, &ncol);
+  if (cs > max_cell(v)) cs = max_cell(v);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
-  vz_clip(s, b.x, b.y + 22, b.w, b.h - 22 - 30);
+  vz_clip(s, a.x, a.y, a.w, a.h);
   int64_t n = v->ok ? v->info.idx[0] : 0;
   v->nin = 0;
   for (int t = 0; t < nch; t++) {
@@ -234,7 +247,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
     gr->cols = m.cols;
     gr->ch = chs[t];
     gr->used = 1;
-    gr->x = a.x + v->panx + tc * (int)(m.cols * cs + 14);
+    gr->x = a.x + v->panx + tc * (int)(m.cols * cs + TILE_GAP);
     gr->y = a.y + label_h + v->pany + tr * (int)(m.rows * cs + label_h + 10);
     int active = !v->ok || v->t.kind == CP_TRACE_SCATTER
                      ? (!v->ok || chs[t] == v->info.idx[1])
@@ -245,26 +258,19 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                (long long)chs[t] + 1);
     else
       snprintf(lab, sizeof lab, "channel %lld", (long long)chs[t] + 1);
-    vz_text(s, gr->x, gr->y - label_h, lab, 13, 0, active ? VZ_FG : VZ_DIM,
-            VZ_LEFT);
+    tile_label(s, v, gr->x, gr->y - label_h, (int)(m.cols * cs) + TILE_GAP - 6,
+               lab, active ? VZ_FG : VZ_DIM);
     draw_input_grid(s, v, gr, &m, n, chs[t], active);
   }
-  char chlab[64];
-  snprintf(chlab, sizeof chlab, "channels %lld-%lld of %lld",
-           (long long)chs[0] + 1, (long long)chs[nch > 0 ? nch - 1 : 0] + 1,
-           (long long)v->x.shape[1]);
-  if (v->x.shape[1] > nch)
-    vz_text(s, b.x + b.w, b.y + 26, chlab, 12, 0,
-            VZ_DIM, VZ_RIGHT);
   /* ---- the footprint of the current unit ---- */
   if (v->ok && v->t.ntaps > 0) {
-    int th = cs >= 30 ? 3 : 2;
+    int mt = cs >= 30 ? 3 : 2;
     for (int i = 0; i < v->nin; i++) {
       vz_grid *gr = &v->gin[i];
       if (v->t.kind == CP_TRACE_SCATTER) {
         if (gr->ch == v->info.idx[1]) {
           int64_t r = v->info.idx[2], c = v->info.idx[3];
-          mark(s, gr, r, c, th + 1, VZ_ACCENT);
+          mark(s, gr, r, c, mt + 1, VZ_ACCENT);
         }
         continue;
       }
@@ -272,14 +278,13 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
         if (tap_channel(v, k) != gr->ch) continue;
         const cp_tap *tp = &v->taps[k];
         int is_cur = v->by_tap && k == done - 1;
-        vz_color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
-        mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? th + 2 : (k < done ? th : 1),
-             col);
-        if (is_cur) {
-          int x, y;
-          cell_rect(gr, tp->pos[0], tp->pos[1], &x, &y);
-          vz_fill(s, x, y, cs - 1, cs - 1, VZ_RGBA(255, 196, 0, 70));
-        }
+        /* done taps solid, the rest of the footprint dashed: the whole
+         * footprint is visible at every step */
+        if (k < done)
+          mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? mt + 2 : mt,
+               VZ_ACCENT);
+        else
+          mark_dashed(s, gr, tp->pos[0], tp->pos[1], VZ_ACCENT);
         /* a padding tap that reads a real cell: mark the source too */
         if (tp->kind == CP_TAP_PADSRC && k < done && cs >= 8) {
           int x, y;
@@ -331,8 +336,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
         mark(s, &v->gin[i], r, c, 3, VZ_HOVER);
       }
   vz_unclip(s);
-  vz_legend(s, b.x, b.y + b.h - 26, b.w < 240 ? b.w - 20 : 220, 10,
-            -v->xmax, v->xmax, 1, NULL, 13);
+  panel_legend(s, v, b, v->xmax);
 }
 
 /* Kernel slices of the current unit. */
@@ -346,8 +350,15 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   snprintf(title, sizeof title, "weight (%lldx%lldx%lldx%lld)",
            (long long)v->w.shape[0], (long long)v->w.shape[1],
            (long long)v->w.shape[2], (long long)v->w.shape[3]);
-  panel_title(s, b, title, NULL);
-  if (sub) vz_text(s, b.x, b.y + 20, sub, 12, 0, VZ_DIM, VZ_LEFT);
+  int th = panel_title(s, v, b, title, NULL);
+  int lhs = line_hpx(v->fsm);
+  if (sub) {
+    char sb[64];
+    snprintf(sb, sizeof sb, "%s", sub);
+    vz_ellipsize(sb, v->fsm, 0, b.w);
+    vz_text(s, b.x, b.y + th, sb, v->fsm, 0, VZ_DIM, VZ_LEFT);
+    th += lhs + 2;
+  }
   v->nk = 0;
   if (!v->ok) return;
   int64_t nsl = v->t.kind == CP_TRACE_SCATTER ? g->Og : g->Cg;
@@ -357,11 +368,24 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   int64_t first = nsl > shown && v->by_tap && done > 0
                       ? window_start(nsl, shown, (done - 1) / per)
                       : 0;
-  int label_h = v->keras ? 32 : 18;
-  box a = {b.x, b.y + 40, b.w, b.h - 40 - 36};
+  int label_h = (v->keras ? 2 : 1) * (lhs + 1) + 1;
+  int body = b.h - th - legend_h(v) - 4;
+  /* the overview of every slice takes at most a third of the panel */
+  int64_t R = v->w.shape[0], Cc = v->w.shape[1];
+  int csm = 0, ov_h = 0;
+  if (R * Cc > 1 && R <= 64 && Cc <= 64) {
+    csm = (int)((b.w / Cc - 4) / g->kW);
+    int csh = (int)(((body / 3 - lhs - 4) / R - 3) / g->kH);
+    if (csh < csm) csm = csh;
+    if (csm > 8) csm = 8;
+    if (csm < 2) csm = 0;
+    else ov_h = lhs + 4 + (int)(R * (g->kH * csm + 3));
+  }
+  int more_h = nsl > shown ? lhs + 4 : 0;
+  box a = {b.x, b.y + th, b.w, body - ov_h - more_h};
   int ncol;
-  int cs = fit_tiles(a.w, a.h, shown, g->kH, g->kW, label_h, &ncol);
-  if (cs > 56) cs = 56;
+  int cs = vzp_fit_tiles(a.w, a.h, shown, g->kH, g->kW, label_h, &ncol);
+  if (cs > max_cell(v) * 7 / 8) cs = max_cell(v) * 7 / 8;
   cs = (int)(cs * (v->zoom > 1 ? 1 : v->zoom));
   if (cs < 2) cs = 2;
   char bv[32], lab[96];
@@ -373,7 +397,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
     gr->rows = g->kH;
     gr->cols = g->kW;
     gr->used = 1;
-    gr->x = a.x + tc * (int)(g->kW * cs + 14);
+    gr->x = a.x + tc * (int)(g->kW * cs + TILE_GAP);
     gr->y = a.y + label_h + tr * (int)(g->kH * cs + label_h + 10);
     /* weight element of drawn cell (i, j) of this slice */
     int64_t A, B;
@@ -393,12 +417,13 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
     gr->ch2 = B;
     int64_t wi[2] = {A, B};
     idx1(lab, sizeof lab, "w", wi, 2);
-    vz_text(s, gr->x, gr->y - label_h, lab, 13, 0, VZ_FG, VZ_LEFT);
+    int tw = (int)(g->kW * cs) + TILE_GAP - 6;
+    tile_label(s, v, gr->x, gr->y - label_h, tw, lab, VZ_FG);
     if (v->keras) {
       /* HWIO: k[i, j, in, out]; conv2d OIHW (A=o, B=ci) -> [:,:,ci,o] */
       snprintf(lab, sizeof lab, "k[:,:,%lld,%lld]", (long long)B + 1,
                (long long)A + 1);
-      vz_text(s, gr->x, gr->y - label_h + 15, lab, 12, 0, VZ_DIM, VZ_LEFT);
+      tile_label(s, v, gr->x, gr->y - label_h + lhs + 1, tw, lab, VZ_DIM);
     }
     for (int64_t i = 0; i < g->kH; i++)
       for (int64_t j = 0; j < g->kW; j++) {
@@ -408,11 +433,11 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
         cell_rect(gr, i, j, &x, &y);
         vz_color f = vz_diverging(wv, v->wmax);
         fmt_value(bv, sizeof bv, wv, cs);
-        if (km == 0) f = VZ_RGB(70, 72, 78);
+        if (km == 0) f = vz_th->pad;
         paint_cell(s, x, y, cs, f, bv, km == 0);
         if (km == 0 && cs >= 10) {
-          vz_line(s, x + 3, y + 3, x + cs - 5, y + cs - 5, 2, VZ_BG);
-          vz_line(s, x + cs - 5, y + 3, x + 3, y + cs - 5, 2, VZ_BG);
+          vz_line(s, x + 3, y + 3, x + cs - 5, y + cs - 5, 1.5, VZ_DIM);
+          vz_line(s, x + cs - 5, y + 3, x + 3, y + cs - 5, 1.5, VZ_DIM);
         }
       }
     /* taps of the current unit on this slice */
@@ -431,23 +456,18 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   if (nsl > shown) {
     snprintf(lab, sizeof lab, "slices %lld-%lld of %lld", (long long)first + 1,
              (long long)(first + shown), (long long)nsl);
-    vz_text(s, a.x, bottom + 4, lab, 12, 0, VZ_DIM, VZ_LEFT);
-    bottom += 18;
+    tile_label(s, v, a.x, bottom + 4, b.w, lab, VZ_DIM);
+    bottom += lhs + 4;
   }
   /* every slice of the weight, rows = its first dimension: which slices
    * the current unit uses (its row, or its group) */
-  int64_t R = v->w.shape[0], Cc = v->w.shape[1];
-  if (R * Cc > 1 && R <= 64 && Cc <= 64) {
-    int top2 = bottom + 26, avail_h = b.y + b.h - 40 - top2;
-    int csm = (int)((b.w / Cc - 4) / g->kW);
-    int csh = (int)((avail_h / R - 3) / g->kH);
-    if (csh < csm) csm = csh;
-    if (csm > 8) csm = 8;
-    if (csm >= 2) {
-      vz_text(s, a.x, top2 - 18,
-              v->t.kind == CP_TRACE_CONV ? "all slices (out × in)"
-                                         : "all slices (in × out)",
-              12, 0, VZ_DIM, VZ_LEFT);
+  if (csm >= 2) {
+    int top2 = bottom + lhs + 8;
+    {
+      tile_label(s, v, a.x, top2 - lhs - 2,  b.w,
+                 v->t.kind == CP_TRACE_CONV ? "all slices (out × in)"
+                                            : "all slices (in × out)",
+                 VZ_DIM);
       int sw = (int)(g->kW * csm) + 4, sh = (int)(g->kH * csm) + 3;
       for (int64_t r = 0; r < R; r++)
         for (int64_t c = 0; c < Cc; c++) {
@@ -472,8 +492,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
         }
     }
   }
-  vz_legend(s, b.x, b.y + b.h - 26, b.w < 200 ? b.w - 20 : 180, 10,
-            -v->wmax, v->wmax, 1, NULL, 13);
+  panel_legend(s, v, b, v->wmax);
 }
 
 /* Value shown in output cell (n, o, r, c) at the current step, or NAN when
@@ -539,9 +558,10 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
              (long long)g->OW);
   else
     snprintf(title, sizeof title, "output y");
-  panel_title(s, b, title,
-              v->t.kind == CP_TRACE_SCATTER && v->ok ? "canvas, padding cropped"
-                                                     : NULL);
+  int th = panel_title(s, v, b, title,
+                       v->t.kind == CP_TRACE_SCATTER && v->ok
+                           ? "canvas, padding cropped"
+                           : NULL);
   v->nout = 0;
   if (!v->ok) return;
   int64_t cur_o = v->t.kind == CP_TRACE_SCATTER
@@ -554,23 +574,22 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   /* scatter: the uncropped canvas around the output */
   int64_t r0 = 0, c0 = 0, rows = g->OH, cols = g->OW;
   if (v->t.kind == CP_TRACE_SCATTER) {
-    int64_t rmax = (g->H - 1) * g->p.stride[0] +
-                   g->p.dilation[0] * (g->kH - 1) - g->p.pad[0];
-    int64_t cmax = (g->W - 1) * g->p.stride[1] +
-                   g->p.dilation[1] * (g->kW - 1) - g->p.pad[2];
-    r0 = -g->p.pad[0];
-    c0 = -g->p.pad[2];
-    rows = (rmax > g->OH - 1 ? rmax : g->OH - 1) - r0 + 1;
-    cols = (cmax > g->OW - 1 ? cmax : g->OW - 1) - c0 + 1;
+    cp_convT_canvas cv;
+    cp_geomT_canvas(g, &cv);
+    r0 = cv.scatter_lo[0];
+    c0 = cv.scatter_lo[1];
+    rows = cv.scatter_len[0];
+    cols = cv.scatter_len[1];
   }
   int extra = v->partial ? 1 : 0;
-  int label_h = 18;
-  box a = {b.x, b.y + 26, b.w, b.h - 26 - 36};
+  int label_h = line_hpx(v->fsm) + 2;
+  box a = {b.x, b.y + th, b.w, b.h - th - legend_h(v) - 4};
   int ncol;
-  int cs = fit_tiles(a.w, a.h, nch + extra, rows, cols, label_h, &ncol);
+  int cs = vzp_fit_tiles(a.w, a.h, nch + extra, rows, cols, label_h, &ncol);
+  if (cs > max_cell(v)) cs = max_cell(v);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
-  vz_clip(s, b.x, b.y + 22, b.w, b.h - 22 - 30);
+  vz_clip(s, a.x, a.y, a.w, a.h);
   for (int t = 0; t < nch + extra; t++) {
     int tc = t % ncol, tr = t / ncol;
     vz_grid *gr = &v->gout[v->nout++];
@@ -580,12 +599,12 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
     gr->rows = rows;
     gr->cols = cols;
     gr->used = 1;
-    gr->x = a.x + v->panx / 2 + tc * (int)(cols * cs + 14);
+    gr->x = a.x + v->panx / 2 + tc * (int)(cols * cs + TILE_GAP);
     gr->y = a.y + label_h + v->pany + tr * (int)(rows * cs + label_h + 10);
     if (t == nch) { /* partial: the updated mask */
       gr->ch = -1;
-      vz_text(s, gr->x, gr->y - label_h, "updated mask", 13, 0, VZ_FG,
-              VZ_LEFT);
+      tile_label(s, v, gr->x, gr->y - label_h, (int)(cols * cs) + TILE_GAP - 6,
+                 "updated mask", VZ_FG);
       cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
       for (int64_t r = 0; r < g->OH && tmp; r++)
         for (int64_t c = 0; c < g->OW; c++) {
@@ -593,8 +612,9 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
           int64_t u = cp_trace_unit_of(&v->t, idx);
           int x, y;
           cell_rect(gr, r, c, &x, &y);
-          if (u > v->cur_unit) {
-            paint_cell(s, x, y, cs, VZ_PANEL, NULL, 0);
+          /* not finished yet: the mask is known only with the sum */
+          if (u > v->cur_unit || (u == v->cur_unit && done < v->t.ntaps)) {
+            paint_cell(s, x, y, cs, vz_th->pending, NULL, 0);
             continue;
           }
           cp_unit info;
@@ -614,8 +634,8 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
                (long long)o + 1);
     else
       snprintf(lab, sizeof lab, "channel %lld", (long long)o + 1);
-    vz_text(s, gr->x, gr->y - label_h, lab, 13, 0,
-            o == cur_o ? VZ_FG : VZ_DIM, VZ_LEFT);
+    tile_label(s, v, gr->x, gr->y - label_h, (int)(cols * cs) + TILE_GAP - 6,
+               lab, o == cur_o ? VZ_FG : VZ_DIM);
     unsigned char *touched = v->t.kind == CP_TRACE_SCATTER
                                  ? scatter_touched(v, n, o, done)
                                  : NULL;
@@ -626,22 +646,21 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
         if (x > s->w || y > s->h || x + cs < 0 || y + cs < 0) continue;
         if (r < 0 || c < 0 || r >= g->OH || c >= g->OW) {
           /* cropped canvas cell */
-          paint_cell(s, x, y, cs, VZ_RGB(36, 38, 44), NULL, 0);
+          paint_cell(s, x, y, cs, vz_th->crop, NULL, 0);
           if (cs >= 8)
-            vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2,
-                      VZ_RGB(90, 96, 106));
+            vz_dashed(s, x, y, cs - 1, cs - 1, cs >= 24 ? 3 : 2, VZ_DIM);
           continue;
         }
         float val = shown_output(v, n, o, r, c, done);
         if (isnan(val) && v->t.kind != CP_TRACE_SCATTER) {
-          paint_cell(s, x, y, cs, VZ_PANEL, NULL, 0);
+          paint_cell(s, x, y, cs, vz_th->pending, NULL, 0);
           continue;
         }
         vz_color f = vz_diverging(val, v->ymax);
         int dim = touched && !touched[r * g->OW + c];
         if (dim) f = vz_mix(f, VZ_BG, 0.6f); /* no product landed yet */
         fmt_value(bv, sizeof bv, val, cs);
-        paint_cell(s, x, y, cs, f, bv, dim);
+        paint_cell(s, x, y, cs, f, bv, 0);
       }
     free(touched);
     /* output_padding: the last op rows/cols un-cropped */
@@ -649,11 +668,11 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
       int x, y;
       if (g->p.out_pad[0]) {
         cell_rect(gr, g->OH - g->p.out_pad[0], 0, &x, &y);
-        vz_fill(s, x, y - 1, (int)(g->OW * cs), 2, VZ_RGB(180, 120, 255));
+        vz_fill(s, x, y - 1, (int)(g->OW * cs), 2, vz_th->outpad);
       }
       if (g->p.out_pad[1]) {
         cell_rect(gr, 0, g->OW - g->p.out_pad[1], &x, &y);
-        vz_fill(s, x - 1, y, 2, (int)(g->OH * cs), VZ_RGB(180, 120, 255));
+        vz_fill(s, x - 1, y, 2, (int)(g->OH * cs), vz_th->outpad);
       }
     }
     if (v->t.kind == CP_TRACE_SCATTER && (r0 < 0 || c0 < 0 ||
@@ -670,18 +689,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
         if (tp->out[1] != o) continue;
         int is_cur = v->by_tap && k == done - 1;
         vz_color col = k < done ? VZ_ACCENT : vz_mix(VZ_ACCENT, VZ_BG, 0.5f);
-        mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? 4 : (k < done ? 2 : 1),
-             col);
-        if (k < done && cs >= 44 && value_px(cs)) {
-          /* the product being added, small in the corner */
-          char pb[32];
-          int x, y;
-          cell_rect(gr, tp->pos[0], tp->pos[1], &x, &y);
-          vz_fmt(pb, sizeof pb, tp->prod, 6);
-          char t2[40];
-          snprintf(t2, sizeof t2, "+%s", pb);
-          vz_text(s, x + 3, y + 1, t2, 10, 0, VZ_ACCENT, VZ_LEFT);
-        }
+        mark(s, gr, tp->pos[0], tp->pos[1], is_cur ? 4 : 2, col);
       }
     } else if (o == v->info.idx[1]) {
       mark(s, gr, v->info.idx[2], v->info.idx[3], cs >= 30 ? 4 : 2,
@@ -729,8 +737,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
     }
   }
   vz_unclip(s);
-  vz_legend(s, b.x, b.y + b.h - 26, b.w < 240 ? b.w - 20 : 220, 10,
-            -v->ymax, v->ymax, 1, NULL, 13);
+  panel_legend(s, v, b, v->ymax);
 }
 
 /* ====================================================================== */
@@ -788,4 +795,65 @@ void vz_view_click(vz_view *v, int x, int y) {
     if (u >= 0 && u < v->t.nunits)
       vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap, u, 0));
   }
+}
+
+/* ====================================================================== */
+/* Width each panel asks for                                               */
+/* ====================================================================== */
+
+/* The grid each panel shows: one tile's rows and cols and how many tiles,
+ * and the height its text takes around the tiles (title, labels, legend,
+ * notes), for view_draw.c's sharing of the width. */
+void vzp_input_extent(const vz_view *v, vzp_extent *e) {
+  inmap m = input_map(v);
+  int64_t C = v->x.shape[1];
+  e->rows = m.rows;
+  e->cols = m.cols;
+  e->tiles = C > 4 ? 4 : (int)C;
+  e->label_h = line_hpx(v->fsm) + 2;
+  e->fixed_h = v->lh + 4 + legend_h(v) + 4;
+  e->max_cs = max_cell(v);
+  char t[96];
+  snprintf(t, sizeof t, "input x (%lldx%lldx%lldx%lld)",
+           (long long)v->x.shape[0], (long long)v->x.shape[1],
+           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
+}
+
+void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
+  int64_t nsl = v->ok ? (v->t.kind == CP_TRACE_SCATTER ? v->g.Og : v->g.Cg)
+                      : 1;
+  e->rows = v->w.shape[2];
+  e->cols = v->w.shape[3];
+  e->tiles = nsl > 6 ? 6 : (int)nsl;
+  int lhs = line_hpx(v->fsm);
+  e->label_h = (v->keras ? 2 : 1) * (lhs + 1) + 1;
+  e->fixed_h = v->lh + 4 + lhs + 2 + legend_h(v) + 4;
+  if (v->w.shape[0] * v->w.shape[1] > 1) e->fixed_h += lhs + 8;
+  e->max_cs = max_cell(v) * 7 / 8;
+  char t[96];
+  snprintf(t, sizeof t, "weight (%lldx%lldx%lldx%lld)",
+           (long long)v->w.shape[0], (long long)v->w.shape[1],
+           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
+}
+
+void vzp_output_extent(const vz_view *v, vzp_extent *e) {
+  e->rows = v->ok ? v->g.OH : 1;
+  e->cols = v->ok ? v->g.OW : 1;
+  if (v->ok && v->t.kind == CP_TRACE_SCATTER) {
+    cp_convT_canvas cv;
+    cp_geomT_canvas(&v->g, &cv);
+    e->rows = cv.scatter_len[0];
+    e->cols = cv.scatter_len[1];
+  }
+  e->tiles = (v->ok && v->g.O <= 4 ? (int)v->g.O : 1) + (v->partial ? 1 : 0);
+  e->label_h = line_hpx(v->fsm) + 2;
+  e->fixed_h = v->lh + 4 + legend_h(v) + 4;
+  e->max_cs = max_cell(v);
+  char t[96];
+  snprintf(t, sizeof t, "output y (%lldx%lldx%lldx%lld)",
+           (long long)(v->ok ? v->g.N : 0), (long long)(v->ok ? v->g.O : 0),
+           (long long)(v->ok ? v->g.OH : 0), (long long)(v->ok ? v->g.OW : 0));
+  vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }

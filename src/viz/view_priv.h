@@ -10,8 +10,6 @@
 #include "viz/draw.h"
 #include "viz/view.h"
 
-#define HEADER_H 84
-#define BOTTOM_H 232
 
 typedef struct box { int x, y, w, h; } box;
 
@@ -54,27 +52,48 @@ static inline float kmval(const vz_view *v, int64_t i, int64_t j) {
 
 /* Font size for values in a cell of size cs (0: too small for text). */
 static inline int value_px(int cs) {
-  if (cs < 20) return 0;
+  if (cs < 24) return 0;
   int px = cs * 36 / 100;
-  return px < 9 ? 9 : px > 18 ? 18 : px;
+  return px < VZ_MIN_PX ? VZ_MIN_PX : px > 20 ? 20 : px;
 }
 
-/* A coloured cell with its value when it fits. */
+/* A coloured cell with its value when it fits; crossed = masked out (a
+ * thin cross under the digits).  The digits are black or white, whichever
+ * contrasts more with the fill (at least 4.5:1). */
 static inline void paint_cell(vz_canvas *s, int x, int y, int cs, vz_color fill,
-                       const char *txt, int dim) {
+                       const char *txt, int crossed) {
   int gap = cs >= 6 ? 1 : 0;
   vz_fill(s, x, y, cs - gap, cs - gap, fill);
   int px = value_px(cs);
+  if (!(crossed && cs >= 10) && !(px && txt && *txt)) return;
+  vz_color tc = vz_contrast(fill);
+  if (crossed && cs >= 10) {
+    vz_color lc = vz_mix(tc, fill, 0.6f);
+    vz_line(s, x + 2, y + 2, x + cs - 3, y + cs - 3, 1, lc);
+    vz_line(s, x + cs - 3, y + 2, x + 2, y + cs - 3, 1, lc);
+  }
   if (px && txt && *txt) {
-    (void)dim; /* dimmed cells keep readable text: only the fill dims */
-    vz_color tc = vz_contrast(fill);
     int fit = vz_fit_text(txt, px, 0, cs - 4, cs - 2);
     if (fit) vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, 0, tc, fill);
   }
 }
 
+/* The largest cell: 64 px at the default size, growing with the frame. */
+static inline int max_cell(const vz_view *v) { return v->fs * 64 / 15; }
+
+/* Height of a line of text at px. */
+static inline int line_hpx(int px) {
+  int h;
+  vz_text_size("Ag", px, 0, NULL, &h);
+  return h;
+}
+
 static inline void fmt_value(char *b, size_t n, double v, int cs) {
   int px = value_px(cs);
+  if (!px) { /* no digits at this cell size: nothing to format */
+    b[0] = 0;
+    return;
+  }
   int maxc = px ? (cs - 4) * 10 / (px * 6) : 4;
   vz_fmt(b, n, v, maxc < 1 ? 1 : maxc > 8 ? 8 : maxc);
 }
@@ -99,6 +118,23 @@ static inline void mark(vz_canvas *s, const vz_grid *g, int64_t r, int64_t c,
   }
   if (t * 2 >= cs) t = cs / 3 > 0 ? cs / 3 : 1;
   vz_frame(s, x, y, cs, cs, t, col);
+}
+
+/* Dashed outline of cell (r, c): a tap of the footprint not visited yet. */
+static inline void mark_dashed(vz_canvas *s, const vz_grid *g, int64_t r,
+                               int64_t c, vz_color col) {
+  if (r < g->r0 || c < g->c0 || r >= g->r0 + g->rows ||
+      c >= g->c0 + g->cols)
+    return;
+  int x, y;
+  cell_rect(g, r, c, &x, &y);
+  int cs = g->cs - (g->cs >= 6 ? 1 : 0);
+  if (cs < 6) {
+    vz_frame(s, x, y, cs, cs, 1, col);
+    return;
+  }
+  vz_dashed(s, x + 1, y + 1, cs - 2, cs - 2, cs >= 24 ? 4 : 2, col);
+  vz_dashed(s, x + 2, y + 2, cs - 4, cs - 4, cs >= 24 ? 4 : 2, col);
 }
 
 static inline void idx1(char *b, size_t n, const char *name, const int64_t *i,
@@ -126,5 +162,21 @@ static inline void utf8_cut(char *t, int maxc) {
 void vzp_input_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
 void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
 void vzp_output_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
+/* What each panel shows, for sharing the width (see view_panels.c). */
+typedef struct vzp_extent {
+  int64_t rows, cols;         /* one tile */
+  int tiles;                  /* tiles shown */
+  int label_h;                /* label over each tile */
+  int fixed_h;                /* title, notes, legend */
+  int max_cs;                 /* largest cell size */
+  int title_w;                /* width of the panel's title */
+} vzp_extent;
+void vzp_input_extent(const vz_view *v, vzp_extent *e);
+void vzp_kernel_extent(const vz_view *v, vzp_extent *e);
+void vzp_output_extent(const vz_view *v, vzp_extent *e);
+/* Tile arrangement: cell size for n tiles of rows x cols in w x h. */
+int vzp_fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
+                  int label_h, int *ncol_out);
+#define TILE_GAP 14
 
 #endif

@@ -69,6 +69,18 @@ def main():
         w = r(64, 32, 4, 4)
         case("convT64to32",
              lambda: F.conv_transpose2d(x, w, stride=2, padding=1), reps=31)
+        # issue 11: gradients (grad_input + grad_weight, as convplay's
+        # conv2d_backward; its grad_bias is a sum on top), pooling, unfold
+        x, w, gy = r(1, 64, 56, 56), r(64, 64, 3, 3), r(1, 64, 56, 56)
+        case("conv2d_bwd64", lambda: torch.ops.aten.convolution_backward(
+            gy, x, w, [64], [1, 1], [1, 1], [1, 1], False, [0, 0], 1,
+            [True, True, False]), reps=21)
+        x = r(1, 64, 112, 112)
+        case("maxpool3x3s2", lambda: F.max_pool2d(x, 3, 2, 1), reps=21)
+        x = r(1, 3, 1080, 1920)
+        case("avgpool2x2", lambda: F.avg_pool2d(x, 2), reps=21)
+        x = r(1, 3, 224, 224)
+        case("unfold3x3", lambda: F.unfold(x, 3), reps=21)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,15 @@ trap 'rm -rf "$tmp"' EXIT
 ${MAKE:-make} --no-print-directory BUILD="$B" "$B/libcore.a" >/dev/null || exit 1
 $CC -O2 -march=x86-64-v2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc \
   tests/bench/bench.c "$B/libcore.a" -lm -lpthread -o "$B/bench" || exit 1
+$CC -O2 -march=x86-64-v2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc \
+  tests/bench/bench_ops.c "$B/libcore.a" -lm -lpthread -o "$B/bench_ops" || exit 1
 
 echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs"
 # Other processes on a 2-core machine move every number: say how busy it was.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 echo "running convplay ..."
 "$B/bench" > "$tmp/cp.txt" || echo "bench: convplay benchmark failed"
+"$B/bench_ops" >> "$tmp/cp.txt" || echo "bench: convplay ops benchmark failed"
 
 PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch lives there
 [ -x "$PY" ] || PY=python3
@@ -49,6 +52,15 @@ else
   [ -s "$tmp/lab.err" ] && sed 's/^/       /' "$tmp/lab.err" | head -5
 fi
 
+if [ -x "$B/convplay" ] &&
+   "$B/convplay" --headless tests/bench/view_frame.lua > "$tmp/view.txt" 2> "$tmp/view.err"; then
+  cat "$tmp/view.txt"
+  sed -n 's/^view frame .*: \([0-9.]*\) ms.*/case view_frame \1/p' "$tmp/view.txt" >> "$tmp/cp.txt"
+else
+  echo "bench: skipping view_frame: $B/convplay --headless tests/bench/view_frame.lua failed"
+  [ -s "$tmp/view.err" ] && sed 's/^/       /' "$tmp/view.err" | head -5
+fi
+
 # name, kind (ratio = at least torch/convplay; us = at most microseconds;
 # ms = at most milliseconds), target
 cat > "$tmp/targets.txt" <<'T'
@@ -61,8 +73,13 @@ gray512_5x5 ratio 3
 resnet64 ratio 0.7
 batch8_s2d2 ratio 0.7
 convT64to32 ratio 5
+conv2d_bwd64 ratio 1
+maxpool3x3s2 ratio 2
+avgpool2x2 ratio 2
+unfold3x3 ratio 1
 lua_loop_4x4 us 1
 lab_frame ms 8
+view_frame ms 8
 T
 
 awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '

@@ -256,7 +256,7 @@ TEST(lab_bands_equal_single) {
       cp_tensor_release(&y1);
       cp_tensor_release(&y2);
     }
-  volatile int cancel = 1;
+  atomic_int cancel = 1;
   cp_lab_progress prog = {0};
   prog.band_macs = 200;
   prog.cancel = &cancel;

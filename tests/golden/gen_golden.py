@@ -1072,6 +1072,9 @@ def main():
         print("%-40s %4d cases %8d bytes" % (os.path.relpath(path), n,
                                               os.path.getsize(path)))
     print("total %d cases" % total)
+    # gradients, unfold/fold, matmul, pooling, 1-D ops (ops_*.lua)
+    import gen_ops
+    gen_ops.main()
 
 
 if __name__ == "__main__":

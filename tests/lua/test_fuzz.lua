@@ -786,6 +786,165 @@ test("fuzz: viz", function()
   os.execute("rm -rf '" .. dir .. "'")
 end)
 
+-- ====================================================================== --
+-- gradients, unfold/fold, matmul, pooling, 1-D ops (issue 11)
+-- ====================================================================== --
+
+-- A size: a number, {n}, {h, w}, or (rarely) something wrong.
+local function rsize(lo, hi)
+  local r = R(10)
+  if r <= 5 then return num(lo, hi)
+  elseif r <= 7 then return {num(lo, hi)}
+  elseif r <= 9 then return {num(lo, hi), num(lo, hi)} end
+  return pick({{}, {1, 2, 3}, "2", bad()})
+end
+
+local function rpoolopts(max)
+  if chance(0.05) then return bad() end
+  local o = {}
+  if chance(0.5) then o.stride = rsize(0, 3) end
+  if chance(0.4) then o.padding = rsize(0, 2) end
+  if max and chance(0.3) then o.dilation = rsize(0, 2) end
+  if chance(0.3) then o.ceil_mode = chance(0.9) and chance(0.5) or 1 end
+  if max and chance(0.4) then o.return_indices = chance(0.9) or "yes" end
+  if not max and chance(0.3) then o.count_include_pad = chance(0.5) end
+  if not max and chance(0.2) then o.divisor_override = num(-2, 5) end
+  if chance(0.03) then o.bogus = 1 end
+  return o
+end
+
+test("fuzz: conv pooling", function()
+  for _ = 1, 400 * SCALE do
+    local x = chance(0.95) and rtensor(rshape(5, 6)) or bad()
+    local k = rsize(0, 4)
+    local r = R(7)
+    if r == 1 then
+      both_impls("conv.max_pool2d", conv.max_pool2d, x, k, rpoolopts(true))
+    elseif r == 2 then
+      both_impls("conv.avg_pool2d", conv.avg_pool2d, x, k, rpoolopts(false))
+    elseif r == 3 then
+      both_impls("conv.max_pool1d", conv.max_pool1d, x, k, rpoolopts(true))
+    elseif r == 4 then
+      local o = rpoolopts(false)
+      if type(o) == "table" and chance(0.8) then o.divisor_override = nil end
+      both_impls("conv.avg_pool1d", conv.avg_pool1d, x, k, o)
+    elseif r == 5 then
+      both_impls("conv.adaptive_avg_pool2d", conv.adaptive_avg_pool2d, x,
+                 rsize(0, 5), chance(0.05) and {} or nil)
+    elseif r == 6 then
+      both_impls("conv.adaptive_max_pool2d", conv.adaptive_max_pool2d, x,
+                 rsize(0, 5), chance(0.5) and {return_indices = true} or nil)
+    else
+      -- unpool what a pool returned, sometimes with spoilt indices
+      local ok, y, i = try("conv.max_pool2d", conv.max_pool2d, x, k,
+                           {return_indices = true})
+      if ok then
+        if chance(0.2) then i = i + pick({1, -1, 0.5, 1e9, 0 / 0}) end
+        local o = chance(0.7) and {} or {output_size = rsize(0, 8)}
+        local ok2, u = both_impls("conv.max_unpool2d", conv.max_unpool2d, y,
+                                  chance(0.95) and i or bad(), k, o)
+        if ok2 then check(tensor.istensor(u) and u:dim() == y:dim()) end
+      end
+    end
+  end
+end)
+
+local function rsliding()
+  if chance(0.05) then return bad() end
+  if chance(0.3) then return nil end
+  local o = {}
+  if chance(0.3) then o.dilation = rsize(0, 2) end
+  if chance(0.4) then o.padding = rsize(0, 2) end
+  if chance(0.4) then o.stride = rsize(0, 3) end
+  if chance(0.03) then o.kernel_size = 2 end
+  return o
+end
+
+test("fuzz: conv.unfold / fold, tensor.matmul", function()
+  for _ = 1, 300 * SCALE do
+    local r = R(3)
+    if r == 1 then
+      local x = chance(0.95) and rtensor(rshape(5, 5)) or bad()
+      local ok, u = both_impls("conv.unfold", conv.unfold, x, rsize(0, 3), rsliding())
+      if ok then check(u:dim() == x:dim() - 1, "unfold: rank") end
+    elseif r == 2 then
+      local o, k = rsliding(), rsize(0, 3)
+      local cols = rtensor(rshape(4, 6))
+      both_impls("conv.fold", conv.fold, cols, rsize(0, 6), k, o)
+      -- and one that fits: fold(unfold(x)) has x's shape
+      local x = rtensor({R(2), R(3), R(5), R(5)})
+      local ok, u = try("conv.unfold", conv.unfold, x, k, o)
+      if ok then
+        local ok2, f = both_impls("conv.fold", conv.fold, u, {x:size(3), x:size(4)}, k, o)
+        check(ok2, "fold of an unfold failed")
+        check(table.concat(f:shape(), "x") == table.concat(x:shape(), "x"), "fold: shape")
+      end
+    else
+      local a, b = rtensor(rshape(4, 4)), rtensor(rshape(4, 4))
+      if chance(0.5) and a:dim() >= 1 and b:dim() >= 2 then
+        local s = b:shape()
+        s[#s - 1] = a:size(-1)
+        b = rtensor(s)
+      end
+      local ok, y = try("tensor.matmul", tensor.matmul, a, chance(0.97) and b or bad())
+      local ok2, y2 = try("tensor:matmul", a.matmul, a, b)
+      if ok and ok2 then check(same(y, y2), "tensor.matmul and t:matmul differ") end
+    end
+  end
+end)
+
+local function r1dopts(T, C, O)
+  if chance(0.05) then return bad() end
+  local o = {}
+  if chance(0.4) then o.stride = rsize(0, 3) end
+  if chance(0.4) then
+    local r = R(10)
+    if r <= 5 then o.padding = rsize(0, 2)
+    elseif r <= 8 then o.padding = pick({"same", "valid", "causal", "full"})
+    else o.padding = {left = num(0, 2), right = num(0, 2)} end
+  end
+  if chance(0.3) then o.dilation = rsize(0, 2) end
+  if chance(0.2) then o.groups = chance(0.85) and pick({1, C, 2}) or bad() end
+  if T and chance(0.2) then o.output_padding = rsize(0, 2) end
+  if T and chance(0.1) then o.output_size = rsize(0, 12) end
+  if chance(0.2) then o.padding_mode = pick({"zeros", "reflect", "replicate", "circular", "x"}) end
+  if chance(0.2) then o.bias = chance(0.8) and rtensor({O}) or pick({{1, 2}, "b"}) end
+  if chance(0.1) then o.data_format = pick({"channels_first", "channels_last", 3}) end
+  if chance(0.03) then o.strides = 1 end
+  return o
+end
+
+test("fuzz: conv gradients and 1-D convolutions", function()
+  for _ = 1, 300 * SCALE do
+    local kind = chance(0.5) and "C" or "T"
+    local x, w, opts = conv_case(kind)
+    local f = kind == "T" and conv.conv_transpose2d or conv.conv2d
+    local ok, y = pcall(f, x, w, opts)
+    local gy = (ok and chance(0.9)) and rtensor(y:shape())
+               or (chance(0.5) and anytensor() or bad())
+    if kind == "T" and type(opts) == "table" and chance(0.2) then
+      opts.output_padding, opts.output_size = nil, rsize(0, 9)
+    end
+    local name = kind == "T" and "conv.conv_transpose2d_backward" or "conv.conv2d_backward"
+    local okb, gx, gw, gb = both_impls(name, conv[name:sub(6)], x, w, gy, opts)
+    if okb then
+      check(table.concat(gx:shape(), "x") == table.concat(x:shape(), "x"), name .. ": gx shape")
+      check(table.concat(gw:shape(), "x") == table.concat(w:shape(), "x"), name .. ": gw shape")
+      check(gb:dim() == 1, name .. ": gb rank")
+    end
+    local C, O = R(3), R(3)
+    local x1 = rtensor(chance(0.8) and {R(2), C, R(8)} or rshape(4, 6))
+    local T = chance(0.4)
+    local w1 = rtensor(chance(0.8) and (T and {C, O, R(3)} or {O, C, R(3)}) or rshape(4, 3))
+    local o1 = r1dopts(T, C, O)
+    if T then
+      both_impls("conv.conv_transpose1d", conv.conv_transpose1d, x1, w1, o1)
+    else
+      both_impls("conv.conv1d", conv.conv1d, chance(0.97) and x1 or bad(), w1, o1)
+    end
+  end
+end)
+
 test("fuzz: call count", function()
   check(calls > 2000, "only " .. calls .. " calls")
   if os.getenv("CONVPLAY_FUZZ_VERBOSE") then print("fuzz: " .. calls .. " calls, seed " .. SEED) end

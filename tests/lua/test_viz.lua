@@ -271,7 +271,7 @@ test("screenshot: the footprint highlight moves as you step", function()
   local g = v:layout().input[1]
   check(g.row0 == 0 and g.col0 == 0 and g.rows == 8, "padding ring drawn")
   local img = image.load(png)
-  check(img:shape()[1] == 3 and img:shape()[2] == 800 and img:shape()[3] == 1280)
+  check(img:shape()[1] == 3 and img:shape()[2] == 720 and img:shape()[3] == 1280)
   -- output (1,1) with padding 1: taps at rows/cols 0..2 (1-based; 0 = pad)
   check(accent_at(img, g, 0, 0) and accent_at(img, g, 2, 2), "footprint at step 1")
   check(not accent_at(img, g, 0, 3) and not accent_at(img, g, 4, 4))

@@ -11,6 +11,6 @@ out="$B/window-test"
 rm -rf "$out"
 mkdir -p "$out/fb"
 out=$(cd "$out" && pwd)
-timeout 120 xvfb-run -a -s "-screen 0 1280x800x24 -fbdir $out/fb" \
+timeout 120 xvfb-run -a -s "-screen 0 1280x720x24 -fbdir $out/fb" \
   sh tests/viz/window_body.sh "$B" "$out" > "$out/body.log" 2>&1
 tally viz-window "$out"

@@ -1,0 +1,129 @@
+/* bench_ops.c - convplay's side of `make bench` for the issue-11 ops:
+ * conv2d_backward (grad_input + grad_weight + grad_bias) of the ResNet
+ * 64->64 3x3 layer, max_pool2d 3x3/2 (ResNet's stem pool), avg_pool2d 2x2
+ * on a 1080p image and unfold 3x3 of a 224x224 image.  Times the public
+ * core calls (validation, allocation and kernels); the median of REPS runs
+ * after two warm-ups, printed as "case <name> <milliseconds>".  Links the
+ * core alone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/backward.h"
+#include "core/pool.h"
+#include "core/unfold.h"
+
+#define REPS 21
+
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int fill(cp_tensor *t, int64_t a, int64_t b, int64_t c, int64_t d,
+                cp_rng *r) {
+  cp_err e;
+  if (cp_tensor_empty4(t, a, b, c, d, &e)) {
+    fprintf(stderr, "bench_ops: %s\n", e.msg);
+    return -1;
+  }
+  float *p = cp_tensor_data(t);
+  for (int64_t i = 0; i < cp_tensor_numel(t); i++)
+    p[i] = (float)cp_rng_normal(r);
+  return 0;
+}
+
+enum { BWD, MAXPOOL, AVGPOOL, UNFOLD };
+
+typedef struct ocase {
+  const char *name;
+  int kind;
+  int64_t N, C, H, W;
+} ocase;
+
+static const ocase cases[] = {
+    {"conv2d_bwd64", BWD, 1, 64, 56, 56},
+    {"maxpool3x3s2", MAXPOOL, 1, 64, 112, 112},
+    {"avgpool2x2", AVGPOOL, 1, 3, 1080, 1920},
+    {"unfold3x3", UNFOLD, 1, 3, 224, 224},
+};
+
+static int call(const ocase *c, const cp_tensor *x, const cp_tensor *w,
+                const cp_tensor *gy, cp_tensor *out, cp_err *e) {
+  cp_tensor gw, gb;
+  int rc;
+  cp_pool_params pp;
+  switch (c->kind) {
+  case BWD: {
+    cp_conv_params p;
+    cp_conv_params_default(&p);
+    for (int i = 0; i < 4; i++) p.pad[i] = 1;
+    rc = cp_conv2d_backward(out, &gw, &gb, x, w, gy, &p, e);
+    if (rc == 0) {
+      cp_tensor_release(&gw);
+      cp_tensor_release(&gb);
+    }
+    return rc;
+  }
+  case MAXPOOL:
+    cp_pool_params_default(&pp, 3, 3);
+    pp.stride[0] = pp.stride[1] = 2;
+    pp.pad[0] = pp.pad[1] = 1;
+    return cp_max_pool2d(out, NULL, x, &pp, e);
+  case AVGPOOL:
+    cp_pool_params_default(&pp, 2, 2);
+    return cp_avg_pool2d(out, x, &pp, e);
+  default: {
+    static const int64_t k[2] = {3, 3}, one[2] = {1, 1}, zero[2] = {0, 0};
+    return cp_unfold(out, x, k, one, zero, one, e);
+  }
+  }
+}
+
+static int run_case(const ocase *c, const char *only) {
+  if (only && strcmp(only, c->name) != 0) return 0;
+  cp_rng r;
+  cp_rng_seed(&r, 42);
+  cp_tensor x, w, gy, y;
+  memset(&w, 0, sizeof w);
+  memset(&gy, 0, sizeof gy);
+  if (fill(&x, c->N, c->C, c->H, c->W, &r)) return -1;
+  if (c->kind == BWD && (fill(&w, 64, 64, 3, 3, &r) ||
+                         fill(&gy, c->N, 64, c->H, c->W, &r)))
+    return -1;
+  cp_err e;
+  double t[REPS];
+  for (int rep = -2; rep < REPS; rep++) {
+    double t0 = now_ms();
+    int rc = call(c, &x, &w, &gy, &y, &e);
+    double t1 = now_ms();
+    if (rc) {
+      fprintf(stderr, "bench_ops %s: %s\n", c->name, e.msg);
+      return -1;
+    }
+    cp_tensor_release(&y);
+    if (rep >= 0) t[rep] = t1 - t0;
+  }
+  qsort(t, REPS, sizeof t[0], cmp_double);
+  printf("case %s %.4f\n", c->name, t[REPS / 2]);
+  fflush(stdout);
+  cp_tensor_release(&x);
+  cp_tensor_release(&w);
+  cp_tensor_release(&gy);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  const char *only = argc > 1 ? argv[1] : NULL;
+  int status = 0;
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    if (run_case(&cases[i], only)) status = 1;
+  return status;
+}

@@ -1,0 +1,279 @@
+-- test_layout.lua: every figure fits its frame.  For the tour's pages, the
+-- seeds' views and random problems, at sizes from 480x320 to 2560x1440 and
+-- in both themes: no two texts overlap, no cell label overlaps a text,
+-- every box lies inside the frame, every text is at least 13 px, and cell
+-- digits have at least 4.5:1 contrast against their cell (checked from the
+-- layout and from the frame's pixels).
+local SIZES = {{480, 320}, {640, 400}, {640, 480}, {1280, 720}, {1280, 800},
+               {1366, 768}, {1920, 1080}, {2560, 1440}}
+
+local function lum(c)
+  local function lin(v)
+    v = v / 255
+    return v <= 0.04045 and v / 12.92 or ((v + 0.055) / 1.055) ^ 2.4
+  end
+  return 0.2126 * lin(c[1]) + 0.7152 * lin(c[2]) + 0.0722 * lin(c[3])
+end
+local function contrast(a, b)
+  local la, lb = lum(a), lum(b)
+  if la < lb then la, lb = lb, la end
+  return (la + 0.05) / (lb + 0.05)
+end
+
+-- boxes a and b overlap by more than a hair (antialiasing)
+local function overlap(a, b)
+  local e = 0.75
+  return a.x + e < b.x + b.w and b.x + e < a.x + a.w and
+         a.y + e < b.y + b.h and b.y + e < a.y + a.h
+end
+
+local function describe(b)
+  return string.format("%s '%s' at %.0f,%.0f %.0fx%.0f", b.kind, b.text or b.name or "",
+                       b.x, b.y, b.w, b.h)
+end
+
+-- All the checks on one layout; returns nil or the first problem.
+local function problems(lay, what)
+  local W, H = lay.width, lay.height
+  local texts, labels = {}, {}
+  for _, b in ipairs(lay) do
+    if b.x < -0.5 or b.y < -0.5 or b.x + b.w > W + 0.5 or b.y + b.h > H + 0.5 then
+      return what .. ": outside the " .. W .. "x" .. H .. " frame: " .. describe(b)
+    end
+    if b.kind == "text" then
+      texts[#texts + 1] = b
+      if b.size < 13 then return what .. ": text under 13 px: " .. describe(b) end
+    elseif b.kind == "label" then
+      labels[#labels + 1] = b
+      if b.size < 13 then return what .. ": label under 13 px: " .. describe(b) end
+      local c = contrast(b.color, b.background)
+      if c < 4.5 then
+        return string.format("%s: label contrast %.2f: %s", what, c, describe(b))
+      end
+    end
+  end
+  for i = 1, #texts do
+    for j = i + 1, #texts do
+      if overlap(texts[i], texts[j]) then
+        return what .. ": " .. describe(texts[i]) .. " overlaps " .. describe(texts[j])
+      end
+    end
+    for j = 1, #labels do
+      if overlap(texts[i], labels[j]) then
+        return what .. ": " .. describe(texts[i]) .. " overlaps " .. describe(labels[j])
+      end
+    end
+  end
+  for i = 1, #labels do
+    for j = i + 1, #labels do
+      if overlap(labels[i], labels[j]) then
+        return what .. ": " .. describe(labels[i]) .. " overlaps " .. describe(labels[j])
+      end
+    end
+  end
+end
+
+-- A view at three points of its step-through (start, middle, end).
+local function check_view(v, name, sizes, themes)
+  local steps = v:state().steps or 0
+  local points = steps > 2 and {1, steps // 2, steps} or {1}
+  local n = 0
+  for _, st in ipairs(points) do
+    if steps > 0 then v:seek(st) end
+    for _, sz in ipairs(sizes) do
+      for _, th in ipairs(themes) do
+        local what = string.format("%s step %d %dx%d %s", name, st, sz[1], sz[2], th)
+        local p = problems(v:layout{width = sz[1], height = sz[2], theme = th}, what)
+        check(p == nil, p)
+        n = n + 1
+      end
+    end
+  end
+  return n
+end
+
+local pages = dofile("../../scripts/tour.lua")
+
+test("layout: every tour page at every size and theme", function()
+  check(#pages >= 11, "tour pages: " .. #pages)
+  for i, v in ipairs(pages) do
+    check_view(v, "tour page " .. i, SIZES, {"dark", "light"})
+  end
+end)
+
+test("layout: tour pages in tap mode, chrome off, and each panel alone", function()
+  for i, v in ipairs(pages) do
+    local mode = v:mode()
+    v:mode("tap")
+    check_view(v, "tour page " .. i .. " (taps)", {{480, 320}, {1280, 720}}, {"dark"})
+    v:mode(mode)
+    for _, panels in ipairs{{"input", "kernel", "output"}, {"output"}, {"taps"},
+                            {"formula"}, {"header", "taps", "formula"}} do
+      local lay = v:layout{width = 640, height = 400, chrome = false, panels = panels}
+      local p = problems(lay, "page " .. i .. " panels " .. table.concat(panels, ","))
+      check(p == nil, p)
+    end
+  end
+end)
+
+test("layout: the seeds' views", function()
+  local seeds = {"correlation_vs_convolution", "groups", "keras_mask", "masked_input",
+                 "output_size", "transposed"}
+  local n = 0
+  for _, name in ipairs(seeds) do
+    local views = {}
+    local run, out, headless = viz.run, print, viz.headless
+    viz.run = function(v) views[#views + 1] = v end
+    print = function() end
+    viz.headless = false -- seeds open their views only with a window
+    local ok, err = pcall(dofile, "../../scripts/seeds/" .. name .. ".lua")
+    viz.run, print, viz.headless = run, out, headless
+    check(ok, err)
+    for k, v in ipairs(views) do
+      if type(v) == "userdata" and v.state then
+        n = n + check_view(v, name .. " " .. k, {{480, 320}, {640, 400}, {1366, 768}, {1920, 1080}},
+                           {"dark", "light"})
+      end
+    end
+  end
+  check(n > 0, "no seed view checked")
+end)
+
+-- deterministic random problems
+local seed = 12345
+local function rnd(a, b)
+  seed = (seed * 1103515245 + 12345) % 2147483648
+  return a + seed % (b - a + 1)
+end
+
+local function binmask(h, w)
+  local rows = {}
+  for i = 1, h do
+    rows[i] = {}
+    for j = 1, w do rows[i][j] = rnd(0, 9) < 7 and 1 or 0 end
+  end
+  return tensor.new(rows)
+end
+
+local function random_view()
+  local G = ({1, 1, 1, 2, 3})[rnd(1, 5)]
+  local C = G * rnd(1, 2)
+  local O = G * rnd(1, 3)
+  local H, W = rnd(1, 12), rnd(1, 12)
+  local kH, kW = rnd(1, 4), rnd(1, 4)
+  local N = rnd(1, 2)
+  local x = tensor.randn(N, C, H, W) * rnd(1, 100)
+  local opts = {stride = {rnd(1, 3), rnd(1, 3)}, padding = {rnd(0, 2), rnd(0, 2)},
+                dilation = {rnd(1, 2), rnd(1, 2)}, groups = G}
+  if rnd(0, 3) == 0 then opts.bias = tensor.randn(O) end
+  if rnd(0, 2) == 0 then opts.by = "tap" end
+  local kind = rnd(1, 4)
+  if kind == 4 then
+    opts.view = rnd(0, 1) == 0 and "scatter" or "gather"
+    opts.output_padding = {rnd(0, 1), rnd(0, 1)}
+    return viz.conv_transpose2d(x, tensor.randn(C, O // G, kH, kW), opts)
+  end
+  if kind == 3 then opts.padding_mode = ({"reflect", "replicate", "circular"})[rnd(1, 3)] end
+  if kind == 2 then
+    opts.mask = binmask(H, W)
+    if rnd(0, 1) == 0 then opts.partial = true end
+  end
+  if rnd(0, 4) == 0 then opts.kernel_mask = binmask(kH, kW) end
+  if rnd(0, 4) == 0 then opts.title = "a long title that says a great deal about this problem, maybe too much" end
+  if rnd(0, 4) == 0 then opts.caption = string.rep("a caption that wraps; ", rnd(1, 8)) end
+  return viz.conv2d(x, tensor.randn(O, C // G, kH, kW), opts)
+end
+
+test("layout: 120 random problems at random sizes", function()
+  local n = 0
+  for i = 1, 120 do
+    local ok, v = pcall(random_view)
+    if ok then
+      local w, h = rnd(480, 2560), rnd(320, 1440)
+      n = n + check_view(v, "random " .. i, {{w, h}}, {rnd(0, 1) == 0 and "dark" or "light"})
+    end
+  end
+  check(n >= 100, "only " .. n .. " random layouts checked")
+end)
+
+test("layout: label contrast holds in the frame's pixels", function()
+  local d = os.getenv("TMPDIR") or "/tmp"
+  for _, th in ipairs{"dark", "light"} do
+    for i = 1, #pages, 3 do
+      local v = pages[i]
+      local png = d .. "/convplay-layout-" .. math.random(1, 1 << 30) .. ".png"
+      v:screenshot(png, {theme = th})
+      local lay = v:layout{theme = th}
+      local img = image.load(png)
+      local checked = 0
+      for _, b in ipairs(lay) do
+        if b.kind == "label" and checked < 40 then
+          -- the top middle of a label's box is cell background (above the
+          -- digits, and away from a masked cell's diagonal cross)
+          local px, py = math.floor(b.x + b.w / 2), math.floor(b.y) + 1
+          local bg = {img:get(1, py + 1, px + 1) * 255, img:get(2, py + 1, px + 1) * 255,
+                      img:get(3, py + 1, px + 1) * 255}
+          local dev = math.max(math.abs(bg[1] - b.background[1]), math.abs(bg[2] - b.background[2]),
+                               math.abs(bg[3] - b.background[3]))
+          check(dev <= 3, string.format("page %d %s: label '%s' background %.0f,%.0f,%.0f, layout says %d,%d,%d",
+                                        i, th, b.text, bg[1], bg[2], bg[3], b.background[1],
+                                        b.background[2], b.background[3]))
+          check(contrast(bg, b.color) >= 4.5, "pixel contrast")
+          checked = checked + 1
+        end
+      end
+      os.remove(png)
+    end
+  end
+end)
+
+test("layout: help overlay and invalid parameters fit at every size", function()
+  local v = viz.conv2d(tensor.randn(1, 1, 5, 5), tensor.randn(1, 1, 3, 3))
+  v:key("?")
+  for _, sz in ipairs(SIZES) do
+    local lay = v:layout{width = sz[1], height = sz[2]}
+    local inhelp = {width = lay.width, height = lay.height}
+    local box
+    for _, b in ipairs(lay) do
+      -- the help is drawn last: every text after its panel is in it
+      if box and b.kind == "text" then
+        check(b.x >= box.x and b.y >= box.y and b.x + b.w <= box.x + box.w + 0.5
+              and b.y + b.h <= box.y + box.h + 0.5, "help text outside its box: " .. describe(b))
+        inhelp[#inhelp + 1] = b
+      end
+      if b.kind == "panel" and b.name == "help" then box = b end
+    end
+    check(box, "help panel drawn")
+    check(#inhelp >= 10, "help lines inside the help box at " .. sz[1] .. "x" .. sz[2] .. ": " .. #inhelp)
+    local p = problems(inhelp, "help " .. sz[1] .. "x" .. sz[2])
+    check(p == nil, p)
+  end
+  v:key("?")
+  v:set{padding = 0, dilation = 9}
+  check(not v:state().ok, "invalid")
+  for _, sz in ipairs(SIZES) do
+    local p = problems(v:layout{width = sz[1], height = sz[2]}, "invalid " .. sz[1] .. "x" .. sz[2])
+    check(p == nil, p)
+  end
+end)
+
+test("layout: the checks themselves catch overlaps, clipping, tiny text, low contrast", function()
+  local base = {width = 100, height = 100}
+  local function lay(...)
+    local l = {width = 100, height = 100}
+    for i, b in ipairs{...} do l[i] = b end
+    return l
+  end
+  local t1 = {kind = "text", text = "a", size = 13, x = 0, y = 0, w = 40, h = 16}
+  local t2 = {kind = "text", text = "b", size = 13, x = 30, y = 5, w = 40, h = 16}
+  local t3 = {kind = "text", text = "c", size = 13, x = 80, y = 0, w = 40, h = 16}
+  local t4 = {kind = "text", text = "d", size = 11, x = 0, y = 50, w = 20, h = 14}
+  local l1 = {kind = "label", text = "1", size = 13, x = 0, y = 80, w = 10, h = 16,
+              color = {255, 255, 255}, background = {200, 200, 200}}
+  check(problems(base, "empty") == nil)
+  check(problems(lay(t1), "one") == nil)
+  check(problems(lay(t1, t2), "two"):find("overlaps"), "overlap found")
+  check(problems(lay(t3), "three"):find("outside"), "clipping found")
+  check(problems(lay(t4), "four"):find("under 13"), "tiny text found")
+  check(problems(lay(l1), "five"):find("contrast"), "low contrast found")
+end)
