@@ -34,7 +34,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgif
 # The Lua module takes Lua's symbols from the interpreter that loads it
 # (Debian's lua5.4 links Lua statically) and needs no readline.
 MOD_LIBS   = $(shell pkg-config --libs $(filter-out lua5.4 readline,$(PKGS)) 2>/dev/null) -lgif
-CORE_LIBS := -lstb -lm -lpthread
+CORE_LIBS := -lm -lpthread
 
 # ---- install locations (GNU names; DESTDIR for staged installs) -------------
 PREFIX     ?= /usr/local
@@ -109,7 +109,8 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 
 # The core as a shared C library (no Lua, no SDL): libconvplay.so.MAJOR.
 $(BUILD)/$(SHLIB): $(CORE_OBJ)
-	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,libconvplay.so.$(MAJOR) -o $@ $^ $(CORE_LIBS)
+	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,libconvplay.so.$(MAJOR) -Wl,--no-undefined \
+	  -o $@ $^ $(CORE_LIBS)
 
 $(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H)
 	@mkdir -p $(dir $@)
