@@ -34,7 +34,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgif
 # The Lua module takes Lua's symbols from the interpreter that loads it
 # (Debian's lua5.4 links Lua statically) and needs no readline.
 MOD_LIBS   = $(shell pkg-config --libs $(filter-out lua5.4 readline,$(PKGS)) 2>/dev/null) -lgif
-CORE_LIBS := -lstb -lm -lpthread
+CORE_LIBS := -lm -lpthread
 
 # ---- install locations (GNU names; DESTDIR for staged installs) -------------
 PREFIX     ?= /usr/local
@@ -87,13 +87,15 @@ $(BUILD)/obj/src/core/%.o: src/core/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(SAN) $(FILE_SAN) -MMD -MP -c $< -o $@
 
-# init.c falls back on the configured data folder (see find_home there);
-# it is compiled again when DATADIR changes.
+# init.c falls back on the configured data folder (see find_home there),
+# and convplay.pc names the install folders: both are made again when the
+# folders change (make; make install PREFIX=/opt).
+DIRS_SEEN = $(PREFIX) $(LIBDIR) $(INCLUDEDIR) $(DATADIR)
 $(BUILD)/obj/src/lua/init.o: EXTRA_DEFS = -DCONVPLAY_DATADIR='"$(DATADIR)"'
-$(BUILD)/obj/src/lua/init.o: $(BUILD)/datadir.txt
-$(BUILD)/datadir.txt: FORCE
+$(BUILD)/obj/src/lua/init.o: $(BUILD)/install-dirs.txt
+$(BUILD)/install-dirs.txt: FORCE
 	@mkdir -p $(dir $@)
-	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+	@echo '$(DIRS_SEEN)' | cmp -s - $@ || echo '$(DIRS_SEEN)' > $@
 FORCE:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -109,9 +111,10 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 
 # The core as a shared C library (no Lua, no SDL): libconvplay.so.MAJOR.
 $(BUILD)/$(SHLIB): $(CORE_OBJ)
-	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,libconvplay.so.$(MAJOR) -o $@ $^ $(CORE_LIBS)
+	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,libconvplay.so.$(MAJOR) -Wl,--no-undefined \
+	  -o $@ $^ $(CORE_LIBS)
 
-$(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H)
+$(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H) $(BUILD)/install-dirs.txt
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|; s|@LIBS_PRIVATE@|$(CORE_LIBS)|' $< > $@

@@ -166,6 +166,8 @@ check stock-window-opens $? "$(state)"
 wid=$(window_id)
 [ -n "$wid" ]; check stock-window-found $?
 xdotool windowfocus --sync "$wid" 2>/dev/null
+xdotool mousemove 5 5
+sleep 0.5
 xdotool key --delay 60 Right Right
 wait_for "$out/state.txt" "step=3"
 check stock-window-keys $? "$(state)"
