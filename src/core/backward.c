@@ -670,6 +670,49 @@ static void wino_gemm_work(int tid, int nth, void *ctx) {
   }
 }
 
+/* The output transform gw[o, c] = G^T M[:, o, c] G, split over o; c runs
+ * innermost in chunks, so each of the 36 planes of M is read along rows. */
+typedef struct wino_out_job {
+  const float *M;
+  float *out;
+  int64_t O, Cg;
+} wino_out_job;
+
+static void wino_out_work(int tid, int nth, void *ctx) {
+  static const float GT[3][6] = {
+      {1.0f / 4, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 0},
+      {0, -1.0f / 6, 1.0f / 6, 1.0f / 12, -1.0f / 12, 0},
+      {0, -1.0f / 6, -1.0f / 6, 1.0f / 6, 1.0f / 6, 1}};
+  enum { CH = 64 };
+  const wino_out_job *J = ctx;
+  const int64_t O = J->O, Cg = J->Cg;
+  float t[3][6][CH];
+  for (int64_t o = O * tid / nth; o < O * (tid + 1) / nth; o++)
+    for (int64_t c0 = 0; c0 < Cg; c0 += CH) {
+      int64_t nc = Cg - c0 < CH ? Cg - c0 : CH;
+      for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 6; k++) {
+          float *ti = t[i][k];
+          for (int64_t c = 0; c < nc; c++) ti[c] = 0.0f;
+          for (int q = 0; q < 6; q++) {
+            float gq = GT[i][q];
+            if (gq == 0.0f) continue;
+            const float *m = J->M + ((q * 6 + k) * O + o) * Cg + c0;
+            for (int64_t c = 0; c < nc; c++) ti[c] += gq * m[c];
+          }
+        }
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+          float *z = J->out + (o * Cg + c0) * 9 + 3 * i + j;
+          for (int64_t c = 0; c < nc; c++) {
+            float acc = 0.0f;
+            for (int q = 0; q < 6; q++) acc += t[i][q][c] * GT[j][q];
+            z[c * 9] = acc;
+          }
+        }
+    }
+}
+
 /* 1 when the shape is not this path's (or too large), -1 on error. */
 static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
                             const cp_geom *u, const cp_tensor *src,
@@ -719,29 +762,8 @@ static int wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
   wino_gemm_job jg = {U, V, M, O, C, Og, Cg, G, L, pu, pv};
   cp_threads_run(cp_threads_count(), wino_gemm_work, &jg);
   /* gw = G^T m G for each (o, c) */
-  static const float GT[3][6] = {
-      {1.0f / 4, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 0},
-      {0, -1.0f / 6, 1.0f / 6, 1.0f / 12, -1.0f / 12, 0},
-      {0, -1.0f / 6, -1.0f / 6, 1.0f / 6, 1.0f / 6, 1}};
-  float *out = cp_tensor_data(gw);
-  for (int64_t o = 0; o < O; o++)
-    for (int64_t c = 0; c < Cg; c++) {
-      float m[6][6], t[3][6];
-      for (int k = 0; k < WN; k++) m[k / 6][k % 6] = M[(k * O + o) * Cg + c];
-      for (int i = 0; i < 3; i++)
-        for (int k = 0; k < 6; k++) {
-          float acc = 0.0f;
-          for (int q = 0; q < 6; q++) acc += GT[i][q] * m[q][k];
-          t[i][k] = acc;
-        }
-      float *z = out + (o * Cg + c) * 9;
-      for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-          float acc = 0.0f;
-          for (int q = 0; q < 6; q++) acc += t[i][q] * GT[j][q];
-          z[3 * i + j] = acc;
-        }
-    }
+  wino_out_job jo = {M, cp_tensor_data(gw), O, Cg};
+  cp_threads_run(nth, wino_out_work, &jo);
   cp_tensor_release(&xc);
   cp_tensor_release(&yc);
   cp_tensor_release(&buf);
