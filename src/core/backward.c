@@ -864,8 +864,6 @@ int cp_conv2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
   if (!zeros && !empty && cp_pad2d(&xp, &x4, pd, g.p.mode, e)) goto done;
   const cp_tensor *xs = zeros || empty ? &x4 : &xp;
   const int64_t Hs = xs->shape[2], Ws = xs->shape[3];
-  const int64_t eH = g.p.dilation[0] * (g.kH - 1) + 1;
-  const int64_t eW = g.p.dilation[1] * (g.kW - 1) + 1;
 
   if (gx) {
     if (empty) {
@@ -875,8 +873,10 @@ int cp_conv2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
       t.transposed = 1;
       t.mode = CP_PAD_ZEROS;
       memcpy(t.pad, cpad, sizeof t.pad);
-      t.out_pad[0] = (Hs + cpad[0] + cpad[1] - eH) % g.p.stride[0];
-      t.out_pad[1] = (Ws + cpad[2] + cpad[3] - eW) % g.p.stride[1];
+      t.out_pad[0] = cp_conv_dropped_rows(Hs, g.kH, g.p.stride[0], cpad[0],
+                                          cpad[1], g.p.dilation[0]);
+      t.out_pad[1] = cp_conv_dropped_rows(Ws, g.kW, g.p.stride[1], cpad[2],
+                                          cpad[3], g.p.dilation[1]);
       cp_tensor gs;
       int r1 = 1;
       if (cp_conv_get_impl() == CP_IMPL_AUTO)
