@@ -7,6 +7,7 @@
 
 #include "../../src/core/backward.h"
 #include "../../src/core/conv.h"
+#include "../../src/core/grad_kernels.h"
 #include "../../src/core/pool.h"
 #include "../../src/core/unfold.h"
 #include "check.h"

@@ -1,0 +1,542 @@
+/* grad_kernels.c - the fast grad_weight products (backward.c's fast
+ * paths): C += A B^T along rows, and Winograd F(3x3, 4x4). */
+#include "grad_kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "threads.h"
+
+int cp_all_finite(const cp_tensor *t) {
+  const float *p = cp_tensor_data(t);
+  int64_t n = cp_tensor_numel(t), i = 0;
+  float acc[8] = {0}; /* x * 0 is NaN for an Inf or NaN x; 8 lanes */
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) acc[k] += p[i + k] * 0.0f;
+  for (; i < n; i++) acc[0] += p[i] * 0.0f;
+  for (int k = 1; k < 8; k++) acc[0] += acc[k];
+  return acc[0] == 0.0f;
+}
+
+/* ====================================================================== */
+/* The grad_weight product C += A B^T (rows of A and B run along L)         */
+/* ====================================================================== */
+
+typedef float v8sf __attribute__((vector_size(32)));
+
+/* (through a pointer: a vector return value would change the ABI) */
+static inline __attribute__((always_inline)) void load8(v8sf *v,
+                                                        const float *p) {
+  memcpy(v, p, sizeof *v);
+}
+
+/* Columns b0..b1 of C, L in chunks that keep 7 rows in L1: a 4x3 block of
+ * dot products at a time, 8 lanes each. */
+static inline __attribute__((always_inline)) void nt_body(
+    int64_t na, int64_t b0, int64_t b1, int64_t L, const float *A,
+    int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
+  const int64_t LC = 768;
+  for (int64_t l0 = 0; l0 < L; l0 += LC) {
+    int64_t ll = L - l0 < LC ? L - l0 : LC, l8 = ll & ~(int64_t)7;
+    for (int64_t b = b0; b < b1; b += 3) {
+      int nb = b1 - b < 3 ? (int)(b1 - b) : 3;
+      const float *Bp[3];
+      for (int j = 0; j < 3; j++)
+        Bp[j] = B + (b + (j < nb ? j : nb - 1)) * ldb + l0;
+      for (int64_t a = 0; a < na; a += 4) {
+        int nr = na - a < 4 ? (int)(na - a) : 4;
+        const float *Ap[4];
+        for (int i = 0; i < 4; i++)
+          Ap[i] = A + (a + (i < nr ? i : nr - 1)) * lda + l0;
+        v8sf acc[4][3];
+        memset(acc, 0, sizeof acc);
+        for (int64_t l = 0; l < l8; l += 8) {
+          v8sf x0, x1, x2;
+          load8(&x0, Bp[0] + l);
+          load8(&x1, Bp[1] + l);
+          load8(&x2, Bp[2] + l);
+          for (int i = 0; i < 4; i++) {
+            v8sf av;
+            load8(&av, Ap[i] + l);
+            acc[i][0] += av * x0;
+            acc[i][1] += av * x1;
+            acc[i][2] += av * x2;
+          }
+        }
+        for (int i = 0; i < nr; i++)
+          for (int j = 0; j < nb; j++) {
+            float s = 0.0f;
+            for (int q = 0; q < 8; q++) s += acc[i][j][q];
+            for (int64_t l = l8; l < ll; l++) s += Ap[i][l] * Bp[j][l];
+            C[(a + i) * ldc + b + j] += s;
+          }
+      }
+    }
+  }
+}
+
+/* The same block with AVX-512 FMA intrinsics, 16 lanes. */
+__attribute__((target("avx512f"))) static void nt_avx512(
+    int64_t na, int64_t b0, int64_t b1, int64_t L, const float *A,
+    int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
+  const int64_t LC = 768;
+  for (int64_t l0 = 0; l0 < L; l0 += LC) {
+    int64_t ll = L - l0 < LC ? L - l0 : LC, l16 = ll & ~(int64_t)15;
+    for (int64_t b = b0; b < b1; b += 3) {
+      int nb = b1 - b < 3 ? (int)(b1 - b) : 3;
+      const float *Bp[3];
+      for (int j = 0; j < 3; j++)
+        Bp[j] = B + (b + (j < nb ? j : nb - 1)) * ldb + l0;
+      for (int64_t a = 0; a < na; a += 4) {
+        int nr = na - a < 4 ? (int)(na - a) : 4;
+        const float *Ap[4];
+        for (int i = 0; i < 4; i++)
+          Ap[i] = A + (a + (i < nr ? i : nr - 1)) * lda + l0;
+        __m512 acc[4][3];
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 3; j++) acc[i][j] = _mm512_setzero_ps();
+        for (int64_t l = 0; l < l16; l += 16) {
+          __m512 x0 = _mm512_loadu_ps(Bp[0] + l);
+          __m512 x1 = _mm512_loadu_ps(Bp[1] + l);
+          __m512 x2 = _mm512_loadu_ps(Bp[2] + l);
+          for (int i = 0; i < 4; i++) {
+            __m512 av = _mm512_loadu_ps(Ap[i] + l);
+            acc[i][0] = _mm512_fmadd_ps(av, x0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, x1, acc[i][1]);
+            acc[i][2] = _mm512_fmadd_ps(av, x2, acc[i][2]);
+          }
+        }
+        for (int i = 0; i < nr; i++)
+          for (int j = 0; j < nb; j++) {
+            float s = _mm512_reduce_add_ps(acc[i][j]);
+            for (int64_t l = l16; l < ll; l++) s += Ap[i][l] * Bp[j][l];
+            C[(a + i) * ldc + b + j] += s;
+          }
+      }
+    }
+  }
+}
+
+static void nt_base(int64_t na, int64_t b0, int64_t b1, int64_t L,
+                    const float *A, int64_t lda, const float *B, int64_t ldb,
+                    float *C, int64_t ldc) {
+  nt_body(na, b0, b1, L, A, lda, B, ldb, C, ldc);
+}
+
+typedef struct nt_job {
+  int64_t na, nb, L, lda, ldb, ldc;
+  const float *A, *B;
+  float *C;
+} nt_job;
+
+static void nt_work(int tid, int nth, void *ctx) {
+  nt_job *J = ctx;
+  int64_t blocks = (J->nb + 2) / 3;
+  int64_t b0 = blocks * tid / nth * 3, b1 = blocks * (tid + 1) / nth * 3;
+  if (b1 > J->nb) b1 = J->nb;
+  if (b0 >= b1) return;
+  if (__builtin_cpu_supports("avx512f"))
+    nt_avx512(J->na, b0, b1, J->L, J->A, J->lda, J->B, J->ldb, J->C, J->ldc);
+  else
+    nt_base(J->na, b0, b1, J->L, J->A, J->lda, J->B, J->ldb, J->C, J->ldc);
+}
+
+void cp_gemm_nt(int64_t na, int64_t nb, int64_t L, const float *A,
+                int64_t lda, const float *B, int64_t ldb, float *C,
+                int64_t ldc) {
+  nt_job J = {na, nb, L, lda, ldb, ldc, A, B, C};
+  int64_t work = na * nb * L;
+  int nth = work < ((int64_t)1 << 20) || nb < 6 ? 1 : cp_threads_count();
+  cp_threads_run(nth, nt_work, &J);
+}
+
+/* ---- Winograd F(3x3, 4x4) for a 3x3, stride-1, dilation-1 grad_weight ----
+ * gw[o, c, i, j] = sum over 4x4 tiles t of gy and samples n of
+ *   sum_{u,v<4} e[u][v] d[u+i][v+j],  e = gy's tile, d = the 6x6 input
+ * patch at (4a - pad_top, 4b - pad_left): a 3x3 correlation of a 6x6 patch
+ * with a 4x4 kernel, which Winograd computes as
+ *   G^T [ (A e A^T) .* (B^T d B) ] G
+ * with B^T, A^T, G of F(4x4, 3x3) (points 0, +-1, +-2, infinity) and the
+ * roles of A and G swapped (the transposition principle).  The sums over
+ * tiles run in the transformed domain: 36 products U_k (L x O) by V_k
+ * (L x C) with L = N * tiles, 4x fewer multiplies than direct. */
+#define WN 36                 /* transformed positions (6 x 6) */
+
+typedef struct wino_job {
+  const cp_geom *g;           /* source geometry (H, W, pads, OH, OW) */
+  const float *src;           /* gy (N, O, OH, OW) or x (N, C, H, W) */
+  float *dst;                 /* WN planes of L x rows */
+  int64_t rows, L, th, tw;
+  int64_t plane;              /* plane stride: rows*L plus a skew, so the
+                                 planes do not alias in the caches */
+} wino_job;
+
+/* Tiles (n, a, b) split over threads by tile row; within a tile the
+ * channels run innermost, so each of the 16 transformed planes is written
+ * contiguously ([k][l][channel] layout, l = (n*th + a)*tw + b). */
+static void tile_rows(const wino_job *J, int tid, int nth, int64_t *lo,
+                      int64_t *hi) {
+  int64_t rows = J->g->N * J->th;
+  *lo = rows * tid / nth;
+  *hi = rows * (tid + 1) / nth;
+}
+
+/* The transforms read a channels-last copy (cells of 16 channels are one
+ * vector) and write 16 channels at a time. */
+typedef float v16sf __attribute__((vector_size(64)));
+#define AI inline __attribute__((always_inline))
+
+static AI void ld16(v16sf *v, const float *p, int nc) {
+  if (nc == 16) {
+    memcpy(v, p, sizeof *v);
+  } else {
+    memset(v, 0, sizeof *v);
+    memcpy(v, p, (size_t)nc * sizeof(float));
+  }
+}
+static AI void st16(float *p, const v16sf *v, int nc) {
+  if (nc == 16)
+    memcpy(p, v, sizeof *v);
+  else
+    memcpy(p, v, (size_t)nc * sizeof(float));
+}
+
+/* A (6x4) applied to 4 vectors. */
+static AI void wino_a(const v16sf *e, v16sf *u) {
+  v16sf s02 = e[0] + e[2], s13 = e[1] + e[3];
+  v16sf f02 = e[0] + 4 * e[2], f13 = 2 * e[1] + 8 * e[3];
+  u[0] = e[0];
+  u[1] = s02 + s13;
+  u[2] = s02 - s13;
+  u[3] = f02 + f13;
+  u[4] = f02 - f13;
+  u[5] = e[3];
+}
+
+/* B^T (6x6) applied to 6 vectors. */
+static AI void wino_bt(const v16sf *d, v16sf *v) {
+  v[0] = 4 * d[0] - 5 * d[2] + d[4];
+  v[1] = -4 * d[1] - 4 * d[2] + d[3] + d[4];
+  v[2] = 4 * d[1] - 4 * d[2] - d[3] + d[4];
+  v[3] = -2 * d[1] - d[2] + 2 * d[3] + d[4];
+  v[4] = 2 * d[1] - d[2] - 2 * d[3] + d[4];
+  v[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+/* U = A e A^T of each 4x4 gy tile (zeros past the edge); src is
+ * (N, OH, OW, O). */
+static AI void wino_gy_body(const wino_job *J, int64_t lo, int64_t hi) {
+  const cp_geom *g = J->g;
+  const int64_t OH = g->OH, OW = g->OW, R = J->rows, plane = J->plane;
+  for (int64_t na = lo; na < hi; na++) {
+    int64_t n = na / J->th, a = na % J->th, r0 = 4 * a;
+    for (int64_t b = 0; b < J->tw; b++) {
+      int64_t q0 = 4 * b, l = na * J->tw + b;
+      float *u = J->dst + l * R;
+      for (int64_t c0 = 0; c0 < R; c0 += 16) {
+        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
+        v16sf e[4][4], t[6][4], col[4], out[6];
+        for (int m = 0; m < 4; m++)
+          for (int k = 0; k < 4; k++) {
+            int64_t rr = r0 + m, qq = q0 + k;
+            if (rr < OH && qq < OW)
+              ld16(&e[m][k], J->src + ((n * OH + rr) * OW + qq) * R + c0, nc);
+            else
+              memset(&e[m][k], 0, sizeof e[m][k]);
+          }
+        for (int k = 0; k < 4; k++) {
+          v16sf in[4] = {e[0][k], e[1][k], e[2][k], e[3][k]}, o6[6];
+          wino_a(in, o6);
+          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+        }
+        for (int m = 0; m < 6; m++) {
+          for (int k = 0; k < 4; k++) col[k] = t[m][k];
+          wino_a(col, out);
+          for (int j = 0; j < 6; j++)
+            st16(u + (6 * m + j) * plane + c0, &out[j], nc);
+        }
+      }
+    }
+  }
+}
+
+/* V = B^T d B of each 6x6 input patch (zeros outside); src is
+ * (N, H, W, C). */
+static AI void wino_x_body(const wino_job *J, int64_t lo, int64_t hi) {
+  const cp_geom *g = J->g;
+  const int64_t H = g->H, W = g->W, R = J->rows, plane = J->plane;
+  for (int64_t na = lo; na < hi; na++) {
+    int64_t n = na / J->th, a = na % J->th;
+    int64_t r0 = 4 * a - g->p.pad[0];
+    for (int64_t b = 0; b < J->tw; b++) {
+      int64_t q0 = 4 * b - g->p.pad[2], l = na * J->tw + b;
+      float *v = J->dst + l * R;
+      for (int64_t c0 = 0; c0 < R; c0 += 16) {
+        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
+        v16sf d[6][6], t[6][6], out[6];
+        for (int m = 0; m < 6; m++)
+          for (int k = 0; k < 6; k++) {
+            int64_t rr = r0 + m, qq = q0 + k;
+            if (rr >= 0 && rr < H && qq >= 0 && qq < W)
+              ld16(&d[m][k], J->src + ((n * H + rr) * W + qq) * R + c0, nc);
+            else
+              memset(&d[m][k], 0, sizeof d[m][k]);
+          }
+        for (int k = 0; k < 6; k++) {
+          v16sf in[6] = {d[0][k], d[1][k], d[2][k], d[3][k], d[4][k], d[5][k]};
+          v16sf o6[6];
+          wino_bt(in, o6);
+          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+        }
+        for (int m = 0; m < 6; m++) {
+          wino_bt(t[m], out);
+          for (int j = 0; j < 6; j++)
+            st16(v + (6 * m + j) * plane + c0, &out[j], nc);
+        }
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void wino_gy_512(
+    const wino_job *J, int64_t lo, int64_t hi) {
+  wino_gy_body(J, lo, hi);
+}
+static void wino_gy_base(const wino_job *J, int64_t lo, int64_t hi) {
+  wino_gy_body(J, lo, hi);
+}
+__attribute__((target("avx512f"))) static void wino_x_512(const wino_job *J,
+                                                          int64_t lo,
+                                                          int64_t hi) {
+  wino_x_body(J, lo, hi);
+}
+static void wino_x_base(const wino_job *J, int64_t lo, int64_t hi) {
+  wino_x_body(J, lo, hi);
+}
+
+static void wino_gy_work(int tid, int nth, void *ctx) {
+  int64_t lo, hi;
+  tile_rows(ctx, tid, nth, &lo, &hi);
+  if (__builtin_cpu_supports("avx512f"))
+    wino_gy_512(ctx, lo, hi);
+  else
+    wino_gy_base(ctx, lo, hi);
+}
+static void wino_x_work(int tid, int nth, void *ctx) {
+  int64_t lo, hi;
+  tile_rows(ctx, tid, nth, &lo, &hi);
+  if (__builtin_cpu_supports("avx512f"))
+    wino_x_512(ctx, lo, hi);
+  else
+    wino_x_base(ctx, lo, hi);
+}
+
+/* Channels last: dst[(n*P + p)*R + r] = src[(n*R + r)*P + p], in blocks
+ * of 64 cells, split over threads. */
+typedef struct tr_job {
+  const float *src;
+  float *dst;
+  int64_t N, R, P;
+} tr_job;
+
+static void transpose_work(int tid, int nth, void *ctx) {
+  tr_job *J = ctx;
+  int64_t nblk = (J->P + 63) / 64, jobs = J->N * nblk;
+  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
+    int64_t n = jb / nblk, p0 = (jb % nblk) * 64;
+    int64_t p1 = p0 + 64 < J->P ? p0 + 64 : J->P;
+    for (int64_t r = 0; r < J->R; r++) {
+      const float *s = J->src + (n * J->R + r) * J->P;
+      float *d = J->dst + n * J->P * J->R + r;
+      for (int64_t p = p0; p < p1; p++) d[p * J->R] = s[p];
+    }
+  }
+}
+
+/* C[m][n] += sum_l A[l*lda + m] * B[l*ldb + n] for m < M_, n < N_: the
+ * transformed-domain products, as outer products (a 6 x 32 tile of C in
+ * registers over the whole sum; no horizontal adds). */
+__attribute__((target("avx512f"))) static void gemm_tn512(
+    int64_t M_, int64_t N_, int64_t K, const float *A, int64_t lda,
+    const float *B, int64_t ldb, float *C, int64_t ldc) {
+  for (int64_t n0 = 0; n0 < N_; n0 += 32) {
+    int64_t nn = N_ - n0 < 32 ? N_ - n0 : 32;
+    __mmask16 k0 = nn >= 16 ? 0xffff : (__mmask16)((1u << nn) - 1);
+    __mmask16 k1 = nn > 16 ? (__mmask16)(nn >= 32 ? 0xffff
+                                                  : (1u << (nn - 16)) - 1)
+                           : 0;
+    for (int64_t m0 = 0; m0 < M_; m0 += 6) {
+      int mm = M_ - m0 < 6 ? (int)(M_ - m0) : 6;
+      __m512 c[6][2];
+      for (int i = 0; i < 6; i++)
+        c[i][0] = c[i][1] = _mm512_setzero_ps();
+      const float *a = A + m0, *b = B + n0;
+      if (mm == 6) {
+        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < 6; i++) {
+            __m512 av = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
+        }
+      } else {
+        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < mm; i++) {
+            __m512 av = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
+        }
+      }
+      for (int i = 0; i < mm; i++) {
+        float *cr = C + (m0 + i) * ldc + n0;
+        _mm512_mask_storeu_ps(
+            cr, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, cr), c[i][0]));
+        _mm512_mask_storeu_ps(cr + 16, k1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(k1, cr + 16),
+                                            c[i][1]));
+      }
+    }
+  }
+}
+
+/* The same sum, plain (no AVX-512). */
+static void gemm_tn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
+                          int64_t lda, const float *B, int64_t ldb, float *C,
+                          int64_t ldc) {
+  for (int64_t l = 0; l < K; l++)
+    for (int64_t m = 0; m < M_; m++) {
+      float av = A[l * lda + m];
+      float *cr = C + m * ldc;
+      const float *br = B + l * ldb;
+      for (int64_t n = 0; n < N_; n++) cr[n] += av * br[n];
+    }
+}
+
+typedef struct wino_gemm_job {
+  const float *U, *V;
+  float *M;
+  int64_t O, C, Og, Cg, G, L;
+  int64_t pu, pv;             /* plane strides of U and V */
+} wino_gemm_job;
+
+/* The transformed positions times the groups, split over threads. */
+static void wino_gemm_work(int tid, int nth, void *ctx) {
+  wino_gemm_job *J = ctx;
+  int avx512 = __builtin_cpu_supports("avx512f");
+  int64_t jobs = WN * J->G;
+  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
+    int64_t k = jb / J->G, gi = jb % J->G;
+    const float *U = J->U + k * J->pu + gi * J->Og;
+    const float *V = J->V + k * J->pv + gi * J->Cg;
+    float *M = J->M + (k * J->O + gi * J->Og) * J->Cg;
+    if (avx512)
+      gemm_tn512(J->Og, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+    else
+      gemm_tn_plain(J->Og, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+  }
+}
+
+/* The output transform gw[o, c] = G^T M[:, o, c] G, split over o; c runs
+ * innermost in chunks, so each of the 36 planes of M is read along rows. */
+typedef struct wino_out_job {
+  const float *M;
+  float *out;
+  int64_t O, Cg;
+} wino_out_job;
+
+static void wino_out_work(int tid, int nth, void *ctx) {
+  static const float GT[3][6] = {
+      {1.0f / 4, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 0},
+      {0, -1.0f / 6, 1.0f / 6, 1.0f / 12, -1.0f / 12, 0},
+      {0, -1.0f / 6, -1.0f / 6, 1.0f / 6, 1.0f / 6, 1}};
+  enum { CH = 64 };
+  const wino_out_job *J = ctx;
+  const int64_t O = J->O, Cg = J->Cg;
+  float t[3][6][CH];
+  for (int64_t o = O * tid / nth; o < O * (tid + 1) / nth; o++)
+    for (int64_t c0 = 0; c0 < Cg; c0 += CH) {
+      int64_t nc = Cg - c0 < CH ? Cg - c0 : CH;
+      for (int i = 0; i < 3; i++)
+        for (int k = 0; k < 6; k++) {
+          float *ti = t[i][k];
+          for (int64_t c = 0; c < nc; c++) ti[c] = 0.0f;
+          for (int q = 0; q < 6; q++) {
+            float gq = GT[i][q];
+            if (gq == 0.0f) continue;
+            const float *m = J->M + ((q * 6 + k) * O + o) * Cg + c0;
+            for (int64_t c = 0; c < nc; c++) ti[c] += gq * m[c];
+          }
+        }
+      for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+          float *z = J->out + (o * Cg + c0) * 9 + 3 * i + j;
+          for (int64_t c = 0; c < nc; c++) {
+            float acc = 0.0f;
+            for (int q = 0; q < 6; q++) acc += t[i][q][c] * GT[j][q];
+            z[c * 9] = acc;
+          }
+        }
+    }
+}
+
+int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
+                        const cp_geom *u, const cp_tensor *src, int64_t G,
+                        cp_err *e) {
+  if (u->kH != 3 || u->kW != 3 || u->p.stride[0] != 1 ||
+      u->p.stride[1] != 1 || u->p.dilation[0] != 1 || u->p.dilation[1] != 1)
+    return 1;
+  const int64_t O = gy4->shape[1], C = u->C, Og = O / G, Cg = C / G;
+  const int64_t th = (u->OH + 3) / 4, tw = (u->OW + 3) / 4;
+  const int64_t L = u->N * th * tw;
+  if ((size_t)(WN * (O + C)) > CP_GRAD_BUF_LIMIT / sizeof(float) / (size_t)L)
+    return 1;
+  const int64_t pu = O * L + 48, pv = C * L + 48; /* (skews: see job) */
+  const int64_t ny = u->N * O * u->OH * u->OW, nx = u->N * C * u->H * u->W;
+  int64_t n = WN * (pu + pv) + WN * O * Cg + ny + nx;
+  cp_tensor buf, yc, xc;
+  if (cp_tensor_empty(&buf, 1, &n, e)) return 1;
+  if (cp_tensor_contiguous(&yc, gy4, e)) {
+    cp_tensor_release(&buf);
+    return -1;
+  }
+  if (cp_tensor_contiguous(&xc, src, e)) {
+    cp_tensor_release(&yc);
+    cp_tensor_release(&buf);
+    return -1;
+  }
+  /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
+   * such inputs take the direct path, which keeps PyTorch's pattern. */
+  if (!cp_all_finite(&yc) || !cp_all_finite(&xc)) {
+    cp_tensor_release(&xc);
+    cp_tensor_release(&yc);
+    cp_tensor_release(&buf);
+    return 1;
+  }
+  float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
+  float *yl = M + WN * O * Cg, *xl = yl + ny;
+  int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
+  tr_job ty = {cp_tensor_data(&yc), yl, u->N, O, u->OH * u->OW};
+  cp_threads_run(nth, transpose_work, &ty);
+  tr_job tx = {cp_tensor_data(&xc), xl, u->N, C, u->H * u->W};
+  cp_threads_run(nth, transpose_work, &tx);
+  wino_job jy = {u, yl, U, O, L, th, tw, pu};
+  cp_threads_run(nth, wino_gy_work, &jy);
+  wino_job jx = {u, xl, V, C, L, th, tw, pv};
+  cp_threads_run(nth, wino_x_work, &jx);
+  memset(M, 0, (size_t)(WN * O * Cg) * sizeof *M);
+  wino_gemm_job jg = {U, V, M, O, C, Og, Cg, G, L, pu, pv};
+  cp_threads_run(cp_threads_count(), wino_gemm_work, &jg);
+  /* gw = G^T m G for each (o, c) */
+  wino_out_job jo = {M, cp_tensor_data(gw), O, Cg};
+  cp_threads_run(nth, wino_out_work, &jo);
+  cp_tensor_release(&xc);
+  cp_tensor_release(&yc);
+  cp_tensor_release(&buf);
+  return 0;
+}
+
