@@ -35,17 +35,6 @@ void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after) {
   *after = total - total / 2;
 }
 
-void cp_causal_pad(int64_t k, int64_t d, int64_t *before, int64_t *after) {
-  *before = d * (k - 1);
-  *after = 0;
-}
-
-int64_t cp_conv_dropped_rows(int64_t in, int64_t k, int64_t s,
-                             int64_t pad_before, int64_t pad_after,
-                             int64_t d) {
-  return (in + pad_before + pad_after - d * (k - 1) - 1) % s;
-}
-
 /* Dilated kernel extent d(k-1)+1. */
 static int64_t extent(int64_t k, int64_t d) { return d * (k - 1) + 1; }
 
@@ -368,6 +357,21 @@ int cp_geom_init(cp_geom *g, const cp_conv_params *p, const int64_t *xs,
   /* PyTorch quirk: with no input channels the output has none either. */
   if (g->C == 0) g->O = g->Og = 0;
   return 0;
+}
+
+/* ==========================================================================
+ * Causal padding, the gradient's output_padding
+ * ========================================================================== */
+
+void cp_causal_pad(int64_t k, int64_t d, int64_t *before, int64_t *after) {
+  *before = d * (k - 1);
+  *after = 0;
+}
+
+int64_t cp_conv_dropped_rows(int64_t in, int64_t k, int64_t s,
+                             int64_t pad_before, int64_t pad_after,
+                             int64_t d) {
+  return (in + pad_before + pad_after - d * (k - 1) - 1) % s;
 }
 
 /* ==========================================================================
