@@ -159,30 +159,28 @@ void cp_gemm_nt(int64_t na, int64_t nb, int64_t L, const float *A,
  * with B^T, A^T, G of F(4x4, 3x3) (points 0, +-1, +-2, infinity) and the
  * roles of A and G swapped (the transposition principle).  The sums over
  * tiles run in the transformed domain: 36 products U_k (L x O) by V_k
- * (L x C) with L = N * tiles, 4x fewer multiplies than direct. */
+ * (L x C) with L = N * tiles, 4x fewer multiplies than direct.
+ *
+ * Two threaded passes, so that a busy machine costs two waits, not six:
+ * (1) per tile row, its input and gradient rows copied channels-last into a
+ *     zero-bordered band of the thread's scratch, then transformed 16
+ *     channels at a time into U and V ([k][l][channel]);
+ * (2) per range of output channels o, the 36 products and the output
+ *     transform of those o. */
 #define WN 36                 /* transformed positions (6 x 6) */
 
 typedef struct wino_job {
-  const cp_geom *g;           /* source geometry (H, W, pads, OH, OW) */
-  const float *src;           /* gy (N, O, OH, OW) or x (N, C, H, W) */
-  float *dst;                 /* WN planes of L x rows */
-  int64_t rows, L, th, tw;
-  int64_t plane;              /* plane stride: rows*L plus a skew, so the
-                                 planes do not alias in the caches */
+  const cp_geom *u;           /* input geometry (H, W, pads, OH, OW, N) */
+  const float *x, *gy;        /* (N, C, H, W), (N, O, OH, OW) */
+  float *U, *V, *M;           /* transformed gy, x; products (WN, O, Cg) */
+  float *gw;                  /* (O, Cg, 3, 3) */
+  int64_t O, C, Og, Cg, G, L, th, tw;
+  int64_t pu, pv;             /* plane strides of U and V: rows*L plus a
+                                 skew, so the planes do not alias in the
+                                 caches */
+  int failed;                 /* a thread had no scratch */
 } wino_job;
 
-/* Tiles (n, a, b) split over threads by tile row; within a tile the
- * channels run innermost, so each of the 16 transformed planes is written
- * contiguously ([k][l][channel] layout, l = (n*th + a)*tw + b). */
-static void tile_rows(const wino_job *J, int tid, int nth, int64_t *lo,
-                      int64_t *hi) {
-  int64_t rows = J->g->N * J->th;
-  *lo = rows * tid / nth;
-  *hi = rows * (tid + 1) / nth;
-}
-
-/* The transforms read a channels-last copy (cells of 16 channels are one
- * vector) and write 16 channels at a time. */
 typedef float v16sf __attribute__((vector_size(64)));
 #define AI inline __attribute__((always_inline))
 
@@ -223,133 +221,103 @@ static AI void wino_bt(const v16sf *d, v16sf *v) {
   v[5] = 4 * d[1] - 5 * d[3] + d[5];
 }
 
-/* U = A e A^T of each 4x4 gy tile (zeros past the edge); src is
- * (N, OH, OW, O). */
-static AI void wino_gy_body(const wino_job *J, int64_t lo, int64_t hi) {
-  const cp_geom *g = J->g;
-  const int64_t OH = g->OH, OW = g->OW, R = J->rows, plane = J->plane;
-  for (int64_t na = lo; na < hi; na++) {
-    int64_t n = na / J->th, a = na % J->th, r0 = 4 * a;
-    for (int64_t b = 0; b < J->tw; b++) {
-      int64_t q0 = 4 * b, l = na * J->tw + b;
-      float *u = J->dst + l * R;
-      for (int64_t c0 = 0; c0 < R; c0 += 16) {
-        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
-        v16sf e[4][4], t[6][4], col[4], out[6];
+/* rows x cols cells of R channels, channels last, zero outside the plane:
+ * band[(m*cols + q)*R + ch] = src[(ch*H + r0 + m)*W + q0 + q]. */
+static void band_copy(float *band, const float *src, int64_t R, int64_t H,
+                      int64_t W, int64_t r0, int64_t q0, int64_t rows,
+                      int64_t cols) {
+  memset(band, 0, (size_t)(rows * cols * R) * sizeof *band);
+  int64_t qa = q0 < 0 ? -q0 : 0, qb = W - q0 < cols ? W - q0 : cols;
+  for (int64_t m = 0; m < rows; m++) {
+    int64_t r = r0 + m;
+    if (r < 0 || r >= H) continue;
+    for (int64_t ch = 0; ch < R; ch++) {
+      const float *sr = src + (ch * H + r) * W + q0;
+      float *d = band + m * cols * R + ch;
+      for (int64_t q = qa; q < qb; q++) d[q * R] = sr[q];
+    }
+  }
+}
+
+/* Tile row (n, a): U = A e A^T of its 4x4 gy tiles, V = B^T d B of its
+ * 6x6 input patches; gb, xb are its bands. */
+static AI void wino_row_body(const wino_job *J, int64_t na, float *gb,
+                             float *xb) {
+  const cp_geom *u = J->u;
+  const int64_t n = na / J->th, a = na % J->th, tw = J->tw;
+  const int64_t O = J->O, C = J->C, gcols = 4 * tw, xcols = 4 * tw + 2;
+  band_copy(gb, J->gy + n * O * u->OH * u->OW, O, u->OH, u->OW, 4 * a, 0, 4,
+            gcols);
+  band_copy(xb, J->x + n * C * u->H * u->W, C, u->H, u->W,
+            4 * a - u->p.pad[0], -u->p.pad[2], 6, xcols);
+  for (int64_t b = 0; b < tw; b++) {
+    int64_t l = na * tw + b;
+    float *dst = J->U + l * O;
+    for (int64_t c0 = 0; c0 < O; c0 += 16) {
+      int nc = O - c0 < 16 ? (int)(O - c0) : 16;
+      v16sf t[6][4], col[4], out[6];
+      for (int k = 0; k < 4; k++) {
+        v16sf in[4], o6[6];
         for (int m = 0; m < 4; m++)
-          for (int k = 0; k < 4; k++) {
-            int64_t rr = r0 + m, qq = q0 + k;
-            if (rr < OH && qq < OW)
-              ld16(&e[m][k], J->src + ((n * OH + rr) * OW + qq) * R + c0, nc);
-            else
-              memset(&e[m][k], 0, sizeof e[m][k]);
-          }
-        for (int k = 0; k < 4; k++) {
-          v16sf in[4] = {e[0][k], e[1][k], e[2][k], e[3][k]}, o6[6];
-          wino_a(in, o6);
-          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
-        }
-        for (int m = 0; m < 6; m++) {
-          for (int k = 0; k < 4; k++) col[k] = t[m][k];
-          wino_a(col, out);
-          for (int j = 0; j < 6; j++)
-            st16(u + (6 * m + j) * plane + c0, &out[j], nc);
-        }
+          ld16(&in[m], gb + (m * gcols + 4 * b + k) * O + c0, nc);
+        wino_a(in, o6);
+        for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+      }
+      for (int m = 0; m < 6; m++) {
+        for (int k = 0; k < 4; k++) col[k] = t[m][k];
+        wino_a(col, out);
+        for (int j = 0; j < 6; j++)
+          st16(dst + (6 * m + j) * J->pu + c0, &out[j], nc);
       }
     }
-  }
-}
-
-/* V = B^T d B of each 6x6 input patch (zeros outside); src is
- * (N, H, W, C). */
-static AI void wino_x_body(const wino_job *J, int64_t lo, int64_t hi) {
-  const cp_geom *g = J->g;
-  const int64_t H = g->H, W = g->W, R = J->rows, plane = J->plane;
-  for (int64_t na = lo; na < hi; na++) {
-    int64_t n = na / J->th, a = na % J->th;
-    int64_t r0 = 4 * a - g->p.pad[0];
-    for (int64_t b = 0; b < J->tw; b++) {
-      int64_t q0 = 4 * b - g->p.pad[2], l = na * J->tw + b;
-      float *v = J->dst + l * R;
-      for (int64_t c0 = 0; c0 < R; c0 += 16) {
-        int nc = R - c0 < 16 ? (int)(R - c0) : 16;
-        v16sf d[6][6], t[6][6], out[6];
+    dst = J->V + l * C;
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      int nc = C - c0 < 16 ? (int)(C - c0) : 16;
+      v16sf t[6][6], out[6];
+      for (int k = 0; k < 6; k++) {
+        v16sf in[6], o6[6];
         for (int m = 0; m < 6; m++)
-          for (int k = 0; k < 6; k++) {
-            int64_t rr = r0 + m, qq = q0 + k;
-            if (rr >= 0 && rr < H && qq >= 0 && qq < W)
-              ld16(&d[m][k], J->src + ((n * H + rr) * W + qq) * R + c0, nc);
-            else
-              memset(&d[m][k], 0, sizeof d[m][k]);
-          }
-        for (int k = 0; k < 6; k++) {
-          v16sf in[6] = {d[0][k], d[1][k], d[2][k], d[3][k], d[4][k], d[5][k]};
-          v16sf o6[6];
-          wino_bt(in, o6);
-          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
-        }
-        for (int m = 0; m < 6; m++) {
-          wino_bt(t[m], out);
-          for (int j = 0; j < 6; j++)
-            st16(v + (6 * m + j) * plane + c0, &out[j], nc);
-        }
+          ld16(&in[m], xb + (m * xcols + 4 * b + k) * C + c0, nc);
+        wino_bt(in, o6);
+        for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+      }
+      for (int m = 0; m < 6; m++) {
+        wino_bt(t[m], out);
+        for (int j = 0; j < 6; j++)
+          st16(dst + (6 * m + j) * J->pv + c0, &out[j], nc);
       }
     }
   }
 }
 
-__attribute__((target("avx512f"))) static void wino_gy_512(
-    const wino_job *J, int64_t lo, int64_t hi) {
-  wino_gy_body(J, lo, hi);
+__attribute__((target("avx512f"))) static void wino_row_512(
+    const wino_job *J, int64_t na, float *gb, float *xb) {
+  wino_row_body(J, na, gb, xb);
 }
-static void wino_gy_base(const wino_job *J, int64_t lo, int64_t hi) {
-  wino_gy_body(J, lo, hi);
-}
-__attribute__((target("avx512f"))) static void wino_x_512(const wino_job *J,
-                                                          int64_t lo,
-                                                          int64_t hi) {
-  wino_x_body(J, lo, hi);
-}
-static void wino_x_base(const wino_job *J, int64_t lo, int64_t hi) {
-  wino_x_body(J, lo, hi);
+static void wino_row_base(const wino_job *J, int64_t na, float *gb,
+                          float *xb) {
+  wino_row_body(J, na, gb, xb);
 }
 
-static void wino_gy_work(int tid, int nth, void *ctx) {
-  int64_t lo, hi;
-  tile_rows(ctx, tid, nth, &lo, &hi);
-  if (__builtin_cpu_supports("avx512f"))
-    wino_gy_512(ctx, lo, hi);
-  else
-    wino_gy_base(ctx, lo, hi);
-}
-static void wino_x_work(int tid, int nth, void *ctx) {
-  int64_t lo, hi;
-  tile_rows(ctx, tid, nth, &lo, &hi);
-  if (__builtin_cpu_supports("avx512f"))
-    wino_x_512(ctx, lo, hi);
-  else
-    wino_x_base(ctx, lo, hi);
-}
-
-/* Channels last: dst[(n*P + p)*R + r] = src[(n*R + r)*P + p], in blocks
- * of 64 cells, split over threads. */
-typedef struct tr_job {
-  const float *src;
-  float *dst;
-  int64_t N, R, P;
-} tr_job;
-
-static void transpose_work(int tid, int nth, void *ctx) {
-  tr_job *J = ctx;
-  int64_t nblk = (J->P + 63) / 64, jobs = J->N * nblk;
-  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
-    int64_t n = jb / nblk, p0 = (jb % nblk) * 64;
-    int64_t p1 = p0 + 64 < J->P ? p0 + 64 : J->P;
-    for (int64_t r = 0; r < J->R; r++) {
-      const float *s = J->src + (n * J->R + r) * J->P;
-      float *d = J->dst + n * J->P * J->R + r;
-      for (int64_t p = p0; p < p1; p++) d[p * J->R] = s[p];
-    }
+/* Pass 1: the tile rows split over threads. */
+static void wino_transform_work(int tid, int nth, void *ctx) {
+  wino_job *J = ctx;
+  int64_t rows = J->u->N * J->th;
+  int64_t lo = rows * tid / nth, hi = rows * (tid + 1) / nth;
+  if (lo >= hi) return;
+  size_t gsz = (size_t)(4 * 4 * J->tw * J->O);
+  size_t xsz = (size_t)(6 * (4 * J->tw + 2) * J->C);
+  float *gb = cp_threads_scratch(tid, (gsz + xsz) * sizeof(float));
+  if (gb == NULL) {
+    J->failed = 1;
+    return;
+  }
+  int avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t na = lo; na < hi; na++) {
+    if (avx512)
+      wino_row_512(J, na, gb, gb + gsz);
+    else
+      wino_row_base(J, na, gb, gb + gsz);
   }
 }
 
@@ -368,28 +336,16 @@ __attribute__((target("avx512f"))) static void gemm_tn512(
     for (int64_t m0 = 0; m0 < M_; m0 += 6) {
       int mm = M_ - m0 < 6 ? (int)(M_ - m0) : 6;
       __m512 c[6][2];
-      for (int i = 0; i < 6; i++)
-        c[i][0] = c[i][1] = _mm512_setzero_ps();
+      for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
       const float *a = A + m0, *b = B + n0;
-      if (mm == 6) {
-        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
-          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
-          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
-          for (int i = 0; i < 6; i++) {
-            __m512 av = _mm512_set1_ps(a[i]);
-            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
-            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
-          }
-        }
-      } else {
-        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
-          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
-          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
-          for (int i = 0; i < mm; i++) {
-            __m512 av = _mm512_set1_ps(a[i]);
-            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
-            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
-          }
+      for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+        __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+        __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+        for (int i = 0; i < 6; i++) {
+          if (i == mm) break;
+          __m512 av = _mm512_set1_ps(a[i]);
+          c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+          c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
         }
       }
       for (int i = 0; i < mm; i++) {
@@ -417,48 +373,17 @@ static void gemm_tn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
     }
 }
 
-typedef struct wino_gemm_job {
-  const float *U, *V;
-  float *M;
-  int64_t O, C, Og, Cg, G, L;
-  int64_t pu, pv;             /* plane strides of U and V */
-} wino_gemm_job;
-
-/* The transformed positions times the groups, split over threads. */
-static void wino_gemm_work(int tid, int nth, void *ctx) {
-  wino_gemm_job *J = ctx;
-  int avx512 = __builtin_cpu_supports("avx512f");
-  int64_t jobs = WN * J->G;
-  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
-    int64_t k = jb / J->G, gi = jb % J->G;
-    const float *U = J->U + k * J->pu + gi * J->Og;
-    const float *V = J->V + k * J->pv + gi * J->Cg;
-    float *M = J->M + (k * J->O + gi * J->Og) * J->Cg;
-    if (avx512)
-      gemm_tn512(J->Og, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
-    else
-      gemm_tn_plain(J->Og, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
-  }
-}
-
-/* The output transform gw[o, c] = G^T M[:, o, c] G, split over o; c runs
- * innermost in chunks, so each of the 36 planes of M is read along rows. */
-typedef struct wino_out_job {
-  const float *M;
-  float *out;
-  int64_t O, Cg;
-} wino_out_job;
-
-static void wino_out_work(int tid, int nth, void *ctx) {
+/* gw[o, c] = G^T M[:, o, c] G for o in [o0, o1); c runs innermost in
+ * chunks, so each plane of M is read along rows. */
+static void wino_output(const wino_job *J, int64_t o0, int64_t o1) {
   static const float GT[3][6] = {
       {1.0f / 4, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 0},
       {0, -1.0f / 6, 1.0f / 6, 1.0f / 12, -1.0f / 12, 0},
       {0, -1.0f / 6, -1.0f / 6, 1.0f / 6, 1.0f / 6, 1}};
   enum { CH = 64 };
-  const wino_out_job *J = ctx;
   const int64_t O = J->O, Cg = J->Cg;
   float t[3][6][CH];
-  for (int64_t o = O * tid / nth; o < O * (tid + 1) / nth; o++)
+  for (int64_t o = o0; o < o1; o++)
     for (int64_t c0 = 0; c0 < Cg; c0 += CH) {
       int64_t nc = Cg - c0 < CH ? Cg - c0 : CH;
       for (int i = 0; i < 3; i++)
@@ -474,7 +399,7 @@ static void wino_out_work(int tid, int nth, void *ctx) {
         }
       for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++) {
-          float *z = J->out + (o * Cg + c0) * 9 + 3 * i + j;
+          float *z = J->gw + (o * Cg + c0) * 9 + 3 * i + j;
           for (int64_t c = 0; c < nc; c++) {
             float acc = 0.0f;
             for (int q = 0; q < 6; q++) acc += t[i][q][c] * GT[j][q];
@@ -484,20 +409,43 @@ static void wino_out_work(int tid, int nth, void *ctx) {
     }
 }
 
+/* Pass 2: output channels split over threads (within a group's range), all
+ * 36 products of those channels, then their output transform. */
+static void wino_product_work(int tid, int nth, void *ctx) {
+  wino_job *J = ctx;
+  int64_t o0 = J->O * tid / nth, o1 = J->O * (tid + 1) / nth;
+  int avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t gi = 0; gi < J->G; gi++) {
+    int64_t lo = gi * J->Og > o0 ? gi * J->Og : o0;
+    int64_t hi = (gi + 1) * J->Og < o1 ? (gi + 1) * J->Og : o1;
+    if (lo >= hi) continue;
+    for (int k = 0; k < WN; k++) {
+      const float *U = J->U + k * J->pu + lo;
+      const float *V = J->V + k * J->pv + gi * J->Cg;
+      float *M = J->M + (k * J->O + lo) * J->Cg;
+      memset(M, 0, (size_t)((hi - lo) * J->Cg) * sizeof *M);
+      if (avx512)
+        gemm_tn512(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+      else
+        gemm_tn_plain(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+    }
+  }
+  wino_output(J, o0, o1);
+}
+
 int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
                         const cp_geom *u, const cp_tensor *src, int64_t G,
                         cp_err *e) {
   if (u->kH != 3 || u->kW != 3 || u->p.stride[0] != 1 ||
       u->p.stride[1] != 1 || u->p.dilation[0] != 1 || u->p.dilation[1] != 1)
     return 1;
-  const int64_t O = gy4->shape[1], C = u->C, Og = O / G, Cg = C / G;
+  const int64_t O = gy4->shape[1], C = u->C;
   const int64_t th = (u->OH + 3) / 4, tw = (u->OW + 3) / 4;
   const int64_t L = u->N * th * tw;
   if ((size_t)(WN * (O + C)) > CP_GRAD_BUF_LIMIT / sizeof(float) / (size_t)L)
     return 1;
-  const int64_t pu = O * L + 48, pv = C * L + 48; /* (skews: see job) */
-  const int64_t ny = u->N * O * u->OH * u->OW, nx = u->N * C * u->H * u->W;
-  int64_t n = WN * (pu + pv) + WN * O * Cg + ny + nx;
+  const int64_t pu = O * L + 48, pv = C * L + 48;
+  int64_t n = WN * (pu + pv) + WN * O * (C / G);
   cp_tensor buf, yc, xc;
   if (cp_tensor_empty(&buf, 1, &n, e)) return 1;
   if (cp_tensor_contiguous(&yc, gy4, e)) {
@@ -509,34 +457,23 @@ int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     cp_tensor_release(&buf);
     return -1;
   }
+  int rc = 1;
   /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
    * such inputs take the direct path, which keeps PyTorch's pattern. */
-  if (!cp_all_finite(&yc) || !cp_all_finite(&xc)) {
-    cp_tensor_release(&xc);
-    cp_tensor_release(&yc);
-    cp_tensor_release(&buf);
-    return 1;
+  if (cp_all_finite(&yc) && cp_all_finite(&xc)) {
+    float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
+    wino_job J = {u, cp_tensor_data(&xc), cp_tensor_data(&yc), U, V, M,
+                  cp_tensor_data(gw), O, C, O / G, C / G, G, L, th, tw,
+                  pu, pv, 0};
+    int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
+    cp_threads_run(nth, wino_transform_work, &J);
+    if (!J.failed) {
+      cp_threads_run(O < 2 ? 1 : nth, wino_product_work, &J);
+      rc = 0;
+    }
   }
-  float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
-  float *yl = M + WN * O * Cg, *xl = yl + ny;
-  int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
-  tr_job ty = {cp_tensor_data(&yc), yl, u->N, O, u->OH * u->OW};
-  cp_threads_run(nth, transpose_work, &ty);
-  tr_job tx = {cp_tensor_data(&xc), xl, u->N, C, u->H * u->W};
-  cp_threads_run(nth, transpose_work, &tx);
-  wino_job jy = {u, yl, U, O, L, th, tw, pu};
-  cp_threads_run(nth, wino_gy_work, &jy);
-  wino_job jx = {u, xl, V, C, L, th, tw, pv};
-  cp_threads_run(nth, wino_x_work, &jx);
-  memset(M, 0, (size_t)(WN * O * Cg) * sizeof *M);
-  wino_gemm_job jg = {U, V, M, O, C, Og, Cg, G, L, pu, pv};
-  cp_threads_run(cp_threads_count(), wino_gemm_work, &jg);
-  /* gw = G^T m G for each (o, c) */
-  wino_out_job jo = {M, cp_tensor_data(gw), O, Cg};
-  cp_threads_run(nth, wino_out_work, &jo);
   cp_tensor_release(&xc);
   cp_tensor_release(&yc);
   cp_tensor_release(&buf);
-  return 0;
+  return rc;
 }
-
