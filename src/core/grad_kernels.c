@@ -338,14 +338,25 @@ __attribute__((target("avx512f"))) static void gemm_tn512(
       __m512 c[6][2];
       for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
       const float *a = A + m0, *b = B + n0;
-      for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
-        __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
-        __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
-        for (int i = 0; i < 6; i++) {
-          if (i == mm) break;
-          __m512 av = _mm512_set1_ps(a[i]);
-          c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
-          c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+      if (mm == 6) { /* the full tile, unrolled */
+        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < 6; i++) {
+            __m512 av = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
+        }
+      } else {
+        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < mm; i++) {
+            __m512 av = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
         }
       }
       for (int i = 0; i < mm; i++) {
@@ -373,40 +384,47 @@ static void gemm_tn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
     }
 }
 
-/* gw[o, c] = G^T M[:, o, c] G for o in [o0, o1); c runs innermost in
- * chunks, so each plane of M is read along rows. */
-static void wino_output(const wino_job *J, int64_t o0, int64_t o1) {
-  static const float GT[3][6] = {
-      {1.0f / 4, -1.0f / 6, -1.0f / 6, 1.0f / 24, 1.0f / 24, 0},
-      {0, -1.0f / 6, 1.0f / 6, 1.0f / 12, -1.0f / 12, 0},
-      {0, -1.0f / 6, -1.0f / 6, 1.0f / 6, 1.0f / 6, 1}};
-  enum { CH = 64 };
+/* G^T (3x6) applied to 6 vectors. */
+static AI void wino_gt(const v16sf *m, v16sf *z) {
+  v16sf s12 = m[1] + m[2], d12 = m[1] - m[2];
+  v16sf s34 = m[3] + m[4], d34 = m[3] - m[4];
+  z[0] = m[0] * (1.0f / 4) - s12 * (1.0f / 6) + s34 * (1.0f / 24);
+  z[1] = -d12 * (1.0f / 6) + d34 * (1.0f / 12);
+  z[2] = -s12 * (1.0f / 6) + s34 * (1.0f / 6) + m[5];
+}
+
+/* gw[o, c] = G^T M[:, o, c] G for o in [o0, o1), 16 channels c at a time
+ * (each plane of M read along its rows). */
+static AI void wino_output_body(const wino_job *J, int64_t o0, int64_t o1) {
   const int64_t O = J->O, Cg = J->Cg;
-  float t[3][6][CH];
   for (int64_t o = o0; o < o1; o++)
-    for (int64_t c0 = 0; c0 < Cg; c0 += CH) {
-      int64_t nc = Cg - c0 < CH ? Cg - c0 : CH;
-      for (int i = 0; i < 3; i++)
-        for (int k = 0; k < 6; k++) {
-          float *ti = t[i][k];
-          for (int64_t c = 0; c < nc; c++) ti[c] = 0.0f;
-          for (int q = 0; q < 6; q++) {
-            float gq = GT[i][q];
-            if (gq == 0.0f) continue;
-            const float *m = J->M + ((q * 6 + k) * O + o) * Cg + c0;
-            for (int64_t c = 0; c < nc; c++) ti[c] += gq * m[c];
-          }
-        }
-      for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 3; j++) {
-          float *z = J->gw + (o * Cg + c0) * 9 + 3 * i + j;
-          for (int64_t c = 0; c < nc; c++) {
-            float acc = 0.0f;
-            for (int q = 0; q < 6; q++) acc += t[i][q][c] * GT[j][q];
-            z[c * 9] = acc;
-          }
-        }
+    for (int64_t c0 = 0; c0 < Cg; c0 += 16) {
+      int nc = Cg - c0 < 16 ? (int)(Cg - c0) : 16;
+      v16sf m[6][6], t[3][6], z[3], col[6];
+      for (int k = 0; k < WN; k++)
+        ld16(&m[k / 6][k % 6], J->M + (k * O + o) * Cg + c0, nc);
+      for (int k = 0; k < 6; k++) {
+        for (int q = 0; q < 6; q++) col[q] = m[q][k];
+        wino_gt(col, z);
+        for (int i = 0; i < 3; i++) t[i][k] = z[i];
+      }
+      float zs[9][16];
+      for (int i = 0; i < 3; i++) {
+        wino_gt(t[i], z);
+        for (int j = 0; j < 3; j++) memcpy(zs[3 * i + j], &z[j], sizeof z[j]);
+      }
+      float *dst = J->gw + (o * Cg + c0) * 9;
+      for (int c = 0; c < nc; c++)
+        for (int j = 0; j < 9; j++) dst[c * 9 + j] = zs[j][c];
     }
+}
+
+__attribute__((target("avx512f"))) static void wino_output_512(
+    const wino_job *J, int64_t o0, int64_t o1) {
+  wino_output_body(J, o0, o1);
+}
+static void wino_output_base(const wino_job *J, int64_t o0, int64_t o1) {
+  wino_output_body(J, o0, o1);
 }
 
 /* Pass 2: output channels split over threads (within a group's range), all
@@ -430,7 +448,10 @@ static void wino_product_work(int tid, int nth, void *ctx) {
         gemm_tn_plain(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
     }
   }
-  wino_output(J, o0, o1);
+  if (avx512)
+    wino_output_512(J, o0, o1);
+  else
+    wino_output_base(J, o0, o1);
 }
 
 int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
