@@ -47,11 +47,4 @@ int cp_pad2d_backward(cp_tensor *out, const cp_tensor *g, int64_t H,
                       int64_t W, const int64_t *pad, cp_padmode mode,
                       cp_err *e);
 
-/* C[a*ldc + b] += sum_l A[a*lda + l] * B[b*ldb + l] for a < na, b < nb:
- * the grad_weight product (vectorised, threaded over b).  Exposed for the
- * tests, which hold it to a plain loop. */
-void cp_gemm_nt(int64_t na, int64_t nb, int64_t L, const float *A,
-                int64_t lda, const float *B, int64_t ldb, float *C,
-                int64_t ldc);
-
 #endif

@@ -451,6 +451,21 @@ int64_t cp_geomT_zsource(const cp_geom *g, int dim, int64_t z) {
 }
 
 /* ==========================================================================
+ * Causal padding, the gradient's output_padding
+ * ========================================================================== */
+
+void cp_causal_pad(int64_t k, int64_t d, int64_t *before, int64_t *after) {
+  *before = d * (k - 1);
+  *after = 0;
+}
+
+int64_t cp_conv_dropped_rows(int64_t in, int64_t k, int64_t s,
+                             int64_t pad_before, int64_t pad_after,
+                             int64_t d) {
+  return (in + pad_before + pad_after - d * (k - 1) - 1) % s;
+}
+
+/* ==========================================================================
  * Pooling
  * ========================================================================== */
 
@@ -574,25 +589,25 @@ int cp_pool_geom_init(cp_pool_geom *g, const cp_pool_params *p,
   return 0;
 }
 
+void cp_avg_range(const cp_pool_geom *g, int dim, int64_t i, int64_t *lo,
+                  int64_t *hi, int64_t *factor) {
+  const cp_pool_params *p = &g->p;
+  int64_t n = dim ? g->W : g->H, pad = p->pad[dim];
+  int64_t start = i * p->stride[dim] - pad, end = start + p->kernel[dim];
+  if (end > n + pad) end = n + pad; /* (ceil_mode: past the right padding) */
+  int64_t padded = end - start;
+  if (start < 0) start = 0;
+  if (end > n) end = n;
+  *lo = start, *hi = end;
+  *factor = p->count_include_pad ? padded : end - start;
+}
+
 void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
                    int64_t *r1, int64_t *c0, int64_t *c1, int64_t *divisor) {
-  const cp_pool_params *p = &g->p;
-  int64_t hs = r * p->stride[0] - p->pad[0], ws = c * p->stride[1] - p->pad[1];
-  int64_t he = hs + p->kernel[0], we = ws + p->kernel[1];
-  if (he > g->H + p->pad[0]) he = g->H + p->pad[0];
-  if (we > g->W + p->pad[1]) we = g->W + p->pad[1];
-  int64_t pool = (he - hs) * (we - ws);
-  if (hs < 0) hs = 0;
-  if (ws < 0) ws = 0;
-  if (he > g->H) he = g->H;
-  if (we > g->W) we = g->W;
-  *r0 = hs, *r1 = he, *c0 = ws, *c1 = we;
-  if (p->divisor_override)
-    *divisor = p->divisor_override;
-  else if (p->count_include_pad)
-    *divisor = pool;
-  else
-    *divisor = (he - hs) * (we - ws);
+  int64_t fr, fc;
+  cp_avg_range(g, 0, r, r0, r1, &fr);
+  cp_avg_range(g, 1, c, c0, c1, &fc);
+  *divisor = g->p.divisor_override ? g->p.divisor_override : fr * fc;
 }
 
 /* ==========================================================================

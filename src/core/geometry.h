@@ -85,6 +85,14 @@ int cp_convT_output_padding(const cp_conv_params *p, const int64_t *in_hw,
                             int64_t *op, cp_err *e);
 /* "same" padding for one dimension: total d(k-1), extra at the end. */
 void cp_same_pad(int64_t k, int64_t d, int64_t *before, int64_t *after);
+/* Keras' "causal" padding (1-D): d(k-1) before, none after. */
+void cp_causal_pad(int64_t k, int64_t d, int64_t *before, int64_t *after);
+/* The output_padding that makes conv_transpose2d the adjoint of a conv2d
+ * of input length `in`: the rows its floor division dropped,
+ * (in + pad_before + pad_after - d(k-1) - 1) mod s. */
+int64_t cp_conv_dropped_rows(int64_t in, int64_t k, int64_t s,
+                             int64_t pad_before, int64_t pad_after,
+                             int64_t d);
 
 /* ---- conv2d taps ----------------------------------------------------------
  * Output (r, c), tap (i, j) reads the padded input at
@@ -210,6 +218,12 @@ static inline int64_t cp_pool_in_col(const cp_pool_geom *g, int64_t c,
  * input. */
 void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
                    int64_t *r1, int64_t *c0, int64_t *c1, int64_t *divisor);
+/* One dimension of it (0 rows, 1 columns) for window index i: the cells
+ * [*lo, *hi) inside the input and the divisor's factor (cells inside input
+ * + padding, or inside the input without count_include_pad); the divisor is
+ * the product of both factors unless divisor_override is set. */
+void cp_avg_range(const cp_pool_geom *g, int dim, int64_t i, int64_t *lo,
+                  int64_t *hi, int64_t *factor);
 /* Adaptive pooling: bin i of n over a length L covers
  * [floor(i*L/n), ceil((i+1)*L/n)). */
 static inline int64_t cp_adaptive_start(int64_t i, int64_t L, int64_t n) {

@@ -201,26 +201,14 @@ static void avg_work(int tid, int nth, void *ctx) {
     return;
   }
   int64_t *cw = (int64_t *)(void *)(s + ((W + 4 + 1) & ~(int64_t)1));
-  for (int64_t c = 0; c < OW; c++) {
-    int64_t r0, r1, c0, c1, div;
-    cp_avg_window(g, 0, c, &r0, &r1, &c0, &c1, &div);
-    int64_t ws = c * g->p.stride[1] - g->p.pad[1];
-    int64_t we = ws + g->p.kernel[1];
-    if (we > W + g->p.pad[1]) we = W + g->p.pad[1];
-    cw[3 * c] = c0;
-    cw[3 * c + 1] = c1;
-    cw[3 * c + 2] = g->p.count_include_pad ? we - ws : c1 - c0;
-  }
+  for (int64_t c = 0; c < OW; c++)
+    cp_avg_range(g, 1, c, &cw[3 * c], &cw[3 * c + 1], &cw[3 * c + 2]);
   for (int64_t row = lo; row < hi; row++) {
     int64_t pl = row / g->OH, r = row % g->OH;
     const float *xp = J->x + pl * H * W;
     float *yr = J->y + row * OW;
-    int64_t r0, r1, c0, c1, div;
-    cp_avg_window(g, r, 0, &r0, &r1, &c0, &c1, &div);
-    int64_t hs = r * g->p.stride[0] - g->p.pad[0];
-    int64_t he = hs + g->p.kernel[0];
-    if (he > H + g->p.pad[0]) he = H + g->p.pad[0];
-    int64_t fr = g->p.count_include_pad ? he - hs : r1 - r0;
+    int64_t r0, r1, fr;
+    cp_avg_range(g, 0, r, &r0, &r1, &fr);
     if (r1 - r0 == 2 && g->p.kernel[1] == 2 && g->p.stride[1] == 2 &&
         g->p.pad[1] == 0) {
       avg_2x2_row(xp + r0 * W, xp + (r0 + 1) * W, yr, OW, W, cw, fr,

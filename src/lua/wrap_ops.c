@@ -576,8 +576,9 @@ static int do_conv1d(lua_State *L, const char *fname, int T) {
   if (causal) {
     int64_t k = w->shape[2], d = p.dilation[1];
     if (k > 0 && d > 0 && d <= ((int64_t)1 << 31) && k <= ((int64_t)1 << 31))
-      p.pad[2] = d * (k - 1);
-    p.pad[3] = 0;
+      cp_causal_pad(k, d, &p.pad[2], &p.pad[3]);
+    else
+      p.pad[3] = 0; /* (the geometry reports the kernel or dilation) */
   }
   cp_err e;
   if (has_os) {

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "../../src/core/backward.h"
+#include "../../src/core/conv.h"
+#include "../../src/core/grad_kernels.h"
 #include "../../src/core/pool.h"
 #include "../../src/core/unfold.h"
 #include "check.h"
@@ -187,4 +189,61 @@ TEST(ops_matmul_shapes_and_errors) {
   cp_tensor_release(&y);
   cp_tensor_release(&a);
   cp_tensor_release(&b);
+}
+
+/* The fast backward paths (Winograd F(3x3, 4x4) grad_weight, the gather
+ * grad_input, the unfold product) against the reference identities. */
+TEST(ops_backward_fast_matches_reference) {
+  cp_rng_seed(&rng, 1104);
+  for (int it = 0; it < 40; it++) {
+    int64_t G = rnd(1, 2), C = G * rnd(1, 20), O = G * rnd(1, 20);
+    int64_t k = it % 3 == 2 ? rnd(1, 4) : 3;
+    int64_t xs[4] = {rnd(1, 2), C, rnd(1, 19), rnd(1, 19)};
+    int64_t ws[4] = {O, C / G, k, k};
+    cp_conv_params p;
+    cp_conv_params_default(&p);
+    p.groups = G;
+    for (int i = 0; i < 4; i++) p.pad[i] = rnd(0, 2);
+    if (it % 5 == 4) p.stride[0] = p.stride[1] = 2;
+    cp_err e;
+    cp_tensor x, w, y, gy;
+    CHECK(cp_tensor_empty(&x, 4, xs, &e) == 0);
+    CHECK(cp_tensor_empty(&w, 4, ws, &e) == 0);
+    float *px = cp_tensor_data(&x), *pw = cp_tensor_data(&w);
+    for (int64_t i = 0; i < cp_tensor_numel(&x); i++)
+      px[i] = (float)cp_rng_normal(&rng);
+    for (int64_t i = 0; i < cp_tensor_numel(&w); i++)
+      pw[i] = (float)cp_rng_normal(&rng);
+    if (cp_conv2d(&y, &x, &w, NULL, &p, &e)) {
+      cp_tensor_release(&x);
+      cp_tensor_release(&w);
+      continue;
+    }
+    CHECK(cp_tensor_empty(&gy, 4, y.shape, &e) == 0);
+    float *pg = cp_tensor_data(&gy);
+    for (int64_t i = 0; i < cp_tensor_numel(&gy); i++)
+      pg[i] = (float)cp_rng_normal(&rng);
+    cp_tensor r[3], a[3];
+    cp_conv_set_impl(CP_IMPL_REFERENCE);
+    CHECK(cp_conv2d_backward(&r[0], &r[1], &r[2], &x, &w, &gy, &p, &e) == 0);
+    cp_conv_set_impl(CP_IMPL_AUTO);
+    CHECK(cp_conv2d_backward(&a[0], &a[1], &a[2], &x, &w, &gy, &p, &e) == 0);
+    for (int q = 0; q < 3; q++) {
+      int64_t n = cp_tensor_numel(&r[q]);
+      CHECK(n == cp_tensor_numel(&a[q]));
+      const float *pr = cp_tensor_data(&r[q]), *pa = cp_tensor_data(&a[q]);
+      double mx = 1;
+      for (int64_t i = 0; i < n; i++)
+        if (fabs(pr[i]) > mx) mx = fabs(pr[i]);
+      int bad = 0;
+      for (int64_t i = 0; i < n; i++) bad += !(fabs(pr[i] - pa[i]) <= 1e-4 * mx);
+      CHECK(bad == 0);
+      cp_tensor_release(&r[q]);
+      cp_tensor_release(&a[q]);
+    }
+    cp_tensor_release(&gy);
+    cp_tensor_release(&y);
+    cp_tensor_release(&x);
+    cp_tensor_release(&w);
+  }
 }

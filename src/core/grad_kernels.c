@@ -1,0 +1,500 @@
+/* grad_kernels.c - the fast grad_weight products (backward.c's fast
+ * paths): C += A B^T along rows, and Winograd F(3x3, 4x4). */
+#include "grad_kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "threads.h"
+
+int cp_all_finite(const cp_tensor *t) {
+  const float *p = cp_tensor_data(t);
+  int64_t n = cp_tensor_numel(t), i = 0;
+  float acc[8] = {0}; /* x * 0 is NaN for an Inf or NaN x; 8 lanes */
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) acc[k] += p[i + k] * 0.0f;
+  for (; i < n; i++) acc[0] += p[i] * 0.0f;
+  for (int k = 1; k < 8; k++) acc[0] += acc[k];
+  return acc[0] == 0.0f;
+}
+
+/* ====================================================================== */
+/* The grad_weight product C += A B^T (rows of A and B run along L)         */
+/* ====================================================================== */
+
+typedef float v8sf __attribute__((vector_size(32)));
+
+/* (through a pointer: a vector return value would change the ABI) */
+static inline __attribute__((always_inline)) void load8(v8sf *v,
+                                                        const float *p) {
+  memcpy(v, p, sizeof *v);
+}
+
+/* Columns b0..b1 of C, L in chunks that keep 7 rows in L1: a 4x3 block of
+ * dot products at a time, 8 lanes each. */
+static inline __attribute__((always_inline)) void nt_body(
+    int64_t na, int64_t b0, int64_t b1, int64_t L, const float *A,
+    int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
+  const int64_t LC = 768;
+  for (int64_t l0 = 0; l0 < L; l0 += LC) {
+    int64_t ll = L - l0 < LC ? L - l0 : LC, l8 = ll & ~(int64_t)7;
+    for (int64_t b = b0; b < b1; b += 3) {
+      int nb = b1 - b < 3 ? (int)(b1 - b) : 3;
+      const float *Bp[3];
+      for (int j = 0; j < 3; j++)
+        Bp[j] = B + (b + (j < nb ? j : nb - 1)) * ldb + l0;
+      for (int64_t a = 0; a < na; a += 4) {
+        int nr = na - a < 4 ? (int)(na - a) : 4;
+        const float *Ap[4];
+        for (int i = 0; i < 4; i++)
+          Ap[i] = A + (a + (i < nr ? i : nr - 1)) * lda + l0;
+        v8sf acc[4][3];
+        memset(acc, 0, sizeof acc);
+        for (int64_t l = 0; l < l8; l += 8) {
+          v8sf x0, x1, x2;
+          load8(&x0, Bp[0] + l);
+          load8(&x1, Bp[1] + l);
+          load8(&x2, Bp[2] + l);
+          for (int i = 0; i < 4; i++) {
+            v8sf av;
+            load8(&av, Ap[i] + l);
+            acc[i][0] += av * x0;
+            acc[i][1] += av * x1;
+            acc[i][2] += av * x2;
+          }
+        }
+        for (int i = 0; i < nr; i++)
+          for (int j = 0; j < nb; j++) {
+            float s = 0.0f;
+            for (int q = 0; q < 8; q++) s += acc[i][j][q];
+            for (int64_t l = l8; l < ll; l++) s += Ap[i][l] * Bp[j][l];
+            C[(a + i) * ldc + b + j] += s;
+          }
+      }
+    }
+  }
+}
+
+/* The same block with AVX-512 FMA intrinsics, 16 lanes. */
+__attribute__((target("avx512f"))) static void nt_avx512(
+    int64_t na, int64_t b0, int64_t b1, int64_t L, const float *A,
+    int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc) {
+  const int64_t LC = 768;
+  for (int64_t l0 = 0; l0 < L; l0 += LC) {
+    int64_t ll = L - l0 < LC ? L - l0 : LC, l16 = ll & ~(int64_t)15;
+    for (int64_t b = b0; b < b1; b += 3) {
+      int nb = b1 - b < 3 ? (int)(b1 - b) : 3;
+      const float *Bp[3];
+      for (int j = 0; j < 3; j++)
+        Bp[j] = B + (b + (j < nb ? j : nb - 1)) * ldb + l0;
+      for (int64_t a = 0; a < na; a += 4) {
+        int nr = na - a < 4 ? (int)(na - a) : 4;
+        const float *Ap[4];
+        for (int i = 0; i < 4; i++)
+          Ap[i] = A + (a + (i < nr ? i : nr - 1)) * lda + l0;
+        __m512 acc[4][3];
+        for (int i = 0; i < 4; i++)
+          for (int j = 0; j < 3; j++) acc[i][j] = _mm512_setzero_ps();
+        for (int64_t l = 0; l < l16; l += 16) {
+          __m512 x0 = _mm512_loadu_ps(Bp[0] + l);
+          __m512 x1 = _mm512_loadu_ps(Bp[1] + l);
+          __m512 x2 = _mm512_loadu_ps(Bp[2] + l);
+          for (int i = 0; i < 4; i++) {
+            __m512 av = _mm512_loadu_ps(Ap[i] + l);
+            acc[i][0] = _mm512_fmadd_ps(av, x0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(av, x1, acc[i][1]);
+            acc[i][2] = _mm512_fmadd_ps(av, x2, acc[i][2]);
+          }
+        }
+        for (int i = 0; i < nr; i++)
+          for (int j = 0; j < nb; j++) {
+            float s = _mm512_reduce_add_ps(acc[i][j]);
+            for (int64_t l = l16; l < ll; l++) s += Ap[i][l] * Bp[j][l];
+            C[(a + i) * ldc + b + j] += s;
+          }
+      }
+    }
+  }
+}
+
+static void nt_base(int64_t na, int64_t b0, int64_t b1, int64_t L,
+                    const float *A, int64_t lda, const float *B, int64_t ldb,
+                    float *C, int64_t ldc) {
+  nt_body(na, b0, b1, L, A, lda, B, ldb, C, ldc);
+}
+
+typedef struct nt_job {
+  int64_t na, nb, L, lda, ldb, ldc;
+  const float *A, *B;
+  float *C;
+} nt_job;
+
+static void nt_work(int tid, int nth, void *ctx) {
+  nt_job *J = ctx;
+  int64_t blocks = (J->nb + 2) / 3;
+  int64_t b0 = blocks * tid / nth * 3, b1 = blocks * (tid + 1) / nth * 3;
+  if (b1 > J->nb) b1 = J->nb;
+  if (b0 >= b1) return;
+  if (__builtin_cpu_supports("avx512f"))
+    nt_avx512(J->na, b0, b1, J->L, J->A, J->lda, J->B, J->ldb, J->C, J->ldc);
+  else
+    nt_base(J->na, b0, b1, J->L, J->A, J->lda, J->B, J->ldb, J->C, J->ldc);
+}
+
+void cp_gemm_nt(int64_t na, int64_t nb, int64_t L, const float *A,
+                int64_t lda, const float *B, int64_t ldb, float *C,
+                int64_t ldc) {
+  nt_job J = {na, nb, L, lda, ldb, ldc, A, B, C};
+  int64_t work = na * nb * L;
+  int nth = work < ((int64_t)1 << 20) || nb < 6 ? 1 : cp_threads_count();
+  cp_threads_run(nth, nt_work, &J);
+}
+
+/* ---- Winograd F(3x3, 4x4) for a 3x3, stride-1, dilation-1 grad_weight ----
+ * gw[o, c, i, j] = sum over 4x4 tiles t of gy and samples n of
+ *   sum_{u,v<4} e[u][v] d[u+i][v+j],  e = gy's tile, d = the 6x6 input
+ * patch at (4a - pad_top, 4b - pad_left): a 3x3 correlation of a 6x6 patch
+ * with a 4x4 kernel, which Winograd computes as
+ *   G^T [ (A e A^T) .* (B^T d B) ] G
+ * with B^T, A^T, G of F(4x4, 3x3) (points 0, +-1, +-2, infinity) and the
+ * roles of A and G swapped (the transposition principle).  The sums over
+ * tiles run in the transformed domain: 36 products U_k (L x O) by V_k
+ * (L x C) with L = N * tiles, 4x fewer multiplies than direct.
+ *
+ * Two threaded passes, so that a busy machine costs two waits, not six:
+ * (1) per tile row, its input and gradient rows copied channels-last into a
+ *     zero-bordered band of the thread's scratch, then transformed 16
+ *     channels at a time into U and V ([k][l][channel]);
+ * (2) per range of output channels o, the 36 products and the output
+ *     transform of those o. */
+#define WN 36                 /* transformed positions (6 x 6) */
+
+typedef struct wino_job {
+  const cp_geom *u;           /* input geometry (H, W, pads, OH, OW, N) */
+  const float *x, *gy;        /* (N, C, H, W), (N, O, OH, OW) */
+  float *U, *V, *M;           /* transformed gy, x; products (WN, O, Cg) */
+  float *gw;                  /* (O, Cg, 3, 3) */
+  int64_t O, C, Og, Cg, G, L, th, tw;
+  int64_t pu, pv;             /* plane strides of U and V: rows*L plus a
+                                 skew, so the planes do not alias in the
+                                 caches */
+  int failed;                 /* a thread had no scratch */
+} wino_job;
+
+typedef float v16sf __attribute__((vector_size(64)));
+#define AI inline __attribute__((always_inline))
+
+static AI void ld16(v16sf *v, const float *p, int nc) {
+  if (nc == 16) {
+    memcpy(v, p, sizeof *v);
+  } else {
+    memset(v, 0, sizeof *v);
+    memcpy(v, p, (size_t)nc * sizeof(float));
+  }
+}
+static AI void st16(float *p, const v16sf *v, int nc) {
+  if (nc == 16)
+    memcpy(p, v, sizeof *v);
+  else
+    memcpy(p, v, (size_t)nc * sizeof(float));
+}
+
+/* A (6x4) applied to 4 vectors. */
+static AI void wino_a(const v16sf *e, v16sf *u) {
+  v16sf s02 = e[0] + e[2], s13 = e[1] + e[3];
+  v16sf f02 = e[0] + 4 * e[2], f13 = 2 * e[1] + 8 * e[3];
+  u[0] = e[0];
+  u[1] = s02 + s13;
+  u[2] = s02 - s13;
+  u[3] = f02 + f13;
+  u[4] = f02 - f13;
+  u[5] = e[3];
+}
+
+/* B^T (6x6) applied to 6 vectors. */
+static AI void wino_bt(const v16sf *d, v16sf *v) {
+  v[0] = 4 * d[0] - 5 * d[2] + d[4];
+  v[1] = -4 * d[1] - 4 * d[2] + d[3] + d[4];
+  v[2] = 4 * d[1] - 4 * d[2] - d[3] + d[4];
+  v[3] = -2 * d[1] - d[2] + 2 * d[3] + d[4];
+  v[4] = 2 * d[1] - d[2] - 2 * d[3] + d[4];
+  v[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+/* rows x cols cells of R channels, channels last, zero outside the plane:
+ * band[(m*cols + q)*R + ch] = src[(ch*H + r0 + m)*W + q0 + q]. */
+static void band_copy(float *band, const float *src, int64_t R, int64_t H,
+                      int64_t W, int64_t r0, int64_t q0, int64_t rows,
+                      int64_t cols) {
+  memset(band, 0, (size_t)(rows * cols * R) * sizeof *band);
+  int64_t qa = q0 < 0 ? -q0 : 0, qb = W - q0 < cols ? W - q0 : cols;
+  for (int64_t m = 0; m < rows; m++) {
+    int64_t r = r0 + m;
+    if (r < 0 || r >= H) continue;
+    for (int64_t ch = 0; ch < R; ch++) {
+      const float *sr = src + (ch * H + r) * W + q0;
+      float *d = band + m * cols * R + ch;
+      for (int64_t q = qa; q < qb; q++) d[q * R] = sr[q];
+    }
+  }
+}
+
+/* Tile row (n, a): U = A e A^T of its 4x4 gy tiles, V = B^T d B of its
+ * 6x6 input patches; gb, xb are its bands. */
+static AI void wino_row_body(const wino_job *J, int64_t na, float *gb,
+                             float *xb) {
+  const cp_geom *u = J->u;
+  const int64_t n = na / J->th, a = na % J->th, tw = J->tw;
+  const int64_t O = J->O, C = J->C, gcols = 4 * tw, xcols = 4 * tw + 2;
+  band_copy(gb, J->gy + n * O * u->OH * u->OW, O, u->OH, u->OW, 4 * a, 0, 4,
+            gcols);
+  band_copy(xb, J->x + n * C * u->H * u->W, C, u->H, u->W,
+            4 * a - u->p.pad[0], -u->p.pad[2], 6, xcols);
+  for (int64_t b = 0; b < tw; b++) {
+    int64_t l = na * tw + b;
+    float *dst = J->U + l * O;
+    for (int64_t c0 = 0; c0 < O; c0 += 16) {
+      int nc = O - c0 < 16 ? (int)(O - c0) : 16;
+      v16sf t[6][4], col[4], out[6];
+      for (int k = 0; k < 4; k++) {
+        v16sf in[4], o6[6];
+        for (int m = 0; m < 4; m++)
+          ld16(&in[m], gb + (m * gcols + 4 * b + k) * O + c0, nc);
+        wino_a(in, o6);
+        for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+      }
+      for (int m = 0; m < 6; m++) {
+        for (int k = 0; k < 4; k++) col[k] = t[m][k];
+        wino_a(col, out);
+        for (int j = 0; j < 6; j++)
+          st16(dst + (6 * m + j) * J->pu + c0, &out[j], nc);
+      }
+    }
+    dst = J->V + l * C;
+    for (int64_t c0 = 0; c0 < C; c0 += 16) {
+      int nc = C - c0 < 16 ? (int)(C - c0) : 16;
+      v16sf t[6][6], out[6];
+      for (int k = 0; k < 6; k++) {
+        v16sf in[6], o6[6];
+        for (int m = 0; m < 6; m++)
+          ld16(&in[m], xb + (m * xcols + 4 * b + k) * C + c0, nc);
+        wino_bt(in, o6);
+        for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+      }
+      for (int m = 0; m < 6; m++) {
+        wino_bt(t[m], out);
+        for (int j = 0; j < 6; j++)
+          st16(dst + (6 * m + j) * J->pv + c0, &out[j], nc);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void wino_row_512(
+    const wino_job *J, int64_t na, float *gb, float *xb) {
+  wino_row_body(J, na, gb, xb);
+}
+static void wino_row_base(const wino_job *J, int64_t na, float *gb,
+                          float *xb) {
+  wino_row_body(J, na, gb, xb);
+}
+
+/* Pass 1: the tile rows split over threads. */
+static void wino_transform_work(int tid, int nth, void *ctx) {
+  wino_job *J = ctx;
+  int64_t rows = J->u->N * J->th;
+  int64_t lo = rows * tid / nth, hi = rows * (tid + 1) / nth;
+  if (lo >= hi) return;
+  size_t gsz = (size_t)(4 * 4 * J->tw * J->O);
+  size_t xsz = (size_t)(6 * (4 * J->tw + 2) * J->C);
+  float *gb = cp_threads_scratch(tid, (gsz + xsz) * sizeof(float));
+  if (gb == NULL) {
+    J->failed = 1;
+    return;
+  }
+  int avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t na = lo; na < hi; na++) {
+    if (avx512)
+      wino_row_512(J, na, gb, gb + gsz);
+    else
+      wino_row_base(J, na, gb, gb + gsz);
+  }
+}
+
+/* C[m][n] += sum_l A[l*lda + m] * B[l*ldb + n] for m < M_, n < N_: the
+ * transformed-domain products, as outer products (a 6 x 32 tile of C in
+ * registers over the whole sum; no horizontal adds). */
+__attribute__((target("avx512f"))) static void gemm_tn512(
+    int64_t M_, int64_t N_, int64_t K, const float *A, int64_t lda,
+    const float *B, int64_t ldb, float *C, int64_t ldc) {
+  for (int64_t n0 = 0; n0 < N_; n0 += 32) {
+    int64_t nn = N_ - n0 < 32 ? N_ - n0 : 32;
+    __mmask16 k0 = nn >= 16 ? 0xffff : (__mmask16)((1u << nn) - 1);
+    __mmask16 k1 = nn > 16 ? (__mmask16)(nn >= 32 ? 0xffff
+                                                  : (1u << (nn - 16)) - 1)
+                           : 0;
+    for (int64_t m0 = 0; m0 < M_; m0 += 6) {
+      int mm = M_ - m0 < 6 ? (int)(M_ - m0) : 6;
+      __m512 c[6][2];
+      for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+      const float *a = A + m0, *b = B + n0;
+      if (mm == 6) { /* the full tile, unrolled */
+        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < 6; i++) {
+            __m512 av = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
+        }
+      } else {
+        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < mm; i++) {
+            __m512 av = _mm512_set1_ps(a[i]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
+        }
+      }
+      for (int i = 0; i < mm; i++) {
+        float *cr = C + (m0 + i) * ldc + n0;
+        _mm512_mask_storeu_ps(
+            cr, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, cr), c[i][0]));
+        _mm512_mask_storeu_ps(cr + 16, k1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(k1, cr + 16),
+                                            c[i][1]));
+      }
+    }
+  }
+}
+
+/* The same sum, plain (no AVX-512). */
+static void gemm_tn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
+                          int64_t lda, const float *B, int64_t ldb, float *C,
+                          int64_t ldc) {
+  for (int64_t l = 0; l < K; l++)
+    for (int64_t m = 0; m < M_; m++) {
+      float av = A[l * lda + m];
+      float *cr = C + m * ldc;
+      const float *br = B + l * ldb;
+      for (int64_t n = 0; n < N_; n++) cr[n] += av * br[n];
+    }
+}
+
+/* G^T (3x6) applied to 6 vectors. */
+static AI void wino_gt(const v16sf *m, v16sf *z) {
+  v16sf s12 = m[1] + m[2], d12 = m[1] - m[2];
+  v16sf s34 = m[3] + m[4], d34 = m[3] - m[4];
+  z[0] = m[0] * (1.0f / 4) - s12 * (1.0f / 6) + s34 * (1.0f / 24);
+  z[1] = -d12 * (1.0f / 6) + d34 * (1.0f / 12);
+  z[2] = -s12 * (1.0f / 6) + s34 * (1.0f / 6) + m[5];
+}
+
+/* gw[o, c] = G^T M[:, o, c] G for o in [o0, o1), 16 channels c at a time
+ * (each plane of M read along its rows). */
+static AI void wino_output_body(const wino_job *J, int64_t o0, int64_t o1) {
+  const int64_t O = J->O, Cg = J->Cg;
+  for (int64_t o = o0; o < o1; o++)
+    for (int64_t c0 = 0; c0 < Cg; c0 += 16) {
+      int nc = Cg - c0 < 16 ? (int)(Cg - c0) : 16;
+      v16sf m[6][6], t[3][6], z[3], col[6];
+      for (int k = 0; k < WN; k++)
+        ld16(&m[k / 6][k % 6], J->M + (k * O + o) * Cg + c0, nc);
+      for (int k = 0; k < 6; k++) {
+        for (int q = 0; q < 6; q++) col[q] = m[q][k];
+        wino_gt(col, z);
+        for (int i = 0; i < 3; i++) t[i][k] = z[i];
+      }
+      float zs[9][16];
+      for (int i = 0; i < 3; i++) {
+        wino_gt(t[i], z);
+        for (int j = 0; j < 3; j++) memcpy(zs[3 * i + j], &z[j], sizeof z[j]);
+      }
+      float *dst = J->gw + (o * Cg + c0) * 9;
+      for (int c = 0; c < nc; c++)
+        for (int j = 0; j < 9; j++) dst[c * 9 + j] = zs[j][c];
+    }
+}
+
+__attribute__((target("avx512f"))) static void wino_output_512(
+    const wino_job *J, int64_t o0, int64_t o1) {
+  wino_output_body(J, o0, o1);
+}
+static void wino_output_base(const wino_job *J, int64_t o0, int64_t o1) {
+  wino_output_body(J, o0, o1);
+}
+
+/* Pass 2: output channels split over threads (within a group's range), all
+ * 36 products of those channels, then their output transform. */
+static void wino_product_work(int tid, int nth, void *ctx) {
+  wino_job *J = ctx;
+  int64_t o0 = J->O * tid / nth, o1 = J->O * (tid + 1) / nth;
+  int avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t gi = 0; gi < J->G; gi++) {
+    int64_t lo = gi * J->Og > o0 ? gi * J->Og : o0;
+    int64_t hi = (gi + 1) * J->Og < o1 ? (gi + 1) * J->Og : o1;
+    if (lo >= hi) continue;
+    for (int k = 0; k < WN; k++) {
+      const float *U = J->U + k * J->pu + lo;
+      const float *V = J->V + k * J->pv + gi * J->Cg;
+      float *M = J->M + (k * J->O + lo) * J->Cg;
+      memset(M, 0, (size_t)((hi - lo) * J->Cg) * sizeof *M);
+      if (avx512)
+        gemm_tn512(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+      else
+        gemm_tn_plain(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+    }
+  }
+  if (avx512)
+    wino_output_512(J, o0, o1);
+  else
+    wino_output_base(J, o0, o1);
+}
+
+int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
+                        const cp_geom *u, const cp_tensor *src, int64_t G,
+                        cp_err *e) {
+  if (u->kH != 3 || u->kW != 3 || u->p.stride[0] != 1 ||
+      u->p.stride[1] != 1 || u->p.dilation[0] != 1 || u->p.dilation[1] != 1)
+    return 1;
+  const int64_t O = gy4->shape[1], C = u->C;
+  const int64_t th = (u->OH + 3) / 4, tw = (u->OW + 3) / 4;
+  const int64_t L = u->N * th * tw;
+  if ((size_t)(WN * (O + C)) > CP_GRAD_BUF_LIMIT / sizeof(float) / (size_t)L)
+    return 1;
+  const int64_t pu = O * L + 48, pv = C * L + 48;
+  int64_t n = WN * (pu + pv) + WN * O * (C / G);
+  cp_tensor buf, yc, xc;
+  if (cp_tensor_empty(&buf, 1, &n, e)) return 1;
+  if (cp_tensor_contiguous(&yc, gy4, e)) {
+    cp_tensor_release(&buf);
+    return -1;
+  }
+  if (cp_tensor_contiguous(&xc, src, e)) {
+    cp_tensor_release(&yc);
+    cp_tensor_release(&buf);
+    return -1;
+  }
+  int rc = 1;
+  /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
+   * such inputs take the direct path, which keeps PyTorch's pattern. */
+  if (cp_all_finite(&yc) && cp_all_finite(&xc)) {
+    float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
+    wino_job J = {u, cp_tensor_data(&xc), cp_tensor_data(&yc), U, V, M,
+                  cp_tensor_data(gw), O, C, O / G, C / G, G, L, th, tw,
+                  pu, pv, 0};
+    int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
+    cp_threads_run(nth, wino_transform_work, &J);
+    if (!J.failed) {
+      cp_threads_run(O < 2 ? 1 : nth, wino_product_work, &J);
+      rc = 0;
+    }
+  }
+  cp_tensor_release(&xc);
+  cp_tensor_release(&yc);
+  cp_tensor_release(&buf);
+  return rc;
+}
