@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "viz/code.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
@@ -391,6 +392,14 @@ static const char *key_name(const SDL_Keysym *ks, char *buf) {
   return SDL_GetKeyName(k);
 }
 
+static void set_clipboard(const char *text) {
+  if (SDL_SetClipboardText(text) != 0)
+    fprintf(stderr, "convplay: cannot copy to the clipboard: %s\n",
+            SDL_GetError());
+  else
+    fprintf(stderr, "convplay: code copied to the clipboard\n");
+}
+
 static void save_frame(void) {
   char path[64], err[256];
   for (int i = 1; i < 10000; i++) {
@@ -489,6 +498,7 @@ static void run_loop(lua_State *L) {
   }
   S.in_loop = 1;
   S.quit = 0;
+  vz_code_set_clipboard(set_clipboard); /* `c` copies the code panel's */
   S.mtime = script_mtime(L);
   S.views_seen = nviews(L);
   if (S.idle && (S.idle(L, CPL_IDLE_START) & CPL_IDLE_QUIT)) S.quit = 1;
@@ -622,6 +632,7 @@ static void run_loop(lua_State *L) {
    * leaves LeakSanitizer with reports it cannot attribute. */
   S.in_loop = 0;
   S.ran_loop = 1;
+  vz_code_set_clipboard(NULL);
   if (S.idle) S.idle(L, CPL_IDLE_END);
 }
 
