@@ -196,8 +196,11 @@ test-asan:
 bench: all
 	@sh tests/bench/run.sh $(BUILD)
 
-golden:
+# gen_code.py runs the code views generate (v:code) through PyTorch: it
+# needs the built binary.
+golden: $(BUILD)/convplay
 	/usr/bin/python3 tests/golden/gen_golden.py
+	/usr/bin/python3 tests/golden/gen_code.py $(BUILD)/convplay
 
 clean:
 	rm -rf build

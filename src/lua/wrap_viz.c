@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "viz/code.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
@@ -285,6 +286,9 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "playing");
   lua_pushboolean(L, v->help);
   lua_setfield(L, -2, "help");
+  if (v->code) lua_pushstring(L, v->code == 2 ? "keras" : "pytorch");
+  else lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "code");
   lua_pushnumber(L, v->zoom);
   lua_setfield(L, -2, "zoom");
   if (v->hover) {
@@ -1057,6 +1061,31 @@ static int m_frame_ms(lua_State *L) {
   return 1;
 }
 
+static int push_text(lua_State *L) {
+  lua_pushstring(L, lua_touserdata(L, 1));
+  return 1;
+}
+
+/* v:code(["pytorch" | "keras"]) -> text, expressible: the program that
+ * computes what the view draws (viz/code.h); Keras's text says "not
+ * expressible in Keras: <reason>" and expressible is false when it is not. */
+static int m_code(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:code");
+  static const char *const langs[] = {"pytorch", "keras", NULL};
+  vz_code_lang lang = (vz_code_lang)luaL_checkoption(L, 2, "pytorch", langs);
+  int ok;
+  char *t = vz_code(v, lang, &ok);
+  if (!t) return luaL_error(L, "view:code: out of memory");
+  /* copied under pcall: the text is freed even when the copy fails */
+  lua_pushcfunction(L, push_text);
+  lua_pushlightuserdata(L, t);
+  int rc = lua_pcall(L, 1, 1, 0);
+  free(t);
+  if (rc != LUA_OK) return lua_error(L);
+  lua_pushboolean(L, ok);
+  return 2;
+}
+
 static int m_output(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:output");
   if (!v->ok) return luaL_error(L, "view:output: %s", v->err);
@@ -1120,6 +1149,7 @@ static const luaL_Reg view_methods[] = {
     {"mouse", m_mouse},       {"click", m_click},
     {"layout", m_layout},     {"frame_ms", m_frame_ms},
     {"output", m_output},     {"play", m_play},
+    {"code", m_code},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
 

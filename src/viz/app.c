@@ -2,6 +2,8 @@
  * screenshots, interrupts.  See app.h. */
 #include "viz/app.h"
 
+#include "viz/code.h"
+
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -286,6 +288,14 @@ static void save_frame(void) {
     vz_app_message(0, "saved %s", path);
 }
 
+/* The code panel's `c`: the text to the clipboard, and a word about it. */
+static void set_clipboard(const char *text) {
+  if (SDL_SetClipboardText(text) != 0)
+    vz_app_message(1, "cannot copy to the clipboard: %s", SDL_GetError());
+  else
+    vz_app_message(0, "code copied to the clipboard");
+}
+
 static void handle_key(const SDL_Keysym *ks) {
   char buf[8], lower[64];
   const char *name = key_name(ks, buf);
@@ -426,6 +436,7 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
   A.dirty = 1;
   if (A.page < 1) A.page = 1;
   signals_install();
+  vz_code_set_clipboard(set_clipboard);
   if (h->idle && (h->idle(h->ud, VZ_IDLE_START) & VZ_IDLE_QUIT)) A.quit = 1;
   uint32_t last = SDL_GetTicks(), last_poll = last;
   int dragging = 0, moved = 0;
@@ -477,6 +488,7 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
    * libraries SDL opened (libdbus keeps allocations until exit), which
    * leaves LeakSanitizer with reports it cannot attribute. */
   A.running = 0;
+  vz_code_set_clipboard(NULL);
   int term = sigterm_pending;
   signals_restore();
   if (h->idle) h->idle(h->ud, VZ_IDLE_END);

@@ -2,6 +2,8 @@
  * Drawing lives in view_draw.c. */
 #include "viz/view.h"
 
+#include "viz/code.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -374,6 +376,8 @@ static const char help_text[] =
     "f              correlation / true convolution\n"
     "v              scatter / zero-insertion view\n"
     "k              Keras HWIO kernel labels\n"
+    "C              code: PyTorch / Keras / hidden\n"
+    "c              copy the code to the clipboard\n"
     "+ / - / 0      zoom in / out / fit\n"
     "drag, Shift+arrows   pan\n"
     "mouse          receptive field / fed outputs\n"
@@ -497,7 +501,10 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   } else if (!strcmp(key, "0")) {
     v->zoom = 1;
     v->panx = v->pany = 0;
+  } else if (!strcmp(key, "c") && shift) {
+    v->code = (v->code + 1) % 3;
   } else if (!strcmp(key, "c")) {
+    vz_code_copy(v);
     v->hover = 0;
   } else {
     return 0;

@@ -92,6 +92,7 @@ typedef struct vz_view {
   char caption[512];          /* explanation line (may be empty) */
   int keras;                  /* HWIO labels */
   int help;                   /* keyboard help shown */
+  int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
   int width, height;          /* frame size */
   int chrome;                 /* key hints, play state, footer shown */
   unsigned panels;            /* VZ_PANEL_* shown */

@@ -283,6 +283,49 @@ test("layout: help overlay and invalid parameters fit at every size", function()
   end
 end)
 
+test("layout: the code panel (PyTorch, Keras, not expressible) fits at every size", function()
+  -- tensors small enough to be literals, larger ones (base64), a mask and a
+  -- partial convolution: long lines, folded literals, several languages
+  local cases = {
+    viz.conv2d(tensor.randn(1, 1, 5, 5), tensor.randn(1, 1, 3, 3), {padding = 1}),
+    viz.conv2d(tensor.randn(1, 3, 9, 9), tensor.randn(4, 3, 3, 3),
+               {bias = tensor.randn(4), mask = tensor.ones(9, 9), partial = true,
+                kernel_mask = {{1, 0, 1}, {0, 1, 0}, {1, 0, 1}}, flip = true}),
+    viz.conv_transpose2d(tensor.randn(1, 2, 4, 4), tensor.randn(2, 2, 3, 3),
+                         {stride = 2, padding = 1, output_padding = 1}),
+    viz.conv2d(tensor.randn(1, 1, 5, 5), tensor.randn(1, 1, 3, 3),
+               {padding = 1, padding_mode = "reflect"}),
+  }
+  for ci, v in ipairs(cases) do
+    for lang = 1, 2 do
+      v:key("C")
+      check(v:state().code == (lang == 1 and "pytorch" or "keras"), "panel shown")
+      for _, sz in ipairs(SIZES) do
+        local lay = v:layout{width = sz[1], height = sz[2]}
+        local incode = {width = lay.width, height = lay.height}
+        local box
+        for _, b in ipairs(lay) do
+          -- the panel is drawn over the grids: every text after it is in it
+          if box and b.kind == "text" then
+            check(b.x >= box.x and b.y >= box.y and b.x + b.w <= box.x + box.w + 0.5
+                  and b.y + b.h <= box.y + box.h + 0.5,
+                  "code text outside its box: " .. describe(b))
+            incode[#incode + 1] = b
+          end
+          if b.kind == "panel" and b.name == "code" then box = b; incode[#incode + 1] = b end
+        end
+        local what = string.format("code panel %d %s %dx%d", ci, v:state().code, sz[1], sz[2])
+        check(box, what .. ": panel drawn")
+        check(#incode >= 3, what .. ": lines shown: " .. #incode)
+        local p = problems(incode, what)
+        check(p == nil, p)
+      end
+    end
+    v:key("C")
+    check(v:state().code == false, "hidden again")
+  end
+end)
+
 test("layout: the checks themselves catch overlaps, clipping, tiny text, low contrast", function()
   local base = {width = 100, height = 100}
   local function lay(...)

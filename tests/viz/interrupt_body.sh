@@ -70,9 +70,13 @@ rm -f spinning.txt
 "$B/convplay" spin.lua > spin.log 2>&1 &
 pid=$!
 wid=$(win)
-xdotool windowfocus --sync "$wid" 2>/dev/null
-xdotool key x
-i=0; while [ ! -f spinning.txt ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+for try in 1 2 3; do
+  xdotool windowfocus --sync "$wid" 2>/dev/null
+  sleep 0.3
+  xdotool key x
+  i=0; while [ ! -f spinning.txt ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -f spinning.txt ] && break
+done
 [ -f spinning.txt ]; check spin-started $?
 t0=$(now)
 kill -INT $pid
@@ -100,9 +104,13 @@ rm -f spinning.txt
 "$B/convplay" spin.lua > spin2.log 2>&1 &
 pid=$!
 wid=$(win)
-xdotool windowfocus --sync "$wid" 2>/dev/null
-xdotool key x
-i=0; while [ ! -f spinning.txt ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
+for try in 1 2 3; do
+  xdotool windowfocus --sync "$wid" 2>/dev/null
+  sleep 0.3
+  xdotool key x
+  i=0; while [ ! -f spinning.txt ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+  [ -f spinning.txt ] && break
+done
 kill -TERM $pid
 gone $pid 10; check sigterm-ends-spin-within-1s $? "still running"
 kill -9 $pid 2>/dev/null
@@ -117,9 +125,14 @@ check no-display-quotes-sdl $? "$(head -2 nowin.log)"
 "$B/convplay" spin.lua > f2.log 2>&1 &
 pid=$!
 wid=$(win)
-xdotool windowfocus --sync "$wid" 2>/dev/null
-xdotool key F2
-log_has f2.log "saved convplay-0001.png" 20; check f2-saves-and-says-so $? "$(tail -1 f2.log)"
+# (the first key may reach the window before its loop runs: try again)
+for try in 1 2 3; do
+  xdotool windowfocus --sync "$wid" 2>/dev/null
+  sleep 0.3
+  xdotool key F2
+  log_has f2.log "saved convplay-0001.png" 15 && break
+done
+log_has f2.log "saved convplay-0001.png" 5; check f2-saves-and-says-so $? "$(tail -1 f2.log)"
 [ -f convplay-0001.png ]; check f2-file-in-cwd $?
 xdotool key Escape
 gone $pid 30; check escape-quits $?

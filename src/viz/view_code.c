@@ -1,0 +1,251 @@
+/* view_code.c - the code panel: the PyTorch or Keras program of a view
+ * (viz/code.h), drawn over the grids in a box of its own.
+ *
+ * Monospace, at the view's small font (never under VZ_MIN_PX).  A line
+ * wider than the box wraps onto at most two continuation rows (marked by
+ * an indent); what is still left is cut with "…".  When the lines do not
+ * all fit, the last row says how many are left: `c` copies all of it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "viz/code.h"
+#include "viz/draw.h"
+
+#define WRAP_ROWS 3             /* rows one code line may take */
+
+/* Bytes of the first n UTF-8 characters of t (or all of t). */
+static size_t utf8_prefix(const char *t, size_t len, int n) {
+  size_t i = 0;
+  int k = 0;
+  while (i < len) {
+    if (((unsigned char)t[i] & 0xC0) != 0x80) {
+      if (k == n) break;
+      k++;
+    }
+    i++;
+  }
+  return i;
+}
+
+static int utf8_len(const char *t, size_t len) {
+  int k = 0;
+  for (size_t i = 0; i < len; i++) k += ((unsigned char)t[i] & 0xC0) != 0x80;
+  return k;
+}
+
+/* A continuation row of a tensor literal: spaces, then '['. */
+static int literal_row(const char *p) {
+  int sp = 0;
+  while (p[sp] == ' ') sp++;
+  return sp >= 4 && p[sp] == '[';
+}
+
+/* The code as the panel shows it (malloc'ed): each multi-line tensor
+ * literal folded onto its first line, and each base64 string cut, as
+ * "head\x01tail" (the panel cuts head to fit and writes "…" before
+ * tail).  The clipboard and v:code() get the whole text. */
+static char *fold_code(const char *code) {
+  size_t n = strlen(code);
+  char *out = malloc(n + 2), *o = out;
+  if (!out) return NULL;
+  for (const char *p = code; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    const char *next = e ? e + 1 : p + len;
+    const char *b64 = memmem(p, len, "f32(\"", 5);
+    if (*next && literal_row(next)) {
+      memcpy(o, p, len);
+      o += len;
+      *o++ = '\x01';
+      /* skip the continuation rows; keep the last one's comment */
+      const char *last = next;
+      while (*next && literal_row(next)) {
+        last = next;
+        const char *le = strchr(next, '\n');
+        next = le ? le + 1 : next + strlen(next);
+      }
+      size_t llen = (size_t)(next - last) - (next[-1] == '\n');
+      const char *c = memmem(last, llen, "  # ", 4);
+      if (c) {
+        memcpy(o, c, llen - (size_t)(c - last));
+        o += llen - (size_t)(c - last);
+      }
+    } else if (b64) {
+      const char *q = memchr(b64 + 5, '"', len - (size_t)(b64 + 5 - p));
+      size_t head = q ? (size_t)(q - p) : len;
+      memcpy(o, p, head);
+      o += head;
+      *o++ = '\x01';
+      memcpy(o, p + head, len - head);
+      o += len - head;
+    } else {
+      memcpy(o, p, len);
+      o += len;
+    }
+    *o++ = '\n';
+    p = next;
+  }
+  *o = 0;
+  return out;
+}
+
+/* A folded line at cols characters: head cut so that "…" and the tail
+ * fit (the whole line cut when even that does not fit). */
+static void unfold_row(char *row, size_t n, const char *line, size_t len,
+                       int cols) {
+  const char *m = memchr(line, '\x01', len);
+  size_t hl = (size_t)(m - line), tl = len - hl - 1;
+  int avail = cols - 1 - utf8_len(m + 1, tl);
+  if (avail < 8) avail = cols - 1, tl = 0;
+  size_t take = utf8_prefix(line, hl, avail);
+  snprintf(row, n, "%.*s…%.*s", (int)take, line, (int)tl, m + 1);
+}
+
+/* Rows a line of n characters takes at cols per row (wrapped rows are
+ * indented by 2; at most WRAP_ROWS). */
+static int rows_of(int n, int cols) {
+  if (n <= cols || cols <= 4) return 1;
+  int r = 1 + (n - cols + cols - 3) / (cols - 2);
+  return r > WRAP_ROWS ? WRAP_ROWS : r;
+}
+
+static int text_rows(const char *t, int cols) {
+  int rows = 0;
+  for (const char *p = t; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    rows += memchr(p, '\x01', len) ? 1 : rows_of(utf8_len(p, len), cols);
+    p += len;
+    if (*p) p++;
+  }
+  return rows;
+}
+
+static int text_lines(const char *t) {
+  int n = 0;
+  for (const char *p = t; *p; n++) {
+    const char *e = strchr(p, '\n');
+    p = e ? e + 1 : p + strlen(p);
+  }
+  return n;
+}
+
+/* One code line from row ty on, wrapped (or folded); returns the new ty. */
+static int draw_line(vz_canvas *s, const char *p, size_t len, int tx, int ty,
+                     int bottom, int tw, int cols, int cw, int lh, int px,
+                     vz_color col) {
+  char row[1024];
+  if (len == 0) return ty + lh;
+  if (memchr(p, '\x01', len)) {
+    unfold_row(row, sizeof row, p, len, cols);
+    vz_ellipsize(row, px, VZ_MONO, tw);
+    vz_text(s, tx, ty, row, px, VZ_MONO, col, VZ_LEFT);
+    return ty + lh;
+  }
+  const char *q = p;
+  size_t qlen = len;
+  for (int r = 0; qlen > 0 && ty + lh <= bottom; r++) {
+    int indent = r ? 2 : 0, n = cols - indent;
+    int last = r == WRAP_ROWS - 1 || ty + 2 * lh > bottom;
+    int more = utf8_len(q, qlen) > n;
+    size_t take = utf8_prefix(q, qlen, last && more ? n - 1 : n);
+    if (!last && take < qlen) /* break after a space when there is one */
+      for (size_t k = take; k > take / 3; k--)
+        if (q[k - 1] == ' ') {
+          take = k;
+          break;
+        }
+    if (take > sizeof row - 4) take = sizeof row - 4;
+    memcpy(row, q, take);
+    row[take] = 0;
+    if (last && more) strcat(row, "…"); /* the rest is not shown */
+    vz_ellipsize(row, px, VZ_MONO, tw - indent * cw); /* a safety net */
+    if (*row)
+      vz_text(s, tx + indent * cw, ty, row, px, VZ_MONO,
+              row[0] == '#' && !r ? VZ_DIM : col, VZ_LEFT);
+    ty += lh;
+    q += take;
+    qlen -= take;
+    if (last) break;
+  }
+  return ty;
+}
+
+void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h) {
+  int px = v->fsm > VZ_MIN_PX ? v->fsm : VZ_MIN_PX;
+  int lh, cw, th;
+  vz_text_size("Ag", px, VZ_MONO, NULL, &lh);
+  vz_text_size("0", px, VZ_MONO, &cw, NULL);
+  int pad = px / 2 + 2, head = lh + lh / 3;
+  if (w < 12 * cw + 2 * pad || h < 3 * lh + 2 * pad) return;
+  vz_code_lang lang = v->code == 2 ? VZ_CODE_KERAS : VZ_CODE_PYTORCH;
+  int expressible = 1;
+  char *code = vz_code(v, lang, &expressible);
+  int tw = w - 2 * pad, cols = tw / cw;
+  int avail = (h - 2 * pad - head) / lh, rows = 2;
+  if (code && expressible) {
+    /* the whole text when it fits, else the tensors folded */
+    rows = text_rows(code, cols);
+    if (rows > avail) {
+      char *folded = fold_code(code);
+      if (folded) {
+        free(code);
+        code = folded;
+        rows = text_rows(code, cols);
+      }
+    }
+  } else if (code) {
+    int pw;
+    vz_text_size(code, px, VZ_SANS, &pw, NULL);
+    rows = pw / (tw > 1 ? tw : 1) + 2;
+  }
+  if (rows < avail) h = 2 * pad + head + rows * lh; /* as tall as its text */
+  vz_fill(s, x, y, w, h, VZ_PANEL);
+  vz_frame(s, x, y, w, h, 1.5, VZ_ACCENT);
+  vz_panel_box(s, "code", x, y, w, h);
+  /* title row: language, then the keys */
+  int tx = x + pad, ty = y + pad;
+  char title[64], keys[96];
+  snprintf(title, sizeof title, "%s", lang == VZ_CODE_KERAS ? "Keras"
+                                                             : "PyTorch");
+  vz_text_size(title, px, VZ_BOLD | VZ_SANS, &th, NULL);
+  if (th > tw) vz_ellipsize(title, px, VZ_BOLD | VZ_SANS, tw);
+  int used = vz_text(s, tx, ty, title, px, VZ_BOLD | VZ_SANS, VZ_ACCENT,
+                     VZ_LEFT);
+  snprintf(keys, sizeof keys, "c copy · C %s · v:code()",
+           lang == VZ_CODE_KERAS ? "hide" : "Keras");
+  int kx = tx + used + px;
+  if (tx + tw - kx > 4 * cw) {
+    vz_ellipsize(keys, px, VZ_SANS, tx + tw - kx);
+    vz_text(s, kx, ty, keys, px, VZ_SANS, VZ_DIM, VZ_LEFT);
+  }
+  ty += head;
+  int bottom = y + h - pad;
+  if (!code) {
+    vz_text(s, tx, ty, "out of memory", px, VZ_MONO, VZ_ERRC, VZ_LEFT);
+    return;
+  }
+  if (!expressible) { /* one sentence: a wrapped paragraph */
+    vz_para(s, tx, ty, tw, bottom - ty, code, px, VZ_SANS, VZ_ERRC);
+    free(code);
+    return;
+  }
+  int total = text_lines(code), line = 0;
+  for (const char *p = code; *p && ty + lh <= bottom; line++) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    int left = total - line;
+    if (ty + 2 * lh > bottom && left > 1) {
+      /* the last row of the box: say what is left instead */
+      char row[96];
+      snprintf(row, sizeof row, "… %d more lines (c copies all)", left);
+      vz_ellipsize(row, px, VZ_MONO, tw);
+      vz_text(s, tx, ty, row, px, VZ_MONO, VZ_DIM, VZ_LEFT);
+      break;
+    }
+    ty = draw_line(s, p, len, tx, ty, bottom, tw, cols, cw, lh, px, VZ_FG);
+    p += len;
+    if (*p == '\n') p++;
+  }
+  free(code);
+}

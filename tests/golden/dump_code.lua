@@ -1,0 +1,7 @@
+-- dump_code.lua: print the PyTorch code of every view of code_cases.lua,
+-- for gen_code.py (make golden).  Run from tests/golden:
+--   ../../build/convplay --headless dump_code.lua
+local cases = dofile("code_cases.lua")()
+for _, c in ipairs(cases) do
+  io.write("@@@@ ", c.desc, "\n", (c.view:code("pytorch")))
+end
