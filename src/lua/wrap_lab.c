@@ -676,6 +676,7 @@ int cpl_viz_lab(lua_State *L) {
   int ud = lua_gettop(L);
 
   char path[4096] = "";
+  int bundled = 0;
   cp_tensor img;
   memset(&img, 0, sizeof img);
   cp_err e;
@@ -687,6 +688,7 @@ int cpl_viz_lab(lua_State *L) {
       const char *home = lua_tostring(L, -1);
       snprintf(path, sizeof path, "%s/assets/sample.png", home ? home : ".");
       lua_pop(L, 1);
+      bundled = 1;
     }
     if (cp_image_load(&img, path, &e)) return cpl_error(L, fname, &e);
   } else {
@@ -702,6 +704,7 @@ int cpl_viz_lab(lua_State *L) {
                      sizeof err);
   cp_tensor_release(&img);
   if (!u->lb) return luaL_error(L, "%s: %s", fname, err);
+  vz_lab_save_in_cwd(u->lb, bundled);
 
   /* A kernel: a tensor, or a nested table of numbers {{...}, ...}. */
   int kernel_arg = cpl_totensor(L, 2) != NULL ||

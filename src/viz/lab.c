@@ -334,9 +334,16 @@ int vz_lab_open(vz_lab *lb, const char *path, char *err, size_t n) {
 }
 
 /* "dir/name.ext" -> "dir/name-lab.png", "-lab-2.png", ... (first free). */
-static int next_save_name(const char *in, char *out, size_t n) {
+void vz_lab_save_in_cwd(vz_lab *lb, int yes) { lb->save_in_cwd = yes; }
+
+static int next_save_name(const char *in, int cwd, char *out, size_t n) {
   char stem[PATH_MAX - 32];
-  if (in[0]) {
+  if (in[0] && cwd) { /* the file's name, in the current directory */
+    const char *base = strrchr(in, '/');
+    snprintf(stem, sizeof stem, "%.4000s", base ? base + 1 : in);
+    char *dot = strrchr(stem, '.');
+    if (dot && dot != stem) *dot = '\0';
+  } else if (in[0]) {
     snprintf(stem, sizeof stem, "%.4000s", in);
     char *slash = strrchr(stem, '/'), *dot = strrchr(stem, '.');
     if (dot && (!slash || dot > slash) && dot != (slash ? slash + 1 : stem))
@@ -359,7 +366,7 @@ int vz_lab_save(vz_lab *lb, const char *path, char *saved, size_t ns,
   char name[PATH_MAX];
   if (path) {
     snprintf(name, sizeof name, "%s", path);
-  } else if (next_save_name(lb->path, name, sizeof name)) {
+  } else if (next_save_name(lb->path, lb->save_in_cwd, name, sizeof name)) {
     snprintf(err, n, "lab: no free file name beside %s", lb->path);
     return -1;
   }

@@ -73,6 +73,9 @@ int vz_lab_open(vz_lab *lb, const char *path, char *err, size_t n);
  * "NAME-lab-2.png", ... never overwriting.  The path used goes to saved. */
 int vz_lab_save(vz_lab *lb, const char *path, char *saved, size_t ns,
                 char *err, size_t n);
+/* The input is convplay's own sample: new names go in the current
+ * directory (never into the source tree or the installed data). */
+void vz_lab_save_in_cwd(vz_lab *lb, int yes);
 
 /* Draw one frame (waits for nothing); the surface stays owned by the lab. */
 vz_canvas *vz_lab_render(vz_lab *lb);

@@ -415,77 +415,127 @@ static int draw_readout(vz_lab *lb, int x, int y, int w) {
   return yy - y;
 }
 
+/* A line of text shortened to w. */
+static void fit_text(vz_canvas *s, int x, int y, int w, const char *text,
+                     int px, int style, vz_color c, int align) {
+  char t[PATH_MAX + 128];
+  snprintf(t, sizeof t, "%s", text);
+  vz_ellipsize(t, px, style, w);
+  vz_text(s, x, y, t, px, style, c, align);
+}
+
+static int text_h(int px) {
+  int h;
+  vz_text_size("Ag", px, 0, NULL, &h);
+  return h;
+}
+
+/* The panel, laid out for the frame's height: title, kernel, its line,
+ * the settings, the presets (two or three columns), the readout, and the
+ * compute status on a line of its own at the bottom.  When the height is
+ * short the kernel shrinks first, the presets take three columns, and the
+ * readout keeps what fits; nothing is drawn over anything else. */
 static void draw_panel(vz_lab *lb) {
   vz_canvas *s = lb->surf;
   cp_lab *m = &lb->m;
   int x0 = s->w - LAB_PANEL_W, x = x0 + 12, w = LAB_PANEL_W - 24;
   vz_fill(s, x0, 0, LAB_PANEL_W, s->h, VZ_PANEL);
+  int px = 13, lh = text_h(px) + 1;
+  int bottom = s->h - lh - 6; /* the compute status's line */
   int y = 8;
   char t[PATH_MAX + 64];
   const char *base = strrchr(lb->path, '/');
-  vz_text(s, x, y, "image lab", 16, 1, VZ_FG, VZ_LEFT);
+  vz_text(s, x, y, "image lab", 16, VZ_BOLD | VZ_SANS, VZ_FG, VZ_LEFT);
+  int tw;
+  vz_text_size("image lab", 16, VZ_BOLD | VZ_SANS, &tw, NULL);
   snprintf(t, sizeof t, "%s", lb->path[0] ? (base ? base + 1 : lb->path)
                                           : "(tensor)");
-  vz_text(s, x0 + LAB_PANEL_W - 12, y + 3, t, 12, 0, VZ_DIM, VZ_RIGHT);
-  y += 26;
-  /* kernel */
-  int gh = draw_kernel(lb, x, y, w, 200);
+  fit_text(s, x0 + LAB_PANEL_W - 12, y + 3, w - tw - 16, t, px, 0, VZ_DIM,
+           VZ_RIGHT);
+  y += text_h(16) + 8;
+  /* what the rest needs below the kernel */
+  int ncols_p = 2;
+  int need = 2 * lh + 8 + LAB_NSETTINGS * lh + 6 + lh +
+             (CP_PRESET_COUNT + 1) / 2 * lh + 8 + 2 * lh;
+  int room = bottom - y - need;
+  if (room < 3 * 20) { /* presets in three columns: two rows fewer */
+    ncols_p = 3;
+    room += (CP_PRESET_COUNT + 1) / 2 * lh - (CP_PRESET_COUNT + 2) / 3 * lh;
+  }
+  int kmax = room < 3 * 14 ? 3 * 14 : room > 200 ? 200 : room;
+  int gh = draw_kernel(lb, x, y, w, kmax);
   y += gh + 6;
   snprintf(t, sizeof t, "kernel %lldx%lld  sum %.4g  preset %s",
            (long long)m->kernel.shape[0], (long long)m->kernel.shape[1],
            cp_tensor_sum(&m->kernel), cp_preset_name(m->preset));
-  vz_text(s, x, y, t, 12, 0, VZ_FG, VZ_LEFT);
-  y += 16;
+  fit_text(s, x, y, w, t, px, 0, VZ_FG, VZ_LEFT);
+  y += lh;
   if (lb->v.sel_i >= 0) {
+    /* 1-based, as the status line and the Lua surface count */
     snprintf(t, sizeof t,
              lb->editing ? "cell (%d, %d): %s_   Enter sets, Esc cancels"
                          : "cell (%d, %d): type a value, wheel/Up/Down%s",
-             lb->v.sel_i, lb->v.sel_j, lb->editing ? lb->entry : "");
-    vz_text(s, x, y, t, 11, 0, VZ_ACCENT, VZ_LEFT);
+             lb->v.sel_i + 1, lb->v.sel_j + 1, lb->editing ? lb->entry : "");
+    fit_text(s, x, y, w, t, px, 0, VZ_ACCENT, VZ_LEFT);
   } else {
-    vz_text(s, x, y, "click a cell to edit it", 11, 0, VZ_DIM, VZ_LEFT);
+    fit_text(s, x, y, w, "click a cell to edit it", px, 0, VZ_DIM, VZ_LEFT);
   }
-  y += 20;
+  y += lh + 8;
   /* settings */
-  for (int i = 0; i < LAB_NSETTINGS; i++) {
+  int kw;
+  vz_text_size("k/K", px, VZ_BOLD, &kw, NULL);
+  for (int i = 0; i < LAB_NSETTINGS && y + lh <= bottom; i++) {
     char k[8], val[96];
     setting_text(lb, i, k, val, sizeof val);
-    vz_text(s, x, y, k, 12, 1, VZ_ACCENT, VZ_LEFT);
-    vz_text(s, x + 40, y, val, 12, 0, VZ_FG, VZ_LEFT);
-    add_hit(lb, x, y - 1, w, 17, LAB_HIT_SETTING, i, 0);
-    y += 17;
+    vz_text(s, x, y, k, px, VZ_BOLD, VZ_ACCENT, VZ_LEFT);
+    fit_text(s, x + kw + 12, y, w - kw - 12, val, px, 0, VZ_FG, VZ_LEFT);
+    add_hit(lb, x, y - 1, w, lh, LAB_HIT_SETTING, i, 0);
+    y += lh;
   }
   y += 6;
-  /* presets: two columns */
+  /* presets */
   static const char *const pkeys[CP_PRESET_COUNT] = {"1", "2", "3", "4", "5", "6",
                                                      "7", "8", "9", "0", "-", "="};
-  vz_text(s, x, y, "presets", 12, 1, VZ_DIM, VZ_LEFT);
-  y += 16;
-  for (int p = 0; p < CP_PRESET_COUNT; p++) {
-    int col = p / 6, row = p % 6;
-    int px = x + col * (w / 2), py = y + row * 17;
-    int cur = m->preset == p;
-    if (cur) vz_fill(s, px - 3, py - 1, w / 2 - 4, 17, VZ_RGBA(255, 196, 0, 50));
-    vz_text(s, px, py, pkeys[p], 12, 1, VZ_ACCENT, VZ_LEFT);
-    vz_text(s, px + 18, py, cp_preset_name((cp_preset)p), 12, cur, VZ_FG,
-            VZ_LEFT);
-    add_hit(lb, px - 3, py - 1, w / 2 - 4, 17, LAB_HIT_PRESET, p, 0);
+  if (y + 2 * lh <= bottom) {
+    vz_text(s, x, y, "presets", px, VZ_BOLD, VZ_DIM, VZ_LEFT);
+    y += lh;
+    int rows = (CP_PRESET_COUNT + ncols_p - 1) / ncols_p, cw = w / ncols_p;
+    int dw;
+    vz_text_size("=", px, VZ_BOLD, &dw, NULL);
+    for (int p = 0; p < CP_PRESET_COUNT; p++) {
+      int col = p / rows, row = p % rows;
+      int ppx = x + col * cw, py = y + row * lh;
+      if (py + lh > bottom) continue;
+      int cur = m->preset == p;
+      if (cur) vz_fill(s, ppx - 3, py, cw - 4, lh, vz_mix(VZ_ACCENT, VZ_PANEL, 0.75f));
+      vz_text(s, ppx, py, pkeys[p], px, VZ_BOLD,
+              cur ? vz_contrast(vz_mix(VZ_ACCENT, VZ_PANEL, 0.75f)) : VZ_ACCENT,
+              VZ_LEFT);
+      fit_text(s, ppx + dw + 8, py, cw - dw - 14, cp_preset_name((cp_preset)p),
+               px, cur ? VZ_BOLD : 0,
+               cur ? vz_contrast(vz_mix(VZ_ACCENT, VZ_PANEL, 0.75f)) : VZ_FG,
+               VZ_LEFT);
+      add_hit(lb, ppx - 3, py, cw - 4, lh, LAB_HIT_PRESET, p, 0);
+    }
+    y += rows * lh + 8;
   }
-  y += 6 * 17 + 8;
-  /* readout */
-  vz_fill(s, x0 + 6, y - 4, LAB_PANEL_W - 12, 1, VZ_GRIDLINE);
-  y += draw_readout(lb, x, y, w) + 6;
-  /* compute status at the bottom */
-  int by = s->h - 22;
+  /* readout: what fits above the status line */
+  if (y + lh <= bottom) {
+    vz_fill(s, x0 + 6, y - 4, LAB_PANEL_W - 12, 1, VZ_GRIDLINE);
+    vz_clip(s, x0, y, LAB_PANEL_W, bottom - y);
+    draw_readout(lb, x, y, w);
+    vz_unclip(s);
+  }
+  /* compute status at the bottom, on its own line */
+  int by = bottom + 2;
   pthread_mutex_lock(&lb->mu);
   if (lb->out_err[0]) {
-    snprintf(t, sizeof t, "%s", lb->out_err);
-    vz_text(s, x, by, t, 11, 0, VZ_ERRC, VZ_LEFT);
+    fit_text(s, x, by, w, lb->out_err, px, 0, VZ_ERRC, VZ_LEFT);
   } else if (lb->out.st) {
     snprintf(t, sizeof t, "out %lldx%lldx%lld   compute %.1f ms",
              (long long)lb->out.shape[0], (long long)lb->out.shape[1],
              (long long)lb->out.shape[2], lb->out_ms);
-    vz_text(s, x, by, t, 12, 0, VZ_DIM, VZ_LEFT);
+    fit_text(s, x, by, w, t, px, 0, VZ_DIM, VZ_LEFT);
   }
   pthread_mutex_unlock(&lb->mu);
 }
@@ -501,15 +551,20 @@ static void draw_status(vz_lab *lb) {
   snprintf(t, sizeof t, "zoom %.2fx", lab_zoom(lb));
   int zw, zh, mw = 0, mh;
   vz_text_size(t, 12, 0, &zw, &zh);
-  const char *msg = lb->msg[0] ? lb->msg
-                               : "wheel zoom  drag pan  drag line split  "
-                                 "click cell + type  s save  h help  q quit";
-  int px = lb->msg[0] ? 13 : 12;
+  char msg[PATH_MAX + 64];
+  snprintf(msg, sizeof msg, "%s",
+           lb->msg[0] ? lb->msg
+                      : "wheel zoom  drag pan  drag line split  click cell + "
+                        "type  s save  ? help  q quit");
+  int px = 13;
   vz_text_size(msg, px, 0, &mw, &mh);
+  int room = vr.w - 16;
+  if (8 + mw + 16 < vr.w - 8 - zw) /* the zoom only where the text leaves room */
+    vz_text(s, vr.w - 8, y + 5, t, 13, 0, VZ_DIM, VZ_RIGHT);
+  else
+    vz_ellipsize(msg, px, 0, room);
   vz_text(s, 8, y + 5, msg, px, 0,
           lb->msg[0] ? (lb->msg_err ? VZ_ERRC : VZ_FG) : VZ_DIM, VZ_LEFT);
-  if (8 + mw + 16 < vr.w - 8 - zw) /* the zoom only where the text leaves room */
-    vz_text(s, vr.w - 8, y + 5, t, 12, 0, VZ_DIM, VZ_RIGHT);
   vz_unclip(s);
 }
 
@@ -530,7 +585,7 @@ static void draw_help(vz_lab *lb) {
       "[ / ]        sigma (gaussian, unsharp) or angle (motion blur) - / +",
       "; / '        unsharp amount - / +",
       "s            save beside the input (new name)   drop a file: open",
-      "h / F1       this help            q / Esc  quit",
+      "? / h / F1   this help            q / Esc  quit",
   };
   vz_canvas *s = lb->surf;
   int n = (int)(sizeof lines / sizeof lines[0]);

@@ -356,6 +356,9 @@ int lab_on_key(vz_lab *lb, const SDL_KeyboardEvent *k) {
   case SDLK_s: save_here(lb); return 0;
   case SDLK_h:
   case SDLK_F1: lb->show_help = !lb->show_help; return 0;
+  case SDLK_SLASH: /* ?, as in the step-through views */
+    if (shift) lb->show_help = !lb->show_help;
+    return 0;
   case SDLK_f: lb->v.zoom = 0; return 0;
   case SDLK_z: {
     SDL_Rect vr = lab_view_rect(lb);

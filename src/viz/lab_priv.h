@@ -26,6 +26,8 @@ enum { LAB_HIT_CELL = 1, LAB_HIT_PRESET, LAB_HIT_SETTING };
 struct vz_lab {
   cp_lab m;                   /* model, owned by the UI thread */
   char path[PATH_MAX];        /* input file, "" when given a tensor */
+  int save_in_cwd;            /* the bundled sample: save results in the
+                               * current directory, not the project's */
   int headless;               /* offscreen only */
   SDL_Window *win;            /* NULL until vz_lab_run */
   vz_canvas *surf;            /* the frame */
