@@ -30,6 +30,10 @@ int cplv_opt_bool(lua_State *L, int opts, const char *key, int dflt);
 const char *cplv_opt_string(lua_State *L, int opts, const char *key,
                             const char *fname);
 
+/* The text and panel boxes a canvas recorded (see v:layout()), as the
+ * array part of the table on top of the stack. */
+void cplv_push_boxes(lua_State *L, const vz_canvas *s);
+
 /* viz_loop.c: viz.run, viz._after_script, viz.current and the drawing
  * functions (viz.clear, rect, line, text, grid, size, screenshot, time). */
 extern const luaL_Reg cplv_loop_funcs[];

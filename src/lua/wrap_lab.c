@@ -15,6 +15,7 @@
 #include "core/image.h"
 #include "cpl.h"
 #include "viz/lab.h"
+#include "viz_priv.h"
 
 #define LAB_MT "convplay.lab"
 #define LABTMP_MT "convplay.lab.pending" /* a settings copy being built */
@@ -438,6 +439,21 @@ static int lab_result(lua_State *L) {
 }
 
 /* lab:save([path]) -> the path written */
+/* lab:layout(): a frame drawn now, described as v:layout() describes a
+ * view's: every text and panel box ({kind, text, x, y, w, h, ...}). */
+static int lab_layout(lua_State *L) {
+  vz_lab *lb = check_lab(L);
+  cplv_fonts(L, "lab:layout");
+  vz_canvas *s = vz_lab_render(lb);
+  lua_createtable(L, s->nbox, 2);
+  cplv_push_boxes(L, s);
+  lua_pushinteger(L, s->w);
+  lua_setfield(L, -2, "width");
+  lua_pushinteger(L, s->h);
+  lua_setfield(L, -2, "height");
+  return 1;
+}
+
 static int lab_save(lua_State *L) {
   vz_lab *lb = check_lab(L);
   const char *path = luaL_optstring(L, 2, NULL);
@@ -627,6 +643,7 @@ static const luaL_Reg lab_methods[] = {
     {"readout", lab_readout}, {"get", lab_get},
     {"cell_rect", lab_cell_rect}, {"frame", lab_frame},
     {"run", lab_run},         {"close", lab_close},
+    {"layout", lab_layout},
     {NULL, NULL}};
 
 static const luaL_Reg lab_meta[] = {{"__gc", lab_gc},

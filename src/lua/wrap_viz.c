@@ -899,7 +899,7 @@ static void push_color(lua_State *L, vz_color c) {
 }
 
 /* The boxes a canvas recorded, as the array part of the table on top. */
-static void push_boxes(lua_State *L, const vz_canvas *s) {
+void cplv_push_boxes(lua_State *L, const vz_canvas *s) {
   static const char *const kinds[] = {"text", "label", "panel"};
   for (int i = 0; i < s->nbox; i++) {
     const vz_box *b = &s->boxes[i];
@@ -956,7 +956,7 @@ static int m_layout(lua_State *L) {
   fig_begin(lv, &f, &sv);
   draw_page(lv, s);
   lua_createtable(L, s->nbox, 5);
-  push_boxes(L, s);
+  cplv_push_boxes(L, s);
   vz_view *v = lv->v;
   if (v) {
     push_grids(L, v->gin, v->nin);

@@ -259,7 +259,7 @@ static int draw_kernel(vz_lab *lb, int x, int y, int w, int hmax) {
       if (v > amax) amax = v;
     }
   if (amax == 0) amax = 1;
-  int px = cell >= 44 ? 13 : cell >= 34 ? 11 : cell >= 26 ? 9 : 0;
+  int px = cell >= 34 ? 13 : 0; /* digits only where 13 px fit */
   for (int64_t i = 0; i < kH; i++)
     for (int64_t j = 0; j < kW; j++) {
       int cx = gx + (int)j * cell, cy = y + (int)i * cell;
@@ -334,7 +334,7 @@ static void setting_text(const vz_lab *lb, int idx, char *k, char *val,
 static int draw_readout(vz_lab *lb, int x, int y, int w) {
   vz_canvas *s = lb->surf;
   cp_lab *m = &lb->m;
-  const int px = 12, lh = 16;
+  const int px = 13, lh = 17;
   char t[256];
   int C = (int)m->image.shape[0];
   static const char *const chn[4] = {"R", "G", "B", "A"};
@@ -395,21 +395,21 @@ static int draw_readout(vz_lab *lb, int x, int y, int w) {
         l2 += snprintf(t + l2, sizeof t - l2, "%s%s*%.3f%s", j ? " + " : "  ",
                        wv, tp->x, tp->src_row < 0 ? "p" : "");
       }
-      vz_text(s, x, yy, t, 11, 0, VZ_FG, VZ_LEFT);
-      yy += 14;
+      vz_text(s, x, yy, t, 13, 0, VZ_FG, VZ_LEFT);
+      yy += 17;
     }
     if (m->p.full_mix && C > 1) {
       snprintf(t, sizeof t, "  + the same over %d more input channels", C - 1);
-      vz_text(s, x, yy, t, 11, 0, VZ_DIM, VZ_LEFT);
-      yy += 14;
+      vz_text(s, x, yy, t, 13, 0, VZ_DIM, VZ_LEFT);
+      yy += 17;
     }
   } else {
     cp_lab_tap *t0 = &taps[0];
     snprintf(t, sizeof t, "first tap reads (row %lld, col %lld)%s",
              (long long)t0->row, (long long)t0->col,
              t0->src_row < 0 ? " = padding 0" : "");
-    vz_text(s, x, yy, t, 11, 0, VZ_DIM, VZ_LEFT);
-    yy += 14;
+    vz_text(s, x, yy, t, 13, 0, VZ_DIM, VZ_LEFT);
+    yy += 17;
   }
   (void)w;
   return yy - y;
@@ -550,7 +550,7 @@ static void draw_status(vz_lab *lb) {
   char t[64];
   snprintf(t, sizeof t, "zoom %.2fx", lab_zoom(lb));
   int zw, zh, mw = 0, mh;
-  vz_text_size(t, 12, 0, &zw, &zh);
+  vz_text_size(t, 13, 0, &zw, &zh);
   char msg[PATH_MAX + 64];
   snprintf(msg, sizeof msg, "%s",
            lb->msg[0] ? lb->msg

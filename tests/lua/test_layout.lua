@@ -372,3 +372,25 @@ test("layout: tooltips (hovered and pinned cells) and controls fit at every size
   end
   check(n > 40)
 end)
+
+test("layout: the image lab at every size (panel, presets, status)", function()
+  for _, sz in ipairs{{900, 560}, {640, 400}, {1280, 800}, {1920, 1080}} do
+    local lab = viz.lab(nil, {preset = "sobel_x", width = sz[1], height = sz[2]})
+    local lay = lab:layout()
+    local p = problems(lay, string.format("lab %dx%d", sz[1], sz[2]))
+    check(p == nil, p)
+    local found = false
+    for _, b in ipairs(lay) do if b.text == "presets" then found = true end end
+    check(found or sz[2] < 500, "presets shown at " .. sz[1] .. "x" .. sz[2])
+    lab:close()
+  end
+end)
+
+test("lab: the bundled sample saves in the current directory", function()
+  local lab = viz.lab(nil, {preset = "box"})
+  local saved = lab:save()
+  lab:close()
+  check(not saved:find("assets/"), "not into the source tree: " .. saved)
+  check(saved:match("^sample%-lab[%-%d]*%.png$"), saved)
+  check(os.remove(saved), "written in the current directory")
+end)
