@@ -754,3 +754,12 @@ int cp_fold_geom_init(cp_geom *g, const int64_t *out_hw, const int64_t *k,
                    (long long)s[1], (long long)g->OH, (long long)g->OW);
   return 0;
 }
+
+int64_t cp_conv_out_len_raw(int64_t in, int64_t k, int64_t s,
+                            int64_t pad_before, int64_t pad_after,
+                            int64_t d) {
+  int64_t num = in + pad_before + pad_after - d * (k - 1) - 1;
+  /* floor division, also for a negative numerator */
+  int64_t q = s > 0 ? (num >= 0 ? num / s : -((-num + s - 1) / s)) : 0;
+  return q + 1;
+}

@@ -250,6 +250,42 @@ int cp_fold_geom_init(cp_geom *g, const int64_t *out_hw,
                       const int64_t *pad, const int64_t *stride, int ndim,
                       const int64_t *shape, cp_err *e);
 
+/* ---- flat offsets --------------------------------------------------------
+ * Element (a, b, c, d) of a contiguous 4-D tensor of shape s: the one
+ * formula every NCHW / OIHW index in the trace, the views and the
+ * bindings goes through. */
+static inline int64_t cp_off4(const int64_t s[4], int64_t a, int64_t b,
+                              int64_t c, int64_t d) {
+  return ((a * s[1] + b) * s[2] + c) * s[3] + d;
+}
+/* Input (n, c, h, w) and output (n, o, r, c) offsets of a problem. */
+static inline int64_t cp_geom_xoff(const cp_geom *g, int64_t n, int64_t c,
+                                   int64_t h, int64_t w) {
+  const int64_t s[4] = {g->N, g->C, g->H, g->W};
+  return cp_off4(s, n, c, h, w);
+}
+static inline int64_t cp_geom_yoff(const cp_geom *g, int64_t n, int64_t o,
+                                   int64_t r, int64_t c) {
+  const int64_t s[4] = {g->N, g->O, g->OH, g->OW};
+  return cp_off4(s, n, o, r, c);
+}
+
+/* ---- partial convolution ---------------------------------------------------
+ * NVIDIA's rescaling: ratio = taps / (S + eps) * clamp(S, 0, 1) for a window
+ * of `taps` cells whose mask sums to S; the updated mask is clamp(S, 0, 1).
+ * One definition for the core op, the trace and the views. */
+#define CP_PARTIAL_EPS 1e-8f
+static inline float cp_partial_ratio(float taps, float S) {
+  float clampS = S < 0.0f ? 0.0f : S > 1.0f ? 1.0f : S;
+  return taps / (S + CP_PARTIAL_EPS) * clampS;
+}
+
+/* floor((in + pad_before + pad_after - d(k-1) - 1) / s) + 1 with no
+ * validity checks (it may be <= 0): the number a formula shows, also for
+ * an invalid problem.  s > 0. */
+int64_t cp_conv_out_len_raw(int64_t in, int64_t k, int64_t s,
+                            int64_t pad_before, int64_t pad_after, int64_t d);
+
 /* Names, for messages and the UI. */
 const char *cp_padmode_name(cp_padmode m);
 int cp_padmode_parse(const char *s, cp_padmode *m); /* 0 ok, -1 unknown */

@@ -1,6 +1,8 @@
 /* partial.c - partial convolution built from cp_conv2d. */
 #include "partial.h"
 
+#include "geometry.h"
+
 #include <string.h>
 
 int cp_partial_conv2d(cp_tensor *out, cp_tensor *new_mask, const cp_tensor *x,
@@ -69,7 +71,7 @@ int cp_partial_conv2d(cp_tensor *out, cp_tensor *new_mask, const cp_tensor *x,
         for (int64_t k = 0; k < plane; k++) {
           float sv = s[((SN == 1 ? 0 : n) * SC + (SC == 1 ? 0 : oc)) * plane + k];
           float clampS = sv < 0 ? 0.0f : sv > 1 ? 1.0f : sv;
-          float ratio = Wsum / (sv + 1e-8f) * clampS;
+          float ratio = cp_partial_ratio(Wsum, sv);
           float bv = b ? b[oc] : 0.0f;
           int64_t at = (n * OO + oc) * plane + k;
           o[at] = ((r[at] - bv) * ratio + bv) * clampS;

@@ -75,10 +75,7 @@ int64_t cp_trace_unit_of(const cp_trace *t, const int64_t idx[4]) {
   return ((idx[0] * g->O + idx[1]) * g->OH + idx[2]) * g->OW + idx[3];
 }
 
-static int64_t xoff(const cp_geom *g, int64_t n, int64_t c, int64_t h,
-                    int64_t w) {
-  return ((n * g->C + c) * g->H + h) * g->W + w;
-}
+#define xoff cp_geom_xoff
 
 /* The input factor at (n, c, h, w): x times the input mask. */
 static void input_factor(const cp_trace *t, cp_tap *tp, int64_t n, int64_t c,
@@ -143,7 +140,7 @@ static void partial_info(const cp_trace *t, int64_t n, int64_t r, int64_t c,
   info->msum = S;
   float clampS = S < 0.0f ? 0.0f : S > 1.0f ? 1.0f : S;
   info->newmask = clampS;
-  info->ratio = (float)info->winsize / (S + 1e-8f) * clampS;
+  info->ratio = cp_partial_ratio((float)info->winsize, S);
 }
 
 /* The start of a unit that is one output cell: its index (o4, NCHW), its
@@ -244,10 +241,7 @@ static void gather_unit(const cp_trace *t, int64_t u, cp_tap *taps,
   info->value = (float)acc;
 }
 
-static int64_t yoff(const cp_geom *g, int64_t n, int64_t o, int64_t r,
-                    int64_t c) {
-  return ((n * g->O + o) * g->OH + r) * g->OW + c;
-}
+#define yoff cp_geom_yoff
 
 static void scatter_unit(const cp_trace *t, int64_t u, const float *canvas,
                          cp_tap *taps, cp_unit *info) {

@@ -368,9 +368,8 @@ static int m_state(lua_State *L) {
   if (out) {
     push_idx(L, out, 4);
     lua_setfield(L, -2, "out");
-    int64_t u = ((out[0] * v->g.O + out[1]) * v->g.OH + out[2]) * v->g.OW +
-                out[3];
-    lua_pushnumber(L, v->y[u]);
+    lua_pushnumber(L, v->y[cp_geom_yoff(&v->g, out[0], out[1], out[2],
+                                        out[3])]);
     lua_setfield(L, -2, "value");
     double sum = vz_view_sum(v);
     if (!isnan(sum) || v->t.kind != CP_TRACE_SCATTER) {

@@ -554,9 +554,8 @@ void vz_view_formula(const vz_view *v, int dim, char *buf, size_t n) {
              (long long)k, (long long)op, (long long)out,
              chk < 0 ? "  (invalid)" : "");
   } else {
-    int64_t num = in + pb + pa - d * (k - 1) - 1;
-    /* floor division, also for a negative numerator */
-    int64_t q = s > 0 ? (num >= 0 ? num / s : -((-num + s - 1) / s)) : 0;
+    /* the number the rule gives, also when it makes the problem invalid */
+    int64_t q = cp_conv_out_len_raw(in, k, s, pb, pa, d) - 1;
     int64_t chk = cp_conv_out_len(in, k, s, pb, pa, d, &e);
     if (pb == pa)
       snprintf(buf, n,

@@ -25,11 +25,11 @@ typedef struct inmap {
 
 static inline int64_t xoff(const vz_view *v, int64_t n, int64_t c, int64_t h,
                     int64_t w) {
-  return ((n * v->x.shape[1] + c) * v->x.shape[2] + h) * v->x.shape[3] + w;
+  return cp_off4(v->x.shape, n, c, h, w);
 }
 static inline int64_t yoff(const vz_view *v, int64_t n, int64_t o, int64_t r,
                     int64_t c) {
-  return ((n * v->g.O + o) * v->g.OH + r) * v->g.OW + c;
+  return cp_geom_yoff(&v->g, n, o, r, c);
 }
 static inline float xval(const vz_view *v, int64_t n, int64_t c, int64_t h,
                   int64_t w) {
@@ -42,8 +42,7 @@ static inline float mval(const vz_view *v, int64_t n, int64_t c, int64_t h,
 /* Weight element (a, b, i, j) of the stored 4-D weight. */
 static inline float wval(const vz_view *v, int64_t a, int64_t b, int64_t i,
                   int64_t j) {
-  const int64_t *s = v->w.shape;
-  return cp_tensor_data(&v->w)[((a * s[1] + b) * s[2] + i) * s[3] + j];
+  return cp_tensor_data(&v->w)[cp_off4(v->w.shape, a, b, i, j)];
 }
 static inline float kmval(const vz_view *v, int64_t i, int64_t j) {
   return v->has_kmask ? cp_tensor_data(&v->kmask)[i * v->w.shape[3] + j]

@@ -4,8 +4,10 @@
 -- Run: cd tests/lua && ../../build/convplay --headless run.lua test_lab.lua
 local tmp = os.getenv("TMPDIR") or "/tmp"
 local function tmpdir()
-  local d = string.format("%s/convplay-lab-%d-%d", tmp, os.time(),
-                          math.random(1, 1 << 30))
+  -- os.tmpname: unique even when two runs of the suite share a second
+  local d = os.tmpname()
+  os.remove(d)
+  d = d:gsub("^.*/", tmp .. "/convplay-lab-")
   assert(os.execute("mkdir -p '" .. d .. "'"))
   return d
 end
