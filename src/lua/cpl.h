@@ -110,6 +110,11 @@ void cpl_conv_opts_ex(lua_State *L, int idx, const char *fname,
                       int transposed, cp_conv_params *p, cp_tensor **bias,
                       cpl_conv_extra *x);
 
+/* The keys present in the option table at idx over the parameters p
+ * holds already (v:set, the lab): same parser, same messages. */
+void cpl_conv_opts_over(lua_State *L, int idx, const char *fname,
+                        cp_conv_params *p);
+
 /* Raise "fname: bad argument #arg 'opts': unknown option 'k' (known: ...)"
  * for a key of the table at idx not in allowed (NULL-terminated); nil/none
  * passes, a non-table is an error. */

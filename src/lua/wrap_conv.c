@@ -118,6 +118,8 @@ static void value_padding(lua_State *L, int v, const char *fname, int arg,
     static const char *const sides[] = {"top", "bottom", "left", "right",
                                         NULL};
     cpl_check_keys(L, v, fname, arg, sides);
+    p->padspec = CP_PADSPEC_EXPLICIT;
+    memset(p->pad, 0, sizeof p->pad);
     for (int i = 0; i < 4; i++) {
       if (lua_getfield(L, v, sides[i]) != LUA_TNIL)
         p->pad[i] = value_int(L, lua_gettop(L), fname, arg, "padding");
@@ -126,6 +128,7 @@ static void value_padding(lua_State *L, int v, const char *fname, int arg,
   } else {
     int64_t pr[2];
     value_pair(L, v, fname, arg, "padding", pr);
+    p->padspec = CP_PADSPEC_EXPLICIT;
     p->pad[0] = p->pad[1] = pr[0];
     p->pad[2] = p->pad[3] = pr[1];
   }
@@ -137,6 +140,11 @@ typedef cpl_conv_extra extra_opts;
 /* One pass over the option table (this runs on every call, so no lookup
  * per known key): sizes, padding, mode, bias and the extras.  Keys it does
  * not know are left to cpl_check_keys / the caller. */
+/* The keys present in the table at idx, over what p holds already. */
+static void parse_into(lua_State *L, int idx, const char *fname,
+                       int transposed, cp_conv_params *p, cp_tensor **bias,
+                       extra_opts *x);
+
 static void parse_opts(lua_State *L, int idx, const char *fname,
                        int transposed, cp_conv_params *p, cp_tensor **bias,
                        extra_opts *x) {
@@ -144,6 +152,19 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
   p->transposed = transposed;
   if (bias) *bias = NULL;
   if (x) memset(x, 0, sizeof *x);
+  parse_into(L, idx, fname, transposed, p, bias, x);
+}
+
+/* The one parser of conv options: conv.*, viz.* views (created, and
+ * changed live with v:set) and the lab's settings all go through it. */
+void cpl_conv_opts_over(lua_State *L, int idx, const char *fname,
+                        cp_conv_params *p) {
+  parse_into(L, idx, fname, p->transposed, p, NULL, NULL);
+}
+
+static void parse_into(lua_State *L, int idx, const char *fname,
+                       int transposed, cp_conv_params *p, cp_tensor **bias,
+                       extra_opts *x) {
   if (lua_isnoneornil(L, idx)) return;
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE)

@@ -754,51 +754,18 @@ static int m_set(lua_State *L) {
                            "dilation, output_padding, padding_mode, flip)",
                         fname, k);
   }
-  /* Parse the given keys over the current request: fill a table with the
-   * current values, overlay the new ones, and reuse cpl_conv_opts. */
-  cp_conv_params *r = &v->req;
-  lua_newtable(L);
-  int t = lua_gettop(L);
-  static const char *const pk[] = {"stride", "dilation", "output_padding"};
-  const int64_t *pv[] = {r->stride, r->dilation, r->out_pad};
-  for (int i = 0; i < 3; i++) {
-    if (i == 2 && !r->transposed) continue;
-    push_pair(L, pv[i], 1);
-    lua_setfield(L, t, pk[i]);
+  /* The given keys over the current request, by the one parser. */
+  cp_conv_params np = v->req;
+  int flip = v->flip;
+  if (lua_getfield(L, 2, "flip") != LUA_TNIL) {
+    if (np.transposed)
+      return luaL_error(L, "%s: flip is a conv2d option", fname);
+    flip = lua_toboolean(L, -1);
   }
-  if (r->padspec == CP_PADSPEC_SAME) lua_pushstring(L, "same");
-  else if (r->padspec == CP_PADSPEC_VALID) lua_pushstring(L, "valid");
-  else {
-    lua_newtable(L);
-    static const char *const sides[] = {"top", "bottom", "left", "right"};
-    for (int i = 0; i < 4; i++) {
-      lua_pushinteger(L, r->pad[i]);
-      lua_setfield(L, -2, sides[i]);
-    }
-  }
-  lua_setfield(L, t, "padding");
-  lua_pushinteger(L, r->groups);
-  lua_setfield(L, t, "groups");
-  if (!r->transposed) {
-    lua_pushstring(L, cp_padmode_name(r->mode));
-    lua_setfield(L, t, "padding_mode");
-  }
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    if (!strcmp(lua_tostring(L, -2), "flip")) {
-      if (r->transposed)
-        return luaL_error(L, "%s: flip is a conv2d option", fname);
-      v->flip = lua_toboolean(L, -1);
-      lua_pop(L, 1);
-      continue;
-    }
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_settable(L, t);
-  }
-  cp_conv_params np;
-  cpl_conv_opts(L, t, fname, r->transposed, &np, NULL);
-  *r = np;
+  lua_pop(L, 1);
+  cpl_conv_opts_over(L, 2, fname, &np);
+  v->req = np;
+  v->flip = flip;
   if (vz_view_rebuild(v)) {
     lua_pushboolean(L, 0);
     lua_pushstring(L, v->err);
