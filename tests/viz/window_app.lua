@@ -32,17 +32,48 @@ do
   write("controls.txt", table.concat(lines, "\n") .. "\n")
 end
 
-local last, last_tip
+-- no two texts of a frame overlap, and all lie inside it (as
+-- tests/lua/test_layout.lua checks offscreen), for the window's own size
+local function layout_ok(lay)
+  local t = {}
+  for _, b in ipairs(lay) do
+    if b.x < -0.5 or b.y < -0.5 or b.x + b.w > lay.width + 0.5 or b.y + b.h > lay.height + 0.5 then
+      return false
+    end
+    if b.kind ~= "panel" and (b.layer or 0) == 0 then t[#t + 1] = b end
+  end
+  for i = 1, #t do
+    for j = i + 1, #t do
+      local a, c = t[i], t[j]
+      if a.x + 0.75 < c.x + c.w and c.x + 0.75 < a.x + a.w and a.y + 0.75 < c.y + c.h and
+         c.y + 0.75 < a.y + a.h then
+        return false
+      end
+    end
+  end
+  return true
+end
+
+local last, last_tip, last_size
 function update(dt)
   local v, page = viz.current()
   if not v then return end
   local s = v:state()
   local hover = s.hover and (s.hover.what .. ":" .. table.concat(s.hover.index, ",")) or "none"
-  local line = string.format("page=%d step=%d view=%s stride=%d help=%s hover=%s\n", page,
-                             s.step, s.view, s.params.stride[1], tostring(s.help), hover)
+  local line = string.format("page=%d step=%d view=%s stride=%d help=%s hover=%s pad=%d dil=%d flip=%s mode=%s play=%s\n",
+                             page, s.step, s.view, s.params.stride[1], tostring(s.help), hover,
+                             s.params.padding[1], s.params.dilation[1], tostring(s.params.flip),
+                             s.params.padding_mode or "-", tostring(s.playing))
   if line ~= last then
     last = line
     write("state.txt", line)
+  end
+  -- the frame's size (it follows the window) and whether its layout holds
+  local lay = v:layout()
+  local size = string.format("size=%dx%d layout=%s\n", lay.width, lay.height, tostring(layout_ok(lay)))
+  if size ~= last_size then
+    last_size = size
+    write("size.txt", size)
   end
   -- the tooltip's first line, when a cell is hovered
   local tip = "none"

@@ -106,7 +106,26 @@ xdotool mousemove "$tx" "$ty" mousedown 1 mousemove $((tx + tw / 4)) "$ty" \
   mousemove $((tx + tw / 2)) "$ty" mouseup 1
 wait_for "$out/state.txt" "page=1 step=1[89] "
 check timeline-drag-middle $? "$(state)"
+# every other control of the header and the footer
+for c in "p plus:pad=2 " "p minus:pad=1 " "d plus:dil=2 " "d minus:dil=1 " \
+         "f chip:flip=true " "f chip:flip=false " "m chip:mode=reflect " \
+         "Space play:play=true" "Space play:play=false"; do
+  set -- $(ctl ${c%%:*})
+  xdotool mousemove "$1" "$2" click 1
+  wait_for "$out/state.txt" "${c#*:}"
+  check "click-${c%%:*}" $? "$(state)"
+done
 xdotool mousemove 5 5
+
+# the window resized to three sizes: the frame and its layout follow
+for sz in "800 500" "1100 680" "520 360"; do
+  set -- $sz
+  xdotool windowsize "$wid" "$1" "$2"
+  wait_for "$out/size.txt" "size=$1x$2 layout=true"
+  check "resize-$1x$2" $? "$(cat "$out/size.txt")"
+done
+xdotool windowsize "$wid" 1280 720
+wait_for "$out/size.txt" "size=1280x720 "
 
 # next page: the transposed view, then toggle scatter/gather
 key Tab
