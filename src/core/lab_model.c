@@ -545,7 +545,11 @@ static double explain_sum(const cp_lab *lab, const cp_geom *g,
           xv = x[(c0 + ci) * im->stride[0] + sr * im->stride[1] +
                  sc * im->stride[2]];
         float wv = wd[((ch * g->Cg) + ci) * kH * kW + i * kW + j];
-        acc += (double)wv * (double)xv;
+        /* the product rounded to float32, summed in double: the reference
+         * loops' and the trace's expression, so the readout shows what was
+         * computed (1e30 * 1e30 is inf there, not 1e60) */
+        float prod = wv * xv;
+        acc += (double)prod;
         if (n < cap) {
           cp_lab_tap *t = &taps[n];
           t->i = i;
