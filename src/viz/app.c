@@ -3,6 +3,7 @@
 #include "viz/app.h"
 
 #include "viz/code.h"
+#include "viz/lab.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@ static struct {
   const vz_app_hooks *h;      /* the embedder's hooks while running */
   SDL_Window *win;            /* the window */
   vz_canvas *frame;           /* what the loop draws into */
+  vz_canvas *shown;           /* what the window shows (a lab's canvas) */
   int drawing;                /* inside the draw of a frame */
   int running, quit, dirty;
   int page;                   /* current page, 1-based */
@@ -36,6 +38,9 @@ static volatile sig_atomic_t sigint_pending, sigterm_pending;
 static struct sigaction old_int, old_term;
 
 int vz_app_running(void) { return A.running; }
+void vz_app_set_title(const char *title) {
+  if (A.win) SDL_SetWindowTitle(A.win, title);
+}
 void vz_app_quit(void) { A.quit = 1; }
 void vz_app_dirty(void) { A.dirty = 1; }
 int vz_app_page(void) { return A.page; }
@@ -211,7 +216,7 @@ static void draw_message(vz_canvas *s) {
 }
 
 static vz_page current(void) {
-  vz_page none = {NULL, NULL};
+  vz_page none = {NULL, NULL, NULL};
   int n = A.h->npages ? A.h->npages(A.h->ud) : 0;
   if (n == 0) return none;
   if (A.page < 1) A.page = 1;
@@ -219,8 +224,15 @@ static vz_page current(void) {
   return A.h->page(A.h->ud, A.page);
 }
 
-static void draw_frame(void) {
+/* Draw the frame; returns the canvas to show (a lab page draws its own). */
+static vz_canvas *draw_frame(void) {
   vz_canvas *s = A.frame;
+  vz_page lp = A.err ? (vz_page){NULL, NULL, NULL} : current();
+  if (lp.lab) {
+    s = vz_lab_draw(lp.lab);
+    draw_message(s);
+    return s;
+  }
   A.drawing = 1;
   if (A.err) {
     draw_error(s);
@@ -252,6 +264,7 @@ static void draw_frame(void) {
   }
   draw_message(s);
   A.drawing = 0;
+  return s;
 }
 
 /* ====================================================================== */
@@ -282,7 +295,7 @@ static void save_frame(void) {
     struct stat st;
     if (stat(path, &st) != 0) break;
   }
-  if (vz_save_png(A.frame, path, err, sizeof err))
+  if (vz_save_png(A.shown ? A.shown : A.frame, path, err, sizeof err))
     vz_app_message(1, "screenshot not saved: %s", err);
   else
     vz_app_message(0, "saved %s", path);
@@ -371,6 +384,21 @@ static void on_resize(int w, int h) {
 static void handle_event(const SDL_Event *ev, int *dragging, int *moved) {
   vz_page pg = current();
   vz_view *v = A.err ? NULL : pg.v;
+  if (pg.lab && !A.err) { /* the lab handles its own input */
+    if (ev->type == SDL_QUIT) {
+      A.quit = 1;
+    } else if (ev->type == SDL_KEYDOWN && ev->key.keysym.sym == SDLK_F2) {
+      save_frame();
+    } else {
+      if (ev->type == SDL_WINDOWEVENT &&
+          ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+        on_resize(ev->window.data1, ev->window.data2);
+      if (vz_lab_event(pg.lab, ev)) A.quit = 1;
+    }
+    if (ev->type == SDL_DROPFILE) SDL_free(ev->drop.file);
+    return;
+  }
+  if (ev->type == SDL_DROPFILE) SDL_free(ev->drop.file);
   switch (ev->type) {
   case SDL_QUIT: A.quit = 1; break;
   case SDL_WINDOWEVENT:
@@ -412,7 +440,8 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
   int rc = open_video(err, n);
   if (rc <= 0) return rc < 0 ? -1 : 1;
   vz_window_size(&w, &hgt);
-  A.win = SDL_CreateWindow("convplay", SDL_WINDOWPOS_CENTERED,
+  A.win = SDL_CreateWindow(h->title ? h->title : "convplay",
+                           SDL_WINDOWPOS_CENTERED,
                            SDL_WINDOWPOS_CENTERED, w, hgt,
                            SDL_WINDOW_RESIZABLE);
   if (!A.win) {
@@ -437,6 +466,19 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
   if (A.page < 1) A.page = 1;
   signals_install();
   vz_code_set_clipboard(set_clipboard);
+  for (int i = 1; h->npages && i <= h->npages(h->ud); i++) {
+    vz_page pg = h->page(h->ud, i);
+    if (pg.lab && vz_lab_attach(pg.lab, err, n)) A.quit = 1;
+    if (pg.lab) { /* its canvas takes the window's size */
+      SDL_Event ev;
+      memset(&ev, 0, sizeof ev);
+      ev.type = SDL_WINDOWEVENT;
+      ev.window.event = SDL_WINDOWEVENT_SIZE_CHANGED;
+      ev.window.data1 = w;
+      ev.window.data2 = hgt;
+      vz_lab_event(pg.lab, &ev);
+    }
+  }
   if (h->idle && (h->idle(h->ud, VZ_IDLE_START) & VZ_IDLE_QUIT)) A.quit = 1;
   uint32_t last = SDL_GetTicks(), last_poll = last;
   int dragging = 0, moved = 0;
@@ -465,11 +507,12 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
     vz_page pg = current();
     if (pg.v) vz_view_tick(pg.v, dt);
     int anim = (pg.v && pg.v->playing) || A.msg[0] ||
+               (pg.lab && vz_lab_animating(pg.lab)) ||
                (!A.err && h->animates && h->animates(h->ud));
     if (A.dirty || anim) {
       A.dirty = 0;
-      draw_frame();
-      vz_present(A.win, A.frame);
+      A.shown = draw_frame();
+      vz_present(A.win, A.shown);
     }
     if (now - last_poll > 500) { /* the script file saved: reload */
       last_poll = now;
@@ -480,8 +523,13 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
     }
     SDL_Delay(15);
   }
+  for (int i = 1; h->npages && i <= h->npages(h->ud); i++) {
+    vz_page pg = h->page(h->ud, i);
+    if (pg.lab) vz_lab_detach(pg.lab);
+  }
   vz_canvas_free(A.frame);
   A.frame = NULL;
+  A.shown = NULL;
   SDL_DestroyWindow(A.win);
   A.win = NULL;
   /* The video subsystem stays up until exit: quitting it unloads the

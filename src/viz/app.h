@@ -31,13 +31,17 @@
 #include "viz/show.h"
 #include "viz/view.h"
 
+typedef struct vz_lab vz_lab;
+
 typedef struct vz_page {
   vz_view *v;                 /* a step-through, or NULL */
   vz_show *sh;                /* static grids, or NULL */
+  vz_lab *lab;                /* the image lab, or NULL */
 } vz_page;
 
 typedef struct vz_app_hooks {
   void *ud;                   /* passed to every hook */
+  const char *title;          /* the window's title (NULL: "convplay") */
   int (*npages)(void *ud);
   vz_page (*page)(void *ud, int i);             /* 1-based */
   /* the script's callbacks; each may call vz_app_set_error */
@@ -60,6 +64,7 @@ enum { VZ_IDLE_RAN = 1, VZ_IDLE_QUIT = 2 };
  * with SDL's own reason in err. */
 int vz_app_run(const vz_app_hooks *hooks, int w, int h, char *err, size_t n);
 int vz_app_running(void);
+void vz_app_set_title(const char *title);
 void vz_app_quit(void);
 
 /* The error screen: set (a copy of msg) or clear (NULL). */

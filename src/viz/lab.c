@@ -13,6 +13,7 @@
 #include "core/image.h"
 #include "draw.h"
 #include "lab_priv.h"
+#include "viz/app.h"
 
 /* A band of about this many multiply-adds takes a few ms: bigger computes
  * run in bands, report progress and can be cancelled. */
@@ -324,11 +325,11 @@ int vz_lab_open(vz_lab *lb, const char *path, char *err, size_t n) {
   if (make_in_surf(lb, err, n)) return -1;
   lb->v.zoom = 0;
   lb->v.hover_r = lb->v.hover_c = -1;
-  if (lb->win) {
+  if (vz_app_running()) {
     char title[PATH_MAX + 32];
     const char *base = strrchr(path, '/');
     snprintf(title, sizeof title, "convplay lab - %s", base ? base + 1 : path);
-    SDL_SetWindowTitle(lb->win, title);
+    vz_app_set_title(title);
   }
   return vz_lab_update(lb, err, n);
 }
@@ -426,59 +427,69 @@ double vz_lab_frame_ms(vz_lab *lb, char *err, size_t n) {
   return now_ms() - t0;
 }
 
-/* 0: window open; 1: no display on purpose (no loop); -1: error. */
-static int open_window(vz_lab *lb, char *err, size_t n) {
-  if (!SDL_WasInit(SDL_INIT_VIDEO) && SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-    snprintf(err, n,
-             "lab: cannot open a window: %s (run with --headless for "
-             "offscreen rendering)",
-             SDL_GetError());
-    return -1;
-  }
-  /* SDL falls back to drivers that show nothing when there is no display.
-   * Asked for on purpose (SDL_VIDEODRIVER=dummy): no loop, as headless. */
-  const char *drv = SDL_GetCurrentVideoDriver();
-  if (drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy"))) {
-    const char *asked = getenv("SDL_VIDEODRIVER");
-    if (asked && *asked) return 1;
-    snprintf(err, n,
-             "lab: no display to open a window on (SDL found only its '%s' "
-             "video driver; is DISPLAY set?); run with --headless for "
-             "offscreen rendering",
-             drv);
-    return -1;
-  }
-  char title[PATH_MAX + 32];
-  const char *base = strrchr(lb->path, '/');
-  snprintf(title, sizeof title, "convplay lab - %s",
-           lb->path[0] ? (base ? base + 1 : lb->path) : "(tensor)");
-  lb->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED,
-                             SDL_WINDOWPOS_CENTERED, lb->surf->w, lb->surf->h,
-                             SDL_WINDOW_RESIZABLE);
-  if (!lb->win) {
-    snprintf(err, n, "lab: cannot open a window: %s", SDL_GetError());
-    close_window(lb);
-    return -1;
-  }
-  /* The frame is drawn in software: present it through the plain X11 /
-   * Wayland framebuffer.  The accelerated one would recreate the window
-   * with OpenGL on the first present (a new window id, and a GL context
-   * for nothing).  The hint is read here only, then put back. */
-  const char *fa = SDL_GetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION);
-  char keep[16];
-  snprintf(keep, sizeof keep, "%s", fa ? fa : "");
-  SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
-  SDL_GetWindowSurface(lb->win);
-  SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, fa ? keep : NULL);
-  SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
+/* The lab as a page of the window app (src/viz/app.c): its worker
+ * thread, its events, its frame. */
+
+int vz_lab_attach(vz_lab *lb, char *err, size_t n) {
+  if (lb->th_started) return 0;
   if (lb->wake_event == (uint32_t)-1) lb->wake_event = SDL_RegisterEvents(1);
+  SDL_EventState(SDL_DROPFILE, SDL_ENABLE);
   if (pthread_create(&lb->th, NULL, worker, lb) != 0) {
     snprintf(err, n, "lab: cannot start the compute thread");
-    close_window(lb);
     return -1;
   }
   lb->th_started = 1;
   return 0;
+}
+
+void vz_lab_detach(vz_lab *lb) { close_window(lb); }
+
+int vz_lab_event(vz_lab *lb, const SDL_Event *ev) {
+  switch (ev->type) {
+  case SDL_KEYDOWN: return lab_on_key(lb, &ev->key);
+  case SDL_MOUSEBUTTONDOWN: lab_on_button(lb, &ev->button); break;
+  case SDL_MOUSEBUTTONUP: lb->drag = 0; break;
+  case SDL_MOUSEMOTION: lab_on_motion(lb, &ev->motion); break;
+  case SDL_MOUSEWHEEL: lab_on_wheel(lb, &ev->wheel); break;
+  case SDL_DROPFILE: {
+    char e2[512];
+    if (vz_lab_open(lb, ev->drop.file, e2, sizeof e2))
+      lab_set_msg(lb, 1, "cannot open: %s", e2);
+    else
+      lab_set_msg(lb, 0, "opened %s", ev->drop.file);
+    break;
+  }
+  case SDL_WINDOWEVENT:
+    if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
+      vz_canvas *s = vz_canvas_new(ev->window.data1, ev->window.data2);
+      if (s) {
+        vz_canvas_free(lb->surf);
+        lb->surf = s;
+      }
+    } else if (ev->window.event == SDL_WINDOWEVENT_LEAVE) {
+      lb->mouse_x = lb->mouse_y = -1;
+      lb->v.hover_r = lb->v.hover_c = -1;
+    }
+    break;
+  default: break;
+  }
+  return 0;
+}
+
+vz_canvas *vz_lab_draw(vz_lab *lb) {
+  if (lb->mouse_x >= 0 && !lb->drag) lab_update_hover(lb);
+  lab_draw_frame(lb);
+  return lb->surf;
+}
+
+int vz_lab_animating(vz_lab *lb) { return lab_busy_ms(lb) >= 0; }
+
+/* vz_lab_run: the lab alone in the app's window. */
+static int lab_npages(void *ud) { (void)ud; return 1; }
+static vz_page lab_page(void *ud, int i) {
+  (void)i;
+  vz_page pg = {NULL, NULL, ud};
+  return pg;
 }
 
 int vz_lab_run(vz_lab *lb, char *err, size_t n) {
@@ -486,61 +497,20 @@ int vz_lab_run(vz_lab *lb, char *err, size_t n) {
     snprintf(err, n, "lab: no window in headless mode");
     return -1;
   }
-  if (!lb->win) {
-    int rc = open_window(lb, err, n);
-    if (rc) return rc < 0 ? -1 : 0;
-  }
-  int quit = 0, dirty = 1;
-  double last_draw = 0;
-  while (!quit) {
-    SDL_Event ev;
-    int busy = lab_busy_ms(lb) >= 0;
-    int got = SDL_WaitEventTimeout(&ev, busy ? 30 : 500);
-    while (got) {
-      dirty = 1;
-      switch (ev.type) {
-      case SDL_QUIT: quit = 1; break;
-      case SDL_KEYDOWN: quit |= lab_on_key(lb, &ev.key); break;
-      case SDL_MOUSEBUTTONDOWN: lab_on_button(lb, &ev.button); break;
-      case SDL_MOUSEBUTTONUP: lb->drag = 0; break;
-      case SDL_MOUSEMOTION: lab_on_motion(lb, &ev.motion); break;
-      case SDL_MOUSEWHEEL: lab_on_wheel(lb, &ev.wheel); break;
-      case SDL_DROPFILE: {
-        char e2[512];
-        if (vz_lab_open(lb, ev.drop.file, e2, sizeof e2))
-          lab_set_msg(lb, 1, "cannot open: %s", e2);
-        else
-          lab_set_msg(lb, 0, "opened %s", ev.drop.file);
-        SDL_free(ev.drop.file);
-        break;
-      }
-      case SDL_WINDOWEVENT:
-        if (ev.window.event == SDL_WINDOWEVENT_SIZE_CHANGED) {
-          vz_canvas *s = vz_canvas_new(ev.window.data1, ev.window.data2);
-          if (s) {
-            vz_canvas_free(lb->surf);
-            lb->surf = s;
-          }
-        } else if (ev.window.event == SDL_WINDOWEVENT_LEAVE) {
-          lb->mouse_x = lb->mouse_y = -1;
-          lb->v.hover_r = lb->v.hover_c = -1;
-        }
-        break;
-      default: break;
-      }
-      got = SDL_PollEvent(&ev);
-    }
-    double t = now_ms();
-    if (dirty || (busy && t - last_draw > 30)) {
-      if (lb->mouse_x >= 0 && !lb->drag) lab_update_hover(lb);
-      lab_draw_frame(lb);
-      vz_present(lb->win, lb->surf);
-      last_draw = t;
-      dirty = 0;
-    }
-  }
+  vz_app_hooks h = {.ud = lb, .npages = lab_npages, .page = lab_page};
+  char title[PATH_MAX + 32];
+  const char *base = strrchr(lb->path, '/');
+  snprintf(title, sizeof title, "convplay lab - %s",
+           lb->path[0] ? (base ? base + 1 : lb->path) : "(tensor)");
+  h.title = title;
+  char e2[512];
+  int rc = vz_app_run(&h, lb->surf->w, lb->surf->h, e2, sizeof e2);
   /* Leave at once: a compute in flight is cancelled at its next band; the
    * next vz_lab_result recomputes what the settings say. */
   close_window(lb);
+  if (rc < 0) {
+    snprintf(err, n, "lab: %s", e2);
+    return -1;
+  }
   return 0;
 }

@@ -86,6 +86,16 @@ int vz_lab_cell_rect(vz_lab *lb, int i, int j, SDL_Rect *r);
 /* Open a window (if not yet) and run its event loop until it is closed. */
 int vz_lab_run(vz_lab *lb, char *err, size_t n);
 
+/* The lab as a page of the window app (app.c): start / stop its worker,
+ * one event (returns 1 to quit), draw its frame (the lab's own canvas,
+ * sized by the window's events), and whether it wants redraws (a compute
+ * in progress). */
+int vz_lab_attach(vz_lab *lb, char *err, size_t n);
+void vz_lab_detach(vz_lab *lb);
+int vz_lab_event(vz_lab *lb, const SDL_Event *ev);
+vz_canvas *vz_lab_draw(vz_lab *lb);
+int vz_lab_animating(vz_lab *lb);
+
 /* Bench: one synchronous compute + display update + frame, in ms. */
 double vz_lab_frame_ms(vz_lab *lb, char *err, size_t n);
 
