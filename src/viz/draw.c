@@ -181,6 +181,18 @@ static uint32_t hash_text(const char *s, int px, int style) {
   return (h ^ (uint32_t)style) * 16777619u;
 }
 
+/* The font of a style (VZ_MONO / VZ_BOLD / VZ_SANS) at px pixels. */
+static void set_font(PangoLayout *lay, int px, int style) {
+  PangoFontDescription *fd = pango_font_description_new();
+  pango_font_description_set_family_static(
+      fd, style & VZ_SANS ? "DejaVu Sans" : "DejaVu Sans Mono");
+  pango_font_description_set_weight(
+      fd, style & VZ_BOLD ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
+  pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
+  pango_layout_set_font_description(lay, fd);
+  pango_font_description_free(fd);
+}
+
 /* The cached layout of a string, or NULL. */
 static tentry *layout_of(const char *s, int px, int style) {
   if (!s || !*s) return NULL;
@@ -195,14 +207,7 @@ static tentry *layout_of(const char *s, int px, int style) {
     return t;
   PangoLayout *lay = pango_layout_new(pctx);
   if (!lay) return NULL;
-  PangoFontDescription *fd = pango_font_description_new();
-  pango_font_description_set_family_static(
-      fd, style & VZ_SANS ? "DejaVu Sans" : "DejaVu Sans Mono");
-  pango_font_description_set_weight(
-      fd, style & VZ_BOLD ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-  pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
-  pango_layout_set_font_description(lay, fd);
-  pango_font_description_free(fd);
+  set_font(lay, px, style);
   pango_layout_set_text(lay, s, -1);
   char *copy = strdup(s);
   if (!copy) {
@@ -589,14 +594,7 @@ int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
   }
   PangoLayout *lay = pango_layout_new(pctx);
   if (!lay) return 0;
-  PangoFontDescription *fd = pango_font_description_new();
-  pango_font_description_set_family_static(
-      fd, style & VZ_SANS ? "DejaVu Sans" : "DejaVu Sans Mono");
-  pango_font_description_set_weight(
-      fd, style & VZ_BOLD ? PANGO_WEIGHT_BOLD : PANGO_WEIGHT_NORMAL);
-  pango_font_description_set_absolute_size(fd, px * PANGO_SCALE);
-  pango_layout_set_font_description(lay, fd);
-  pango_font_description_free(fd);
+  set_font(lay, px, style);
   pango_layout_set_text(lay, utf8, -1);
   pango_layout_set_width(lay, w * PANGO_SCALE);
   pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);

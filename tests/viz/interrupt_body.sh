@@ -20,15 +20,19 @@ log_has() {
   while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt "$3" ]; do sleep 0.1; i=$((i + 1)); done
   grep -q "$2" "$1" 2>/dev/null
 }
-win() {
-  wid=""
-  i=0
-  while [ -z "$wid" ] && [ $i -lt 50 ]; do
-    wid=$(xdotool search --name '^convplay$' 2>/dev/null | head -1)
-    [ -z "$wid" ] && sleep 0.1
-    i=$((i + 1))
+win() { find_window_id '^convplay$'; }
+# press x until the spinning callback has started (the first key may reach
+# the window before its loop runs)
+start_spin() {
+  rm -f spinning.txt
+  for try in 1 2 3; do
+    xdotool windowfocus --sync "$1" 2>/dev/null
+    sleep 0.3
+    xdotool key x
+    i=0; while [ ! -f spinning.txt ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -f spinning.txt ] && return 0
   done
-  echo "$wid"
+  return 1
 }
 
 # ---- 1. an error in the main chunk: the error screen, then reload on save
@@ -70,14 +74,7 @@ rm -f spinning.txt
 "$B/convplay" spin.lua > spin.log 2>&1 &
 pid=$!
 wid=$(win)
-for try in 1 2 3; do
-  xdotool windowfocus --sync "$wid" 2>/dev/null
-  sleep 0.3
-  xdotool key x
-  i=0; while [ ! -f spinning.txt ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
-  [ -f spinning.txt ] && break
-done
-[ -f spinning.txt ]; check spin-started $?
+start_spin "$wid"; check spin-started $?
 t0=$(now)
 kill -INT $pid
 log_has spin.log "interrupted" 10; check sigint-stops-spin-within-1s $? "$(tail -2 spin.log)"
@@ -91,10 +88,7 @@ xdotool key r
 log_has spin.log "reloaded" 20; check reload-after-interrupt $?
 
 # ---- 3. the same spin: closing the window stops it and exits
-rm -f spinning.txt
-xdotool key x
-i=0; while [ ! -f spinning.txt ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-[ -f spinning.txt ]; check spin-again $?
+start_spin "$wid"; check spin-again $?
 "$out/wm_close" "$wid"
 gone $pid 10; check close-stops-spin-within-1s $? "still running"
 kill -9 $pid 2>/dev/null
@@ -104,13 +98,7 @@ rm -f spinning.txt
 "$B/convplay" spin.lua > spin2.log 2>&1 &
 pid=$!
 wid=$(win)
-for try in 1 2 3; do
-  xdotool windowfocus --sync "$wid" 2>/dev/null
-  sleep 0.3
-  xdotool key x
-  i=0; while [ ! -f spinning.txt ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
-  [ -f spinning.txt ] && break
-done
+start_spin "$wid"
 kill -TERM $pid
 gone $pid 10; check sigterm-ends-spin-within-1s $? "still running"
 kill -9 $pid 2>/dev/null

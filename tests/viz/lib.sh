@@ -46,3 +46,16 @@ wait_for() {
   done
   return 1
 }
+
+# find_window_id NAME-REGEX: the id of the first window so named, waiting
+# up to 5 s for it (empty when none came)
+find_window_id() {
+  _wid=""
+  _i=0
+  while [ -z "$_wid" ] && [ $_i -lt 50 ]; do
+    _wid=$(xdotool search --name "$1" 2>/dev/null | head -1)
+    [ -z "$_wid" ] && sleep 0.1
+    _i=$((_i + 1))
+  done
+  echo "$_wid"
+}

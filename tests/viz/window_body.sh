@@ -23,13 +23,7 @@ LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0" \
 pid=$!
 wait_for "$out/state.txt" "page=1 step=1 "
 check window-opens $? "$(state)"
-wid=""
-i=0
-while [ -z "$wid" ] && [ $i -lt 50 ]; do
-  wid=$(xdotool search --name '^convplay$' 2>/dev/null | head -1)
-  [ -z "$wid" ] && sleep 0.1
-  i=$((i + 1))
-done
+wid=$(find_window_id '^convplay$')
 [ -n "$wid" ]; check window-found $?
 xdotool windowfocus --sync "$wid" 2>/dev/null
 xdotool mousemove 5 5
