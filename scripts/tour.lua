@@ -63,13 +63,13 @@ from_seed("masked_input", "7. masked input, partial convolution",
           "crossed cells are masked out; partial conv rescales by taps/S and updates the mask")
 from_seed("keras_mask", "8. a masked Keras kernel (HWIO labels)",
           "grey crossed taps are masked; labels show PyTorch OIHW w[o,i] and Keras HWIO k[:,:,i,o]")
-from_seed("transposed", "9. transposed convolution: scatter",
+from_seed("transposed", "9. transposed convolution, pixel by pixel",
           "each input pixel times the kernel is added into the canvas; padding crops it (v: zero-insertion view)")
 do
   local x = tensor.new{{1, 2}, {3, 4}}:reshape(1, 1, 2, 2)
   page(viz.conv_transpose2d(x, tensor.ones(1, 1, 3, 3),
                             {stride = 2, padding = 1, output_padding = 1, view = "gather"}),
-       "10. transposed convolution: zero insertion",
+       "10. transposed convolution with output_padding",
        "holes between pixels, border d(k-1)-p, flipped kernel; output_padding adds the purple row (o/O)")
 end
 do
