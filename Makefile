@@ -1,7 +1,7 @@
 # convplay - a Lua-scriptable convolution playground.
 #   make run     build, then open the playground (guided tour)
 #   make test    C core tests, Lua API tests, window tests; then all again
-#                under AddressSanitizer + UBSan
+#                under AddressSanitizer + UBSan; the lab under ThreadSanitizer
 #   make bench   speed, side by side with PyTorch
 #   make golden  regenerate the PyTorch fixtures (needs python3-torch)
 
@@ -28,7 +28,7 @@ CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 APP_OBJ  := $(APP_SRC:%.c=$(BUILD)/obj/%.o)
 CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all run test test-fast test-asan bench golden deps test-deps clean
+.PHONY: all run test test-fast test-asan test-tsan bench golden deps test-deps clean
 
 all: deps $(BUILD)/convplay
 
@@ -82,6 +82,12 @@ test-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  test-fast
+
+# The lab's worker thread under ThreadSanitizer (its window test only).
+test-tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 \
+	  SAN="-fsanitize=thread" build/tsan/convplay
+	@bash tests/viz/tsan_lab.sh build/tsan
 
 bench: all
 	@sh tests/bench/run.sh $(BUILD)
