@@ -2,7 +2,7 @@
 #   make run        build, then open the playground (guided tour)
 #   make test       C core tests, Lua API tests (also through stock lua5.4),
 #                   window tests, install test; then all again under
-#                   AddressSanitizer + UBSan
+#                   AddressSanitizer + UBSan; the lab under ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR= (see "install" below)
 #   make bench      speed, side by side with PyTorch
 #   make golden     regenerate the PyTorch fixtures (needs python3-torch)
@@ -63,8 +63,8 @@ CTEST_OBJ := $(CTEST_SRC:%.c=$(BUILD)/obj/%.o)
 ALL_OBJ   := $(CORE_OBJ) $(MOD_OBJ) $(HOST_OBJ) $(CTEST_OBJ)
 SHLIB     := libconvplay.so.$(VERSION)
 
-.PHONY: all module run test test-fast test-asan bench golden deps test-deps \
-        clean install install-module uninstall FORCE
+.PHONY: all module run test test-fast test-asan test-tsan bench golden deps \
+        test-deps clean install install-module uninstall FORCE
 
 all: $(BUILD)/convplay $(BUILD)/convplay.so $(BUILD)/libcore.a \
      $(BUILD)/$(SHLIB) $(BUILD)/convplay.pc
@@ -192,6 +192,12 @@ test-asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT=-O1 \
 	  SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	  test-fast
+
+# The lab's worker thread under ThreadSanitizer (its window test only).
+test-tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT=-O1 \
+	  SAN="-fsanitize=thread" build/tsan/convplay
+	@bash tests/viz/tsan_lab.sh build/tsan
 
 bench: all
 	@sh tests/bench/run.sh $(BUILD)

@@ -39,12 +39,16 @@
  *             static int gif_out(GifFileType *g, const GifByteType *b, int n)
  *             { return cp_save_write(g->UserData, b, (size_t)n) ? 0 : n; }
  *           then EGifCloseFile (which frees the GIF but not s), then commit.
- *   cairo:  cairo_surface_write_to_png_stream(surf, cp_save_cairo_func, s),
- *           cairo_svg_surface_create_for_stream(cp_save_cairo_func, s, w, h)
- *           (finish and destroy the surface before committing).
- *           cp_save_cairo_func returns 0 (CAIRO_STATUS_SUCCESS) or 11
- *           (CAIRO_STATUS_WRITE_ERROR); it is declared with plain types so
- *           the core needs no cairo header: cast it to cairo_write_func_t.
+ *   cairo:  a two-line adapter in the caller (the core has no cairo header):
+ *             static cairo_status_t to_save(void *s, const unsigned char *d,
+ *                                           unsigned int n) {
+ *               return cp_save_write(s, d, n) ? CAIRO_STATUS_WRITE_ERROR
+ *                                             : CAIRO_STATUS_SUCCESS; }
+ *           then cairo_surface_write_to_png_stream(surf, to_save, s) or
+ *           cairo_svg/pdf_surface_create_for_stream(to_save, s, w, h);
+ *           finish and destroy the surface (and check its status) before
+ *           cp_save_commit.  (cp_save_cairo_func has the same behaviour with
+ *           int for the status, for callers that cannot include cairo.)
  *
  * The core never prints: messages go to the cp_err, starting with "path:".
  */

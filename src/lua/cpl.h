@@ -13,7 +13,8 @@
  *    run it inside a call frame (never luaL_setfuncs / luaL_newlib);
  *  - the frame holds every userdata argument; cpl_totensor and the view
  *    and lab checks add whatever else the function reaches (a tensor in an
- *    option table or a list) with cpl_keep; a string kept past any call
+ *    option table or a list, a tensor converted from a nested table) with
+ *    cpl_keep; a string kept past any call
  *    back into Lua is held with cpl_keepstring (or copied);
  *  - a release (__gc, __close, :close()) calls cpl_release_later first:
  *    while an open frame uses the object, its release waits for the end

@@ -205,6 +205,7 @@ static cp_tensor *from_table(lua_State *L, int idx, const char *fname,
   idx = lua_absindex(L, idx);
   cp_err e;
   cp_tensor *u = cpl_newtensor(L);
+  cpl_keep(L, -1); /* held until the call returns, even if popped */
   if (lua_type(L, idx) == LUA_TNUMBER) {
     if (cp_tensor_full(u, 0, NULL, (float)lua_tonumber(L, idx), &e))
       cpl_error(L, fname, &e);

@@ -33,6 +33,24 @@ local function closed(o) return tostring(o):find("closed", 1, true) ~= nil end
 
 local function img() return tensor.rand(3, 8, 8) end
 
+-- The binding tells the collector about new tensor memory and runs a full
+-- collection once as much was allocated as was live after the last one
+-- (at least 64 MiB).  With the collector stopped, allocate and drop 1 MiB
+-- tensors until that collection happens (a sentinel's finalizer shows it):
+-- the count then starts again from 0, with the threshold at its 64 MiB
+-- floor (little is live: the 1 MiB tensors are garbage).
+local function reset_accounting()
+  collectgarbage("stop")
+  local ran = false
+  setmetatable({}, {__gc = function() ran = true end})
+  for _ = 1, 4096 do
+    local junk = tensor.zeros(2^18)
+    junk = nil
+    if ran then return end
+  end
+  error("the collection never ran")
+end
+
 test("keepalive: image.save whose options close the tensor", function()
   local t = img()
   local opts, st = hostile(function() close(t) end)
@@ -115,12 +133,12 @@ test("keepalive: a finalizer closes x while x + {big table} converts", function(
 end)
 
 test("keepalive: the issue's exact finalizer repro (big allocation)", function()
-  collectgarbage("stop")
+  reset_accounting() -- as in a fresh process
   local x = tensor.ones(1)
   local p = tensor.zeros(15 * 2^20)
   setmetatable({}, {__gc = function() getmetatable(x).__close(x) end})
   local t = {}
-  for i = 1, 2^20 + 16 do t[i] = 1 end
+  for i = 1, 2^20 + 16 do t[i] = 1 end -- 60 MiB + 4 MiB: crosses 64 MiB
   local ok, r = pcall(function() return x + t end)
   local during = closed(x) -- the collection forced by the conversion ran it
   collectgarbage("restart")
@@ -131,18 +149,14 @@ test("keepalive: the issue's exact finalizer repro (big allocation)", function()
 end)
 
 test("keepalive: a finalizer closes x and w while conv.conv2d converts the bias", function()
-  -- The binding tells the collector about new tensor memory and runs a full
-  -- collection once as much was allocated as was live after the last one.
-  -- Set that up so the collection falls inside the bias conversion.
+  -- Set up the collection to fall inside the bias conversion.
   local O = 2^20
   local x, w = tensor.ones(1, 1, 1, 1), tensor.ones(O, 1, 1, 1)
   local bias = {}
   for i = 1, O do bias[i] = 1 end
-  collectgarbage("stop")
-  local big = tensor.zeros(17 * 2^20) -- crosses the threshold: collect, reset
-  big = nil
-  -- (live after it: big and w) minus 2 MiB: the 4 MiB bias crosses it
-  local p = tensor.zeros(17 * 2^20 + O - 2^19)
+  reset_accounting()
+  -- 64 MiB minus 2 MiB: the 4 MiB bias crosses the threshold
+  local p = tensor.zeros(2^24 - 2^19)
   local fired = false
   setmetatable({}, {__gc = function() fired = true; close(x); close(w) end})
   local ok, y = pcall(conv.conv2d, x, w, {bias = bias})
