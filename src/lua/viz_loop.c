@@ -12,6 +12,7 @@
  * prompt join the pages and the newest is shown, and an error screen gives
  * way (the callbacks are tried again). */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,10 +184,23 @@ static int msgh(lua_State *L) {
   return 1;
 }
 
+/* "convplay: ..." on stderr; a prompt beside the window steps aside. */
+static void say(const char *fmt, ...) {
+  if (S.idle) S.idle(NULL, CPL_IDLE_HIDE);
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("convplay: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  fflush(stderr);
+  if (S.idle) S.idle(NULL, CPL_IDLE_SHOW);
+}
+
 static void set_error(const char *msg) {
   free(S.err);
   S.err = msg ? strdup(msg) : NULL;
-  if (msg) fprintf(stderr, "convplay: %s\n", msg);
+  if (msg) say("%s", msg);
 }
 
 /* Call global `name` with nargs arguments already pushed (below them the
@@ -344,7 +358,7 @@ static void reload(lua_State *L) {
   lua_settop(L, base);
   if (npages(L) == 0) set_pages(L, 0); /* nil: all views created */
   S.views_seen = nviews(L);
-  fprintf(stderr, "convplay: reloaded %s\n", path);
+  say("reloaded %s", path);
 }
 
 static void draw_error(vz_canvas *s) {
@@ -399,9 +413,9 @@ static void save_frame(void) {
     if (stat(path, &st) != 0) break;
   }
   if (vz_save_png(S.frame, path, err, sizeof err))
-    fprintf(stderr, "convplay: %s\n", err);
+    say("%s", err);
   else
-    fprintf(stderr, "convplay: saved %s\n", path);
+    say("saved %s", path);
 }
 
 static void handle_key(lua_State *L, const SDL_Keysym *ks) {
