@@ -208,6 +208,38 @@ static void install(void) {
   }
 }
 
+/* Output while the prompt is shown (print() in a window callback, the
+ * loop's messages): the prompt and what was typed step aside, then come
+ * back below the output. */
+static struct {
+  int hidden;                 /* the prompt is stepped aside */
+  char *typed;                /* the line typed so far */
+  int point;                  /* the cursor in it */
+} H;
+
+static void hide_prompt(void) {
+  if (!R.tty || !R.installed || H.hidden) return;
+  H.hidden = 1;
+  H.typed = rl_copy_text(0, rl_end);
+  H.point = rl_point;
+  rl_save_prompt();
+  rl_replace_line("", 0);
+  rl_redisplay();
+}
+
+static void show_prompt(void) {
+  if (!H.hidden) return;
+  H.hidden = 0;
+  fflush(stdout);
+  fflush(stderr);
+  rl_restore_prompt();
+  rl_replace_line(H.typed ? H.typed : "", 0);
+  rl_point = H.point;
+  rl_redisplay();
+  free(H.typed);
+  H.typed = NULL;
+}
+
 /* Ctrl-C at the prompt: drop the line and any incomplete chunk. */
 static void clear_line(void) {
   R.sigint = 0;
@@ -379,36 +411,23 @@ static int window_idle(lua_State *L, int event) {
       fflush(stdout);
     }
     return 0;
+  case CPL_IDLE_HIDE:
+    hide_prompt();
+    return 0;
+  case CPL_IDLE_SHOW:
+    show_prompt();
+    return 0;
   default:
     return poll_prompt(L, 0);
   }
 }
 
-/* print() while the prompt is shown (a callback of the window, say): the
- * prompt and what was typed step aside for the output, then come back
- * below it. */
 static int l_print(lua_State *L) {
-  int hide = R.tty && R.installed;
-  char *typed = NULL;
-  int point = 0;
-  if (hide) {
-    typed = rl_copy_text(0, rl_end);
-    point = rl_point;
-    rl_save_prompt();
-    rl_replace_line("", 0);
-    rl_redisplay();
-  }
+  hide_prompt();
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_insert(L, 1);
   int status = lua_pcall(L, lua_gettop(L) - 1, 0, 0);
-  fflush(stdout);
-  if (hide) {
-    rl_restore_prompt();
-    rl_replace_line(typed ? typed : "", 0);
-    rl_point = point;
-    rl_redisplay();
-    free(typed);
-  }
+  show_prompt();
   return status == LUA_OK ? 0 : lua_error(L);
 }
 

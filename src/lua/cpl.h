@@ -151,8 +151,10 @@ void cpl_openlibs(lua_State *L, int headless);
 
 /* ---- a prompt beside the window (the host's -i; src/lua/viz_loop.c) ------ */
 /* fn(L, event) is called when a window loop starts, every frame, and when
- * it ends; it returns CPL_IDLE_* flags.  NULL removes it. */
-enum { CPL_IDLE_START, CPL_IDLE_POLL, CPL_IDLE_END };
+ * it ends; it returns CPL_IDLE_* flags.  HIDE and SHOW (L is NULL) bracket
+ * a message the loop prints on stderr.  NULL removes it. */
+enum { CPL_IDLE_START, CPL_IDLE_POLL, CPL_IDLE_END, CPL_IDLE_HIDE,
+       CPL_IDLE_SHOW };
 #define CPL_IDLE_RAN 1  /* code ran: views may have changed, redraw */
 #define CPL_IDLE_QUIT 2 /* leave the loop (end of input) */
 typedef int (*cpl_idle_fn)(lua_State *L, int event);

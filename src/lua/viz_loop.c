@@ -36,9 +36,18 @@ static struct {
   int views_seen;             /* views made before the last prompt line */
 } S;
 
+/* "convplay: ..." on stderr; a prompt beside the window steps aside. */
+static void say(const char *msg) {
+  if (S.idle) S.idle(NULL, CPL_IDLE_HIDE);
+  fprintf(stderr, "convplay: %s\n", msg);
+  fflush(stderr);
+  if (S.idle) S.idle(NULL, CPL_IDLE_SHOW);
+}
+
 void cpl_viz_set_idle(cpl_idle_fn fn) {
   S.idle = fn;
   vz_app_host_owns_sigint(fn != NULL);
+  vz_app_set_logger(fn ? say : NULL);
 }
 
 /* ====================================================================== */
@@ -383,7 +392,9 @@ static void reload(lua_State *L) {
   if (npages(L) == 0) set_pages(L, 0); /* nil: all views created */
   S.views_seen = nviews(L);
   vz_app_dirty();
-  fprintf(stderr, "convplay: reloaded %s\n", path);
+  char line[4200];
+  snprintf(line, sizeof line, "reloaded %s", path);
+  say(line);
 }
 
 /* ====================================================================== */

@@ -50,10 +50,23 @@ void vz_app_set_page(int page) {
 }
 vz_canvas *vz_app_frame(void) { return A.drawing ? A.frame : NULL; }
 
+static void (*logger)(const char *msg);
+
+void vz_app_set_logger(void (*log)(const char *msg)) { logger = log; }
+
+static void app_log(const char *msg) {
+  if (logger) {
+    logger(msg);
+    return;
+  }
+  fprintf(stderr, "convplay: %s\n", msg);
+  fflush(stderr);
+}
+
 void vz_app_set_error(const char *msg) {
   free(A.err);
   A.err = msg ? strdup(msg) : NULL;
-  if (msg) fprintf(stderr, "convplay: %s\n", msg);
+  if (msg) app_log(msg);
   A.dirty = 1;
 }
 
@@ -67,7 +80,7 @@ void vz_app_message(int is_err, const char *fmt, ...) {
   A.msg_err = is_err;
   A.msg_until = SDL_GetTicks() + 4000;
   A.dirty = 1;
-  fprintf(stderr, "convplay: %s\n", A.msg);
+  app_log(A.msg);
 }
 
 /* ====================================================================== */

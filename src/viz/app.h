@@ -67,6 +67,11 @@ int vz_app_running(void);
 void vz_app_set_title(const char *title);
 void vz_app_quit(void);
 
+/* Where the app's messages ("saved x.png", errors) go besides the window:
+ * by default "convplay: MSG" on stderr.  A prompt beside the window sets
+ * its own (it steps its half-typed line aside first).  NULL: the default. */
+void vz_app_set_logger(void (*log)(const char *msg));
+
 /* The error screen: set (a copy of msg) or clear (NULL). */
 void vz_app_set_error(const char *msg);
 const char *vz_app_error(void);

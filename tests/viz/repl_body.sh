@@ -28,7 +28,8 @@ window_id() {
   i=0
   wid=""
   while [ -z "$wid" ] && [ $i -lt 50 ]; do
-    wid=$(xdotool search --name '^convplay$' 2>/dev/null | head -1)
+    # (by class too: under script(1) the title is not always found by name)
+    wid=$( (xdotool search --name '^convplay$'; xdotool search --class '^convplay$') 2>/dev/null | head -1)
     [ -z "$wid" ] && sleep 0.1
     i=$((i + 1))
   done
@@ -138,6 +139,23 @@ sleep 0.3
 printf 'print(half == nil and "dropped")\r' >&4
 wait_for "$out/tty.log" "dropped"
 check ctrl-c-drops-chunk $?
+# output from the window (a key's callback prints) steps the prompt aside:
+# the half-typed line comes back below it
+printf 'function keypressed(k) if k == "p" then print("pressed" .. " p!") return true end end\r' >&4
+sleep 0.3
+printf 'half typed' >&4
+sleep 0.3
+wid=$(window_id)
+xdotool windowfocus --sync "$wid" 2>/dev/null
+xdotool mousemove 5 5
+sleep 0.5
+xdotool key p
+wait_for "$out/tty.log" "pressed p!"
+check tty-callback-print $?
+sleep 0.3
+n=$(grep -a -o "half typed" "$out/tty.log" | wc -l)
+[ "$n" -ge 2 ]; check prompt-restored-after-output $? "typed line shown $n times"
+printf '\025' >&4
 printf '\004' >&4
 wait_exit $pid 100; check ctrl-d-quits $?
 exec 4>&-
