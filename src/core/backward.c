@@ -78,10 +78,16 @@ static int bias_grad(cp_tensor *gb, const cp_tensor *gy4, int64_t O,
   int64_t N = gy4->shape[0], Oy = gy4->shape[1];
   int64_t L = gy4->shape[2] * gy4->shape[3];
   for (int64_t o = 0; o < Oy && o < O; o++) {
-    double s = 0.0;
-    for (int64_t n = 0; n < N; n++)
-      for (int64_t l = 0; l < L; l++) s += p[(n * Oy + o) * L + l];
-    cp_tensor_data(gb)[o] = (float)s;
+    double s[8] = {0}; /* eight chains: a single one waits on every add */
+    for (int64_t n = 0; n < N; n++) {
+      const float *q = p + (n * Oy + o) * L;
+      int64_t l = 0;
+      for (; l + 8 <= L; l += 8)
+        for (int k = 0; k < 8; k++) s[k] += q[l + k];
+      for (; l < L; l++) s[0] += q[l];
+    }
+    for (int k = 1; k < 8; k++) s[0] += s[k];
+    cp_tensor_data(gb)[o] = (float)s[0];
   }
   cp_tensor_release(&c);
   return 0;
