@@ -1,5 +1,6 @@
-/* backward.c - conv2d / conv_transpose2d gradients (identities in
- * backward.h), and the grad_weight product. */
+/* backward.c - conv2d / conv_transpose2d gradients: the identities of
+ * backward.h on the forward ops, and the choice of a fast path
+ * (grad_kernels.c) where the shape allows one. */
 #include "backward.h"
 
 #include <stdio.h>
@@ -8,7 +9,6 @@
 #include "conv.h"
 #include "grad_kernels.h"
 #include "unfold.h"
-
 
 /* ====================================================================== */
 /* Helpers                                                                  */
