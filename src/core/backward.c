@@ -332,7 +332,9 @@ int cp_conv2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
                                           cpad[3], g.p.dilation[1]);
       cp_tensor gs;
       int r1 = 1;
-      if (cp_conv_get_impl() == CP_IMPL_AUTO)
+      if (cp_conv_get_impl() == CP_IMPL_AUTO && zeros)
+        r1 = cp_wino_grad_input(&gs, &gy4, w, &g, e);
+      if (r1 == 1 && cp_conv_get_impl() == CP_IMPL_AUTO)
         r1 = gather_grad_input(&gs, &gy4, w, &t, g.kH, g.kW, g.p.groups, e);
       if (r1 < 0) goto done;
       if (r1 == 1 && cp_conv_transpose2d(&gs, &gy4, w, NULL, &t, e))
