@@ -1,5 +1,6 @@
-/* backward.c - conv2d / conv_transpose2d gradients (identities in
- * backward.h), and the grad_weight product. */
+/* backward.c - conv2d / conv_transpose2d gradients: the identities of
+ * backward.h on the forward ops, and the choice of a fast path
+ * (grad_kernels.c) where the shape allows one. */
 #include "backward.h"
 
 #include <stdio.h>
@@ -7,8 +8,8 @@
 
 #include "conv.h"
 #include "grad_kernels.h"
+#include "threads.h"
 #include "unfold.h"
-
 
 /* ====================================================================== */
 /* Helpers                                                                  */
@@ -66,7 +67,30 @@ static int unbatch(cp_tensor *t, int was3, cp_err *e) {
   return 0;
 }
 
-/* grad_bias: gy (N, O, OH, OW) summed over N, OH, OW. */
+/* grad_bias: gy (N, O, OH, OW) summed over N, OH, OW; channels split over
+ * threads, each sum in eight double chains (one would wait on every add). */
+typedef struct bias_job {
+  const float *p;
+  float *gb;
+  int64_t N, O, L;
+} bias_job;
+
+static void bias_work(int tid, int nth, void *ctx) {
+  const bias_job *J = ctx;
+  for (int64_t o = J->O * tid / nth; o < J->O * (tid + 1) / nth; o++) {
+    double s[8] = {0};
+    for (int64_t n = 0; n < J->N; n++) {
+      const float *q = J->p + (n * J->O + o) * J->L;
+      int64_t l = 0;
+      for (; l + 8 <= J->L; l += 8)
+        for (int k = 0; k < 8; k++) s[k] += q[l + k];
+      for (; l < J->L; l++) s[0] += q[l];
+    }
+    for (int k = 1; k < 8; k++) s[0] += s[k];
+    J->gb[o] = (float)s[0];
+  }
+}
+
 static int bias_grad(cp_tensor *gb, const cp_tensor *gy4, int64_t O,
                      cp_err *e) {
   int64_t shape[1] = {O};
@@ -74,15 +98,11 @@ static int bias_grad(cp_tensor *gb, const cp_tensor *gy4, int64_t O,
   if (cp_tensor_numel(gy4) == 0) return 0;
   cp_tensor c;
   if (cp_tensor_contiguous(&c, gy4, e)) return -1;
-  const float *p = cp_tensor_data(&c);
-  int64_t N = gy4->shape[0], Oy = gy4->shape[1];
-  int64_t L = gy4->shape[2] * gy4->shape[3];
-  for (int64_t o = 0; o < Oy && o < O; o++) {
-    double s = 0.0;
-    for (int64_t n = 0; n < N; n++)
-      for (int64_t l = 0; l < L; l++) s += p[(n * Oy + o) * L + l];
-    cp_tensor_data(gb)[o] = (float)s;
-  }
+  int64_t Oy = gy4->shape[1] < O ? gy4->shape[1] : O;
+  bias_job J = {cp_tensor_data(&c), cp_tensor_data(gb), gy4->shape[0], Oy,
+                gy4->shape[2] * gy4->shape[3]};
+  int64_t n = cp_tensor_numel(gy4);
+  cp_threads_run(n < 65536 || Oy < 2 ? 1 : cp_threads_count(), bias_work, &J);
   cp_tensor_release(&c);
   return 0;
 }
@@ -220,29 +240,30 @@ static int gather_grad_input(cp_tensor *out, const cp_tensor *gy4,
     c.pad[i] = span[i / 2] - t->pad[i];
     if (c.pad[i] < 0) return 1; /* a crop: the transposed loop does it */
   }
-  int64_t O = w->shape[0], Cg = w->shape[1];
-  int64_t s5[5] = {G, O / G, Cg, kH, kW}, s4[4] = {G * Cg, O / G, kH, kW};
-  static const int perm[5] = {0, 2, 1, 3, 4};
-  static const int hw[2] = {2, 3};
-  cp_tensor a, b, cc, d, f;
-  int rc = -1;
-  if (cp_tensor_reshape(&a, w, 5, s5, e)) return -1;
-  if (cp_tensor_permute(&b, &a, perm, e)) goto out1;
-  if (cp_tensor_contiguous(&cc, &b, e)) goto out2;
-  if (cp_tensor_reshape(&d, &cc, 4, s4, e)) goto out3;
-  if (cp_tensor_flip(&f, &d, 2, hw, e)) goto out4;
+  /* f[g*Cg + ci][oo][i][j] = w[g*Og + oo][ci][kH-1-i][kW-1-j], in one
+   * pass (the view form needs a permuted copy and a flip) */
+  const int64_t O = w->shape[0], Cg = w->shape[1], Og = O / G, kk = kH * kW;
+  int64_t s4[4] = {G * Cg, Og, kH, kW};
+  cp_tensor wc, f;
+  if (cp_tensor_contiguous(&wc, w, e)) return -1;
+  if (cp_tensor_empty(&f, 4, s4, e)) {
+    cp_tensor_release(&wc);
+    return -1;
+  }
+  const float *src = cp_tensor_data(&wc);
+  float *dst = cp_tensor_data(&f);
+  for (int64_t g = 0; g < G; g++)
+    for (int64_t oo = 0; oo < Og; oo++)
+      for (int64_t ci = 0; ci < Cg; ci++) {
+        const float *k = src + ((g * Og + oo) * Cg + ci) * kk;
+        float *d = dst + ((g * Cg + ci) * Og + oo) * kk;
+        for (int64_t q = 0; q < kk; q++) d[q] = k[kk - 1 - q];
+      }
+  cp_tensor_release(&wc);
   /* its padding cells are real zeros times the weights: with an Inf or NaN
    * weight they would make NaN where the scatter adds nothing */
-  rc = cp_all_finite(&f) ? cp_conv2d(out, gy4, &f, NULL, &c, e) : 1;
+  int rc = cp_all_finite(&f) ? cp_conv2d(out, gy4, &f, NULL, &c, e) : 1;
   cp_tensor_release(&f);
-out4:
-  cp_tensor_release(&d);
-out3:
-  cp_tensor_release(&cc);
-out2:
-  cp_tensor_release(&b);
-out1:
-  cp_tensor_release(&a);
   return rc;
 }
 
@@ -311,7 +332,9 @@ int cp_conv2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
                                           cpad[3], g.p.dilation[1]);
       cp_tensor gs;
       int r1 = 1;
-      if (cp_conv_get_impl() == CP_IMPL_AUTO)
+      if (cp_conv_get_impl() == CP_IMPL_AUTO && zeros)
+        r1 = cp_wino_grad_input(&gs, &gy4, w, &g, e);
+      if (r1 == 1 && cp_conv_get_impl() == CP_IMPL_AUTO)
         r1 = gather_grad_input(&gs, &gy4, w, &t, g.kH, g.kW, g.p.groups, e);
       if (r1 < 0) goto done;
       if (r1 == 1 && cp_conv_transpose2d(&gs, &gy4, w, NULL, &t, e))

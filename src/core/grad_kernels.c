@@ -338,16 +338,31 @@ __attribute__((target("avx512f"))) static void gemm_tn512(
       __m512 c[6][2];
       for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
       const float *a = A + m0, *b = B + n0;
-      if (mm == 6) { /* the full tile, unrolled */
+      if (mm == 6) {
+        /* the full tile: named accumulators, so that they stay in
+         * registers (an array indexed in a loop is kept in memory) */
+        __m512 c00 = c[0][0], c01 = c[0][1], c10 = c[1][0], c11 = c[1][1];
+        __m512 c20 = c[2][0], c21 = c[2][1], c30 = c[3][0], c31 = c[3][1];
+        __m512 c40 = c[4][0], c41 = c[4][1], c50 = c[5][0], c51 = c[5][1];
         for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
           __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
-          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
-          for (int i = 0; i < 6; i++) {
-            __m512 av = _mm512_set1_ps(a[i]);
-            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
-            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
-          }
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16), av;
+          av = _mm512_set1_ps(a[0]);
+          c00 = _mm512_fmadd_ps(av, b0, c00), c01 = _mm512_fmadd_ps(av, b1, c01);
+          av = _mm512_set1_ps(a[1]);
+          c10 = _mm512_fmadd_ps(av, b0, c10), c11 = _mm512_fmadd_ps(av, b1, c11);
+          av = _mm512_set1_ps(a[2]);
+          c20 = _mm512_fmadd_ps(av, b0, c20), c21 = _mm512_fmadd_ps(av, b1, c21);
+          av = _mm512_set1_ps(a[3]);
+          c30 = _mm512_fmadd_ps(av, b0, c30), c31 = _mm512_fmadd_ps(av, b1, c31);
+          av = _mm512_set1_ps(a[4]);
+          c40 = _mm512_fmadd_ps(av, b0, c40), c41 = _mm512_fmadd_ps(av, b1, c41);
+          av = _mm512_set1_ps(a[5]);
+          c50 = _mm512_fmadd_ps(av, b0, c50), c51 = _mm512_fmadd_ps(av, b1, c51);
         }
+        c[0][0] = c00, c[0][1] = c01, c[1][0] = c10, c[1][1] = c11;
+        c[2][0] = c20, c[2][1] = c21, c[3][0] = c30, c[3][1] = c31;
+        c[4][0] = c40, c[4][1] = c41, c[5][0] = c50, c[5][1] = c51;
       } else {
         for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
           __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
@@ -494,6 +509,327 @@ int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     }
   }
   cp_tensor_release(&xc);
+  cp_tensor_release(&yc);
+  cp_tensor_release(&buf);
+  return rc;
+}
+
+/* ---- Winograd F(4x4, 3x3) for a 3x3, stride-1, dilation-1 grad_input ----
+ * grad_input is the convolution of gy with the kernel flipped and in/out
+ * swapped within each group, padded 2 - p (the gather view of the
+ * transposed convolution).  Each 4x4 output tile is
+ *   A^T [ sum_o (G f G^T) .* (B^T d_o B) ] A
+ * over the 6x6 patches d_o of gy: 36 products V_k (L x O) by W_k (O x C),
+ * 4x fewer multiplies than direct.  Three threaded passes: transforms of
+ * gy's tile rows and of the kernel; the products, by transformed position;
+ * the output transform, by tile row. */
+
+typedef struct winx_job {
+  const cp_geom *g;           /* the conv2d problem (x's H, W; pads) */
+  const float *gy, *w;        /* (N, O, OH, OW), (O, Cg, 3, 3) */
+  float *V, *Wt, *M, *gx;     /* [k][l][o], [k][o][c], [k][l][c]; output */
+  int64_t O, C, Og, Cg, G, L, th, tw, qt, ql;
+  int64_t pv, pw, pm;         /* plane strides (skewed, as above) */
+  int failed;
+} winx_job;
+
+/* G (6x3) applied to 3 vectors. */
+static AI void wino_g(const v16sf *f, v16sf *u) {
+  v16sf s02 = f[0] + f[2];
+  u[0] = f[0] * (1.0f / 4);
+  u[1] = -(s02 + f[1]) * (1.0f / 6);
+  u[2] = -(s02 - f[1]) * (1.0f / 6);
+  u[3] = f[0] * (1.0f / 24) + f[1] * (1.0f / 12) + f[2] * (1.0f / 6);
+  u[4] = f[0] * (1.0f / 24) - f[1] * (1.0f / 12) + f[2] * (1.0f / 6);
+  u[5] = f[2];
+}
+
+/* A^T (4x6) applied to 6 vectors. */
+static AI void wino_at(const v16sf *m, v16sf *y) {
+  v16sf s12 = m[1] + m[2], d12 = m[1] - m[2];
+  v16sf s34 = m[3] + m[4], d34 = m[3] - m[4];
+  y[0] = m[0] + s12 + s34;
+  y[1] = d12 + 2 * d34;
+  y[2] = s12 + 4 * s34;
+  y[3] = d12 + 8 * d34 + m[5];
+}
+
+/* Pass 1 body: tile rows [lo, hi) of gy into V, output channels [o0, o1)
+ * of the kernel into Wt. */
+static AI void winx_in_body(const winx_job *J, int64_t lo, int64_t hi,
+                            int64_t o0, int64_t o1, float *band) {
+  const cp_geom *g = J->g;
+  const int64_t O = J->O, C = J->C, cols = 4 * J->tw + 2;
+  for (int64_t na = lo; na < hi; na++) {
+    int64_t n = na / J->th, a = na % J->th;
+    band_copy(band, J->gy + n * O * g->OH * g->OW, O, g->OH, g->OW,
+              4 * a - J->qt, -J->ql, 6, cols);
+    for (int64_t b = 0; b < J->tw; b++) {
+      float *dst = J->V + (na * J->tw + b) * O;
+      for (int64_t c0 = 0; c0 < O; c0 += 16) {
+        int nc = O - c0 < 16 ? (int)(O - c0) : 16;
+        v16sf t[6][6], out[6];
+        for (int k = 0; k < 6; k++) {
+          v16sf in[6], o6[6];
+          for (int m = 0; m < 6; m++)
+            ld16(&in[m], band + (m * cols + 4 * b + k) * O + c0, nc);
+          wino_bt(in, o6);
+          for (int m = 0; m < 6; m++) t[m][k] = o6[m];
+        }
+        for (int m = 0; m < 6; m++) {
+          wino_bt(t[m], out);
+          for (int j = 0; j < 6; j++)
+            st16(dst + (6 * m + j) * J->pv + c0, &out[j], nc);
+        }
+      }
+    }
+  }
+  /* Wt[k][o][c] = G f G^T, f[c][o] = w[o][ci] flipped (c = gi*Cg + ci) */
+  for (int64_t o = o0; o < o1; o++) {
+    int64_t gi = o / J->Og;
+    for (int64_t c0 = 0; c0 < J->Cg; c0 += 16) {
+      int nc = J->Cg - c0 < 16 ? (int)(J->Cg - c0) : 16;
+      float fs[9][16];
+      memset(fs, 0, sizeof fs);
+      for (int ci = 0; ci < nc; ci++)
+        for (int q = 0; q < 9; q++)
+          fs[q][ci] = J->w[(o * J->Cg + c0 + ci) * 9 + 8 - q];
+      v16sf f[3][3], t[6][3], col[3], u6[6];
+      for (int q = 0; q < 9; q++) memcpy(&f[q / 3][q % 3], fs[q], 64);
+      for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 3; i++) col[i] = f[i][k];
+        wino_g(col, u6);
+        for (int m = 0; m < 6; m++) t[m][k] = u6[m];
+      }
+      float *dst = J->Wt + o * C + gi * J->Cg + c0;
+      for (int m = 0; m < 6; m++) {
+        wino_g(t[m], u6);
+        for (int j = 0; j < 6; j++) st16(dst + (6 * m + j) * J->pw, &u6[j], nc);
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void winx_in_512(
+    const winx_job *J, int64_t lo, int64_t hi, int64_t o0, int64_t o1,
+    float *band) {
+  winx_in_body(J, lo, hi, o0, o1, band);
+}
+static void winx_in_base(const winx_job *J, int64_t lo, int64_t hi,
+                         int64_t o0, int64_t o1, float *band) {
+  winx_in_body(J, lo, hi, o0, o1, band);
+}
+
+static void winx_in_work(int tid, int nth, void *ctx) {
+  winx_job *J = ctx;
+  int64_t rows = J->g->N * J->th;
+  float *band = cp_threads_scratch(
+      tid, (size_t)(6 * (4 * J->tw + 2) * J->O) * sizeof(float));
+  if (band == NULL) {
+    J->failed = 1;
+    return;
+  }
+  int64_t lo = rows * tid / nth, hi = rows * (tid + 1) / nth;
+  int64_t o0 = J->O * tid / nth, o1 = J->O * (tid + 1) / nth;
+  if (__builtin_cpu_supports("avx512f"))
+    winx_in_512(J, lo, hi, o0, o1, band);
+  else
+    winx_in_base(J, lo, hi, o0, o1, band);
+}
+
+/* C[m][n] += sum_k A[m*lda + k] * B[k*ldb + n]: rows of V times the kernel
+ * (a 6 x 32 tile of C in registers over the whole sum). */
+__attribute__((target("avx512f"))) static void gemm_nn512(
+    int64_t M_, int64_t N_, int64_t K, const float *A, int64_t lda,
+    const float *B, int64_t ldb, float *C, int64_t ldc) {
+  for (int64_t n0 = 0; n0 < N_; n0 += 32) {
+    int64_t nn = N_ - n0 < 32 ? N_ - n0 : 32;
+    __mmask16 k0 = nn >= 16 ? 0xffff : (__mmask16)((1u << nn) - 1);
+    __mmask16 k1 = nn > 16 ? (__mmask16)(nn >= 32 ? 0xffff
+                                                  : (1u << (nn - 16)) - 1)
+                           : 0;
+    for (int64_t m0 = 0; m0 < M_; m0 += 6) {
+      int mm = M_ - m0 < 6 ? (int)(M_ - m0) : 6;
+      __m512 c[6][2];
+      for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
+      const float *a = A + m0 * lda, *b = B + n0;
+      if (mm == 6) { /* named accumulators, as in gemm_tn512 */
+        __m512 c00 = c[0][0], c01 = c[0][1], c10 = c[1][0], c11 = c[1][1];
+        __m512 c20 = c[2][0], c21 = c[2][1], c30 = c[3][0], c31 = c[3][1];
+        __m512 c40 = c[4][0], c41 = c[4][1], c50 = c[5][0], c51 = c[5][1];
+        const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda;
+        const float *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
+        for (int64_t k = 0; k < K; k++, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16), av;
+          av = _mm512_set1_ps(a0[k]);
+          c00 = _mm512_fmadd_ps(av, b0, c00), c01 = _mm512_fmadd_ps(av, b1, c01);
+          av = _mm512_set1_ps(a1[k]);
+          c10 = _mm512_fmadd_ps(av, b0, c10), c11 = _mm512_fmadd_ps(av, b1, c11);
+          av = _mm512_set1_ps(a2[k]);
+          c20 = _mm512_fmadd_ps(av, b0, c20), c21 = _mm512_fmadd_ps(av, b1, c21);
+          av = _mm512_set1_ps(a3[k]);
+          c30 = _mm512_fmadd_ps(av, b0, c30), c31 = _mm512_fmadd_ps(av, b1, c31);
+          av = _mm512_set1_ps(a4[k]);
+          c40 = _mm512_fmadd_ps(av, b0, c40), c41 = _mm512_fmadd_ps(av, b1, c41);
+          av = _mm512_set1_ps(a5[k]);
+          c50 = _mm512_fmadd_ps(av, b0, c50), c51 = _mm512_fmadd_ps(av, b1, c51);
+        }
+        c[0][0] = c00, c[0][1] = c01, c[1][0] = c10, c[1][1] = c11;
+        c[2][0] = c20, c[2][1] = c21, c[3][0] = c30, c[3][1] = c31;
+        c[4][0] = c40, c[4][1] = c41, c[5][0] = c50, c[5][1] = c51;
+      } else {
+        for (int64_t k = 0; k < K; k++, b += ldb) {
+          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
+          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
+          for (int i = 0; i < mm; i++) {
+            __m512 av = _mm512_set1_ps(a[i * lda + k]);
+            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
+            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
+          }
+        }
+      }
+      for (int i = 0; i < mm; i++) {
+        float *cr = C + (m0 + i) * ldc + n0;
+        _mm512_mask_storeu_ps(
+            cr, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, cr), c[i][0]));
+        _mm512_mask_storeu_ps(cr + 16, k1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(k1, cr + 16),
+                                            c[i][1]));
+      }
+    }
+  }
+}
+
+static void gemm_nn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
+                          int64_t lda, const float *B, int64_t ldb, float *C,
+                          int64_t ldc) {
+  for (int64_t m = 0; m < M_; m++)
+    for (int64_t k = 0; k < K; k++) {
+      float av = A[m * lda + k];
+      for (int64_t n = 0; n < N_; n++) C[m * ldc + n] += av * B[k * ldb + n];
+    }
+}
+
+/* Pass 2: the products, by transformed position (and group). */
+static void winx_product_work(int tid, int nth, void *ctx) {
+  winx_job *J = ctx;
+  int64_t jobs = WN * J->G;
+  int avx512 = __builtin_cpu_supports("avx512f");
+  for (int64_t jb = jobs * tid / nth; jb < jobs * (tid + 1) / nth; jb++) {
+    int64_t k = jb / J->G, gi = jb % J->G;
+    const float *A = J->V + k * J->pv + gi * J->Og;
+    const float *B = J->Wt + k * J->pw + gi * J->Og * J->C + gi * J->Cg;
+    float *M = J->M + k * J->pm + gi * J->Cg;
+    for (int64_t l = 0; l < J->L; l++)
+      memset(M + l * J->C, 0, (size_t)J->Cg * sizeof *M);
+    if (avx512)
+      gemm_nn512(J->L, J->Cg, J->Og, A, J->O, B, J->C, M, J->C);
+    else
+      gemm_nn_plain(J->L, J->Cg, J->Og, A, J->O, B, J->C, M, J->C);
+  }
+}
+
+/* Pass 3 body: Y = A^T m A of each tile, into gx (cropped at the edge). */
+static AI void winx_out_body(const winx_job *J, int64_t lo, int64_t hi) {
+  const cp_geom *g = J->g;
+  const int64_t C = J->C, H = g->H, W = g->W;
+  for (int64_t na = lo; na < hi; na++) {
+    int64_t n = na / J->th, a = na % J->th;
+    for (int64_t b = 0; b < J->tw; b++) {
+      const float *src = J->M + (na * J->tw + b) * C;
+      for (int64_t c0 = 0; c0 < C; c0 += 16) {
+        int nc = C - c0 < 16 ? (int)(C - c0) : 16;
+        v16sf m[6][6], t[4][6], y[4], col[6];
+        for (int k = 0; k < WN; k++)
+          ld16(&m[k / 6][k % 6], src + k * J->pm + c0, nc);
+        for (int k = 0; k < 6; k++) {
+          for (int q = 0; q < 6; q++) col[q] = m[q][k];
+          wino_at(col, y);
+          for (int i = 0; i < 4; i++) t[i][k] = y[i];
+        }
+        for (int i = 0; i < 4; i++) {
+          int64_t r = 4 * a + i;
+          if (r >= H) break;
+          wino_at(t[i], y);
+          float ys[4][16];
+          memcpy(ys, y, sizeof ys);
+          for (int j = 0; j < 4; j++) {
+            int64_t q = 4 * b + j;
+            if (q >= W) break;
+            float *d = J->gx + ((n * C + c0) * H + r) * W + q;
+            for (int ci = 0; ci < nc; ci++) d[ci * H * W] = ys[j][ci];
+          }
+        }
+      }
+    }
+  }
+}
+
+__attribute__((target("avx512f"))) static void winx_out_512(
+    const winx_job *J, int64_t lo, int64_t hi) {
+  winx_out_body(J, lo, hi);
+}
+static void winx_out_base(const winx_job *J, int64_t lo, int64_t hi) {
+  winx_out_body(J, lo, hi);
+}
+
+static void winx_out_work(int tid, int nth, void *ctx) {
+  winx_job *J = ctx;
+  int64_t rows = J->g->N * J->th;
+  int64_t lo = rows * tid / nth, hi = rows * (tid + 1) / nth;
+  if (__builtin_cpu_supports("avx512f"))
+    winx_out_512(J, lo, hi);
+  else
+    winx_out_base(J, lo, hi);
+}
+
+int cp_wino_grad_input(cp_tensor *gx, const cp_tensor *gy4,
+                       const cp_tensor *w, const cp_geom *g, cp_err *e) {
+  memset(gx, 0, sizeof *gx);
+  if (g->kH != 3 || g->kW != 3 || g->p.stride[0] != 1 ||
+      g->p.stride[1] != 1 || g->p.dilation[0] != 1 ||
+      g->p.dilation[1] != 1 || g->p.mode != CP_PAD_ZEROS)
+    return 1;
+  for (int i = 0; i < 4; i++)
+    if (g->p.pad[i] > 2) return 1; /* a crop: the transposed loop does it */
+  const int64_t O = g->O, C = g->C, G = g->p.groups;
+  const int64_t th = (g->H + 3) / 4, tw = (g->W + 3) / 4, L = g->N * th * tw;
+  if ((size_t)(WN * (O + C)) > CP_GRAD_BUF_LIMIT / sizeof(float) / (size_t)L)
+    return 1;
+  const int64_t pv = L * O + 48, pw = O * C + 48, pm = L * C + 48;
+  int64_t n = WN * (pv + pw + pm);
+  cp_tensor buf, yc, wc;
+  if (cp_tensor_empty(&buf, 1, &n, e)) return 1;
+  if (cp_tensor_contiguous(&yc, gy4, e)) {
+    cp_tensor_release(&buf);
+    return -1;
+  }
+  if (cp_tensor_contiguous(&wc, w, e)) {
+    cp_tensor_release(&yc);
+    cp_tensor_release(&buf);
+    return -1;
+  }
+  int rc = 1;
+  int64_t xs[4] = {g->N, C, g->H, g->W};
+  /* Inf or NaN would smear over whole tiles (Inf - Inf): direct path */
+  if (cp_all_finite(&yc) && cp_all_finite(&wc) &&
+      cp_tensor_empty(gx, 4, xs, e) == 0) {
+    float *V = cp_tensor_data(&buf), *Wt = V + WN * pv, *M = Wt + WN * pw;
+    winx_job J = {g, cp_tensor_data(&yc), cp_tensor_data(&wc), V, Wt, M,
+                  cp_tensor_data(gx), O, C, O / G, C / G, G, L, th, tw,
+                  2 - g->p.pad[0], 2 - g->p.pad[2], pv, pw, pm, 0};
+    int nth = L * (O + C) < 20000 ? 1 : cp_threads_count();
+    cp_threads_run(nth, winx_in_work, &J);
+    if (!J.failed) {
+      cp_threads_run(nth, winx_product_work, &J);
+      cp_threads_run(nth, winx_out_work, &J);
+      rc = 0;
+    } else {
+      cp_tensor_release(gx);
+    }
+  }
+  cp_tensor_release(&wc);
   cp_tensor_release(&yc);
   cp_tensor_release(&buf);
   return rc;

@@ -26,6 +26,12 @@ void cp_gemm_nt(int64_t na, int64_t nb, int64_t L, const float *A,
 int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
                         const cp_geom *u, const cp_tensor *src, int64_t G,
                         cp_err *e);
+/* grad_input (N, C, H, W) of a 3x3, stride-1, dilation-1, zero-padded
+ * conv2d (padding at most 2) by Winograd F(4x4, 3x3) over gy4 and the
+ * weight w (O, C/G, 3, 3); g is the conv2d problem.  gx is allocated here.
+ * Returns 0 done, 1 not handled (gx left empty), -1 on error. */
+int cp_wino_grad_input(cp_tensor *gx, const cp_tensor *gy4,
+                       const cp_tensor *w, const cp_geom *g, cp_err *e);
 /* No Inf or NaN in a contiguous tensor. */
 int cp_all_finite(const cp_tensor *t);
 

@@ -20,38 +20,42 @@ static inline int takes(float v, float m) { return v > m || isnan(v); }
 /* Reference loops                                                          */
 /* ====================================================================== */
 
-void cp_max_pool2d_ref(const cp_pool_geom *g, const float *x, float *y,
-                       float *ind) {
+/* One (H, W) plane: PyTorch's scan, window by window. */
+static void max_plane(const cp_pool_geom *g, const float *xp, float *y,
+                      float *ind) {
   const int64_t H = g->H, W = g->W, kH = g->p.kernel[0], kW = g->p.kernel[1];
   const int64_t dH = g->p.dilation[0], dW = g->p.dilation[1];
-  for (int64_t pl = 0; pl < g->N * g->C; pl++) {
-    const float *xp = x + pl * H * W;
-    for (int64_t r = 0; r < g->OH; r++)
-      for (int64_t c = 0; c < g->OW; c++) {
-        /* the first cell inside the input (PyTorch's starting index) */
-        int64_t h0 = cp_pool_in_row(g, r, 0), w0 = cp_pool_in_col(g, c, 0);
-        while (h0 < 0) h0 += dH;
-        while (w0 < 0) w0 += dW;
-        float m = -INFINITY;
-        int64_t mi = h0 * W + w0;
-        for (int64_t i = 0; i < kH; i++) {
-          int64_t h = cp_pool_in_row(g, r, i);
-          if (h < 0 || h >= H) continue;
-          for (int64_t j = 0; j < kW; j++) {
-            int64_t w = cp_pool_in_col(g, c, j);
-            if (w < 0 || w >= W) continue;
-            float v = xp[h * W + w];
-            if (takes(v, m)) {
-              m = v;
-              mi = h * W + w;
-            }
+  for (int64_t r = 0; r < g->OH; r++)
+    for (int64_t c = 0; c < g->OW; c++) {
+      /* the first cell inside the input (PyTorch's starting index) */
+      int64_t h0 = cp_pool_in_row(g, r, 0), w0 = cp_pool_in_col(g, c, 0);
+      while (h0 < 0) h0 += dH;
+      while (w0 < 0) w0 += dW;
+      float m = -INFINITY;
+      int64_t mi = h0 * W + w0;
+      for (int64_t i = 0; i < kH; i++) {
+        int64_t h = cp_pool_in_row(g, r, i);
+        if (h < 0 || h >= H) continue;
+        for (int64_t j = 0; j < kW; j++) {
+          int64_t w = cp_pool_in_col(g, c, j);
+          if (w < 0 || w >= W) continue;
+          float v = xp[h * W + w];
+          if (takes(v, m)) {
+            m = v;
+            mi = h * W + w;
           }
         }
-        int64_t o = (pl * g->OH + r) * g->OW + c;
-        y[o] = m;
-        if (ind) ind[o] = (float)mi;
       }
-  }
+      y[r * g->OW + c] = m;
+      if (ind) ind[r * g->OW + c] = (float)mi;
+    }
+}
+
+void cp_max_pool2d_ref(const cp_pool_geom *g, const float *x, float *y,
+                       float *ind) {
+  const int64_t in = g->H * g->W, out = g->OH * g->OW;
+  for (int64_t pl = 0; pl < g->N * g->C; pl++)
+    max_plane(g, x + pl * in, y + pl * out, ind ? ind + pl * out : NULL);
 }
 
 void cp_avg_pool2d_ref(const cp_pool_geom *g, const float *x, float *y) {
@@ -238,8 +242,31 @@ static void avg_work(int tid, int nth, void *ctx) {
   }
 }
 
+/* With indices: the reference scan, planes split over threads. */
+typedef struct idx_job {
+  const cp_pool_geom *g;
+  const float *x;
+  float *y, *ind;
+} idx_job;
+
+static void max_idx_work(int tid, int nth, void *ctx) {
+  idx_job *J = ctx;
+  const cp_pool_geom *g = J->g;
+  const int64_t planes = g->N * g->C, in = g->H * g->W, out = g->OH * g->OW;
+  for (int64_t pl = planes * tid / nth; pl < planes * (tid + 1) / nth; pl++)
+    max_plane(g, J->x + pl * in, J->y + pl * out, J->ind + pl * out);
+}
+
 /* Threads for n output cells: one below ~64K, else all. */
 static int threads_for(int64_t n) { return n < 65536 ? 1 : cp_threads_count(); }
+
+int cp_max_pool2d_fast_indices(const cp_pool_geom *g, const float *x,
+                               float *y, float *ind) {
+  idx_job J = {g, x, y, ind};
+  int nth = g->N * g->C < 2 ? 1 : threads_for(g->N * g->C * g->OH * g->OW);
+  cp_threads_run(nth, max_idx_work, &J);
+  return 0;
+}
 
 int cp_max_pool2d_fast(const cp_pool_geom *g, const float *x, float *y) {
   pool_job J = {g, x, y, 0};
@@ -297,9 +324,11 @@ int cp_max_pool2d(cp_tensor *out, cp_tensor *indices, const cp_tensor *x,
   if (cp_tensor_numel(out) > 0) {
     const float *xp = cp_tensor_data(&xc);
     float *yp = cp_tensor_data(out);
-    if (indices || cp_conv_get_impl() == CP_IMPL_REFERENCE ||
-        cp_max_pool2d_fast(&g, xp, yp))
-      cp_max_pool2d_ref(&g, xp, yp, indices ? cp_tensor_data(indices) : NULL);
+    float *ip = indices ? cp_tensor_data(indices) : NULL;
+    if (cp_conv_get_impl() == CP_IMPL_REFERENCE ||
+        (ip ? cp_max_pool2d_fast_indices(&g, xp, yp, ip)
+            : cp_max_pool2d_fast(&g, xp, yp)))
+      cp_max_pool2d_ref(&g, xp, yp, ip);
   }
   cp_tensor_release(&xc);
   return 0;

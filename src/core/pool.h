@@ -42,6 +42,9 @@ void cp_max_pool2d_ref(const cp_pool_geom *g, const float *x, float *y,
 void cp_avg_pool2d_ref(const cp_pool_geom *g, const float *x, float *y);
 /* Vectorised, threaded; values only.  0 done, 1 not handled. */
 int cp_max_pool2d_fast(const cp_pool_geom *g, const float *x, float *y);
+/* With indices: the reference scan with the planes split over threads. */
+int cp_max_pool2d_fast_indices(const cp_pool_geom *g, const float *x,
+                               float *y, float *ind);
 int cp_avg_pool2d_fast(const cp_pool_geom *g, const float *x, float *y);
 
 #endif

@@ -415,10 +415,11 @@ static int c_output_size(lua_State *L) {
     int64_t *dst = a == 1 ? in : k;
     const char *what = a == 1 ? "input" : "kernel_size";
     if (lua_type(L, a) == LUA_TTABLE) {
-      if (lua_rawlen(L, a) != 2)
+      int len = (int)lua_rawlen(L, a); /* {n} means n, as in PyTorch */
+      if (len != 1 && len != 2)
         return cpl_argerror(L, fname, a, what, "expected a number or {h, w}");
       for (int i = 0; i < 2; i++) {
-        lua_rawgeti(L, a, i + 1);
+        lua_rawgeti(L, a, len == 1 ? 1 : i + 1);
         dst[i] = cpl_checkint_arg(L, lua_gettop(L), a, fname, what, 0,
                                   INT32_MAX);
         lua_pop(L, 1);

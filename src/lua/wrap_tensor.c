@@ -238,6 +238,12 @@ cp_tensor *cpl_checktensorlike(lua_State *L, int idx, const char *fname,
 /* Argument helpers                                                        */
 /* ====================================================================== */
 
+/* The number of the argument at stack index idx, as lauxlib counts it: a
+ * method ("tensor:narrow") does not count self. */
+static int argno(const char *fname, int idx) {
+  return strchr(fname, ':') ? idx - 1 : idx;
+}
+
 /* Sizes given as numbers from `first` on, or as one table. */
 static int check_sizes(lua_State *L, int first, const char *fname,
                        int64_t *shape) {
@@ -245,14 +251,14 @@ static int check_sizes(lua_State *L, int first, const char *fname,
   if (lua_type(L, first) == LUA_TTABLE) {
     int n = (int)lua_rawlen(L, first);
     if (n > CP_MAXDIM)
-      cpl_argerror(L, fname, first, "size", "at most %d dimensions",
-                   CP_MAXDIM);
+      cpl_argerror(L, fname, argno(fname, first), "size",
+                   "at most %d dimensions", CP_MAXDIM);
     for (int i = 1; i <= n; i++) {
       lua_rawgeti(L, first, i);
       int isnum;
       lua_Integer v = lua_tointegerx(L, -1, &isnum);
       if (!isnum || lua_type(L, -1) != LUA_TNUMBER)
-        cpl_argerror(L, fname, first, "size",
+        cpl_argerror(L, fname, argno(fname, first), "size",
                      "entry %d must be a whole number, got %s", i,
                      luaL_tolstring(L, -1, NULL));
       shape[nd++] = v;
@@ -262,9 +268,10 @@ static int check_sizes(lua_State *L, int first, const char *fname,
   }
   for (int i = first; i <= top; i++) {
     if (nd == CP_MAXDIM)
-      cpl_argerror(L, fname, i, "size", "at most %d dimensions", CP_MAXDIM);
-    shape[nd++] = cpl_checkint(L, i, fname, "size", INT64_MIN / 8,
-                               INT64_MAX / 8);
+      cpl_argerror(L, fname, argno(fname, i), "size", "at most %d dimensions",
+                   CP_MAXDIM);
+    shape[nd++] = cpl_checkint_arg(L, i, argno(fname, i), fname, "size",
+                                   INT64_MIN / 8, INT64_MAX / 8);
   }
   return nd;
 }
@@ -283,16 +290,16 @@ static int check_dimarg_at(lua_State *L, int idx, int arg, int ndim,
 }
 static int check_dimarg(lua_State *L, int idx, int ndim, const char *fname,
                         const char *what) {
-  return check_dimarg_at(L, idx, idx, ndim, fname, what);
+  return check_dimarg_at(L, idx, argno(fname, idx), ndim, fname, what);
 }
 
 static int64_t check_index(lua_State *L, int idx, int64_t size, int dim,
                            const char *fname) {
-  lua_Integer i = cpl_checkint(L, idx, fname, "index", INT64_MIN / 2,
-                               INT64_MAX / 2);
+  lua_Integer i = cpl_checkint_arg(L, idx, argno(fname, idx), fname, "index",
+                                   INT64_MIN / 2, INT64_MAX / 2);
   if (i < 0) i += size + 1;
   if (i < 1 || i > size)
-    cpl_argerror(L, fname, idx, "index",
+    cpl_argerror(L, fname, argno(fname, idx), "index",
                  "index %lld is out of bounds for dimension %d with size %lld",
                  (long long)lua_tointeger(L, idx), dim + 1, (long long)size);
   return i - 1;
@@ -493,17 +500,19 @@ static int dims_list(lua_State *L, int first, const cp_tensor *t,
   if (lua_type(L, first) == LUA_TTABLE) {
     int len = (int)lua_rawlen(L, first);
     if (len > CP_MAXDIM)
-      cpl_argerror(L, fname, first, "dims", "too many dimensions");
+      cpl_argerror(L, fname, argno(fname, first), "dims",
+                   "too many dimensions");
     for (int i = 1; i <= len; i++) {
       lua_rawgeti(L, first, i);
-      dims[n++] = check_dimarg_at(L, lua_gettop(L), first, t->ndim, fname,
-                                  "dims");
+      dims[n++] = check_dimarg_at(L, lua_gettop(L), argno(fname, first),
+                                  t->ndim, fname, "dims");
       lua_pop(L, 1);
     }
     return n;
   }
   for (int i = first; i <= lua_gettop(L); i++) {
-    if (n == CP_MAXDIM) cpl_argerror(L, fname, i, "dims", "too many");
+    if (n == CP_MAXDIM)
+      cpl_argerror(L, fname, argno(fname, i), "dims", "too many");
     dims[n++] = check_dimarg(L, i, t->ndim, fname, "dims");
   }
   return n;
@@ -514,7 +523,7 @@ static int m_permute(lua_State *L) {
   int perm[CP_MAXDIM];
   int n = dims_list(L, 2, t, "tensor:permute", perm);
   if (n != t->ndim)
-    return cpl_argerror(L, "tensor:permute", 2, "dims",
+    return cpl_argerror(L, "tensor:permute", 1, "dims",
                         "expected %d dimensions, got %d", t->ndim, n);
   cp_err e;
   cp_tensor *out = cpl_newtensor(L);
@@ -546,7 +555,7 @@ static int m_narrow(lua_State *L) {
   cp_tensor *t = cpl_checktensor(L, 1);
   int d = check_dimarg(L, 2, t->ndim, "tensor:narrow", "dim");
   int64_t start = check_index(L, 3, t->shape[d], d, "tensor:narrow");
-  lua_Integer len = cpl_checkint(L, 4, "tensor:narrow", "length", 0,
+  lua_Integer len = cpl_checkint_arg(L, 4, 3, "tensor:narrow", "length", 0,
                                  t->shape[d] - start);
   cp_err e;
   cp_tensor *out = cpl_newtensor(L);
@@ -556,7 +565,7 @@ static int m_narrow(lua_State *L) {
 
 static int m_unsqueeze(lua_State *L) {
   cp_tensor *t = cpl_checktensor(L, 1);
-  lua_Integer d = cpl_checkint(L, 2, "tensor:unsqueeze", "dim", 1,
+  lua_Integer d = cpl_checkint_arg(L, 2, 1, "tensor:unsqueeze", "dim", 1,
                                t->ndim + 1);
   cp_err e;
   cp_tensor *out = cpl_newtensor(L);
@@ -585,7 +594,7 @@ static int m_squeeze(lua_State *L) {
 static float *element(lua_State *L, cp_tensor *t, int first, int count,
                       const char *fname) {
   if (count != t->ndim)
-    cpl_argerror(L, fname, first, "index",
+    cpl_argerror(L, fname, argno(fname, first), "index",
                  "expected %d indices for a %d-D tensor, got %d", t->ndim,
                  t->ndim, count);
   int64_t idx[CP_MAXDIM];
@@ -723,7 +732,7 @@ static int arith(lua_State *L, cp_binop op) {
   snprintf(fname, sizeof fname, "tensor:%s", binop_names[op]);
   cp_tensor *a = cpl_totensor(L, 1), *b = cpl_totensor(L, 2);
   if (a && !b && lua_type(L, 2) == LUA_TTABLE) /* nested table: convert */
-    b = from_table(L, 2, fname, 2, "other");
+    b = from_table(L, 2, fname, 1, "other");
   cp_err e;
   cp_tensor *out = cpl_newtensor(L);
   int rc;
@@ -734,7 +743,7 @@ static int arith(lua_State *L, cp_binop op) {
       int isnum;
       lua_Number s = lua_tonumberx(L, 2, &isnum);
       if (!isnum)
-        return cpl_argerror(L, fname, 2, "other",
+        return cpl_argerror(L, fname, 1, "other",
                             "tensor or number expected, got %s",
                             luaL_typename(L, 2));
       rc = cp_tensor_binop_scalar(out, a, (float)s, op, 0, &e);

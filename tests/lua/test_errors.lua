@@ -207,11 +207,11 @@ e("viz kernel_mask with a string", function()
 e("viz.show with a string grid", function() viz.show{input = "x"} end,
   "viz.show: bad argument #1 'input': tensor, number or nested table expected, got string")
 e("ragged table operand", function() return tensor.ones(2) + {{1}, {2, 3}} end,
-  "tensor:add: bad argument #2 'other': ragged nested table")
+  "tensor:add: bad argument #1 'other': ragged nested table")
 e("view names itself", function() tensor.ones(6):view(4, -1) end,
   "tensor:view: shape '[4, -1]' is invalid for input of size 6")
 e("view with a fractional size", function() tensor.ones(6):view(1.5) end,
-  "tensor:view: bad argument #2 'size': expected a whole number, got 1.5")
+  "tensor:view: bad argument #1 'size': expected a whole number, got 1.5")
 
 -- entries of table arguments name the argument, not a stack slot
 e("output_size table entry", function() conv.output_size({1, "a"}, 3) end,
@@ -223,9 +223,9 @@ e("pad table entry", function() conv.pad(tensor.ones(2, 2), {1, 1, 1, -1}) end,
 e("save quality", function() image.save(tensor.zeros(3, 2, 2), "/tmp/x.jpg", {quality = 101}) end,
   "image.save: bad argument #3 'opts.quality': 101 is out of range 1..100")
 e("permute dims table", function() tensor.ones(2, 2):permute({1, 3}) end,
-  "tensor:permute: bad argument #2 'dims': dimension 3 out of range")
+  "tensor:permute: bad argument #1 'dims': dimension 3 out of range")
 e("flip dims table", function() tensor.ones(2, 2):flip({1.5}) end,
-  "tensor:flip: bad argument #2 'dims': expected a whole number, got 1.5")
+  "tensor:flip: bad argument #1 'dims': expected a whole number, got 1.5")
 e("lab width", function() viz.lab(tensor.ones(3, 8, 8), {width = 1}) end,
   "viz.lab: bad argument #2 'opts.width': 1 is out of range 480..8192")
 

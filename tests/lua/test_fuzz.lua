@@ -819,7 +819,20 @@ test("fuzz: conv pooling", function()
     local k = rsize(0, 4)
     local r = R(7)
     if r == 1 then
-      both_impls("conv.max_pool2d", conv.max_pool2d, x, k, rpoolopts(true))
+      local o = rpoolopts(true)
+      local ok, y = both_impls("conv.max_pool2d", conv.max_pool2d, x, k, o)
+      -- conv.output_size with pooling's rule must agree with the op
+      if ok and x:dim() >= 3 then
+        local oo = {pooling = true}
+        if type(o) == "table" then
+          oo.stride, oo.padding, oo.dilation = o.stride, o.padding, o.dilation
+          oo.ceil_mode = o.ceil_mode
+        end
+        local ok2, h, w = try("conv.output_size", conv.output_size,
+                              {x:size(-2), x:size(-1)}, k, oo)
+        check(ok2, "output_size refused what max_pool2d accepted")
+        check(h == y:size(-2) and w == y:size(-1), "output_size disagrees with max_pool2d")
+      end
     elseif r == 2 then
       both_impls("conv.avg_pool2d", conv.avg_pool2d, x, k, rpoolopts(false))
     elseif r == 3 then
