@@ -10,7 +10,7 @@
 # Debian packages the build needs, and the pkg-config names they provide.
 BUILD_DEBS := build-essential pkg-config liblua5.4-dev libsdl2-dev \
               libcairo2-dev libpango1.0-dev fonts-dejavu-core libstb-dev libgif-dev \
-              libreadline-dev
+              libreadline-dev libfftw3-dev
 TEST_DEBS  := xvfb xauth xdotool imagemagick librsvg2-bin poppler-utils \
               lua5.4 bsdutils
 PKGS       := lua5.4 sdl2 cairo pangocairo fontconfig stb readline
@@ -34,7 +34,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgif
 # The Lua module takes Lua's symbols from the interpreter that loads it
 # (Debian's lua5.4 links Lua statically) and needs no readline.
 MOD_LIBS   = $(shell pkg-config --libs $(filter-out lua5.4 readline,$(PKGS)) 2>/dev/null) -lgif
-CORE_LIBS := -lstb -lm -lpthread
+CORE_LIBS := -lstb -lfftw3f -lm -lpthread
 
 # ---- install locations (GNU names; DESTDIR for staged installs) -------------
 PREFIX     ?= /usr/local

@@ -52,6 +52,7 @@
 
 #include "conv_fast.h"
 #include "conv_kernels.h"
+#include "fftconv.h"
 #include "sepconv.h"
 #include "threads.h"
 
@@ -860,6 +861,7 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
   if ((double)g->N * g->O * g->OH * g->OW * g->Cg * g->kH * g->kW < MIN_MACS)
     return conv2d_small(g, x, w, b, y);
   if (cp_conv2d_sep_auto(g, x, w, b, y) == 0) return 0;
+  if (cp_conv2d_fft(g, x, w, b, y) == 0) return 0;
   const int64_t sH = g->p.stride[0], sW = g->p.stride[1];
   const int64_t nk = g->kH * g->kW;
   if (sH * sW > 4096 || nk > 65536) return 1;
