@@ -4,13 +4,15 @@
 #                   window tests, install test; then all again under
 #                   AddressSanitizer + UBSan
 #   make install    PREFIX=/usr/local DESTDIR= (see "install" below)
-#   make bench      speed, side by side with PyTorch
+#   make bench      speed, side by side with PyTorch and OpenCV
 #   make golden     regenerate the PyTorch fixtures (needs python3-torch)
 
 # Debian packages the build needs, and the pkg-config names they provide.
 BUILD_DEBS := build-essential pkg-config liblua5.4-dev libsdl2-dev \
               libcairo2-dev libpango1.0-dev fonts-dejavu-core libstb-dev libgif-dev \
               libreadline-dev libfftw3-dev
+# `make bench` only: the anchors convplay is timed against.
+BENCH_DEBS := python3-torch python3-opencv
 TEST_DEBS  := xvfb xauth xdotool imagemagick librsvg2-bin poppler-utils \
               lua5.4 bsdutils
 PKGS       := lua5.4 sdl2 cairo pangocairo fontconfig stb readline
@@ -191,6 +193,7 @@ test-asan:
 	  test-fast
 
 bench: all
+	@sh tests/deps.sh $(BENCH_DEBS)
 	@sh tests/bench/run.sh $(BUILD)
 
 golden:
