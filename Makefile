@@ -113,7 +113,7 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 $(BUILD)/$(SHLIB): $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,libconvplay.so.$(MAJOR) -o $@ $^ $(CORE_LIBS)
 
-$(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H)
+$(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H) Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|; s|@LIBS_PRIVATE@|$(CORE_LIBS)|' $< > $@
