@@ -8,9 +8,10 @@
  * gathered) is transformed with a real-to-complex FFT (FFTW, Debian's
  * libfftw3-dev, single precision), multiplied by the kernel's spectrum and
  * transformed back; the (N-kH'+1) x (M-kW'+1) cells that did not wrap are
- * the outputs (kH' = (kH-1)dH+1 with dilation).  Scratch is a few tiles per
- * thread plus one spectrum per output channel, bounded (16 MiB of spectra,
- * under 64 MiB in all); beyond that the call returns 1.
+ * the outputs (kH' = (kH-1)dH+1 with dilation).  Scratch is one tile of
+ * at most 2^17 cells and its spectrum per thread (about 1 MiB) plus one
+ * spectrum per output channel, bounded (16 MiB of spectra, under 64 MiB in
+ * all); beyond that the call returns 1.
  *
  * Accuracy: an FFT spreads each cell's rounding over the tile, so the bound
  * is not per window as for the direct loops but per tile.  Tested:
