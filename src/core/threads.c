@@ -123,11 +123,14 @@ static void start_workers(int nth) {
 void cp_threads_run(int nth, cp_thread_fn fn, void *ctx) {
   if (nth < 1) nth = 1;
   if (nth > CP_THREADS_MAX) nth = CP_THREADS_MAX;
+  /* One job at a time, even on one thread: tid 0's scratch is shared by
+   * every caller (two OS threads may call the ops at once). */
+  pthread_mutex_lock(&run_lock);
   if (nth == 1) {
     fn(0, 1, ctx);
+    pthread_mutex_unlock(&run_lock);
     return;
   }
-  pthread_mutex_lock(&run_lock);
   start_workers(nth);
   pthread_mutex_lock(&mu);
   job_fn = fn;

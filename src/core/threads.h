@@ -12,7 +12,8 @@
  * run by the caller (so a worker descheduled on a busy machine delays
  * nothing when the work was shared out dynamically), as is a tid whose
  * worker could not be created: the work is always done, at worst slower.
- * Each tid runs on exactly one thread at a time.  Calls are serialised by a lock; a task must not call
+ * Each tid runs on exactly one thread at a time, and jobs never overlap
+ * (one-thread jobs included), so a tid's scratch has one user at a time.  Calls are serialised by a lock; a task must not call
  * cp_threads_run itself.
  *
  * Each tid also owns a scratch block that grows on demand and is kept

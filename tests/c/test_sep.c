@@ -7,12 +7,14 @@
  * instruction-set level; the rank-1 rule is pinned on presets and on
  * near-misses; a NaN or Inf gives the direct path's exact pattern. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../../src/core/conv.h"
 #include "../../src/core/conv_fast.h"
+#include "../../src/core/fftconv.h"
 #include "../../src/core/kernels.h"
 #include "../../src/core/sepconv.h"
 #include "check.h"
@@ -284,4 +286,59 @@ TEST(sep_strips) {
     if (!CHECK(check_shape(&g, (int)(i % 2), 1) == 0))
       printf("  strips case %zu\n", i);
   }
+}
+
+/* Two OS threads filtering at once (one small separable problem on the
+ * calling thread, one large kernel by transform): each result is right,
+ * so the per-thread scratch is never shared between them. */
+typedef struct two_job {
+  int64_t k, H, W;
+  int bad;
+} two_job;
+
+static void *filter_loop(void *arg) {
+  two_job *t = arg;
+  cp_conv_params p;
+  cp_conv_params_default(&p);
+  p.padspec = CP_PADSPEC_SAME;
+  cp_geom g;
+  if (make_geom(&g, &p, 1, 1, t->H, t->W, 1, t->k, t->k, 0)) {
+    t->bad = 1;
+    return NULL;
+  }
+  int64_t n = t->H * t->W;
+  float *x = malloc((size_t)n * 4), *w = malloc((size_t)(t->k * t->k) * 4);
+  float *y = malloc((size_t)n * 4), *yr = malloc((size_t)n * 4);
+  for (int64_t i = 0; i < n; i++) x[i] = (float)((i * 7919) % 101) / 101.0f;
+  for (int64_t i = 0; i < t->k; i++)
+    for (int64_t j = 0; j < t->k; j++)
+      w[i * t->k + j] = t->k < 10 /* rank 1, else not */
+                            ? (float)((i + 1) * (t->k - j)) / (float)(t->k * t->k)
+                            : (float)((i * 31 + j * 17) % 13) / (float)(t->k * t->k);
+  cp_conv2d_ref(&g, x, w, NULL, yr);
+  for (int rep = 0; rep < (t->k < 10 ? 400 : 40); rep++) {
+    if (cp_conv2d_fast(&g, x, w, NULL, y) != 0) t->bad++;
+    for (int64_t i = 0; i < n; i++)
+      if (fabsf(y[i] - yr[i]) > 1e-4f * (float)(t->k * t->k)) {
+        t->bad++;
+        break;
+      }
+  }
+  free(x), free(w), free(y), free(yr);
+  return NULL;
+}
+
+TEST(sep_fft_from_two_threads) {
+  two_job jobs[2] = {{5, 120, 200, 0}, {25, 120, 200, 0}};
+  pthread_t th[2];
+  for (int i = 0; i < 2; i++)
+    CHECK(pthread_create(&th[i], NULL, filter_loop, &jobs[i]) == 0);
+  for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+  CHECK(jobs[0].bad == 0 && jobs[1].bad == 0);
+  cp_conv_params p;
+  cp_conv_params_default(&p);
+  p.padspec = CP_PADSPEC_SAME;
+  cp_geom g;
+  CHECK(make_geom(&g, &p, 1, 1, 120, 200, 1, 25, 25, 0) == 0);
+  CHECK(cp_fft_worth(&g)); /* the second job did go through the transform */
 }
