@@ -5,8 +5,9 @@
  * one k x k kernel for all three channels (convplay: depthwise, groups 3),
  * zero padding, output the input's size; a 15x15 Gaussian (separable); a
  * 1x1x512x512 3x3.  Each case is warmed up, then called again and again for
- * at least MIN_MS of wall time (and at least MIN_REPS calls), so that a
- * neighbour's burst cannot decide a ratio; prints the median as
+ * at least MIN_MS of wall time (BENCH_MIN_MS in the environment, default
+ * 2500; and at least MIN_REPS calls), so that a neighbour's burst cannot
+ * decide a ratio; prints the median as
  * "case <name> <milliseconds>".  Links the core alone.
  * Also `bench_filters --impl NAME` forces a path for comparisons:
  * "direct" forbids the separable and transform paths, "fft" takes the

@@ -11,8 +11,8 @@
 # Missing PyTorch or a convplay binary that cannot run the Lua case are
 # reported and those columns left as "-"; convplay's numbers still print.
 # Then the image filters beside OpenCV (tests/bench/bench_filters.c and
-# bench_opencv.py, Debian's python3-opencv, cv2.setNumThreads(2)), each
-# case called for a few seconds: ratio = OpenCV / convplay.
+# bench_opencv.py, Debian's python3-opencv, cv2.setNumThreads(2)), the two
+# sides taking turns case by case: ratio = OpenCV / convplay.
 B=${1:-build}
 cd "$(dirname "$0")/../.." || exit 1
 CC=${CC:-cc}
@@ -29,12 +29,14 @@ done
 echo "machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs"
 # Other processes on a 2-core machine move every number: say how busy it was.
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch and python3-opencv live there
+[ -x "$PY" ] || PY=python3
+# BENCH_ONLY=filters: just the OpenCV comparison (below).
+if [ "${BENCH_ONLY:-}" != filters ]; then
 echo "running convplay ..."
 "$B/bench" > "$tmp/cp.txt" || echo "bench: convplay benchmark failed"
 "$B/bench_ops" >> "$tmp/cp.txt" || echo "bench: convplay ops benchmark failed"
 
-PY=${PYTHON:-/usr/bin/python3}   # Debian's python3-torch lives there
-[ -x "$PY" ] || PY=python3
 echo "running PyTorch (torch.set_num_threads(2); the 15x15 depthwise case takes ~1 min) ..."
 if ! "$PY" tests/bench/bench_torch.py > "$tmp/pt.txt" 2> "$tmp/pt.err"; then
   echo "bench: PyTorch numbers unavailable: $(cat "$tmp/pt.err" | tail -1)"
@@ -108,16 +110,43 @@ awk -v cpf="$tmp/cp.txt" -v ptf="$tmp/pt.txt" '
       c == "" ? "-" : sprintf("%.3f ms", c), t == "" ? "-" : sprintf("%.3f ms", t),
       r == "" ? "-" : sprintf("%.2fx", r), ">= " tgt "x", met
   }' "$tmp/targets.txt"
+fi
 
 # ---- image filters beside OpenCV ---------------------------------------------
+# Case by case, the two sides take turns (ROUNDS rounds of >= 1 s each), and
+# each side's number is the median of its rounds' medians: a neighbour's
+# build that starts half-way through the run slows both sides alike instead
+# of deciding the ratio.
+ROUNDS=3
 echo
-echo "image filters beside OpenCV (each case called for >= 2.5 s per side) ..."
+echo "image filters beside OpenCV ($ROUNDS alternating rounds of >= 1 s per side and case) ..."
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-"$B/bench_filters" > "$tmp/cpf.txt" || echo "bench: convplay filter benchmark failed"
-if ! "$PY" tests/bench/bench_opencv.py > "$tmp/cv.txt" 2> "$tmp/cv.err"; then
-  echo "bench: OpenCV numbers unavailable: $(tail -1 "$tmp/cv.err")"
-  echo "       (install python3-opencv for the comparison)"
-fi
+: > "$tmp/cpf.txt"
+: > "$tmp/cv.txt"
+cv_ok=1
+for c in cv_3x3 cv_5x5 cv_7x7 cv_15x15 cv_31x31 cv_gauss15 cv_gray512; do
+  r=0
+  while [ $r -lt $ROUNDS ]; do
+    BENCH_MIN_MS=1000 "$B/bench_filters" $c >> "$tmp/cpf_rounds.txt" ||
+      echo "bench: convplay filter case $c failed"
+    if [ $cv_ok = 1 ] && ! BENCH_MIN_MS=1000 "$PY" tests/bench/bench_opencv.py $c \
+         >> "$tmp/cv_rounds.txt" 2> "$tmp/cv.err"; then
+      echo "bench: OpenCV numbers unavailable: $(tail -1 "$tmp/cv.err")"
+      echo "       (install python3-opencv for the comparison)"
+      cv_ok=0
+    fi
+    r=$((r + 1))
+  done
+done
+# median of the rounds, per case
+for f in cpf cv; do
+  [ -f "$tmp/${f}_rounds.txt" ] || continue
+  awk '$1 == "case" { v[$2] = v[$2] " " $3 }
+       END { for (c in v) { n = split(v[c], a, " ");
+               for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+                 if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+               print "case", c, a[int((n + 1) / 2)] } }' "$tmp/${f}_rounds.txt" > "$tmp/$f.txt"
+done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 cat > "$tmp/cvtargets.txt" <<'T'
 cv_3x3 2 filter2D 1x3x1080x1920 3x3
