@@ -4,13 +4,15 @@
 #                   window tests, install test; then all again under
 #                   AddressSanitizer + UBSan; the lab under ThreadSanitizer
 #   make install    PREFIX=/usr/local DESTDIR= (see "install" below)
-#   make bench      speed, side by side with PyTorch
+#   make bench      speed, side by side with PyTorch and OpenCV
 #   make golden     regenerate the PyTorch fixtures (needs python3-torch)
 
 # Debian packages the build needs, and the pkg-config names they provide.
 BUILD_DEBS := build-essential pkg-config liblua5.4-dev libsdl2-dev \
               libcairo2-dev libpango1.0-dev fonts-dejavu-core libstb-dev libgif-dev \
-              libreadline-dev
+              libreadline-dev libfftw3-dev
+# `make bench` only: the anchors convplay is timed against.
+BENCH_DEBS := python3-torch python3-opencv
 TEST_DEBS  := xvfb xauth xdotool imagemagick librsvg2-bin poppler-utils \
               lua5.4 bsdutils
 PKGS       := lua5.4 sdl2 cairo pangocairo fontconfig stb readline
@@ -34,7 +36,7 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lgif
 # The Lua module takes Lua's symbols from the interpreter that loads it
 # (Debian's lua5.4 links Lua statically) and needs no readline.
 MOD_LIBS   = $(shell pkg-config --libs $(filter-out lua5.4 readline,$(PKGS)) 2>/dev/null) -lgif
-CORE_LIBS := -lm -lpthread
+CORE_LIBS := -lfftw3f -lm -lpthread
 
 # ---- install locations (GNU names; DESTDIR for staged installs) -------------
 PREFIX     ?= /usr/local
@@ -114,7 +116,7 @@ $(BUILD)/$(SHLIB): $(CORE_OBJ)
 	$(CC) $(CFLAGS) $(SAN) -shared -Wl,-soname,libconvplay.so.$(MAJOR) -Wl,--no-undefined \
 	  -o $@ $^ $(CORE_LIBS)
 
-$(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H) $(BUILD)/install-dirs.txt
+$(BUILD)/convplay.pc: convplay.pc.in $(VERSION_H) $(BUILD)/install-dirs.txt Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|; s|@LIBS_PRIVATE@|$(CORE_LIBS)|' $< > $@
@@ -200,6 +202,7 @@ test-tsan:
 	@bash tests/viz/tsan_lab.sh build/tsan
 
 bench: all
+	@sh tests/deps.sh $(BENCH_DEBS)
 	@sh tests/bench/run.sh $(BUILD)
 
 # gen_code.py runs the code views generate (v:code) through PyTorch: it

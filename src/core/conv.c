@@ -2,7 +2,10 @@
 #include "conv.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "sepconv.h"
 
 static cp_impl conv_impl = CP_IMPL_AUTO;
 void cp_conv_set_impl(cp_impl impl) { conv_impl = impl; }
@@ -92,13 +95,13 @@ typedef int (*fast_fn)(const cp_geom *, const float *, const float *,
 static int run_conv(cp_tensor *out, const cp_tensor *x, const cp_tensor *w,
                     const cp_tensor *bias, const cp_conv_params *p,
                     const char *name, kernel_fn ref, fast_fn fast,
-                    cp_err *e) {
+                    const cp_sep_factors *sep, cp_err *e) {
   memset(out, 0, sizeof *out);
   char b1[160];
   if (x->ndim == 3) { /* unbatched (C,H,W): run as a batch of one */
     cp_tensor x4, y4;
     if (cp_tensor_unsqueeze(&x4, x, 0, e)) return -1;
-    int rc = run_conv(&y4, &x4, w, bias, p, name, ref, fast, e);
+    int rc = run_conv(&y4, &x4, w, bias, p, name, ref, fast, sep, e);
     cp_tensor_release(&x4);
     if (rc) return -1;
     rc = cp_tensor_squeeze(out, &y4, 0, e);
@@ -135,9 +138,13 @@ static int run_conv(cp_tensor *out, const cp_tensor *x, const cp_tensor *w,
   if (cp_tensor_contiguous(&wc, w, e)) goto fail1;
   if (bias && cp_tensor_contiguous(&bc, bias, e)) goto fail2;
   const float *bp = bias ? cp_tensor_data(&bc) : NULL;
+  /* Given 1-D factors (cp_sep_conv2d), the two passes run first; the
+   * direct kernels on their outer product w are the fall-back. */
   if (conv_impl == CP_IMPL_REFERENCE ||
-      fast(&g, cp_tensor_data(&xc), cp_tensor_data(&wc), bp,
-           cp_tensor_data(out)) != 0)
+      ((sep == NULL || cp_conv2d_sep(&g, cp_tensor_data(&xc), sep, bp,
+                                     cp_tensor_data(out)) != 0) &&
+       fast(&g, cp_tensor_data(&xc), cp_tensor_data(&wc), bp,
+            cp_tensor_data(out)) != 0))
     ref(&g, cp_tensor_data(&xc), cp_tensor_data(&wc), bp,
         cp_tensor_data(out));
   cp_tensor_release(&bc);
@@ -158,7 +165,7 @@ int cp_conv2d(cp_tensor *out, const cp_tensor *x, const cp_tensor *w,
   cp_conv_params q = *p;
   q.transposed = 0;
   return run_conv(out, x, w, bias, &q, "conv2d", cp_conv2d_ref,
-                  cp_conv2d_fast, e);
+                  cp_conv2d_fast, NULL, e);
 }
 
 int cp_conv_transpose2d(cp_tensor *out, const cp_tensor *x,
@@ -167,7 +174,61 @@ int cp_conv_transpose2d(cp_tensor *out, const cp_tensor *x,
   cp_conv_params q = *p;
   q.transposed = 1;
   return run_conv(out, x, w, bias, &q, "conv_transpose2d",
-                  cp_conv_transpose2d_ref, cp_conv_transpose2d_fast, e);
+                  cp_conv_transpose2d_ref, cp_conv_transpose2d_fast, NULL, e);
+}
+
+/* A 1-D factor: a non-empty vector, copied contiguous into out. */
+static int sep_factor_arg(cp_tensor *out, const cp_tensor *v,
+                          const char *what, cp_err *e) {
+  char b[160];
+  if (v->ndim != 1 || v->shape[0] < 1)
+    return cp_fail(e, "%s: expected a non-empty 1-D tensor of kernel taps, "
+                   "got size %s", what,
+                   cp_shape_str(v->ndim, v->shape, b, sizeof b));
+  return cp_tensor_contiguous(out, v, e);
+}
+
+int cp_sep_conv2d(cp_tensor *out, const cp_tensor *x, const cp_tensor *col,
+                  const cp_tensor *row, const cp_tensor *bias,
+                  const cp_conv_params *p, cp_err *e) {
+  memset(out, 0, sizeof *out);
+  char b1[160];
+  if (x->ndim != 3 && x->ndim != 4)
+    return cp_fail(e,
+                   "input: Expected 3D (unbatched) or 4D (batched) input to "
+                   "sep_conv2d, but got input of size: %s",
+                   cp_shape_str(x->ndim, x->shape, b1, sizeof b1));
+  int64_t C = x->shape[x->ndim - 3];
+  if (C < 1)
+    return cp_fail(e, "input: sep_conv2d needs at least one channel, got "
+                   "size %s", cp_shape_str(x->ndim, x->shape, b1, sizeof b1));
+  cp_tensor ct, rt, w;
+  if (sep_factor_arg(&ct, col, "col", e)) return -1;
+  if (sep_factor_arg(&rt, row, "row", e)) {
+    cp_tensor_release(&ct);
+    return -1;
+  }
+  const int64_t kH = ct.shape[0], kW = rt.shape[0];
+  int rc = -1;
+  if (cp_tensor_empty4(&w, C, 1, kH, kW, e) == 0) {
+    /* The weight the op stands for: every channel filtered by col x row. */
+    const float *cv = cp_tensor_data(&ct), *rv = cp_tensor_data(&rt);
+    float *wp = cp_tensor_data(&w);
+    for (int64_t c = 0; c < C; c++)
+      for (int64_t i = 0; i < kH; i++)
+        for (int64_t j = 0; j < kW; j++)
+          wp[(c * kH + i) * kW + j] = cv[i] * rv[j];
+    cp_conv_params q = *p;
+    q.transposed = 0;
+    q.groups = C;
+    cp_sep_factors f = {cv, rv, 0, 0};
+    rc = run_conv(out, x, &w, bias, &q, "sep_conv2d", cp_conv2d_ref,
+                  cp_conv2d_fast, &f, e);
+    cp_tensor_release(&w);
+  }
+  cp_tensor_release(&rt);
+  cp_tensor_release(&ct);
+  return rc;
 }
 
 /* ====================================================================== */

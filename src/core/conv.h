@@ -21,6 +21,15 @@ int cp_conv_transpose2d(cp_tensor *out, const cp_tensor *x,
                         const cp_tensor *w, const cp_tensor *bias,
                         const cp_conv_params *p, cp_err *e);
 
+/* Separable filter, as cv2.sepFilter2D: every channel of x (N,C,H,W) or
+ * (C,H,W) convolved with the kernel col[i] * row[j] (1-D tensors of kH and
+ * kW taps); equals cp_conv2d with that kernel as a (C, 1, kH, kW) weight and
+ * groups = C (p->groups is ignored), run as a row pass and a column pass
+ * (sepconv.h).  bias may be NULL or hold C values. */
+int cp_sep_conv2d(cp_tensor *out, const cp_tensor *x, const cp_tensor *col,
+                  const cp_tensor *row, const cp_tensor *bias,
+                  const cp_conv_params *p, cp_err *e);
+
 /* Pad a (N,C,H,W) or (C,H,W) tensor by pad[4] = top,bottom,left,right with a
  * padding mode (F.pad semantics and limits). */
 int cp_pad2d(cp_tensor *out, const cp_tensor *x, const int64_t *pad,

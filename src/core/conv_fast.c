@@ -52,6 +52,8 @@
 
 #include "conv_fast.h"
 #include "conv_kernels.h"
+#include "fftconv.h"
+#include "sepconv.h"
 #include "threads.h"
 
 /* Let GCC vectorise the plain copy loops (strided phase copies). */
@@ -219,8 +221,10 @@ static void wino_item(job *J, int64_t n, int64_t grp, int64_t m0,
  * read the same source rows shifted by one, so the pair is a 2-row tile
  * over the union of their taps (each loaded vector feeds both rows; the
  * taps one row lacks have weight 0).  The tile's second row goes straight
- * to the next output row (ldt = the output row stride). */
-static void rowpair_item(const job *J, int64_t n, int64_t grp, int64_t t0,
+ * to the next output row (ldt = the output row stride).  Those zero weights
+ * would turn an Inf or NaN that only the other row reads into a NaN here,
+ * so a non-finite tile marks the call, which is redone with plain taps. */
+static void rowpair_item(job *J, int64_t n, int64_t grp, int64_t t0,
                          const float *Sg, float *T) {
   const cp_geom *g = J->g;
   const tile_kernel tk = J->tk;
@@ -238,11 +242,11 @@ static void rowpair_item(const job *J, int64_t n, int64_t grp, int64_t t0,
       const float *S = Sg + t * Wq + u0;
       if (two && u0 + NR <= P->ncols) {
         if (tk.fn(K, A, P->koff, S, bp, y0 + u0, g->OW))
-          tk.fn_sep(K, A, P->koff, S, bp, y0 + u0, g->OW);
+          atomic_store_explicit(&J->nonfinite, 1, memory_order_relaxed);
         continue;
       }
       if (tk.fn(K, A, P->koff, S, bp, T, NR))
-        tk.fn_sep(K, A, P->koff, S, bp, T, NR);
+        atomic_store_explicit(&J->nonfinite, 1, memory_order_relaxed);
       int64_t len = P->ncols - u0 < NR ? P->ncols - u0 : NR;
       memcpy(y0 + u0, T, (size_t)len * sizeof *T);
       if (two) memcpy(y0 + g->OW + u0, T + NR, (size_t)len * sizeof *T);
@@ -856,6 +860,8 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
   if (g->N == 0 || g->O == 0 || g->OH == 0 || g->OW == 0) return 1;
   if ((double)g->N * g->O * g->OH * g->OW * g->Cg * g->kH * g->kW < MIN_MACS)
     return conv2d_small(g, x, w, b, y);
+  if (cp_conv2d_sep_auto(g, x, w, b, y) == 0) return 0;
+  if (cp_conv2d_fft(g, x, w, b, y) == 0) return 0;
   const int64_t sH = g->p.stride[0], sW = g->p.stride[1];
   const int64_t nk = g->kH * g->kW;
   if (sH * sW > 4096 || nk > 65536) return 1;
@@ -954,6 +960,16 @@ int cp_conv2d_fast(const cp_geom *g, const float *x, const float *w,
   if (J.colmap) {
     for (int k = 0; k < np; k++) plane_columns(&J, k, g);
     rc = plan_and_run(&J);
+    if (rc == 0 && J.rowpair && atomic_load(&J.nonfinite)) {
+      /* a NaN or Inf met a row pair: again with one row per tile */
+      P.ntaps = (int)nk;
+      P.taps = taps;
+      J.rowpair = 0;
+      J.halo -= 1;
+      J.tk = cp_kern_pick(g->Og);
+      atomic_store(&J.nonfinite, 0);
+      rc = plan_and_run(&J);
+    }
   }
   free(J.colmap);
   free(pairs);

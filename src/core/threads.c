@@ -36,11 +36,20 @@ static pthread_cond_t done_cv = PTHREAD_COND_INITIALIZER;
 
 static int nworkers;                 /* started workers (tids 1..nworkers) */
 static atomic_uint generation;       /* bumped once per job */
-static atomic_int pending;           /* workers still running this job */
 static cp_thread_fn job_fn;
 static void *job_ctx;
 static int job_nth;
 static int sleepers_wait_done;       /* caller sleeps on done_cv */
+
+/* A job's share tid (1..nth-1) is open while open_gen[tid] holds the job's
+ * generation; whoever swaps it to 0 first runs that share: the worker when
+ * it wakes in time, else the caller, once its own share is done.  A worker
+ * descheduled by a busy machine then costs the caller nothing (it does not
+ * wait for a wake-up to learn that no work is left), and a stale worker can
+ * never take a later job's share (that holds another generation).  done_gen
+ * says a worker finished the share it took. */
+static atomic_uint open_gen[CP_THREADS_MAX];
+static atomic_uint done_gen[CP_THREADS_MAX];
 
 /* About a quarter millisecond of polling before a worker sleeps. */
 #define SPIN_ROUNDS 4000
@@ -54,6 +63,12 @@ static inline void cpu_relax(void) {
 /* The generation current when each worker was started: a worker added by a
  * later, larger call must not take the job before it for its own. */
 static unsigned start_gen[CP_THREADS_MAX];
+
+/* Take share tid of job gen: 1 when this caller won it. */
+static int take_share(int tid, unsigned gen) {
+  unsigned want = gen;
+  return atomic_compare_exchange_strong(&open_gen[tid], &want, 0u);
+}
 
 static void *worker_main(void *arg) {
   int tid = (int)(size_t)arg;
@@ -71,12 +86,12 @@ static void *worker_main(void *arg) {
       pthread_mutex_unlock(&mu);
     }
     seen = gen;
-    if (tid < job_nth) job_fn(tid, job_nth, job_ctx);
-    if (atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel) == 1) {
-      pthread_mutex_lock(&mu);
-      if (sleepers_wait_done) pthread_cond_signal(&done_cv);
-      pthread_mutex_unlock(&mu);
-    }
+    if (!take_share(tid, gen)) continue; /* the caller ran it already */
+    job_fn(tid, job_nth, job_ctx);
+    atomic_store_explicit(&done_gen[tid], gen, memory_order_release);
+    pthread_mutex_lock(&mu);
+    if (sleepers_wait_done) pthread_cond_broadcast(&done_cv);
+    pthread_mutex_unlock(&mu);
   }
   return NULL;
 }
@@ -108,35 +123,47 @@ static void start_workers(int nth) {
 void cp_threads_run(int nth, cp_thread_fn fn, void *ctx) {
   if (nth < 1) nth = 1;
   if (nth > CP_THREADS_MAX) nth = CP_THREADS_MAX;
+  /* One job at a time, even on one thread: tid 0's scratch is shared by
+   * every caller (two OS threads may call the ops at once). */
+  pthread_mutex_lock(&run_lock);
   if (nth == 1) {
     fn(0, 1, ctx);
+    pthread_mutex_unlock(&run_lock);
     return;
   }
-  pthread_mutex_lock(&run_lock);
   start_workers(nth);
-  /* Every started worker takes part in the handshake (tids beyond nth just
-   * decrement), which keeps the generation logic simple. */
   pthread_mutex_lock(&mu);
   job_fn = fn;
   job_ctx = ctx;
   job_nth = nth;
-  atomic_store(&pending, nworkers);
-  atomic_fetch_add_explicit(&generation, 1, memory_order_release);
+  unsigned gen = atomic_load(&generation) + 1;
+  if (gen == 0) gen = 1; /* 0 means "no share open" */
+  for (int t = 1; t < nth && t <= nworkers; t++) atomic_store(&open_gen[t], gen);
+  atomic_store_explicit(&generation, gen, memory_order_release);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&mu);
 
   fn(0, nth, ctx);
-  /* tids that have no worker thread run here. */
-  for (int t = nworkers + 1; t < nth; t++) fn(t, nth, ctx);
-
-  for (int i = 0; atomic_load(&pending) > 0 && i < SPIN_ROUNDS * 4; i++)
-    cpu_relax();
-  if (atomic_load(&pending) > 0) {
-    pthread_mutex_lock(&mu);
-    sleepers_wait_done = 1;
-    while (atomic_load(&pending) > 0) pthread_cond_wait(&done_cv, &mu);
-    sleepers_wait_done = 0;
-    pthread_mutex_unlock(&mu);
+  /* Shares no worker has taken yet (or that have no worker) run here. */
+  int waits = 0;
+  for (int t = 1; t < nth; t++) {
+    if (t > nworkers || take_share(t, gen))
+      fn(t, nth, ctx);
+    else
+      waits |= 1 << t;
+  }
+  for (int t = 1; t < nth; t++) {
+    if (!(waits & (1 << t))) continue;
+    for (int i = 0; atomic_load_explicit(&done_gen[t], memory_order_acquire) !=
+                        gen && i < SPIN_ROUNDS * 4; i++)
+      cpu_relax();
+    if (atomic_load_explicit(&done_gen[t], memory_order_acquire) != gen) {
+      pthread_mutex_lock(&mu);
+      sleepers_wait_done = 1;
+      while (atomic_load(&done_gen[t]) != gen) pthread_cond_wait(&done_cv, &mu);
+      sleepers_wait_done = 0;
+      pthread_mutex_unlock(&mu);
+    }
   }
   pthread_mutex_unlock(&run_lock);
 }

@@ -7,9 +7,13 @@
  * cp_threads_run calls work(tid, nth, ctx) once for every tid in 0..nth-1
  * and returns when all have returned; the caller's thread runs tid 0.  The
  * workers are created on first use and then kept, spinning briefly before
- * they sleep so that back-to-back calls do not pay a wake-up.  If a worker
- * cannot be created, the caller runs that tid itself: the work is always
- * done, only slower.  Calls are serialised by a lock; a task must not call
+ * they sleep so that back-to-back calls do not pay a wake-up.  A tid whose
+ * worker has not picked it up by the time the caller has finished tid 0 is
+ * run by the caller (so a worker descheduled on a busy machine delays
+ * nothing when the work was shared out dynamically), as is a tid whose
+ * worker could not be created: the work is always done, at worst slower.
+ * Each tid runs on exactly one thread at a time, and jobs never overlap
+ * (one-thread jobs included), so a tid's scratch has one user at a time.  Calls are serialised by a lock; a task must not call
  * cp_threads_run itself.
  *
  * Each tid also owns a scratch block that grows on demand and is kept

@@ -555,6 +555,29 @@ static int c_set_impl(lua_State *L) {
   cp_conv_set_impl((cp_impl)luaL_checkoption(L, 1, NULL, names));
   return 0;
 }
+/* conv.sep_conv2d(x, col, row [, opts]): every channel filtered by the
+ * kernel col x row (tensors or Lua lists of taps), as cv2.sepFilter2D. */
+static const char *const sep_keys[] = {
+    "bias", "stride", "padding", "dilation", "padding_mode", NULL};
+static int c_sep_conv2d(lua_State *L) {
+  const char *fname = "conv.sep_conv2d";
+  lua_settop(L, 4); /* tensors made from lists go above the options */
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *col = cpl_checktensorlike(L, 2, fname, 2, "col");
+  cp_tensor *row = cpl_checktensorlike(L, 3, fname, 3, "row");
+  cpl_check_keys(L, 4, fname, 4, sep_keys);
+  cp_conv_params p;
+  cp_tensor *bias;
+  extra_opts xo;
+  parse_opts(L, 4, fname, 0, &p, &bias, &xo);
+  cp_err e;
+  cp_tensor *y = cpl_newtensor(L);
+  if (cp_sep_conv2d(y, x, col, row, bias, &p, &e))
+    return cpl_error(L, fname, &e);
+  cpl_account(L, y->st->cap);
+  return 1;
+}
+
 static int c_get_impl(lua_State *L) {
   lua_pushstring(L, cp_conv_get_impl() == CP_IMPL_AUTO ? "auto" : "reference");
   return 1;
@@ -564,6 +587,7 @@ static const luaL_Reg conv_funcs[] = {
     {"conv2d", c_conv2d},
     {"convolve2d", c_convolve2d},
     {"conv_transpose2d", c_conv_transpose2d},
+    {"sep_conv2d", c_sep_conv2d},
     {"partial_conv2d", c_partial_conv2d},
     {"output_size", c_output_size},
     {"pad", c_pad},
