@@ -134,6 +134,7 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
   v->keras = in->keras;
+  v->compare = in->compare && !in->p.transposed;
   v->speed = 4;
   v->zoom = 1;
   v->step = 1;
@@ -373,6 +374,7 @@ static const char help_text[] =
     "o / O          output_padding +1 / -1\n"
     "m              next padding_mode\n"
     "f              correlation / true convolution\n"
+    "F              both side by side, differences outlined\n"
     "v              scatter / zero-insertion view\n"
     "k              Keras HWIO kernel labels\n"
     "C              code: PyTorch / Keras / hidden\n"
@@ -450,6 +452,9 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
     if (p->transposed) return 0;
     p->mode = (cp_padmode)((p->mode + 1) % 4);
     rebuild = 1;
+  } else if (!strcmp(key, "f") && shift) {
+    if (p->transposed) return 0;
+    v->compare = !v->compare;
   } else if (!strcmp(key, "f")) {
     if (p->transposed) return 0;
     v->flip = !v->flip;

@@ -36,6 +36,7 @@ typedef struct vz_view_init {
   int flip;                   /* conv2d as true convolution */
   int by_tap;                 /* one tap per step */
   int keras;                  /* label kernels with HWIO indices too */
+  int compare;                /* conv2d: both results side by side */
   const char *title;          /* NULL: a title from the op */
   const char *caption;        /* a line of explanation, or NULL */
   int width, height;          /* frame size (0: 1280 x 800) */
@@ -93,6 +94,7 @@ typedef struct vz_view {
   int keras;                  /* HWIO labels */
   int help;                   /* keyboard help shown */
   int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
+  int compare;                /* correlation / convolution side by side */
   int width, height;          /* frame size */
   int chrome;                 /* key hints, play state, footer shown */
   unsigned panels;            /* VZ_PANEL_* shown */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "viz/code.h"
+#include "viz/compare.h"
 #include "viz/view_priv.h"
 
 /* ====================================================================== */
@@ -773,6 +774,9 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
     if (bout.w > 0) vzp_output_panel(s, v, bout, done);
   }
+  if (v->compare && v->ok) /* both results over the grids */
+    vz_view_compare_draw(s, v, f.panels.x, f.panels.y, f.panels.w,
+                         f.panels.h);
   if (v->code) { /* the code panel over the grids and the bottom */
     box c = f.panels;
     if (f.bottom.h > 0) c.h = f.bottom.y + f.bottom.h - c.y;

@@ -7,6 +7,9 @@
 -- result.  Here the same views are built again; the code must be the same
 -- text (a change in the generator shows up as a diff to re-run through
 -- torch) and convplay's output must equal what PyTorch computed from it.
+-- The Keras text is pinned the same way: where Keras can express a view,
+-- gen_code.py ran it through tests/golden/keras_mock.py (Keras's
+-- documented rules on top of torch) and it gave PyTorch's numbers.
 
 local GOLDEN = "../golden/"
 local RTOL = 1e-4
@@ -109,6 +112,12 @@ for i, f in ipairs(fixtures) do
     if code ~= f.code then
       error("the code is not the text PyTorch ran (make golden after changing "
             .. "the generator); " .. first_diff(code, f.code))
+    end
+    -- the Keras text too: gen_code.py ran it through keras_mock.py
+    local keras = v:code("keras")
+    if keras ~= f.keras then
+      error("the Keras code is not the text make golden checked; "
+            .. first_diff(keras, f.keras))
     end
     local y = v:output()
     local ys = y:size()
