@@ -26,8 +26,9 @@ function update(dt)
   if not v then return end
   local s = v:state()
   local hover = s.hover and (s.hover.what .. ":" .. table.concat(s.hover.index, ",")) or "none"
-  local line = string.format("page=%d step=%d view=%s stride=%d help=%s hover=%s\n", page,
-                             s.step, s.view, s.params.stride[1], tostring(s.help), hover)
+  local line = string.format("page=%d step=%d view=%s stride=%d help=%s hover=%s code=%s compare=%s\n",
+                             page, s.step, s.view, s.params.stride[1], tostring(s.help), hover,
+                             tostring(s.code), tostring(s.compare))
   if line ~= last then
     last = line
     write("state.txt", line)
