@@ -1015,8 +1015,16 @@ static int push_text(lua_State *L) {
  * expressible in Keras: <reason>" and expressible is false when it is not. */
 static int m_code(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:code");
-  static const char *const langs[] = {"pytorch", "keras", NULL};
-  vz_code_lang lang = (vz_code_lang)luaL_checkoption(L, 2, "pytorch", langs);
+  const char *name = luaL_optstring(L, 2, "pytorch");
+  char low[16];
+  size_t i = 0;
+  for (; name[i] && i < sizeof low - 1; i++)
+    low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+  low[i] = 0;
+  vz_code_lang lang;
+  if (name[i] || vz_code_parse_lang(low, &lang))
+    return luaL_argerror(L, 2, lua_pushfstring(L, "expected \"pytorch\" or "
+                                               "\"keras\", got \"%s\"", name));
   int ok;
   char *t = vz_code(v, lang, &ok);
   if (!t) return luaL_error(L, "view:code: out of memory");

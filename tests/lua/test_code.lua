@@ -338,8 +338,12 @@ end)
 
 test("code: v:code checks its argument", function()
   local v = viz.conv2d(T{1, 1, 4, 4}, T{1, 1, 3, 3})
-  raises(function() v:code("cobol") end, "invalid option 'cobol'")
-  raises(function() v:code(3) end, "invalid option '3'")
+  raises(function() v:code("cobol") end, "bad argument #1 to 'code'",
+         'expected "pytorch" or "keras", got "cobol"')
+  raises(function() v:code({}) end, "bad argument #1 to 'code'", "string expected, got table")
+  check(v:code("PyTorch") == v:code(), "case does not matter")
+  check(v:code("torch") == v:code(), "torch = pytorch")
+  check(v:code("Keras") == v:code("keras"), "Keras")
 end)
 
 test("code: key C shows PyTorch, Keras, then hides; c copies", function()
