@@ -95,6 +95,9 @@ typedef struct vz_view {
   int help;                   /* keyboard help shown */
   int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
   int compare;                /* correlation / convolution side by side */
+  int overlay[2][4];          /* code, compare panels last drawn: x, y, w, h */
+  int code_btn[4][4];         /* code panel chips: PyTorch, Keras, copy,
+                               * close (w = 0: not drawn) */
   int width, height;          /* frame size */
   int chrome;                 /* key hints, play state, footer shown */
   unsigned panels;            /* VZ_PANEL_* shown */

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "viz/code.h"
 #include "viz/compare.h"
 #include "viz/view_priv.h"
 
@@ -164,6 +165,8 @@ void vz_view_compare_draw(vz_canvas *s, vz_view *v, int x, int y, int w,
   vz_fill(s, x, y, w, h, VZ_PANEL);
   vz_frame(s, x, y, w, h, 1.5, VZ_ACCENT);
   vz_panel_box(s, "compare", x, y, w, h);
+  int *ov = v->overlay[1];
+  ov[0] = x, ov[1] = y, ov[2] = w, ov[3] = h;
   snprintf(t, sizeof t, "correlation vs true convolution · y[%lld,%lld,:,:]",
            (long long)n + 1, (long long)o + 1);
   vz_ellipsize(t, fs, VZ_BOLD | VZ_SANS, tw);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "viz/code.h"
 #include "viz/view_priv.h"
 
 /* Split the width w into n tiles of rows x cols cells: the cell size that
@@ -761,6 +762,10 @@ static int hit(const vz_grid *g, int x, int y, int64_t *r, int64_t *c) {
 void vz_view_mouse(vz_view *v, int x, int y) {
   v->mousex = x;
   v->mousey = y;
+  if (vz_view_in_overlay(v, x, y)) { /* under a panel: nothing hovered */
+    vz_view_hover(v, 0, NULL);
+    return;
+  }
   if (!v->ok) return;
   int64_t r, c, n = v->info.idx[0];
   for (int i = 0; i < v->nout; i++)
@@ -785,6 +790,7 @@ void vz_view_mouse(vz_view *v, int x, int y) {
 }
 
 void vz_view_click(vz_view *v, int x, int y) {
+  if (vz_view_overlay_click(v, x, y)) return; /* code / compare panels */
   vz_view_mouse(v, x, y);
   if (!v->ok || !v->hover) return;
   /* an output cell (conv2d, gather) or an input pixel (scatter) is a unit:

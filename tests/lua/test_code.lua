@@ -383,14 +383,14 @@ test("code panel: drawn over the grids, its text inside, code lines shown", func
             and b.y + b.h <= box.y + box.h + 0.5, "text outside the code panel: " .. b.text)
       seen[b.text] = true
     end
-    check(seen["PyTorch"], "title")
+    check(seen["PyTorch"] and seen["Keras"] and seen["copy"] and seen["close"], "chips")
     check(seen["import torch"], "code line shown at " .. sz[1])
   end
   v:key("C")
   local _, inside = panel_texts(v:layout{width = 1280, height = 720})
   local keras = false
-  for _, b in ipairs(inside) do keras = keras or b.text == "Keras" end
-  check(keras, "Keras title")
+  for _, b in ipairs(inside) do keras = keras or b.text == "import keras" end
+  check(keras, "Keras code")
   -- not expressible: the reason, wrapped, inside the panel
   v:set{padding_mode = "reflect"}
   local box, inside2 = panel_texts(v:layout{width = 640, height = 400})
@@ -413,4 +413,35 @@ test("code panel: a screenshot shows it (pixels differ from the plain view)", fu
   os.remove(a)
   os.remove(b)
   check(#da > 0 and #db > 0 and da ~= db, "the panel changes the picture")
+end)
+
+test("code panel: its chips are clickable; clicks on it reach nothing below", function()
+  local v = viz.conv2d(T{1, 1, 6, 6}, T{1, 1, 3, 3}, {padding = 1})
+  v:seek(5)
+  v:key("C")
+  local function chip(name)
+    local box, inside = panel_texts(v:layout())
+    for _, b in ipairs(inside) do
+      if b.text == name then return math.floor(b.x + b.w / 2), math.floor(b.y + b.h / 2), box end
+    end
+    error("no chip " .. name)
+  end
+  local x, y = chip("Keras")
+  v:click(x, y)
+  check(v:state().code == "keras", "Keras chip")
+  x, y = chip("PyTorch")
+  v:click(x, y)
+  check(v:state().code == "pytorch", "PyTorch chip")
+  x, y = chip("copy")
+  v:click(x, y) -- no clipboard headless: nothing happens, nothing breaks
+  check(v:state().code == "pytorch" and v:state().step == 5, "copy chip")
+  -- a click on the code itself: the grid below does not get it
+  local _, _, box = chip("copy")
+  v:click(math.floor(box.x + box.w / 2), math.floor(box.y + box.h - 10))
+  check(v:state().step == 5, "no click through the panel")
+  check(v:mouse(math.floor(box.x + box.w / 2), math.floor(box.y + box.h - 10)) == "none",
+        "no hover through the panel")
+  x, y = chip("close")
+  v:click(x, y)
+  check(v:state().code == false, "close chip")
 end)
