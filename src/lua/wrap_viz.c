@@ -1010,9 +1010,10 @@ static int push_text(lua_State *L) {
   return 1;
 }
 
-/* v:code(["pytorch" | "keras"]) -> text, expressible: the program that
- * computes what the view draws (viz/code.h); Keras's text says "not
- * expressible in Keras: <reason>" and expressible is false when it is not. */
+/* v:code(["pytorch" | "keras" [, show]]) -> text, expressible: the program
+ * that computes what the view draws (viz/code.h); Keras's text says "not
+ * expressible in Keras: <reason>" and expressible is false when it is not.
+ * show (a boolean) shows the code panel in that language, or hides it. */
 static int m_code(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:code");
   const char *name = luaL_optstring(L, 2, "pytorch");
@@ -1025,6 +1026,10 @@ static int m_code(lua_State *L) {
   if (name[i] || vz_code_parse_lang(low, &lang))
     return luaL_argerror(L, 2, lua_pushfstring(L, "expected \"pytorch\" or "
                                                "\"keras\", got \"%s\"", name));
+  if (!lua_isnoneornil(L, 3)) { /* show (true) or hide (false) the panel */
+    luaL_checktype(L, 3, LUA_TBOOLEAN);
+    v->code = lua_toboolean(L, 3) ? (lang == VZ_CODE_KERAS ? 2 : 1) : 0;
+  }
   int ok;
   char *t = vz_code(v, lang, &ok);
   if (!t) return luaL_error(L, "view:code: out of memory");
