@@ -18,4 +18,8 @@ int vz_view_compare_outputs(const vz_view *v, float *corr, float *conv);
 void vz_view_compare_draw(vz_canvas *s, vz_view *v, int x, int y, int w,
                           int h);
 
+/* A click on the panel: on a cell of one of its output grids, go to that
+ * output's step (as a click on the view's output grid does). */
+void vz_view_compare_click(vz_view *v, int x, int y);
+
 #endif

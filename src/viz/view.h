@@ -98,6 +98,8 @@ typedef struct vz_view {
   int overlay[2][4];          /* code, compare panels last drawn: x, y, w, h */
   int code_btn[4][4];         /* code panel chips: PyTorch, Keras, copy,
                                * close (w = 0: not drawn) */
+  vz_grid cmp[3];             /* compare panel's output grids (ch = o,
+                               * ch2 = n) */
   int width, height;          /* frame size */
   int chrome;                 /* key hints, play state, footer shown */
   unsigned panels;            /* VZ_PANEL_* shown */

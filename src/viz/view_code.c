@@ -285,7 +285,9 @@ int vz_view_overlay_click(vz_view *v, int x, int y) {
     else if (inside(v->code_btn[1], x, y)) v->code = 2;
     else if (inside(v->code_btn[2], x, y)) vz_code_copy(v);
     else if (inside(v->code_btn[3], x, y)) v->code = 0;
+    return 1;
   }
+  vz_view_compare_click(v, x, y);
   return 1; /* nothing under an overlay is clicked through it */
 }
 
@@ -296,6 +298,7 @@ int vz_view_overlay_click(vz_view *v, int x, int y) {
 void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
                            int ph, int bx, int by, int bw, int bh) {
   memset(v->overlay, 0, sizeof v->overlay); /* the panels set theirs */
+  memset(v->cmp, 0, sizeof v->cmp);
   if (v->compare && v->ok) /* both results over the grids */
     vz_view_compare_draw(s, v, px, py, pw, ph);
   if (!v->code) return;

@@ -63,10 +63,10 @@ static int same_value(float a, float b) {
 /* One grid: title over rows x cols cells at (x, y), cell size cs.  mark:
  * cells to outline (may be NULL); cur: the cell of the current step
  * (-1: none). */
-static void grid(vz_canvas *s, const vz_view *v, int x, int y, int cs,
-                 const char *title, int tw, const float *val, int64_t rows,
-                 int64_t cols, float am, const unsigned char *mark,
-                 int64_t cur) {
+static int grid(vz_canvas *s, const vz_view *v, int x, int y, int cs,
+                const char *title, int tw, const float *val, int64_t rows,
+                int64_t cols, float am, const unsigned char *mark,
+                int64_t cur) {
   char t[160], num[32];
   snprintf(t, sizeof t, "%s", title);
   vz_ellipsize(t, v->fsm, VZ_SANS, tw);
@@ -86,6 +86,22 @@ static void grid(vz_canvas *s, const vz_view *v, int x, int y, int cs,
                  inner - (inner >= 12 ? 4 : 0), inner - (inner >= 12 ? 4 : 0),
                  inner >= 12 ? 2 : 1, VZ_ACCENT2);
     }
+  return y; /* where the cells start */
+}
+
+/* Record an output grid of the panel for clicks (vz_view_compare_click). */
+static void keep_grid(vz_view *v, int i, int x, int y, int cs, int64_t n,
+                      int64_t o) {
+  vz_grid *gr = &v->cmp[i];
+  gr->x = x;
+  gr->y = y;
+  gr->cs = cs;
+  gr->r0 = gr->c0 = 0;
+  gr->rows = v->g.OH;
+  gr->cols = v->g.OW;
+  gr->ch = o;
+  gr->ch2 = n;
+  gr->used = 1;
 }
 
 static float absmax_of(const float *p, int64_t n) {
@@ -205,14 +221,32 @@ void vz_view_compare_draw(vz_canvas *s, vz_view *v, int x, int y, int w,
   } else {
     cx += kw + gap;
   }
-  grid(s, v, cx, cy, cs, lab[2], ow + gap - 4, corr, g->OH, g->OW, yam, diff,
-       cur);
+  int gy = grid(s, v, cx, cy, cs, lab[2], ow + gap - 4, corr, g->OH, g->OW,
+                yam, diff, cur);
+  keep_grid(v, 0, cx, gy, cs, n, o);
   cx += ow + gap;
   grid(s, v, cx, cy, cs, lab[3], ow + gap - 4, conv, g->OH, g->OW, yam, diff,
        cur);
+  keep_grid(v, 1, cx, gy, cs, n, o);
   cx += ow + gap;
   grid(s, v, cx, cy, cs, lab[4], x + w - pad - cx, dy, g->OH, g->OW,
        absmax_of(dy, plane), diff, cur);
+  keep_grid(v, 2, cx, gy, cs, n, o);
   free(buf);
   free(diff);
+}
+
+void vz_view_compare_click(vz_view *v, int x, int y) {
+  if (!v->ok || v->req.transposed || v->t.kind != CP_TRACE_CONV) return;
+  for (int i = 0; i < 3; i++) {
+    const vz_grid *gr = &v->cmp[i];
+    if (!gr->used || gr->cs <= 0 || x < gr->x || y < gr->y) continue;
+    int64_t c = (x - gr->x) / gr->cs, r = (y - gr->y) / gr->cs;
+    if (r >= gr->rows || c >= gr->cols) continue;
+    int64_t idx[4] = {gr->ch2, gr->ch, r, c};
+    int64_t u = cp_trace_unit_of(&v->t, idx);
+    if (u >= 0 && u < v->t.nunits)
+      vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap, u, 0));
+    return;
+  }
 }

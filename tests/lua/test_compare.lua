@@ -157,3 +157,29 @@ test("compare: a screenshot shows it", function()
   os.remove(b)
   check(#da > 0 and da ~= db, "the panel changes the picture")
 end)
+
+test("compare: a click on an output cell of the panel goes to its step", function()
+  local x = tensor.zeros(1, 1, 5, 7)
+  x:narrow(3, 2, 3):narrow(4, 3, 3):fill(1)
+  local v = viz.conv2d(x, tensor.new({-1, 1}):reshape({1, 1, 1, 2}), {compare = true})
+  local lay = v:layout()
+  local box, labels = nil, {}
+  for _, b in ipairs(lay) do
+    if box and b.kind == "label" then labels[#labels + 1] = b end
+    if b.kind == "panel" and b.name == "compare" then box = b end
+  end
+  -- kernel 1x2, turned 1x2, then the correlation's 5x6 cells row by row
+  check(#labels == 2 + 2 + 3 * 30, "cell labels: " .. #labels)
+  for _, grid in ipairs{0, 1, 2} do
+    local cell = labels[4 + grid * 30 + 2 * 6 + 3 + 1] -- row 3, col 4
+    v:seek(1)
+    v:click(math.floor(cell.x + cell.w / 2), math.floor(cell.y + cell.h / 2))
+    local s = v:state()
+    check(s.step == 2 * 6 + 3 + 1, "grid " .. grid .. ": step " .. s.step)
+    check(s.out[3] == 3 and s.out[4] == 4, "the clicked output")
+  end
+  -- a click on the panel's title goes nowhere
+  v:seek(7)
+  v:click(math.floor(box.x + 20), math.floor(box.y + 8))
+  check(v:state().step == 7, "title click")
+end)
