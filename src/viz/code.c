@@ -107,19 +107,13 @@ static void pair(char *b, size_t n, int64_t a, int64_t c) {
   else snprintf(b, n, "(%lld, %lld)", (long long)a, (long long)c);
 }
 
-static void shape_args(char *b, size_t n, int nd, const int64_t *s) {
+/* "1, 2, 5, 5" (sep ", ") or "1x2x5x5" (sep "x"). */
+static void shape_str(char *b, size_t n, int nd, const int64_t *s,
+                      const char *sep) {
   int o = 0;
   b[0] = 0;
   for (int i = 0; i < nd && o < (int)n; i++)
-    o += snprintf(b + o, n - (size_t)o, "%s%lld", i ? ", " : "",
-                  (long long)s[i]);
-}
-
-static void shape_x(char *b, size_t n, int nd, const int64_t *s) {
-  int o = 0;
-  b[0] = 0;
-  for (int i = 0; i < nd && o < (int)n; i++)
-    o += snprintf(b + o, n - (size_t)o, "%s%lld", i ? "x" : "",
+    o += snprintf(b + o, n - (size_t)o, "%s%lld", i ? sep : "",
                   (long long)s[i]);
 }
 
@@ -190,8 +184,8 @@ static void put_tensor(gen *G, const char *name, const float *d, int nd,
   int64_t n = 1;
   for (int i = 0; i < nd; i++) n *= s[i];
   char sh[96], shx[96];
-  shape_args(sh, sizeof sh, nd, s);
-  shape_x(shx, sizeof shx, nd, s);
+  shape_str(sh, sizeof sh, nd, s, ", ");
+  shape_str(shx, sizeof shx, nd, s, "x");
   int keras = G->lang == VZ_CODE_KERAS;
   if (n == 0) {
     if (keras) sb_printf(o, "%s = np.zeros((%s%s), \"float32\")", name, sh,
@@ -341,8 +335,8 @@ static void torch_header(gen *G, const prob *P) {
   const vz_view *v = P->v;
   sb *o = &G->o;
   char xs[96], ws[96];
-  shape_x(xs, sizeof xs, 4, v->x.shape);
-  shape_x(ws, sizeof ws, 4, v->w.shape);
+  shape_str(xs, sizeof xs, 4, v->x.shape, "x");
+  shape_str(ws, sizeof ws, 4, v->w.shape, "x");
   sb_printf(o, "# PyTorch: what convplay draws (%s of x %s with w %s)\n",
             P->transposed ? "conv_transpose2d" : v->flip ? "true convolution"
             : v->partial ? "partial convolution" : "conv2d", xs, ws);
@@ -526,7 +520,7 @@ static void torch_code(gen *G, const prob *P) {
   if (v->ok) {
     int64_t ys[4] = {v->g.N, v->g.O, v->g.OH, v->g.OW};
     char yx[96];
-    shape_x(yx, sizeof yx, 4, ys);
+    shape_str(yx, sizeof yx, 4, ys, "x");
     sb_printf(o, "print(y)  # %s (N, C_out, H_out, W_out), as convplay's "
                  "output panel\n", yx);
   } else {
@@ -623,8 +617,8 @@ static void keras_code(gen *G, const prob *P) {
   const vz_view *v = P->v;
   sb *o = &G->o;
   char xs[96], ws[96];
-  shape_x(xs, sizeof xs, 4, v->x.shape);
-  shape_x(ws, sizeof ws, 4, v->w.shape);
+  shape_str(xs, sizeof xs, 4, v->x.shape, "x");
+  shape_str(ws, sizeof ws, 4, v->w.shape, "x");
   sb_printf(o, "# Keras 3 (channels_last): what convplay draws (%s of x %s "
                "with w %s)\n", P->transposed ? "Conv2DTranspose" : "Conv2D",
             xs, ws);

@@ -181,6 +181,18 @@ static float absmax(const float *p, int64_t n) {
   return m > 0 ? m : 1;
 }
 
+void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src) {
+  *src = (cp_trace_src){
+      .x = cp_tensor_data(&v->x),
+      .w = cp_tensor_data(&v->w),
+      .b = v->has_b ? cp_tensor_data(&v->b) : NULL,
+      .mask = v->has_mask ? cp_tensor_data(&v->mask) : NULL,
+      .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
+      .partial = v->partial,
+      .mask_multi = v->multi,
+      .flip = flip};
+}
+
 int vz_view_rebuild(vz_view *v) {
   free_derived(v);
   v->ok = 0;
@@ -192,15 +204,8 @@ int vz_view_rebuild(vz_view *v) {
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
   }
-  cp_trace_src src = {
-      .x = cp_tensor_data(&v->x),
-      .w = cp_tensor_data(&v->w),
-      .b = v->has_b ? cp_tensor_data(&v->b) : NULL,
-      .mask = v->has_mask ? cp_tensor_data(&v->mask) : NULL,
-      .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
-      .partial = v->partial,
-      .mask_multi = v->multi,
-      .flip = v->flip};
+  cp_trace_src src;
+  vz_view_trace_src(v, v->flip, &src);
   cp_trace_kind kind = !v->req.transposed ? CP_TRACE_CONV
                        : v->scatter       ? CP_TRACE_SCATTER
                                           : CP_TRACE_GATHER;

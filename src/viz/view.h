@@ -124,6 +124,8 @@ void vz_view_free(vz_view *v);
 /* Apply v->req (after an edit) and rebuild; keeps the step when possible.
  * Returns 0 when valid, -1 when the view now shows an error. */
 int vz_view_rebuild(vz_view *v);
+/* What the view's trace reads (its tensors and flags), with flip given. */
+void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src);
 
 int64_t vz_view_steps(const vz_view *v);
 void vz_view_seek(vz_view *v, int64_t step);

@@ -18,15 +18,8 @@
 
 /* The trace of v with flip set to `flip` (v must be a valid conv2d). */
 static int flip_trace(const vz_view *v, int flip, cp_trace *t) {
-  cp_trace_src src = {
-      .x = cp_tensor_data(&v->x),
-      .w = cp_tensor_data(&v->w),
-      .b = v->has_b ? cp_tensor_data(&v->b) : NULL,
-      .mask = v->has_mask ? cp_tensor_data(&v->mask) : NULL,
-      .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
-      .partial = v->partial,
-      .mask_multi = v->multi,
-      .flip = flip};
+  cp_trace_src src;
+  vz_view_trace_src(v, flip, &src);
   cp_err e;
   return cp_trace_init(t, &v->g, CP_TRACE_CONV, &src, &e);
 }

@@ -28,30 +28,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras_mock  # noqa: E402
+from gen_golden import ltensor  # noqa: E402  (the fixtures' tensor format)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore", message="Using padding='same'")
-
-
-def fnum(v):
-    v = np.float32(v)
-    if np.isnan(v):
-        return "0/0"
-    if np.isinf(v):
-        return "1/0" if v > 0 else "-1/0"
-    s = str(v)
-    if s.endswith(".0"):
-        s = s[:-2]
-    return s
-
-
-def ltensor(t):
-    t = t.detach().contiguous()
-    flat = t.reshape(-1).tolist()
-    return "{shape={%s}, data={%s}}" % (
-        ", ".join(str(d) for d in t.shape), ", ".join(fnum(v) for v in flat))
 
 
 def lstring(s):
