@@ -649,7 +649,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
-y = keras.layers.Cropping2D(((1, 1), (2, 2)))(y)  # padding 1, output_padding 0
+y = keras.layers.Cropping2D(((1, 1), (2, 2)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -773,7 +773,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
-y = keras.layers.Cropping2D(((1, 1), (0, 0)))(y)  # padding 1, output_padding 0
+y = keras.layers.Cropping2D(((1, 1), (0, 0)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -1333,7 +1333,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
-y = keras.layers.Cropping2D(((2, 2), (0, 0)))(y)  # padding 2, output_padding 0
+y = keras.layers.Cropping2D(((2, 2), (0, 0)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -1822,7 +1822,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
-y = keras.layers.Cropping2D(((1, 0), (1, 1)))(y)  # padding 1, output_padding 1
+y = keras.layers.Cropping2D(((1, 0), (1, 1)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -2185,7 +2185,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
-y = keras.layers.Cropping2D(((0, 0), (1, 0)))(y)  # padding 0, output_padding 1
+y = keras.layers.Cropping2D(((0, 0), (1, 0)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -2516,7 +2516,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
-y = keras.layers.Cropping2D(((2, 2), (3, 3)))(y)  # padding 2, output_padding 0
+y = keras.layers.Cropping2D(((2, 2), (3, 3)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -2772,7 +2772,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
-y = keras.layers.Cropping2D(((1, 1), (1, 1)))(y)  # padding 1, output_padding 0
+y = keras.layers.Cropping2D(((1, 1), (1, 1)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -2980,7 +2980,7 @@ xin = x * mask
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
-y = keras.layers.Cropping2D(((1, 1), (3, 2)))(y)  # padding 1, output_padding 0
+y = keras.layers.Cropping2D(((1, 1), (3, 2)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
@@ -3090,7 +3090,7 @@ xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
-y = keras.layers.Cropping2D(((0, 0), (2, 2)))(y)  # padding 0, output_padding 0
+y = keras.layers.Cropping2D(((0, 0), (2, 2)))(y)  # as PyTorch crops: padding, padding - output_padding
 y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay shows it
 print(y)
 ]=],
