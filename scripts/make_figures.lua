@@ -63,6 +63,28 @@ va:record(out("conv2d_taps_grids.gif"),
           {by = "tap", fps = 4, width = 960, height = 420, chrome = false,
            panels = {"input", "kernel", "output"}})
 
+-- 8. the code on screen (key C) and correlation vs convolution side by
+-- side (key F), on the edge example of the tour
+local xe = tensor.zeros(1, 1, 5, 7)
+xe:narrow(3, 2, 3):narrow(4, 3, 3):fill(1)
+local ve = viz.conv2d(xe, tensor.new{{-1, 1}}:reshape(1, 1, 1, 2),
+                      {padding = {0, 1}, bias = {0.5},
+                       mask = tensor.new{{1, 1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1},
+                                         {1, 1, 0, 1, 1, 1, 1}, {1, 1, 1, 1, 1, 1, 1},
+                                         {1, 1, 1, 1, 1, 1, 1}},
+                       title = "the code on screen",
+                       caption = "C: the PyTorch code that computes exactly this view (again: Keras), c copies it"})
+ve:seek(9)
+ve:key("C")
+ve:screenshot(out("code_panel.png"), fig)
+ve:key("C")
+ve:key("C")
+local vc = viz.conv2d(xe, tensor.new{{-1, 1}}:reshape(1, 1, 1, 2),
+                      {compare = true, title = "correlation vs true convolution",
+                       caption = "F: conv2d and the flipped kernel on the same input; the cells that differ outlined"})
+vc:seek(8)
+vc:screenshot(out("compare.png"), fig)
+
 -- 7. the image filter lab on the project's sample image
 local lab = viz.lab(nil, {preset = "gradient_magnitude", map = "abs"})
 lab:screenshot(out("lab_gradient.png"))

@@ -39,7 +39,7 @@ do
        "the digits of each output show which taps hit it; Right: next tap, t: whole cells, Space: play")
 end
 from_seed("correlation_vs_convolution", "2. PyTorch's conv2d is cross-correlation",
-          "the kernel is not flipped: press f for true convolution (flipped kernel), watch the sign flip")
+          "the kernel is not flipped: f flips it (true convolution), F shows both side by side, C the PyTorch code")
 from_seed("output_size", "3. output size",
           "s/S p/P d/D change stride, padding, dilation; the formula below updates, invalid values show why")
 -- 4. padding modes

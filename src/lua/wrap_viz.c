@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "viz/code.h"
+#include "viz/compare.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
@@ -96,7 +97,7 @@ static void register_view(lua_State *L, int idx) {
 static const char *const conv_keys[] = {
     "bias", "stride", "padding", "dilation", "groups", "padding_mode",
     "mask", "kernel_mask", "partial", "multi_channel", "flip", "by", "title",
-    "caption", "keras", "width", "height", NULL};
+    "caption", "keras", "compare", "width", "height", NULL};
 static const char *const convT_keys[] = {
     "bias", "stride", "padding", "output_padding", "dilation", "groups",
     "mask", "kernel_mask", "view", "by", "title", "caption", "keras", "width",
@@ -179,6 +180,7 @@ static int make_view(lua_State *L, int transposed) {
   }
   in.flip = cplv_opt_bool(L, 3, "flip", 0);
   in.keras = cplv_opt_bool(L, 3, "keras", 0);
+  in.compare = cplv_opt_bool(L, 3, "compare", 0);
   const char *by = cplv_opt_string(L, 3, "by", fname);
   if (by && strcmp(by, "tap") && strcmp(by, "cell"))
     cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", got "
@@ -286,6 +288,8 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "playing");
   lua_pushboolean(L, v->help);
   lua_setfield(L, -2, "help");
+  lua_pushboolean(L, v->compare);
+  lua_setfield(L, -2, "compare");
   if (v->code) lua_pushstring(L, v->code == 2 ? "keras" : "pytorch");
   else lua_pushboolean(L, 0);
   lua_setfield(L, -2, "code");
@@ -1032,13 +1036,26 @@ static int push_text(lua_State *L) {
   return 1;
 }
 
-/* v:code(["pytorch" | "keras"]) -> text, expressible: the program that
- * computes what the view draws (viz/code.h); Keras's text says "not
- * expressible in Keras: <reason>" and expressible is false when it is not. */
+/* v:code(["pytorch" | "keras" [, show]]) -> text, expressible: the program
+ * that computes what the view draws (viz/code.h); Keras's text says "not
+ * expressible in Keras: <reason>" and expressible is false when it is not.
+ * show (a boolean) shows the code panel in that language, or hides it. */
 static int m_code(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:code");
-  static const char *const langs[] = {"pytorch", "keras", NULL};
-  vz_code_lang lang = (vz_code_lang)luaL_checkoption(L, 2, "pytorch", langs);
+  const char *name = luaL_optstring(L, 2, "pytorch");
+  char low[16];
+  size_t i = 0;
+  for (; name[i] && i < sizeof low - 1; i++)
+    low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+  low[i] = 0;
+  vz_code_lang lang;
+  if (name[i] || vz_code_parse_lang(low, &lang))
+    return luaL_argerror(L, 2, lua_pushfstring(L, "expected \"pytorch\" or "
+                                               "\"keras\", got \"%s\"", name));
+  if (!lua_isnoneornil(L, 3)) { /* show (true) or hide (false) the panel */
+    luaL_checktype(L, 3, LUA_TBOOLEAN);
+    v->code = lua_toboolean(L, 3) ? (lang == VZ_CODE_KERAS ? 2 : 1) : 0;
+  }
   int ok;
   char *t = vz_code(v, lang, &ok);
   if (!t) return luaL_error(L, "view:code: out of memory");
@@ -1049,6 +1066,30 @@ static int m_code(lua_State *L) {
   free(t);
   if (rc != LUA_OK) return lua_error(L);
   lua_pushboolean(L, ok);
+  return 2;
+}
+
+/* v:compare([show]) -> correlation, convolution: both outputs of a conv2d
+ * view (N,O,OH,OW), flip off and on; show (a boolean) shows or hides the
+ * side-by-side panel first (key F). */
+static int m_compare(lua_State *L) {
+  const char *fname = "view:compare";
+  vz_view *v = checkview(L, 1, fname);
+  if (v->req.transposed)
+    return luaL_error(L, "%s: correlation and convolution are conv2d's; "
+                         "this is a transposed view", fname);
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TBOOLEAN);
+    v->compare = lua_toboolean(L, 2);
+  }
+  if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
+  cp_tensor *a = cpl_newtensor(L), *b = cpl_newtensor(L);
+  cp_err e;
+  if (cp_tensor_empty4(a, v->g.N, v->g.O, v->g.OH, v->g.OW, &e) ||
+      cp_tensor_empty4(b, v->g.N, v->g.O, v->g.OH, v->g.OW, &e))
+    return cpl_error(L, fname, &e);
+  if (vz_view_compare_outputs(v, cp_tensor_data(a), cp_tensor_data(b)))
+    return luaL_error(L, "%s: out of memory", fname);
   return 2;
 }
 
@@ -1115,7 +1156,7 @@ static const luaL_Reg view_methods[] = {
     {"mouse", m_mouse},       {"click", m_click},
     {"layout", m_layout},     {"frame_ms", m_frame_ms},
     {"output", m_output},     {"play", m_play},
-    {"code", m_code},
+    {"code", m_code},         {"compare", m_compare},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
 

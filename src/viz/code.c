@@ -107,19 +107,13 @@ static void pair(char *b, size_t n, int64_t a, int64_t c) {
   else snprintf(b, n, "(%lld, %lld)", (long long)a, (long long)c);
 }
 
-static void shape_args(char *b, size_t n, int nd, const int64_t *s) {
+/* "1, 2, 5, 5" (sep ", ") or "1x2x5x5" (sep "x"). */
+static void shape_str(char *b, size_t n, int nd, const int64_t *s,
+                      const char *sep) {
   int o = 0;
   b[0] = 0;
   for (int i = 0; i < nd && o < (int)n; i++)
-    o += snprintf(b + o, n - (size_t)o, "%s%lld", i ? ", " : "",
-                  (long long)s[i]);
-}
-
-static void shape_x(char *b, size_t n, int nd, const int64_t *s) {
-  int o = 0;
-  b[0] = 0;
-  for (int i = 0; i < nd && o < (int)n; i++)
-    o += snprintf(b + o, n - (size_t)o, "%s%lld", i ? "x" : "",
+    o += snprintf(b + o, n - (size_t)o, "%s%lld", i ? sep : "",
                   (long long)s[i]);
 }
 
@@ -190,8 +184,8 @@ static void put_tensor(gen *G, const char *name, const float *d, int nd,
   int64_t n = 1;
   for (int i = 0; i < nd; i++) n *= s[i];
   char sh[96], shx[96];
-  shape_args(sh, sizeof sh, nd, s);
-  shape_x(shx, sizeof shx, nd, s);
+  shape_str(sh, sizeof sh, nd, s, ", ");
+  shape_str(shx, sizeof shx, nd, s, "x");
   int keras = G->lang == VZ_CODE_KERAS;
   if (n == 0) {
     if (keras) sb_printf(o, "%s = np.zeros((%s%s), \"float32\")", name, sh,
@@ -341,8 +335,8 @@ static void torch_header(gen *G, const prob *P) {
   const vz_view *v = P->v;
   sb *o = &G->o;
   char xs[96], ws[96];
-  shape_x(xs, sizeof xs, 4, v->x.shape);
-  shape_x(ws, sizeof ws, 4, v->w.shape);
+  shape_str(xs, sizeof xs, 4, v->x.shape, "x");
+  shape_str(ws, sizeof ws, 4, v->w.shape, "x");
   sb_printf(o, "# PyTorch: what convplay draws (%s of x %s with w %s)\n",
             P->transposed ? "conv_transpose2d" : v->flip ? "true convolution"
             : v->partial ? "partial convolution" : "conv2d", xs, ws);
@@ -526,7 +520,7 @@ static void torch_code(gen *G, const prob *P) {
   if (v->ok) {
     int64_t ys[4] = {v->g.N, v->g.O, v->g.OH, v->g.OW};
     char yx[96];
-    shape_x(yx, sizeof yx, 4, ys);
+    shape_str(yx, sizeof yx, 4, ys, "x");
     sb_printf(o, "print(y)  # %s (N, C_out, H_out, W_out), as convplay's "
                  "output panel\n", yx);
   } else {
@@ -619,19 +613,102 @@ static void keras_zeropad(sb *o, const prob *P, const char *out,
             (long long)P->pad[2], (long long)P->pad[3], in);
 }
 
+/* Strides, dilation as Keras writes them: "(2, 1)". */
+typedef struct kargs {
+  char s[48], d[48];
+  const char *bias, *wts;     /* use_bias, the set_weights list */
+} kargs;
+
+static void keras_transposed(sb *o, const prob *P, const kargs *A,
+                             const char *xin) {
+  /* PyTorch's result is the full canvas cropped by padding (top/left) and
+   * padding - output_padding (bottom/right); past the canvas, rows that
+   * hold only the bias: Keras's output_padding (at the bottom/right) */
+  int64_t q[2], crop[2];
+  for (int i = 0; i < 2; i++) {
+    int64_t after = P->pad[2 * i + 1];
+    q[i] = P->op[i] > after ? P->op[i] - after : 0;
+    crop[i] = after > P->op[i] ? after - P->op[i] : 0;
+  }
+  sb_printf(o, "conv = keras.layers.Conv2DTranspose(%lld, (%lld, %lld), "
+               "strides=%s, padding=\"valid\",\n"
+               "                                    output_padding=(%lld, "
+               "%lld), dilation_rate=%s, use_bias=%s)\n",
+            (long long)P->O, (long long)P->kH, (long long)P->kW, A->s,
+            (long long)q[0], (long long)q[1], A->d, A->bias);
+  sb_printf(o, "xin = %s\nconv.build(xin.shape)\nconv.set_weights(%s)\n"
+               "y = conv(xin)\n", xin, A->wts);
+  if (P->pad[0] || P->pad[2] || crop[0] || crop[1])
+    sb_printf(o, "y = keras.layers.Cropping2D(((%lld, %lld), (%lld, %lld)"
+                 "))(y)  # as PyTorch crops: padding, padding - "
+                 "output_padding\n",
+              (long long)P->pad[0], (long long)crop[0], (long long)P->pad[2],
+              (long long)crop[1]);
+}
+
+/* Partial convolution after `conv` was built: S, the ratio, y, new_mask
+ * (NHWC; y is transposed by the caller). */
+static void keras_partial(sb *o, const prob *P, const kargs *A,
+                          const int64_t ms[4], const char *parg, int zp) {
+  int multi = P->v->multi;
+  int64_t W = (multi ? P->C : 1) * P->kH * P->kW;
+  sb_printf(o, "# partial convolution (NVIDIA PartialConv2d, multi_channel="
+               "%s): S = the mask summed under each window\n",
+            multi ? "True" : "False");
+  if (multi && ms[1] == 1 && P->C > 1) /* one mask for C channels */
+    sb_printf(o, "m = np.repeat(mask, %lld, axis=3)\n", (long long)P->C);
+  else
+    sb_printf(o, "m = mask%s\n", multi || ms[1] == 1 ? "" : "[..., :1]");
+  if (zp) keras_zeropad(o, P, "m", "m");
+  sb_printf(o, "ones = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
+               " padding=\"%s\", dilation_rate=%s,\n"
+               "                           use_bias=False)\n",
+            (long long)(multi ? P->O : 1), (long long)P->kH, (long long)P->kW,
+            A->s, parg, A->d);
+  sb_printf(o, "ones.build(m.shape)\nones.set_weights([np.ones((%lld, %lld, "
+               "%lld, %lld), \"float32\")])\n",
+            (long long)P->kH, (long long)P->kW, (long long)(multi ? P->C : 1),
+            (long long)(multi ? P->O : 1));
+  sb_puts(o, "S = keras.ops.convert_to_numpy(ones(m))\n");
+  sb_printf(o, "ratio = np.float32(%lld) / (S + np.float32(1e-8)) * "
+               "np.clip(S, 0, 1)\n", (long long)W);
+  sb_puts(o, "raw = keras.ops.convert_to_numpy(conv(xin))\n");
+  if (P->v->has_b)
+    sb_puts(o, "y = ((raw - b) * ratio + b) * np.clip(S, 0, 1)\n");
+  else
+    sb_puts(o, "y = raw * ratio * np.clip(S, 0, 1)\n");
+  sb_puts(o, "new_mask = np.clip(S, 0, 1).transpose(0, 3, 1, 2)\n");
+}
+
+static void keras_conv2d(sb *o, const prob *P, const kargs *A,
+                         const int64_t ms[4], const char *xin) {
+  const char *parg;
+  int zp = keras_padding(P, &parg);
+  if (zp) keras_zeropad(o, P, "xin", xin);
+  else sb_printf(o, "xin = %s\n", xin);
+  sb_printf(o, "conv = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
+               " padding=\"%s\", dilation_rate=%s,\n"
+               "                           groups=%lld, use_bias=%s)\n",
+            (long long)P->O, (long long)P->kH, (long long)P->kW, A->s, parg,
+            A->d, (long long)P->G, A->bias);
+  sb_printf(o, "conv.build(xin.shape)\nconv.set_weights(%s)\n", A->wts);
+  if (P->v->partial) keras_partial(o, P, A, ms, parg, zp);
+  else sb_puts(o, "y = conv(xin)\n");
+}
+
 static void keras_code(gen *G, const prob *P) {
   const vz_view *v = P->v;
   sb *o = &G->o;
   char xs[96], ws[96];
-  shape_x(xs, sizeof xs, 4, v->x.shape);
-  shape_x(ws, sizeof ws, 4, v->w.shape);
+  shape_str(xs, sizeof xs, 4, v->x.shape, "x");
+  shape_str(ws, sizeof ws, 4, v->w.shape, "x");
   sb_printf(o, "# Keras 3 (channels_last): what convplay draws (%s of x %s "
                "with w %s)\n", P->transposed ? "Conv2DTranspose" : "Conv2D",
             xs, ws);
   sb_puts(o, "import numpy as np\nimport keras\n");
   int64_t ms[4] = {0};
   put_tensors(G, P, ms);
-  /* layouts */
+  /* layouts: NHWC input, HWIO kernel (or (kH, kW, out, in)) */
   sb_puts(o, "x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC\n");
   if (P->transposed)
     sb_puts(o, "k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> "
@@ -647,81 +724,15 @@ static void keras_code(gen *G, const prob *P) {
     sb_puts(o, "mask = mask.transpose(0, 2, 3, 1)\n");
     xin = "x * mask";
   }
-  char sarg[48], darg[48];
-  snprintf(sarg, sizeof sarg, "(%lld, %lld)", (long long)P->s[0],
+  kargs A;
+  snprintf(A.s, sizeof A.s, "(%lld, %lld)", (long long)P->s[0],
            (long long)P->s[1]);
-  snprintf(darg, sizeof darg, "(%lld, %lld)", (long long)P->d[0],
+  snprintf(A.d, sizeof A.d, "(%lld, %lld)", (long long)P->d[0],
            (long long)P->d[1]);
-  const char *bias = v->has_b ? "True" : "False";
-  const char *wts = v->has_b ? "[k, b]" : "[k]";
-  if (P->transposed) {
-    int64_t q[2], crop[2];
-    for (int i = 0; i < 2; i++) {
-      int64_t after = P->pad[2 * i + 1];
-      q[i] = P->op[i] > after ? P->op[i] - after : 0;
-      crop[i] = after > P->op[i] ? after - P->op[i] : 0;
-    }
-    sb_printf(o, "conv = keras.layers.Conv2DTranspose(%lld, (%lld, %lld), "
-                 "strides=%s, padding=\"valid\",\n"
-                 "                                    output_padding=(%lld, "
-                 "%lld), dilation_rate=%s, use_bias=%s)\n",
-              (long long)P->O, (long long)P->kH, (long long)P->kW, sarg,
-              (long long)q[0], (long long)q[1], darg, bias);
-    sb_printf(o, "xin = %s\nconv.build(xin.shape)\nconv.set_weights(%s)\n"
-                 "y = conv(xin)\n", xin, wts);
-    if (P->pad[0] || P->pad[2] || crop[0] || crop[1])
-      sb_printf(o, "y = keras.layers.Cropping2D(((%lld, %lld), (%lld, %lld)"
-                   "))(y)  # padding %lld, output_padding %lld\n",
-                (long long)P->pad[0], (long long)crop[0],
-                (long long)P->pad[2], (long long)crop[1],
-                (long long)P->pad[0], (long long)P->op[0]);
-  } else {
-    const char *parg;
-    int zp = keras_padding(P, &parg);
-    if (zp) {
-      keras_zeropad(o, P, "xin", xin);
-    } else {
-      sb_printf(o, "xin = %s\n", xin);
-    }
-    sb_printf(o, "conv = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
-                 " padding=\"%s\", dilation_rate=%s,\n"
-                 "                           groups=%lld, use_bias=%s)\n",
-              (long long)P->O, (long long)P->kH, (long long)P->kW, sarg, parg,
-              darg, (long long)P->G, bias);
-    sb_printf(o, "conv.build(xin.shape)\nconv.set_weights(%s)\n", wts);
-    if (v->partial) {
-      int multi = v->multi;
-      int64_t W = (multi ? P->C : 1) * P->kH * P->kW;
-      sb_printf(o, "# partial convolution (NVIDIA PartialConv2d, "
-                   "multi_channel=%s): S = the mask summed under each window"
-                   "\n", multi ? "True" : "False");
-      if (multi && ms[1] == 1 && P->C > 1) /* one mask for C channels */
-        sb_printf(o, "m = np.repeat(mask, %lld, axis=3)\n", (long long)P->C);
-      else
-        sb_printf(o, "m = mask%s\n", multi || ms[1] == 1 ? "" : "[..., :1]");
-      if (zp) keras_zeropad(o, P, "m", "m");
-      sb_printf(o, "ones = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
-                   " padding=\"%s\", dilation_rate=%s,\n"
-                   "                           use_bias=False)\n",
-                (long long)(multi ? P->O : 1), (long long)P->kH,
-                (long long)P->kW, sarg, parg, darg);
-      sb_printf(o, "ones.build(m.shape)\nones.set_weights([np.ones((%lld, "
-                   "%lld, %lld, %lld), \"float32\")])\n",
-                (long long)P->kH, (long long)P->kW,
-                (long long)(multi ? P->C : 1), (long long)(multi ? P->O : 1));
-      sb_puts(o, "S = keras.ops.convert_to_numpy(ones(m))\n");
-      sb_printf(o, "ratio = np.float32(%lld) / (S + np.float32(1e-8)) * "
-                   "np.clip(S, 0, 1)\n", (long long)W);
-      sb_puts(o, "raw = keras.ops.convert_to_numpy(conv(xin))\n");
-      if (v->has_b)
-        sb_puts(o, "y = ((raw - b) * ratio + b) * np.clip(S, 0, 1)\n");
-      else
-        sb_puts(o, "y = raw * ratio * np.clip(S, 0, 1)\n");
-      sb_puts(o, "new_mask = np.clip(S, 0, 1).transpose(0, 3, 1, 2)\n");
-    } else {
-      sb_puts(o, "y = conv(xin)\n");
-    }
-  }
+  A.bias = v->has_b ? "True" : "False";
+  A.wts = v->has_b ? "[k, b]" : "[k]";
+  if (P->transposed) keras_transposed(o, P, &A, xin);
+  else keras_conv2d(o, P, &A, ms, xin);
   if (!P->transposed && v->partial)
     sb_puts(o, "y = y.transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay "
                "shows it\n");

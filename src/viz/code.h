@@ -48,7 +48,18 @@ void vz_code_set_clipboard(vz_clipboard_fn fn);
  * the clipboard; 1 when a hook took it. */
 int vz_code_copy(vz_view *v);
 
-/* The code panel, drawn over the grids when v->code is on (view_code.c). */
+/* The code panel, drawn over the grids when v->code is on (view_code.c):
+ * chips PyTorch / Keras / copy / close in its title row are clickable. */
 void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h);
+/* The overlays of a frame: compare (over the grids, box p*) and code (over
+ * the grids and the bottom, box b*), as v->compare / v->code ask; called
+ * last by vz_view_draw (before the help). */
+void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
+                           int ph, int bx, int by, int bw, int bh);
+/* Is (x, y) on an overlay panel (code, compare) drawn in the last frame? */
+int vz_view_in_overlay(const vz_view *v, int x, int y);
+/* A click: 1 when it landed on an overlay (a chip acts; nothing under the
+ * panel is clicked), 0 otherwise. */
+int vz_view_overlay_click(vz_view *v, int x, int y);
 
 #endif

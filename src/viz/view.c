@@ -135,6 +135,7 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
   v->keras = in->keras;
+  v->compare = in->compare && !in->p.transposed;
   v->speed = 4;
   v->zoom = 1;
   v->step = 1;
@@ -181,6 +182,18 @@ static float absmax(const float *p, int64_t n) {
   return m > 0 ? m : 1;
 }
 
+void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src) {
+  *src = (cp_trace_src){
+      .x = cp_tensor_data(&v->x),
+      .w = cp_tensor_data(&v->w),
+      .b = v->has_b ? cp_tensor_data(&v->b) : NULL,
+      .mask = v->has_mask ? cp_tensor_data(&v->mask) : NULL,
+      .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
+      .partial = v->partial,
+      .mask_multi = v->multi,
+      .flip = flip};
+}
+
 int vz_view_rebuild(vz_view *v) {
   free_derived(v);
   v->ok = 0;
@@ -192,15 +205,8 @@ int vz_view_rebuild(vz_view *v) {
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
   }
-  cp_trace_src src = {
-      .x = cp_tensor_data(&v->x),
-      .w = cp_tensor_data(&v->w),
-      .b = v->has_b ? cp_tensor_data(&v->b) : NULL,
-      .mask = v->has_mask ? cp_tensor_data(&v->mask) : NULL,
-      .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
-      .partial = v->partial,
-      .mask_multi = v->multi,
-      .flip = v->flip};
+  cp_trace_src src;
+  vz_view_trace_src(v, v->flip, &src);
   cp_trace_kind kind = !v->req.transposed ? CP_TRACE_CONV
                        : v->scatter       ? CP_TRACE_SCATTER
                                           : CP_TRACE_GATHER;
@@ -374,6 +380,7 @@ static const char help_text[] =
     "o / O          output_padding +1 / -1\n"
     "m              next padding_mode\n"
     "f              correlation / true convolution\n"
+    "F              both side by side, differences outlined\n"
     "v              scatter / zero-insertion view\n"
     "k              Keras HWIO kernel labels\n"
     "C              code: PyTorch / Keras / hidden\n"
@@ -475,6 +482,9 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
     }
     p->mode = (cp_padmode)((p->mode + 1) % 4);
     rebuild = 1;
+  } else if (!strcmp(key, "f") && shift) {
+    if (p->transposed) return 0;
+    v->compare = !v->compare;
   } else if (!strcmp(key, "f")) {
     if (p->transposed) {
       vz_view_status(v, "f: the flipped kernel belongs to conv2d views "

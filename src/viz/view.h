@@ -36,6 +36,7 @@ typedef struct vz_view_init {
   int flip;                   /* conv2d as true convolution */
   int by_tap;                 /* one tap per step */
   int keras;                  /* label kernels with HWIO indices too */
+  int compare;                /* conv2d: both results side by side */
   const char *title;          /* NULL: a title from the op */
   const char *caption;        /* a line of explanation, or NULL */
   int width, height;          /* frame size (0: 1280 x 800) */
@@ -93,6 +94,12 @@ typedef struct vz_view {
   int keras;                  /* HWIO labels */
   int help;                   /* keyboard help shown */
   int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
+  int compare;                /* correlation / convolution side by side */
+  int overlay[2][4];          /* code, compare panels last drawn: x, y, w, h */
+  int code_btn[4][4];         /* code panel chips: PyTorch, Keras, copy,
+                               * close (w = 0: not drawn) */
+  vz_grid cmp[3];             /* compare panel's output grids (ch = o,
+                               * ch2 = n) */
   int width, height;          /* frame size */
   int chrome;                 /* key hints, play state, footer shown */
   unsigned panels;            /* VZ_PANEL_* shown */
@@ -130,6 +137,8 @@ void vz_view_free(vz_view *v);
 /* Apply v->req (after an edit) and rebuild; keeps the step when possible.
  * Returns 0 when valid, -1 when the view now shows an error. */
 int vz_view_rebuild(vz_view *v);
+/* What the view's trace reads (its tensors and flags), with flip given. */
+void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src);
 
 int64_t vz_view_steps(const vz_view *v);
 void vz_view_seek(vz_view *v, int64_t step);

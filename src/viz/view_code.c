@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "viz/code.h"
+#include "viz/compare.h"
 #include "viz/draw.h"
 
 #define WRAP_ROWS 3             /* rows one code line may take */
@@ -176,7 +177,7 @@ void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h) {
   int lh, cw, th;
   vz_text_size("Ag", px, VZ_MONO, NULL, &lh);
   vz_text_size("0", px, VZ_MONO, &cw, NULL);
-  int pad = px / 2 + 2, head = lh + lh / 3;
+  int pad = px / 2 + 2, head = lh + 2 + lh / 3;
   if (w < 12 * cw + 2 * pad || h < 3 * lh + 2 * pad) return;
   vz_code_lang lang = v->code == 2 ? VZ_CODE_KERAS : VZ_CODE_PYTORCH;
   int expressible = 1;
@@ -199,25 +200,38 @@ void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h) {
     vz_text_size(code, px, VZ_SANS, &pw, NULL);
     rows = pw / (tw > 1 ? tw : 1) + 2;
   }
-  if (rows < avail) h = 2 * pad + head + rows * lh; /* as tall as its text */
+  /* as tall as its text, unless that would leave a sliver below */
+  int need = 2 * pad + head + rows * lh;
+  if (rows < avail && h - need >= h / 3) h = need;
   vz_fill(s, x, y, w, h, VZ_PANEL);
   vz_frame(s, x, y, w, h, 1.5, VZ_ACCENT);
   vz_panel_box(s, "code", x, y, w, h);
-  /* title row: language, then the keys */
+  int *ov = v->overlay[0];
+  ov[0] = x, ov[1] = y, ov[2] = w, ov[3] = h;
+  /* title row: clickable chips (language, copy, close), then the keys */
   int tx = x + pad, ty = y + pad;
-  char title[64], keys[96];
-  snprintf(title, sizeof title, "%s", lang == VZ_CODE_KERAS ? "Keras"
-                                                             : "PyTorch");
-  vz_text_size(title, px, VZ_BOLD | VZ_SANS, &th, NULL);
-  if (th > tw) vz_ellipsize(title, px, VZ_BOLD | VZ_SANS, tw);
-  int used = vz_text(s, tx, ty, title, px, VZ_BOLD | VZ_SANS, VZ_ACCENT,
-                     VZ_LEFT);
-  snprintf(keys, sizeof keys, "c copy · C %s · v:code()",
-           lang == VZ_CODE_KERAS ? "hide" : "Keras");
-  int kx = tx + used + px;
-  if (tx + tw - kx > 4 * cw) {
+  static const char *const chips[4] = {"PyTorch", "Keras", "copy", "close"};
+  int cx = tx, cp = px / 2, chh = lh + 2;
+  memset(v->code_btn, 0, sizeof v->code_btn);
+  for (int i = 0; i < 4; i++) {
+    int sel = i == (int)lang, st = VZ_SANS | (sel ? VZ_BOLD : 0);
+    vz_text_size(chips[i], px, st, &th, NULL);
+    if (cx + th + 2 * cp > tx + tw) break;
+    vz_frame(s, cx, ty, th + 2 * cp, chh, sel ? 2 : 1,
+             sel ? VZ_ACCENT : VZ_GRIDLINE);
+    vz_text(s, cx + cp, ty + 1, chips[i], px, st, sel ? VZ_ACCENT : VZ_FG,
+            VZ_LEFT);
+    int *r = v->code_btn[i];
+    r[0] = cx, r[1] = ty, r[2] = th + 2 * cp, r[3] = chh;
+    cx += th + 2 * cp + cp;
+  }
+  char keys[96];
+  snprintf(keys, sizeof keys, "c copies · C %s · v:code()",
+           lang == VZ_CODE_KERAS ? "hides" : "Keras");
+  int kx = cx + cp;
+  if (tx + tw - kx > 6 * cw) {
     vz_ellipsize(keys, px, VZ_SANS, tx + tw - kx);
-    vz_text(s, kx, ty, keys, px, VZ_SANS, VZ_DIM, VZ_LEFT);
+    vz_text(s, kx, ty + 1, keys, px, VZ_SANS, VZ_DIM, VZ_LEFT);
   }
   ty += head;
   int bottom = y + h - pad;
@@ -248,4 +262,55 @@ void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h) {
     if (*p == '\n') p++;
   }
   free(code);
+}
+
+/* ====================================================================== */
+/* Clicks on the overlays                                                  */
+/* ====================================================================== */
+
+static int inside(const int *r, int x, int y) {
+  return r[2] > 0 && x >= r[0] && y >= r[1] && x < r[0] + r[2] &&
+         y < r[1] + r[3];
+}
+
+int vz_view_in_overlay(const vz_view *v, int x, int y) {
+  return (v->code && inside(v->overlay[0], x, y)) ||
+         (v->compare && inside(v->overlay[1], x, y));
+}
+
+int vz_view_overlay_click(vz_view *v, int x, int y) {
+  if (!vz_view_in_overlay(v, x, y)) return 0;
+  if (v->code && inside(v->overlay[0], x, y)) {
+    if (inside(v->code_btn[0], x, y)) v->code = 1;
+    else if (inside(v->code_btn[1], x, y)) v->code = 2;
+    else if (inside(v->code_btn[2], x, y)) vz_code_copy(v);
+    else if (inside(v->code_btn[3], x, y)) v->code = 0;
+    return 1;
+  }
+  vz_view_compare_click(v, x, y);
+  return 1; /* nothing under an overlay is clicked through it */
+}
+
+/* ====================================================================== */
+/* Where the overlays go                                                   */
+/* ====================================================================== */
+
+void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
+                           int ph, int bx, int by, int bw, int bh) {
+  memset(v->overlay, 0, sizeof v->overlay); /* the panels set theirs */
+  memset(v->cmp, 0, sizeof v->cmp);
+  if (v->compare && v->ok) /* both results over the grids */
+    vz_view_compare_draw(s, v, px, py, pw, ph);
+  if (!v->code) return;
+  /* the code over the grids and the bottom (their union); in a wide
+   * frame its right part, so the input stays in view */
+  int x = px, w = pw, h = ph;
+  if (bh > 0) {
+    int r = px + pw > bx + bw ? px + pw : bx + bw;
+    x = px < bx ? px : bx;
+    w = r - x;
+    h = by + bh - py;
+  }
+  int cw = w >= 900 ? w * 11 / 20 : w;
+  vz_view_code_draw(s, v, x + w - cw, py, cw, h);
 }

@@ -1065,14 +1065,9 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
     if (bout.w > 0) vzp_output_panel(s, v, bout, done);
   }
-  if (v->code) { /* the code panel over the grids and the bottom */
-    box c = f.panels;
-    if (f.bottom.h > 0) c.h = f.bottom.y + f.bottom.h - c.y;
-    int cw = c.w >= 900 ? c.w * 11 / 20 : c.w; /* wide: the right part */
-    c.x += c.w - cw;
-    c.w = cw;
-    vz_view_code_draw(s, v, c.x, c.y, c.w, c.h);
-  }
+  /* code and compare panels, over the grids (view_code.c) */
+  vz_view_overlays_draw(s, v, f.panels.x, f.panels.y, f.panels.w, f.panels.h,
+                        f.bottom.x, f.bottom.y, f.bottom.w, f.bottom.h);
   draw_tooltip(s, v, &f);
   if (v->help) draw_help(s, v, &f);
 }

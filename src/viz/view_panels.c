@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "viz/code.h"
 #include "viz/view_priv.h"
 
 /* Split the width w into n tiles of rows x cols cells: the cell size that
@@ -795,6 +796,10 @@ static int hit(const vz_grid *g, int x, int y, int64_t *r, int64_t *c) {
 void vz_view_mouse(vz_view *v, int x, int y) {
   v->mousex = x;
   v->mousey = y;
+  if (vz_view_in_overlay(v, x, y)) { /* under a panel: nothing hovered */
+    if (!v->pinned) vz_view_hover(v, 0, NULL);
+    return;
+  }
   if (!v->ok || v->pinned) return;
   int64_t r, c, n = v->info.idx[0];
   for (int i = 0; i < v->nout; i++)
@@ -852,6 +857,7 @@ int vz_view_press(vz_view *v, int x, int y) {
 void vz_view_release(vz_view *v) { v->timeline_drag = 0; }
 
 void vz_view_click(vz_view *v, int x, int y) {
+  if (vz_view_overlay_click(v, x, y)) return; /* code / compare panels */
   /* a control: as its key */
   const struct vz_control *c = control_at(v, x, y);
   if (c) {

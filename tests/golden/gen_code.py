@@ -26,29 +26,14 @@ import warnings
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import keras_mock  # noqa: E402
+from gen_golden import ltensor  # noqa: E402  (the fixtures' tensor format)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 torch.set_num_threads(1)
 warnings.filterwarnings("ignore", message="Using padding='same'")
-
-
-def fnum(v):
-    v = np.float32(v)
-    if np.isnan(v):
-        return "0/0"
-    if np.isinf(v):
-        return "1/0" if v > 0 else "-1/0"
-    s = str(v)
-    if s.endswith(".0"):
-        s = s[:-2]
-    return s
-
-
-def ltensor(t):
-    t = t.detach().contiguous()
-    flat = t.reshape(-1).tolist()
-    return "{shape={%s}, data={%s}}" % (
-        ", ".join(str(d) for d in t.shape), ", ".join(fnum(v) for v in flat))
 
 
 def lstring(s):
@@ -60,6 +45,40 @@ def lstring(s):
     return "[%s[%s]%s]" % (eq, s, eq)
 
 
+def close(got, want, what):
+    got = np.asarray(got, "float32")
+    want = want.detach().numpy()
+    if got.shape != want.shape:
+        raise SystemExit("%s: shape %s, PyTorch %s" % (what, got.shape,
+                                                       want.shape))
+    fin = np.isfinite(want)
+    scale = max(1.0, float(np.abs(want[fin]).max()) if fin.any() else 1.0)
+    bad = ~((np.isnan(got) & np.isnan(want)) | (got == want) |
+            (np.abs(got - want) <= 1e-4 * scale))
+    if bad.any():
+        raise SystemExit("%s: %d values differ from PyTorch's, e.g. %r vs %r"
+                         % (what, bad.sum(), got[bad][0], want[bad][0]))
+
+
+def check_keras(desc, kcode, c):
+    """Run the Keras text through keras_mock (Keras's documented rules,
+    computed with torch): it must give PyTorch's numbers."""
+    saved = sys.modules.get("keras")
+    sys.modules["keras"] = keras_mock.keras
+    try:
+        env = {}
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(kcode, "<keras %s>" % desc, "exec"), env)
+    finally:
+        if saved is None:
+            del sys.modules["keras"]
+        else:
+            sys.modules["keras"] = saved
+    close(env["y"], c["out"], "keras " + desc)
+    if "out_mask" in c:
+        close(env["new_mask"], c["out_mask"], "keras new_mask " + desc)
+
+
 def main():
     exe = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         ROOT, "build", "convplay")
@@ -68,14 +87,20 @@ def main():
                           capture_output=True, text=True).stdout
     parts = dump.split("@@@@ ")[1:]
     cases = []
+    nkeras = 0
     for part in parts:
-        desc, code = part.split("\n", 1)
+        desc, rest = part.split("\n", 1)
+        code, kpart = rest.split("%%%% ", 1)
+        kind, kcode = kpart.split("\n", 1)
         env = {}
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(code, "<%s>" % desc, "exec"), env)
-        c = {"desc": desc, "code": code, "out": env["y"]}
+        c = {"desc": desc, "code": code, "out": env["y"], "keras": kcode}
         if "new_mask" in env:
             c["out_mask"] = env["new_mask"]
+        if kind == "keras":
+            check_keras(desc, kcode, c)
+            nkeras += 1
         cases.append(c)
     path = os.path.join(HERE, "code_views.lua")
     with open(path, "w") as f:
@@ -83,16 +108,20 @@ def main():
                 "do not edit.\n")
         f.write("-- torch %s, %d views of code_cases.lua: their v:code() "
                 "and what PyTorch computed from it.\n"
-                % (torch.__version__, len(cases)))
+                "-- %d of them Keras can express: their Keras text, run "
+                "through keras_mock.py, gave the same numbers.\n"
+                % (torch.__version__, len(cases), nkeras))
         f.write("return {\n")
         for c in cases:
-            f.write("{desc=\"%s\",\n code=%s,\n out=%s" %
-                    (c["desc"], lstring(c["code"]), ltensor(c["out"])))
+            f.write("{desc=\"%s\",\n code=%s,\n keras=%s,\n out=%s" %
+                    (c["desc"], lstring(c["code"]), lstring(c["keras"]),
+                     ltensor(c["out"])))
             if "out_mask" in c:
                 f.write(",\n out_mask=%s" % ltensor(c["out_mask"]))
             f.write("},\n")
         f.write("}\n")
-    print("%s: %d views" % (os.path.relpath(path, ROOT), len(cases)))
+    print("%s: %d views, %d in Keras too" % (os.path.relpath(path, ROOT),
+                                             len(cases), nkeras))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@
 -- result.  Here the same views are built again; the code must be the same
 -- text (a change in the generator shows up as a diff to re-run through
 -- torch) and convplay's output must equal what PyTorch computed from it.
+-- The Keras text is pinned the same way: where Keras can express a view,
+-- gen_code.py ran it through tests/golden/keras_mock.py (Keras's
+-- documented rules on top of torch) and it gave PyTorch's numbers.
 
 local GOLDEN = "../golden/"
 local RTOL = 1e-4
@@ -109,6 +112,12 @@ for i, f in ipairs(fixtures) do
     if code ~= f.code then
       error("the code is not the text PyTorch ran (make golden after changing "
             .. "the generator); " .. first_diff(code, f.code))
+    end
+    -- the Keras text too: gen_code.py ran it through keras_mock.py
+    local keras = v:code("keras")
+    if keras ~= f.keras then
+      error("the Keras code is not the text make golden checked; "
+            .. first_diff(keras, f.keras))
     end
     local y = v:output()
     local ys = y:size()
@@ -329,8 +338,12 @@ end)
 
 test("code: v:code checks its argument", function()
   local v = viz.conv2d(T{1, 1, 4, 4}, T{1, 1, 3, 3})
-  raises(function() v:code("cobol") end, "invalid option 'cobol'")
-  raises(function() v:code(3) end, "invalid option '3'")
+  raises(function() v:code("cobol") end, "bad argument #1 to 'code'",
+         'expected "pytorch" or "keras", got "cobol"')
+  raises(function() v:code({}) end, "bad argument #1 to 'code'", "string expected, got table")
+  check(v:code("PyTorch") == v:code(), "case does not matter")
+  check(v:code("torch") == v:code(), "torch = pytorch")
+  check(v:code("Keras") == v:code("keras"), "Keras")
 end)
 
 test("code: key C shows PyTorch, Keras, then hides; c copies", function()
@@ -343,6 +356,13 @@ test("code: key C shows PyTorch, Keras, then hides; c copies", function()
   v:key("C")
   check(v:state().code == false, "hidden")
   check(v:key("c"), "c used (copies when a window is open)")
+  v:code("keras", true)
+  check(v:state().code == "keras", "v:code(lang, true) shows the panel")
+  v:code("pytorch", true)
+  check(v:state().code == "pytorch", "in that language")
+  v:code("pytorch", false)
+  check(v:state().code == false, "v:code(lang, false) hides it")
+  raises(function() v:code("pytorch", 1) end, "boolean expected")
   check(viz.help():find("copy the code", 1, true), "help lists c")
 end)
 
@@ -370,14 +390,14 @@ test("code panel: drawn over the grids, its text inside, code lines shown", func
             and b.y + b.h <= box.y + box.h + 0.5, "text outside the code panel: " .. b.text)
       seen[b.text] = true
     end
-    check(seen["PyTorch"], "title")
+    check(seen["PyTorch"] and seen["Keras"] and seen["copy"] and seen["close"], "chips")
     check(seen["import torch"], "code line shown at " .. sz[1])
   end
   v:key("C")
   local _, inside = panel_texts(v:layout{width = 1280, height = 720})
   local keras = false
-  for _, b in ipairs(inside) do keras = keras or b.text == "Keras" end
-  check(keras, "Keras title")
+  for _, b in ipairs(inside) do keras = keras or b.text == "import keras" end
+  check(keras, "Keras code")
   -- not expressible: the reason, wrapped, inside the panel
   v:set{padding_mode = "reflect"}
   local box, inside2 = panel_texts(v:layout{width = 640, height = 400})
@@ -400,4 +420,35 @@ test("code panel: a screenshot shows it (pixels differ from the plain view)", fu
   os.remove(a)
   os.remove(b)
   check(#da > 0 and #db > 0 and da ~= db, "the panel changes the picture")
+end)
+
+test("code panel: its chips are clickable; clicks on it reach nothing below", function()
+  local v = viz.conv2d(T{1, 1, 6, 6}, T{1, 1, 3, 3}, {padding = 1})
+  v:seek(5)
+  v:key("C")
+  local function chip(name)
+    local box, inside = panel_texts(v:layout())
+    for _, b in ipairs(inside) do
+      if b.text == name then return math.floor(b.x + b.w / 2), math.floor(b.y + b.h / 2), box end
+    end
+    error("no chip " .. name)
+  end
+  local x, y = chip("Keras")
+  v:click(x, y)
+  check(v:state().code == "keras", "Keras chip")
+  x, y = chip("PyTorch")
+  v:click(x, y)
+  check(v:state().code == "pytorch", "PyTorch chip")
+  x, y = chip("copy")
+  v:click(x, y) -- no clipboard headless: nothing happens, nothing breaks
+  check(v:state().code == "pytorch" and v:state().step == 5, "copy chip")
+  -- a click on the code itself: the grid below does not get it
+  local _, _, box = chip("copy")
+  v:click(math.floor(box.x + box.w / 2), math.floor(box.y + box.h - 10))
+  check(v:state().step == 5, "no click through the panel")
+  check(v:mouse(math.floor(box.x + box.w / 2), math.floor(box.y + box.h - 10)) == "none",
+        "no hover through the panel")
+  x, y = chip("close")
+  v:click(x, y)
+  check(v:state().code == false, "close chip")
 end)

@@ -300,8 +300,9 @@ test("layout: the code panel (PyTorch, Keras, not expressible) fits at every siz
     for lang = 1, 2 do
       v:key("C")
       check(v:state().code == (lang == 1 and "pytorch" or "keras"), "panel shown")
-      for _, sz in ipairs(SIZES) do
-        local lay = v:layout{width = sz[1], height = sz[2]}
+      for si, sz in ipairs(SIZES) do
+        local th = si % 2 == 0 and "light" or "dark"
+        local lay = v:layout{width = sz[1], height = sz[2], theme = th}
         local incode = {width = lay.width, height = lay.height}
         local box
         for _, b in ipairs(lay) do
@@ -314,7 +315,7 @@ test("layout: the code panel (PyTorch, Keras, not expressible) fits at every siz
           end
           if b.kind == "panel" and b.name == "code" then box = b; incode[#incode + 1] = b end
         end
-        local what = string.format("code panel %d %s %dx%d", ci, v:state().code, sz[1], sz[2])
+        local what = string.format("code panel %d %s %dx%d %s", ci, v:state().code, sz[1], sz[2], th)
         check(box, what .. ": panel drawn")
         check(#incode >= 3, what .. ": lines shown: " .. #incode)
         local p = problems(incode, what)

@@ -172,7 +172,9 @@ if [ "$2" = "--body" ]; then
   xdotool windowfocus --sync "$wid" 2>/dev/null
   xdotool mousemove --window "$wid" 1100 760
   sleep 0.5
-  key 2 k k k k k k k k k k k k k k m # box grown to 31x31, full RGB mixing
+  # outline (not separable: the two-pass path would make it quick) grown to
+  # 31x31, full RGB mixing
+  key equal k k k k k k k k k k k k k k m
   # the progress bar: accent-coloured fill (255,196,0) in the image area
   j=0
   n=0

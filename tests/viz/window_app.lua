@@ -60,10 +60,11 @@ function update(dt)
   if not v then return end
   local s = v:state()
   local hover = s.hover and (s.hover.what .. ":" .. table.concat(s.hover.index, ",")) or "none"
-  local line = string.format("page=%d step=%d view=%s stride=%d help=%s hover=%s pad=%d dil=%d flip=%s mode=%s play=%s\n",
+  local line = string.format("page=%d step=%d view=%s stride=%d help=%s hover=%s pad=%d dil=%d flip=%s mode=%s play=%s code=%s compare=%s\n",
                              page, s.step, s.view, s.params.stride[1], tostring(s.help), hover,
                              s.params.padding[1], s.params.dilation[1], tostring(s.params.flip),
-                             s.params.padding_mode or "-", tostring(s.playing))
+                             s.params.padding_mode or "-", tostring(s.playing), tostring(s.code),
+                             tostring(s.compare))
   if line ~= last then
     last = line
     write("state.txt", line)

@@ -67,6 +67,34 @@ key shift+slash
 wait_for "$out/state.txt" "help=false"
 check help-closes $? "$(state)"
 
+# the code panel (C), the copy key (c: SDL's clipboard), and correlation
+# and convolution side by side (F)
+sleep 0.3
+grab win-precode
+key shift+c
+wait_for "$out/state.txt" "code=pytorch"
+check code-panel-key $? "$(state)"
+sleep 0.3
+grab win-code
+n=$(diffpx "$out/win-precode.xwd" "$out/win-code.xwd")
+[ "${n:-0}" -gt 2000 ] 2>/dev/null
+check code-panel-drawn $? "only $n pixels changed"
+key c
+wait_for "$out/app.log" "code copied to the clipboard"
+check copy-key $? "$(tail -3 "$out/app.log")"
+key shift+c
+wait_for "$out/state.txt" "code=keras"
+check code-panel-keras $? "$(state)"
+key shift+c
+wait_for "$out/state.txt" "code=false"
+check code-panel-hides $? "$(state)"
+key shift+f
+wait_for "$out/state.txt" "compare=true"
+check compare-key $? "$(state)"
+key shift+f
+wait_for "$out/state.txt" "compare=false"
+check compare-hides $? "$(state)"
+
 # hover an output cell: its index appears in the state
 set -- $(cat "$out/layout.txt")
 xdotool mousemove "$1" "$2"
