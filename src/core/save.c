@@ -327,3 +327,10 @@ int cp_save_commit(cp_save *s, cp_err *e) {
   free_save(s);
   return 0;
 }
+
+int cp_save_error(const cp_save *s, cp_err *e) {
+  if (s == NULL || s->err == 0) return 0;
+  cp_fail(e, "path: cannot save '%s' (write failed: %s); the old file is "
+             "unchanged", s->target, strerror(s->err));
+  return 1;
+}

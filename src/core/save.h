@@ -68,6 +68,9 @@ int cp_save_write(cp_save *s, const void *buf, size_t n);
  * (or, if only the final directory fsync failed, already replaced; the
  * message says so).  Frees s in every case. */
 int cp_save_commit(cp_save *s, cp_err *e);
+/* Has a write failed?  Then 1, and e says why (for a writer whose own
+ * status hides the reason); s stays open (abort or commit it). */
+int cp_save_error(const cp_save *s, cp_err *e);
 /* Remove the temporary file and free s (s may be NULL). */
 void cp_save_abort(cp_save *s);
 

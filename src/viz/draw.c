@@ -362,8 +362,9 @@ int vz_canvas_finish(vz_canvas *c, char *err, size_t n) {
   cairo_surface_set_user_data(
       c->surf, (const cairo_user_data_key_t *)&vz_canvas_vector, NULL, NULL);
   if (st != CAIRO_STATUS_SUCCESS) {
-    snprintf(err, n, "cannot write the figure: %s",
-             cairo_status_to_string(st));
+    if (!vz_save_error(sv, err, n)) /* the disk's reason, when it was */
+      snprintf(err, n, "cannot write the figure: %s",
+               cairo_status_to_string(st));
     vz_save_abort(sv);
     return -1;
   }

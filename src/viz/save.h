@@ -1,4 +1,6 @@
-/* save.h - writing a figure file so that a failure never loses the old one.
+/* save.h - writing a figure file so that a failure never loses the old one,
+ * through the core's one atomic save (core/save.h: temporary file,
+ * checked writes, fsync, rename, directory fsync, cleanup on signals).
  *
  *   vz_save *sv = vz_save_begin("fig.png", err, sizeof err);
  *   vz_save_write(sv, bytes, n);          // any number of times

@@ -108,6 +108,32 @@ else
       bad "full disk: .$ext: '$line'"
     fi
   done
+  # the figures: PNG, SVG and PDF screenshots and a GIF recording, big
+  # enough not to fit in what is left
+  for f in shot.png shot.svg shot.pdf rec.gif; do
+    head -c 20000 /dev/urandom > "$mnt/$f"
+    cp "$mnt/$f" "$work/expect-$f"
+  done
+  # leave about 8 KiB free: every figure is bigger than that
+  cat /dev/zero > "$mnt/filler" 2>/dev/null
+  truncate -s -8K "$mnt/filler"
+  out=$($CP --headless -e "
+    local v = viz.conv2d(tensor.randn(1, 1, 24, 24), tensor.randn(1, 1, 3, 3), {padding = 1})
+    for _, f in ipairs({'shot.png', 'shot.svg', 'shot.pdf'}) do
+      local ok, err = pcall(v.screenshot, v, '$mnt/' .. f, {width = 1920, height = 1080})
+      print(f, ok, err)
+    end
+    local ok, err = pcall(v.record, v, '$mnt/rec.gif', {by = 'tap', width = 1280, height = 720})
+    print('rec.gif', ok, err)" 2>&1)
+  for f in shot.png shot.svg shot.pdf rec.gif; do
+    line=$(echo "$out" | grep "^$f")
+    if [[ "$line" == *false*"No space left"*unchanged* ]] &&
+       cmp -s "$mnt/$f" "$work/expect-$f"; then
+      ok "full disk: $f reports the error, old file intact"
+    else
+      bad "full disk: $f: '$line'"
+    fi
+  done
   left=$(ls -a "$mnt" | grep -c '^\.cpsave-')
   [ "$left" = 0 ] && ok "full disk: no temporary file left" ||
     bad "full disk: $left temporary files left"
