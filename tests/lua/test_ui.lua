@@ -120,3 +120,63 @@ test("status: a key that does not apply, or a clamp, says so", function()
   t:key("m")
   check(t:state().status:find("padding_mode"), "m on a transposed view")
 end)
+
+test("consistency: no '-0' labels, tidy colour-bar ends, 1-based scatter headline", function()
+  local x = tensor.new{{-0.0001, 0.0004, -0.00049}, {1, -1, 0}, {0.5, -0.5, 3.4506}}:reshape(1, 1, 3, 3)
+  local v = viz.conv2d(x, tensor.ones(1, 1, 1, 1))
+  for _, sz in ipairs{{480, 320}, {1280, 720}} do
+    for _, b in ipairs(v:layout{width = sz[1], height = sz[2]}) do
+      if b.text then
+        check(not b.text:match("^%-0%.?0*$"), "a '-0' label: " .. b.text)
+      end
+    end
+  end
+  -- legend ends: three significant digits
+  local ends = {}
+  for _, b in ipairs(v:layout()) do
+    if b.text == "3.45" or b.text == "-3.45" then ends[#ends + 1] = b.text end
+  end
+  check(#ends >= 2, "colour-bar ends -3.45 / 3.45")
+  -- transposed, scatter: the headline's position is 1-based like its index
+  local t = viz.conv_transpose2d(tensor.ones(1, 1, 2, 2), tensor.ones(1, 1, 2, 2), {stride = 2})
+  t:seek(2) -- input pixel (1,2): its first tap lands at y row 1, col 3
+  local head
+  for _, b in ipairs(t:layout()) do
+    if b.text and b.text:find("^x%[1,1,1,2%]") then head = b.text end
+  end
+  check(head and head:find("row 1, col 3"), tostring(head))
+end)
+
+test("consistency: the updated mask of a partial conv waits for the sum in tap mode", function()
+  local x = tensor.ones(1, 1, 3, 3)
+  local m = tensor.new{{1, 0, 1}, {1, 1, 1}, {0, 1, 1}}
+  local v = viz.conv2d(x, tensor.ones(1, 1, 2, 2), {mask = m, partial = true, by = "tap"})
+  v:seek(2) -- the second tap of the first cell
+  local lay = v:layout()
+  local g = lay.output[#lay.output] -- the updated mask grid
+  local x0, y0 = g.x, g.y
+  for _, b in ipairs(lay) do
+    if b.kind == "label" then
+      check(not (b.x >= x0 and b.x < x0 + g.cell and b.y >= y0 and b.y < y0 + g.cell),
+            "the current cell's new mask shown before its taps are done: " .. b.text)
+    end
+  end
+  v:seek(4) -- the cell is finished: now it shows
+  local shown = false
+  for _, b in ipairs(v:layout()) do
+    if b.kind == "label" and b.x >= x0 and b.x < x0 + g.cell and b.y >= y0 and b.y < y0 + g.cell then
+      shown = true
+    end
+  end
+  check(shown, "shown once the cell is done")
+end)
+
+test("consistency: a tap list that does not fit says how many are hidden", function()
+  local v = viz.conv2d(tensor.randn(1, 4, 6, 6), tensor.randn(1, 4, 3, 3), {by = "tap"})
+  v:seek(30)
+  local found
+  for _, b in ipairs(v:layout{width = 640, height = 400}) do
+    if b.text and b.text:find("^… %d+ ") then found = b.text end
+  end
+  check(found and found:find("taps"), "'… N earlier taps' line: " .. tostring(found))
+end)
