@@ -26,7 +26,14 @@
 /* The product and copy loops below are plain loops for the vectoriser;
  * each is built for AVX-512, AVX2 and the baseline, chosen at load time. */
 #pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic")
+#if defined(__SANITIZE_THREAD__)
+/* ThreadSanitizer instruments the ifunc resolver that target_clones makes,
+ * and the dynamic linker runs it before TSan's runtime is up (a segfault at
+ * load): one baseline version in a TSan build. */
+#define VECTOR_CLONES
+#else
 #define VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 static atomic_int fft_on = 1;
 void cp_fft_set_enabled(int on) { atomic_store(&fft_on, on); }

@@ -9,7 +9,7 @@ logs="$B/tsan-logs"
 rm -rf "$logs"
 mkdir -p "$logs"
 echo "== tests/viz/test_lab_window.sh ($B, ThreadSanitizer)"
-out=$(TSAN_OPTIONS="log_path=$PWD/$logs/tsan" bash tests/viz/test_lab_window.sh "$B" 2>&1)
+out=$(TSAN_OPTIONS="log_path=$PWD/$logs/tsan:suppressions=$PWD/tests/viz/tsan.supp" bash tests/viz/test_lab_window.sh "$B" 2>&1)
 echo "$out" | grep -v '^ok'
 line=$(echo "$out" | grep -E '^viz-lab: [0-9]+ passed, [0-9]+ failed' | tail -n 1)
 p=$(echo "$line" | sed -n 's/^viz-lab: \([0-9]*\) passed.*/\1/p')
