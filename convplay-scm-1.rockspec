@@ -1,8 +1,8 @@
 -- convplay-scm-1.rockspec: build the `convplay` Lua module with LuaRocks.
 -- Needs the Debian packages first (the Makefile's BUILD_DEBS):
---   sudo apt-get install build-essential pkg-config liblua5.4-dev libsdl2-dev \
---     libsdl2-ttf-dev fonts-dejavu-core libstb-dev libgif-dev libreadline-dev \
---     libfftw3-dev
+--   sudo make deps      (or: sudo apt-get install build-essential pkg-config
+--     liblua5.4-dev libsdl2-dev libcairo2-dev libpango1.0-dev
+--     fonts-dejavu-core libstb-dev libgif-dev libreadline-dev libfftw3-dev)
 -- then, in a checkout:  luarocks --lua-version 5.4 make
 -- The Makefile finds Lua and SDL with pkg-config; LuaRocks passes CFLAGS,
 -- where to put the module (LIBDIR) and the data (the rock's share folder,
