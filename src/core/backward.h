@@ -2,6 +2,10 @@
  * torch.autograd on F.conv2d / F.conv_transpose2d (and nn.Conv2d's padding
  * modes), built from the forward ops and the one geometry module.
  *
+ * Fast paths (auto mode): Winograd F(4x4, 3x3) grad_input and F(3x3, 4x4)
+ * grad_weight for 3x3 stride-1 kernels, the gather view for other stride-1
+ * grad_inputs, an unfold product for other grad_weights (grad_kernels.c).
+ *
  * conv2d, y = conv2d(x, w; s, p, d, G):
  *   grad_input  = conv_transpose2d(gy, w; s, p, d, G, output_padding op)
  *                 with op = (H + p_top + p_bottom - d(k-1) - 1) mod s, the

@@ -92,20 +92,30 @@ __attribute__((target("avx512f"))) static void nt_avx512(
         const float *Ap[4];
         for (int i = 0; i < 4; i++)
           Ap[i] = A + (a + (i < nr ? i : nr - 1)) * lda + l0;
-        __m512 acc[4][3];
-        for (int i = 0; i < 4; i++)
-          for (int j = 0; j < 3; j++) acc[i][j] = _mm512_setzero_ps();
+        /* named accumulators stay in registers (an array indexed in a
+         * loop would be kept in memory) */
+        __m512 z = _mm512_setzero_ps();
+        __m512 a00 = z, a01 = z, a02 = z, a10 = z, a11 = z, a12 = z;
+        __m512 a20 = z, a21 = z, a22 = z, a30 = z, a31 = z, a32 = z;
         for (int64_t l = 0; l < l16; l += 16) {
           __m512 x0 = _mm512_loadu_ps(Bp[0] + l);
           __m512 x1 = _mm512_loadu_ps(Bp[1] + l);
-          __m512 x2 = _mm512_loadu_ps(Bp[2] + l);
-          for (int i = 0; i < 4; i++) {
-            __m512 av = _mm512_loadu_ps(Ap[i] + l);
-            acc[i][0] = _mm512_fmadd_ps(av, x0, acc[i][0]);
-            acc[i][1] = _mm512_fmadd_ps(av, x1, acc[i][1]);
-            acc[i][2] = _mm512_fmadd_ps(av, x2, acc[i][2]);
-          }
+          __m512 x2 = _mm512_loadu_ps(Bp[2] + l), av;
+          av = _mm512_loadu_ps(Ap[0] + l);
+          a00 = _mm512_fmadd_ps(av, x0, a00), a01 = _mm512_fmadd_ps(av, x1, a01);
+          a02 = _mm512_fmadd_ps(av, x2, a02);
+          av = _mm512_loadu_ps(Ap[1] + l);
+          a10 = _mm512_fmadd_ps(av, x0, a10), a11 = _mm512_fmadd_ps(av, x1, a11);
+          a12 = _mm512_fmadd_ps(av, x2, a12);
+          av = _mm512_loadu_ps(Ap[2] + l);
+          a20 = _mm512_fmadd_ps(av, x0, a20), a21 = _mm512_fmadd_ps(av, x1, a21);
+          a22 = _mm512_fmadd_ps(av, x2, a22);
+          av = _mm512_loadu_ps(Ap[3] + l);
+          a30 = _mm512_fmadd_ps(av, x0, a30), a31 = _mm512_fmadd_ps(av, x1, a31);
+          a32 = _mm512_fmadd_ps(av, x2, a32);
         }
+        __m512 acc[4][3] = {{a00, a01, a02}, {a10, a11, a12},
+                            {a20, a21, a22}, {a30, a31, a32}};
         for (int i = 0; i < nr; i++)
           for (int j = 0; j < nb; j++) {
             float s = _mm512_reduce_add_ps(acc[i][j]);
