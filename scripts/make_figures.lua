@@ -84,6 +84,7 @@ local vc = viz.conv2d(xe, tensor.new{{-1, 1}}:reshape(1, 1, 1, 2),
                        caption = "F: conv2d and the flipped kernel on the same input; the cells that differ outlined"})
 vc:seek(8)
 vc:screenshot(out("compare.png"), fig)
+vc:record(out("compare_steps.gif"), {fps = 3, width = 800, height = 450, chrome = false})
 
 -- 7. the image filter lab on the project's sample image
 local lab = viz.lab(nil, {preset = "gradient_magnitude", map = "abs"})

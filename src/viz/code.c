@@ -1,4 +1,7 @@
-/* code.c - write the PyTorch / Keras program of a view (see code.h).
+/* code.c - write the PyTorch / Keras program of a view (see code.h): the
+ * shared parts (a growing string, numbers, the tensors as code, the
+ * problem as the code sees it) and the entry points.  code_torch.c and
+ * code_keras.c write the two languages (code_priv.h).
  *
  * What each program computes is what the trace computes (core/trace.c):
  *   input factor  x * mask, padded by the padding mode (F.pad)
@@ -8,23 +11,17 @@
  *                 y = ((raw - b) * ratio + b) * clamp(S, 0, 1)
  *   transposed    F.conv_transpose2d; unequal padding sides as a crop.
  */
-#include "viz/code.h"
-
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "viz/code_priv.h"
+
 /* ====================================================================== */
 /* A growing string                                                        */
 /* ====================================================================== */
-
-typedef struct sb {
-  char *s;
-  size_t n, cap;
-  int oom;
-} sb;
 
 static void sb_grow(sb *o, size_t add) {
   if (o->oom || o->n + add + 1 <= o->cap) return;
@@ -39,7 +36,7 @@ static void sb_grow(sb *o, size_t add) {
   o->cap = cap;
 }
 
-static void sb_put(sb *o, const char *t, size_t len) {
+void vzc_put(sb *o, const char *t, size_t len) {
   sb_grow(o, len);
   if (o->oom) return;
   memcpy(o->s + o->n, t, len);
@@ -47,9 +44,9 @@ static void sb_put(sb *o, const char *t, size_t len) {
   o->s[o->n] = 0;
 }
 
-static void sb_puts(sb *o, const char *t) { sb_put(o, t, strlen(t)); }
+void vzc_puts(sb *o, const char *t) { vzc_put(o, t, strlen(t)); }
 
-static void sb_printf(sb *o, const char *fmt, ...) {
+void vzc_printf(sb *o, const char *fmt, ...) {
   char buf[512];
   va_list ap;
   va_start(ap, fmt);
@@ -57,7 +54,7 @@ static void sb_printf(sb *o, const char *fmt, ...) {
   va_end(ap);
   if (k < 0) return;
   if ((size_t)k < sizeof buf) {
-    sb_put(o, buf, (size_t)k);
+    vzc_put(o, buf, (size_t)k);
     return;
   }
   sb_grow(o, (size_t)k);
@@ -68,8 +65,8 @@ static void sb_printf(sb *o, const char *fmt, ...) {
   o->n += (size_t)k;
 }
 
-static void sb_spaces(sb *o, int n) {
-  for (int i = 0; i < n; i++) sb_put(o, " ", 1);
+static void vzc_spaces(sb *o, int n) {
+  for (int i = 0; i < n; i++) vzc_put(o, " ", 1);
 }
 
 /* ====================================================================== */
@@ -102,13 +99,13 @@ static void fmt_f32(char *b, size_t n, float v) {
 }
 
 /* "3" when both are equal, "(3, 1)" otherwise. */
-static void pair(char *b, size_t n, int64_t a, int64_t c) {
+void vzc_pair(char *b, size_t n, int64_t a, int64_t c) {
   if (a == c) snprintf(b, n, "%lld", (long long)a);
   else snprintf(b, n, "(%lld, %lld)", (long long)a, (long long)c);
 }
 
 /* "1, 2, 5, 5" (sep ", ") or "1x2x5x5" (sep "x"). */
-static void shape_str(char *b, size_t n, int nd, const int64_t *s,
+void vzc_shape(char *b, size_t n, int nd, const int64_t *s,
                       const char *sep) {
   int o = 0;
   b[0] = 0;
@@ -121,34 +118,27 @@ static void shape_str(char *b, size_t n, int nd, const int64_t *s,
 /* Tensors                                                                 */
 /* ====================================================================== */
 
-typedef struct gen {
-  sb o;
-  vz_code_lang lang;
-  int need_b64;               /* the f32() helper is used */
-  int need_rand;              /* a seeded random stand-in is used */
-} gen;
-
 /* Nested list of d (shape s[0..nd-1]) whose '[' sits at column col. */
 static void nested(sb *o, const float *d, int nd, const int64_t *s, int col) {
   char b[48];
-  sb_puts(o, "[");
+  vzc_puts(o, "[");
   if (nd == 1) {
     for (int64_t i = 0; i < s[0]; i++) {
       fmt_f32(b, sizeof b, d[i]);
-      sb_printf(o, "%s%s", i ? ", " : "", b);
+      vzc_printf(o, "%s%s", i ? ", " : "", b);
     }
   } else {
     int64_t inner = 1;
     for (int i = 1; i < nd; i++) inner *= s[i];
     for (int64_t i = 0; i < s[0]; i++) {
       if (i) {
-        sb_puts(o, ",\n");
-        sb_spaces(o, col + 1);
+        vzc_puts(o, ",\n");
+        vzc_spaces(o, col + 1);
       }
       nested(o, d + i * inner, nd - 1, s + 1, col + 1);
     }
   }
-  sb_puts(o, "]");
+  vzc_puts(o, "]");
 }
 
 static const char b64chars[] =
@@ -170,7 +160,7 @@ static void base64_f32(sb *o, const float *d, int64_t n) {
       out[2] = k > 1 ? b64chars[((q[1] & 15) << 2) | (k > 2 ? q[2] >> 6 : 0)]
                      : '=';
       out[3] = k > 2 ? b64chars[q[2] & 63] : '=';
-      sb_put(o, out, 4);
+      vzc_put(o, out, 4);
       k = 0;
     }
   }
@@ -184,37 +174,37 @@ static void put_tensor(gen *G, const char *name, const float *d, int nd,
   int64_t n = 1;
   for (int i = 0; i < nd; i++) n *= s[i];
   char sh[96], shx[96];
-  shape_str(sh, sizeof sh, nd, s, ", ");
-  shape_str(shx, sizeof shx, nd, s, "x");
+  vzc_shape(sh, sizeof sh, nd, s, ", ");
+  vzc_shape(shx, sizeof shx, nd, s, "x");
   int keras = G->lang == VZ_CODE_KERAS;
   if (n == 0) {
-    if (keras) sb_printf(o, "%s = np.zeros((%s%s), \"float32\")", name, sh,
-                         nd == 1 ? "," : "");
-    else sb_printf(o, "%s = torch.zeros(%s)", name, sh);
+    if (keras) vzc_printf(o, "%s = np.zeros((%s%s), \"float32\")", name, sh,
+                          nd == 1 ? "," : "");
+    else vzc_printf(o, "%s = torch.zeros(%s)", name, sh);
   } else if (n <= VZ_CODE_LITERAL) {
     int col = (int)strlen(name) + (keras ? 12 : 16);
-    sb_printf(o, "%s = %s(", name, keras ? "np.array" : "torch.tensor");
+    vzc_printf(o, "%s = %s(", name, keras ? "np.array" : "torch.tensor");
     nested(o, d, nd, s, col);
-    sb_puts(o, keras ? ", \"float32\")" : ")");
+    vzc_puts(o, keras ? ", \"float32\")" : ")");
   } else if (n <= VZ_CODE_EXACT) {
     G->need_b64 = 1;
-    sb_printf(o, "%s = f32(\"", name);
+    vzc_printf(o, "%s = f32(\"", name);
     base64_f32(o, d, n);
-    sb_printf(o, "\", %s)", sh);
+    vzc_printf(o, "\", %s)", sh);
   } else {
     G->need_rand = 1;
     if (keras)
-      sb_printf(o, "%s = rng.standard_normal((%s)).astype(\"float32\")", name,
-                sh);
+      vzc_printf(o, "%s = rng.standard_normal((%s)).astype(\"float32\")", name,
+                 sh);
     else
-      sb_printf(o, "%s = torch.randn(%s)", name, sh);
-    sb_printf(o, "  # %s values: too many to write; random stand-ins, so "
-                 "the numbers differ from convplay's",
-              shx);
+      vzc_printf(o, "%s = torch.randn(%s)", name, sh);
+    vzc_printf(o, "  # %s values: too many to write; random stand-ins, so "
+                  "the numbers differ from convplay's",
+               shx);
     comment = NULL;
   }
-  if (comment) sb_printf(o, "  # %s", comment);
-  sb_puts(o, "\n");
+  if (comment) vzc_printf(o, "  # %s", comment);
+  vzc_puts(o, "\n");
 }
 
 /* The input mask in its smallest exact broadcast shape: (1|N, 1|C, H, W). */
@@ -253,16 +243,6 @@ static float *mask_values(const vz_view *v, const int64_t ms[4]) {
 /* The problem as the code sees it                                         */
 /* ====================================================================== */
 
-typedef struct prob {
-  const vz_view *v;
-  const cp_conv_params *req; /* as requested (padspec, mode) */
-  int64_t pad[4];             /* resolved sides: top, bottom, left, right */
-  int64_t s[2], d[2], op[2], G;
-  int64_t kH, kW, C, O;
-  int transposed, mode;
-  int mask_c;                 /* channels of the mask as written */
-} prob;
-
 static void prob_init(prob *P, const vz_view *v) {
   memset(P, 0, sizeof *P);
   P->v = v;
@@ -291,63 +271,10 @@ static void prob_init(prob *P, const vz_view *v) {
   }
 }
 
-static int pads_symmetric(const prob *P) {
-  return P->pad[0] == P->pad[1] && P->pad[2] == P->pad[3];
-}
-static int pads_zero(const prob *P) {
-  return !P->pad[0] && !P->pad[1] && !P->pad[2] && !P->pad[3];
-}
 
-/* The (left, right, top, bottom) tuple F.pad takes. */
-static void fpad_tuple(char *b, size_t n, const prob *P) {
-  snprintf(b, n, "(%lld, %lld, %lld, %lld)", (long long)P->pad[2],
-           (long long)P->pad[3], (long long)P->pad[0], (long long)P->pad[1]);
-}
-
-/* ====================================================================== */
-/* PyTorch                                                                 */
-/* ====================================================================== */
-
-/* How conv2d's padding is written: the padding= argument (arg), and
- * whether the input needs an F.pad first (returns 1; the padding mode
- * applies when mode is set). */
-static int torch_padding(const prob *P, int use_mode, char *arg, size_t n) {
-  int mode = use_mode ? P->mode : CP_PAD_ZEROS;
-  if (mode == CP_PAD_ZEROS) {
-    if (P->req->padspec == CP_PADSPEC_SAME) {
-      snprintf(arg, n, "\"same\"");
-      return 0;
-    }
-    if (P->req->padspec == CP_PADSPEC_VALID) {
-      snprintf(arg, n, "\"valid\"");
-      return 0;
-    }
-    if (pads_symmetric(P)) {
-      pair(arg, n, P->pad[0], P->pad[2]);
-      return 0;
-    }
-  }
-  snprintf(arg, n, "0");
-  return !pads_zero(P);
-}
-
-static void torch_header(gen *G, const prob *P) {
-  const vz_view *v = P->v;
-  sb *o = &G->o;
-  char xs[96], ws[96];
-  shape_str(xs, sizeof xs, 4, v->x.shape, "x");
-  shape_str(ws, sizeof ws, 4, v->w.shape, "x");
-  sb_printf(o, "# PyTorch: what convplay draws (%s of x %s with w %s)\n",
-            P->transposed ? "conv_transpose2d" : v->flip ? "true convolution"
-            : v->partial ? "partial convolution" : "conv2d", xs, ws);
-  if (!v->ok)
-    sb_printf(o, "# convplay shows an error for these parameters, and so "
-                 "does PyTorch:\n#   %s\n", v->err);
-  sb_puts(o, "import torch\nimport torch.nn.functional as F\n");
-}
 
 /* x, w, b, mask, M: the tensors, with the helpers they need first. */
-static void put_tensors(gen *G, const prob *P, int64_t ms[4]) {
+void vzc_tensors(gen *G, const prob *P, int64_t ms[4]) {
   const vz_view *v = P->v;
   sb body = G->o;
   /* write the tensors into a second buffer, then the helpers before them */
@@ -374,375 +301,28 @@ static void put_tensors(gen *G, const prob *P, int64_t ms[4]) {
   G->o = body;
   int keras = G->lang == VZ_CODE_KERAS;
   if (G->need_b64) {
-    sb_puts(&G->o, "import base64\n");
+    vzc_puts(&G->o, "import base64\n");
     if (keras)
-      sb_puts(&G->o,
-              "\n\ndef f32(text, *shape):  # exact float32 values "
-              "(little-endian bytes)\n"
-              "    return np.frombuffer(base64.b64decode(text), "
-              "\"<f4\").reshape(shape).copy()\n\n");
+      vzc_puts(&G->o,
+               "\n\ndef f32(text, *shape):  # exact float32 values "
+               "(little-endian bytes)\n"
+               "    return np.frombuffer(base64.b64decode(text), "
+               "\"<f4\").reshape(shape).copy()\n\n");
     else
-      sb_puts(&G->o,
-              "\n\ndef f32(text, *shape):  # exact float32 values "
-              "(little-endian bytes)\n"
-              "    return torch.frombuffer(bytearray(base64.b64decode(text)),"
-              " dtype=torch.float32).reshape(shape)\n\n");
+      vzc_puts(&G->o,
+               "\n\ndef f32(text, *shape):  # exact float32 values "
+               "(little-endian bytes)\n"
+               "    return torch.frombuffer(bytearray(base64.b64decode(text)),"
+               " dtype=torch.float32).reshape(shape)\n\n");
   }
-  sb_puts(&G->o, "\n");
+  vzc_puts(&G->o, "\n");
   if (G->need_rand)
-    sb_puts(&G->o, keras ? "rng = np.random.default_rng(0)\n"
-                         : "torch.manual_seed(0)\n");
-  if (tens.s) sb_put(&G->o, tens.s, tens.n);
+    vzc_puts(&G->o, keras ? "rng = np.random.default_rng(0)\n"
+                          : "torch.manual_seed(0)\n");
+  if (tens.s) vzc_put(&G->o, tens.s, tens.n);
   if (tens.oom) G->o.oom = 1;
   free(tens.s);
-  sb_puts(&G->o, "\n");
-}
-
-static void torch_partial(gen *G, const prob *P, const int64_t ms[4],
-                          const char *xin, const char *wexpr,
-                          const char *args) {
-  const vz_view *v = P->v;
-  sb *o = &G->o;
-  int multi = v->multi;
-  char m1[64];
-  if (multi && ms[1] == 1 && P->C > 1) /* one mask for C channels */
-    snprintf(m1, sizeof m1, "mask.expand(-1, %lld, -1, -1)", (long long)P->C);
-  else
-    snprintf(m1, sizeof m1, "%s", multi || ms[1] == 1 ? "mask"
-                                                      : "mask[:, :1]");
-  int64_t W = (multi ? P->C : 1) * P->kH * P->kW;
-  sb_printf(o, "# partial convolution (NVIDIA PartialConv2d, multi_channel="
-               "%s): the mask\n# summed under each window, S, rescales the "
-               "output; zero padding, no groups\n",
-            multi ? "True" : "False");
-  if (multi)
-    sb_printf(o, "ones = torch.ones(%lld, %lld, %lld, %lld)\n",
-              (long long)P->O, (long long)P->C, (long long)P->kH,
-              (long long)P->kW);
-  else
-    sb_printf(o, "ones = torch.ones(1, 1, %lld, %lld)\n", (long long)P->kH,
-              (long long)P->kW);
-  char parg[64], sarg[32], darg[32], ft[64];
-  pair(sarg, sizeof sarg, P->s[0], P->s[1]);
-  pair(darg, sizeof darg, P->d[0], P->d[1]);
-  if (torch_padding(P, 0, parg, sizeof parg)) {
-    fpad_tuple(ft, sizeof ft, P);
-    sb_printf(o, "S = F.conv2d(F.pad(%s, %s), ones, stride=%s, dilation=%s)"
-                 "\n", m1, ft, sarg, darg);
-  } else {
-    sb_printf(o, "S = F.conv2d(%s, ones, stride=%s, padding=%s, "
-                 "dilation=%s)\n", m1, sarg, parg, darg);
-  }
-  sb_printf(o, "ratio = %lld / (S + 1e-8) * torch.clamp(S, 0, 1)\n",
-            (long long)W);
-  sb_printf(o, "raw = F.conv2d(%s, %s, %s, %s)\n", xin, wexpr,
-            v->has_b ? "b" : "None", args);
-  if (v->has_b)
-    sb_puts(o, "bb = b.view(1, -1, 1, 1)\n"
-               "y = ((raw - bb) * ratio + bb) * torch.clamp(S, 0, 1)\n");
-  else
-    sb_puts(o, "y = raw * ratio * torch.clamp(S, 0, 1)\n");
-  sb_puts(o, "new_mask = torch.clamp(S, 0, 1)  # the mask the next layer "
-             "gets\n");
-}
-
-static void torch_code(gen *G, const prob *P) {
-  const vz_view *v = P->v;
-  sb *o = &G->o;
-  int64_t ms[4] = {0};
-  torch_header(G, P);
-  put_tensors(G, P, ms);
-  /* the input factor */
-  const char *xin = v->has_mask ? "x * mask" : "x";
-  char sarg[32], darg[32], parg[64], ft[64], args[256];
-  pair(sarg, sizeof sarg, P->s[0], P->s[1]);
-  pair(darg, sizeof darg, P->d[0], P->d[1]);
-  /* the weight */
-  const char *wexpr = v->has_kmask ? "w * M" : "w";
-  if (v->flip) {
-    sb_printf(o, "wk = torch.flip(%s, dims=[2, 3])  # true convolution: the "
-                 "kernel turned 180 degrees\n", wexpr);
-    wexpr = "wk";
-  }
-  if (P->transposed) {
-    char oparg[32], tparg[32];
-    int crop = !pads_symmetric(P);
-    int64_t q[2] = {P->op[0], P->op[1]};
-    if (crop) {
-      /* unequal sides: no padding, then crop top/left and what is left of
-       * bottom/right after output_padding */
-      for (int i = 0; i < 2; i++) {
-        int64_t after = P->pad[2 * i + 1];
-        q[i] = P->op[i] > after ? P->op[i] - after : 0;
-      }
-      snprintf(tparg, sizeof tparg, "0");
-    } else {
-      pair(tparg, sizeof tparg, P->pad[0], P->pad[2]);
-    }
-    pair(oparg, sizeof oparg, q[0], q[1]);
-    sb_printf(o, "y = F.conv_transpose2d(%s, %s, %s, stride=%s, padding=%s,"
-                 " output_padding=%s,\n                       groups=%lld, "
-                 "dilation=%s)\n",
-              xin, wexpr, v->has_b ? "b" : "None", sarg, tparg, oparg,
-              (long long)P->G, darg);
-    if (crop && v->ok)
-      sb_printf(o, "y = y[:, :, %lld:%lld, %lld:%lld]  # padding top %lld, "
-                   "bottom %lld, left %lld, right %lld\n",
-                (long long)P->pad[0], (long long)(P->pad[0] + v->g.OH),
-                (long long)P->pad[2], (long long)(P->pad[2] + v->g.OW),
-                (long long)P->pad[0], (long long)P->pad[1],
-                (long long)P->pad[2], (long long)P->pad[3]);
-  } else {
-    if (torch_padding(P, 1, parg, sizeof parg)) {
-      fpad_tuple(ft, sizeof ft, P);
-      if (P->mode != CP_PAD_ZEROS)
-        sb_printf(o, "xp = F.pad(%s, %s, mode=\"%s\")  # (left, right, top, "
-                     "bottom), as nn.Conv2d(padding_mode=\"%s\") pads\n",
-                  xin, ft, cp_padmode_name((cp_padmode)P->mode),
-                  cp_padmode_name((cp_padmode)P->mode));
-      else
-        sb_printf(o, "xp = F.pad(%s, %s)  # zeros (left, right, top, "
-                     "bottom): unequal sides\n", xin, ft);
-      xin = "xp";
-    } else if (P->mode != CP_PAD_ZEROS) {
-      sb_printf(o, "# padding_mode=\"%s\" pads nothing: the padding is 0\n",
-                cp_padmode_name((cp_padmode)P->mode));
-    }
-    snprintf(args, sizeof args, "stride=%s, padding=%s, dilation=%s, "
-             "groups=%lld", sarg, parg, darg, (long long)P->G);
-    if (v->partial) {
-      torch_partial(G, P, ms, xin, wexpr, args);
-    } else {
-      sb_printf(o, "y = F.conv2d(%s, %s, %s,\n             %s)\n", xin, wexpr,
-                v->has_b ? "b" : "None", args);
-    }
-  }
-  if (v->ok) {
-    int64_t ys[4] = {v->g.N, v->g.O, v->g.OH, v->g.OW};
-    char yx[96];
-    shape_str(yx, sizeof yx, 4, ys, "x");
-    sb_printf(o, "print(y)  # %s (N, C_out, H_out, W_out), as convplay's "
-                 "output panel\n", yx);
-  } else {
-    sb_puts(o, "print(y)\n");
-  }
-}
-
-/* ====================================================================== */
-/* Keras                                                                   */
-/* ====================================================================== */
-
-/* TF/Keras "same" padding of one dimension: (before, after). */
-static void tf_same(int64_t in, int64_t k, int64_t s, int64_t d,
-                    int64_t *before, int64_t *after) {
-  int64_t out = (in + s - 1) / s, ke = d * (k - 1) + 1;
-  int64_t t = (out - 1) * s + ke - in;
-  if (t < 0) t = 0;
-  *before = t / 2;
-  *after = t - t / 2;
-}
-
-/* Why Keras cannot express the view, or NULL when it can. */
-static const char *keras_reason(const prob *P, char *b, size_t n) {
-  const vz_view *v = P->v;
-  if (!v->ok) {
-    snprintf(b, n, "the parameters are invalid (%s)", v->err);
-    return b;
-  }
-  if ((P->s[0] > 1 || P->s[1] > 1) && (P->d[0] > 1 || P->d[1] > 1)) {
-    snprintf(b, n, "Keras layers do not take strides > 1 together with "
-                   "dilation_rate > 1 (here strides %lldx%lld, dilation "
-                   "%lldx%lld)",
-             (long long)P->s[0], (long long)P->s[1], (long long)P->d[0],
-             (long long)P->d[1]);
-    return b;
-  }
-  if (!P->transposed && P->mode != CP_PAD_ZEROS && !pads_zero(P)) {
-    snprintf(b, n, "padding_mode=\"%s\": Keras pads with zeros only "
-                   "(padding=\"same\", ZeroPadding2D); no layer pads by %s",
-             cp_padmode_name((cp_padmode)P->mode),
-             P->mode == CP_PAD_REFLECT     ? "reflection"
-             : P->mode == CP_PAD_REPLICATE ? "repeating the edge"
-                                           : "wrapping around");
-    return b;
-  }
-  if (P->transposed && P->G > 1) {
-    snprintf(b, n, "Conv2DTranspose has no groups argument (here groups="
-                   "%lld)", (long long)P->G);
-    return b;
-  }
-  if (P->transposed)
-    for (int i = 0; i < 2; i++) {
-      int64_t after = P->pad[2 * i + 1];
-      int64_t q = P->op[i] > after ? P->op[i] - after : 0;
-      if (q >= P->s[i]) {
-        snprintf(b, n, "the output rows past the canvas need "
-                       "output_padding %lld, and Conv2DTranspose needs "
-                       "output_padding < strides (%lld)",
-                 (long long)q, (long long)P->s[i]);
-        return b;
-      }
-    }
-  return NULL;
-}
-
-/* Keras's padding for a conv2d with zero padding: "same" or "valid", with
- * a ZeroPadding2D first when neither matches (returns 1). */
-static int keras_padding(const prob *P, const char **arg) {
-  const vz_view *v = P->v;
-  if (pads_zero(P)) {
-    *arg = "valid";
-    return 0;
-  }
-  int64_t t, bo, l, r;
-  tf_same(v->x.shape[2], P->kH, P->s[0], P->d[0], &t, &bo);
-  tf_same(v->x.shape[3], P->kW, P->s[1], P->d[1], &l, &r);
-  if (t == P->pad[0] && bo == P->pad[1] && l == P->pad[2] && r == P->pad[3]) {
-    *arg = "same";
-    return 0;
-  }
-  *arg = "valid";
-  return 1;
-}
-
-static void keras_zeropad(sb *o, const prob *P, const char *out,
-                          const char *in) {
-  sb_printf(o, "%s = keras.layers.ZeroPadding2D(((%lld, %lld), (%lld, %lld)"
-               "))(%s)  # ((top, bottom), (left, right))\n",
-            out, (long long)P->pad[0], (long long)P->pad[1],
-            (long long)P->pad[2], (long long)P->pad[3], in);
-}
-
-/* Strides, dilation as Keras writes them: "(2, 1)". */
-typedef struct kargs {
-  char s[48], d[48];
-  const char *bias, *wts;     /* use_bias, the set_weights list */
-} kargs;
-
-static void keras_transposed(sb *o, const prob *P, const kargs *A,
-                             const char *xin) {
-  /* PyTorch's result is the full canvas cropped by padding (top/left) and
-   * padding - output_padding (bottom/right); past the canvas, rows that
-   * hold only the bias: Keras's output_padding (at the bottom/right) */
-  int64_t q[2], crop[2];
-  for (int i = 0; i < 2; i++) {
-    int64_t after = P->pad[2 * i + 1];
-    q[i] = P->op[i] > after ? P->op[i] - after : 0;
-    crop[i] = after > P->op[i] ? after - P->op[i] : 0;
-  }
-  sb_printf(o, "conv = keras.layers.Conv2DTranspose(%lld, (%lld, %lld), "
-               "strides=%s, padding=\"valid\",\n"
-               "                                    output_padding=(%lld, "
-               "%lld), dilation_rate=%s, use_bias=%s)\n",
-            (long long)P->O, (long long)P->kH, (long long)P->kW, A->s,
-            (long long)q[0], (long long)q[1], A->d, A->bias);
-  sb_printf(o, "xin = %s\nconv.build(xin.shape)\nconv.set_weights(%s)\n"
-               "y = conv(xin)\n", xin, A->wts);
-  if (P->pad[0] || P->pad[2] || crop[0] || crop[1])
-    sb_printf(o, "y = keras.layers.Cropping2D(((%lld, %lld), (%lld, %lld)"
-                 "))(y)  # as PyTorch crops: padding, padding - "
-                 "output_padding\n",
-              (long long)P->pad[0], (long long)crop[0], (long long)P->pad[2],
-              (long long)crop[1]);
-}
-
-/* Partial convolution after `conv` was built: S, the ratio, y, new_mask
- * (NHWC; y is transposed by the caller). */
-static void keras_partial(sb *o, const prob *P, const kargs *A,
-                          const int64_t ms[4], const char *parg, int zp) {
-  int multi = P->v->multi;
-  int64_t W = (multi ? P->C : 1) * P->kH * P->kW;
-  sb_printf(o, "# partial convolution (NVIDIA PartialConv2d, multi_channel="
-               "%s): S = the mask summed under each window\n",
-            multi ? "True" : "False");
-  if (multi && ms[1] == 1 && P->C > 1) /* one mask for C channels */
-    sb_printf(o, "m = np.repeat(mask, %lld, axis=3)\n", (long long)P->C);
-  else
-    sb_printf(o, "m = mask%s\n", multi || ms[1] == 1 ? "" : "[..., :1]");
-  if (zp) keras_zeropad(o, P, "m", "m");
-  sb_printf(o, "ones = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
-               " padding=\"%s\", dilation_rate=%s,\n"
-               "                           use_bias=False)\n",
-            (long long)(multi ? P->O : 1), (long long)P->kH, (long long)P->kW,
-            A->s, parg, A->d);
-  sb_printf(o, "ones.build(m.shape)\nones.set_weights([np.ones((%lld, %lld, "
-               "%lld, %lld), \"float32\")])\n",
-            (long long)P->kH, (long long)P->kW, (long long)(multi ? P->C : 1),
-            (long long)(multi ? P->O : 1));
-  sb_puts(o, "S = keras.ops.convert_to_numpy(ones(m))\n");
-  sb_printf(o, "ratio = np.float32(%lld) / (S + np.float32(1e-8)) * "
-               "np.clip(S, 0, 1)\n", (long long)W);
-  sb_puts(o, "raw = keras.ops.convert_to_numpy(conv(xin))\n");
-  if (P->v->has_b)
-    sb_puts(o, "y = ((raw - b) * ratio + b) * np.clip(S, 0, 1)\n");
-  else
-    sb_puts(o, "y = raw * ratio * np.clip(S, 0, 1)\n");
-  sb_puts(o, "new_mask = np.clip(S, 0, 1).transpose(0, 3, 1, 2)\n");
-}
-
-static void keras_conv2d(sb *o, const prob *P, const kargs *A,
-                         const int64_t ms[4], const char *xin) {
-  const char *parg;
-  int zp = keras_padding(P, &parg);
-  if (zp) keras_zeropad(o, P, "xin", xin);
-  else sb_printf(o, "xin = %s\n", xin);
-  sb_printf(o, "conv = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
-               " padding=\"%s\", dilation_rate=%s,\n"
-               "                           groups=%lld, use_bias=%s)\n",
-            (long long)P->O, (long long)P->kH, (long long)P->kW, A->s, parg,
-            A->d, (long long)P->G, A->bias);
-  sb_printf(o, "conv.build(xin.shape)\nconv.set_weights(%s)\n", A->wts);
-  if (P->v->partial) keras_partial(o, P, A, ms, parg, zp);
-  else sb_puts(o, "y = conv(xin)\n");
-}
-
-static void keras_code(gen *G, const prob *P) {
-  const vz_view *v = P->v;
-  sb *o = &G->o;
-  char xs[96], ws[96];
-  shape_str(xs, sizeof xs, 4, v->x.shape, "x");
-  shape_str(ws, sizeof ws, 4, v->w.shape, "x");
-  sb_printf(o, "# Keras 3 (channels_last): what convplay draws (%s of x %s "
-               "with w %s)\n", P->transposed ? "Conv2DTranspose" : "Conv2D",
-            xs, ws);
-  sb_puts(o, "import numpy as np\nimport keras\n");
-  int64_t ms[4] = {0};
-  put_tensors(G, P, ms);
-  /* layouts: NHWC input, HWIO kernel (or (kH, kW, out, in)) */
-  sb_puts(o, "x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC\n");
-  if (P->transposed)
-    sb_puts(o, "k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> "
-               "(kH, kW, C_out, C_in)\n");
-  else
-    sb_puts(o, "k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO\n");
-  if (v->has_kmask) sb_puts(o, "k = k * M[:, :, None, None]\n");
-  if (v->flip)
-    sb_puts(o, "k = k[::-1, ::-1].copy()  # true convolution: the kernel "
-               "turned 180 degrees\n");
-  const char *xin = "x";
-  if (v->has_mask) {
-    sb_puts(o, "mask = mask.transpose(0, 2, 3, 1)\n");
-    xin = "x * mask";
-  }
-  kargs A;
-  snprintf(A.s, sizeof A.s, "(%lld, %lld)", (long long)P->s[0],
-           (long long)P->s[1]);
-  snprintf(A.d, sizeof A.d, "(%lld, %lld)", (long long)P->d[0],
-           (long long)P->d[1]);
-  A.bias = v->has_b ? "True" : "False";
-  A.wts = v->has_b ? "[k, b]" : "[k]";
-  if (P->transposed) keras_transposed(o, P, &A, xin);
-  else keras_conv2d(o, P, &A, ms, xin);
-  if (!P->transposed && v->partial)
-    sb_puts(o, "y = y.transpose(0, 3, 1, 2)  # NHWC -> NCHW, as convplay "
-               "shows it\n");
-  else
-    sb_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  "
-               "# NHWC -> NCHW, as convplay shows it\n");
-  sb_puts(o, "print(y)\n");
-  if (P->G > 1 && !P->transposed)
-    sb_puts(o, "# groups > 1: TensorFlow's CPU kernels may refuse grouped "
-               "convolutions; the JAX and\n# PyTorch backends run them\n");
+  vzc_puts(&G->o, "\n");
 }
 
 /* ====================================================================== */
@@ -758,15 +338,15 @@ char *vz_code(const vz_view *v, vz_code_lang lang, int *expressible) {
   if (expressible) *expressible = 1;
   if (lang == VZ_CODE_KERAS) {
     char why[700];
-    const char *r = keras_reason(&P, why, sizeof why);
+    const char *r = vzc_keras_reason(&P, why, sizeof why);
     if (r) {
       if (expressible) *expressible = 0;
-      sb_printf(&G.o, "not expressible in Keras: %s\n", r);
+      vzc_printf(&G.o, "not expressible in Keras: %s\n", r);
     } else {
-      keras_code(&G, &P);
+      vzc_keras(&G, &P);
     }
   } else {
-    torch_code(&G, &P);
+    vzc_torch(&G, &P);
   }
   if (G.o.oom) {
     free(G.o.s);
@@ -799,3 +379,4 @@ int vz_code_copy(vz_view *v) {
   free(t);
   return 1;
 }
+

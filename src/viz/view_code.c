@@ -46,8 +46,10 @@ static int literal_row(const char *p) {
  * "head\x01tail" (the panel cuts head to fit and writes "…" before
  * tail).  The clipboard and v:code() get the whole text. */
 static char *fold_code(const char *code) {
-  size_t n = strlen(code);
-  char *out = malloc(n + 2), *o = out;
+  /* a line grows by its mark (\x01) and perhaps a final newline */
+  size_t n = strlen(code), lines = 1;
+  for (const char *p = code; *p; p++) lines += *p == '\n';
+  char *out = malloc(n + 2 * lines + 1), *o = out;
   if (!out) return NULL;
   for (const char *p = code; *p;) {
     const char *e = strchr(p, '\n');

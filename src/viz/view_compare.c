@@ -167,10 +167,11 @@ void vz_view_compare_draw(vz_canvas *s, vz_view *v, int x, int y, int w,
     free(diff);
     return;
   }
-  /* the box, as tall as what it holds */
+  /* the box: as tall as what it holds when that leaves most of the grids
+   * in view, else all of their area (no half-covered row at its edge) */
   int need = top + pad + (two ? 2 * title_h + gap + (int)((g->kH + g->OH) * cs)
                               : title_h + (int)(one_h * cs));
-  if (need < h) h = need;
+  if (need < h && h - need >= h / 3) h = need;
   vz_fill(s, x, y, w, h, VZ_PANEL);
   vz_frame(s, x, y, w, h, 1.5, VZ_ACCENT);
   vz_panel_box(s, "compare", x, y, w, h);

@@ -452,3 +452,38 @@ test("code panel: its chips are clickable; clicks on it reach nothing below", fu
   v:click(x, y)
   check(v:state().code == false, "close chip")
 end)
+
+test("code: random views and keys, both languages, never fail", function()
+  math.randomseed(20261130)
+  local keys = {"s", "S", "p", "P", "d", "D", "o", "O", "m", "f", "v", "C", "F", "t"}
+  local n = 0
+  for i = 1, 60 do
+    local transposed = math.random() < 0.3
+    local C = math.random(1, 3)
+    local x = tensor.randn(math.random(1, 2), C, math.random(1, 7), math.random(1, 7))
+    local w = tensor.randn(math.random(1, 3), C, math.random(1, 3), math.random(1, 3))
+    local opts = {}
+    if math.random() < 0.3 then opts.bias = tensor.randn(w:size(transposed and 2 or 1)) end
+    if not transposed and math.random() < 0.2 then opts.partial = true end
+    local ok, v = pcall(transposed and viz.conv_transpose2d or viz.conv2d, x, w, opts)
+    if ok then
+      for _ = 1, 6 do
+        v:key(keys[math.random(#keys)])
+        local py, pok = v:code("pytorch")
+        check(pok == true and py:find("^# PyTorch: ") and py:find("print(y)", 1, true), py)
+        local k, kok = v:code("keras")
+        if kok then
+          check(k:find("import keras", 1, true) and k:find("print(y)", 1, true), k)
+        else
+          check(k:find("^not expressible in Keras: .+"), k)
+        end
+        if v:state().error then
+          check(py:find("convplay shows an error", 1, true), "invalid: said")
+        end
+        n = n + 1
+      end
+      v:layout{width = 640, height = 400} -- panels drawn in any state
+    end
+  end
+  check(n >= 200, "code generated " .. n .. " times")
+end)
