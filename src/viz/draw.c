@@ -604,7 +604,10 @@ int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
   int lh;
   vz_text_size("Ag", px, style, NULL, &lh);
   int lines = lh > 0 ? maxh / lh : 1;
-  if (lines < 1) lines = 1;
+  if (lines < 1) { /* not even one line fits: nothing is drawn */
+    g_object_unref(lay);
+    return 0;
+  }
   if (pango_layout_get_line_count(lay) > lines) {
     pango_layout_set_height(lay, -lines);
     pango_layout_set_ellipsize(lay, PANGO_ELLIPSIZE_END);

@@ -65,6 +65,17 @@ local function problems(lay, what)
       return what .. ": outside the " .. W .. "x" .. H .. " frame: " .. describe(b)
     end
   end
+  -- a text that starts in the bottom panel ends in it too
+  for _, p in ipairs(lay) do
+    if p.kind == "panel" and p.name == "bottom" then
+      for _, b in ipairs(lay) do
+        if b.kind == "text" and (b.layer or 0) == 0 and b.y >= p.y and b.y < p.y + p.h and
+           b.y + b.h > p.y + p.h + 0.5 then
+          return what .. ": runs out of the bottom panel: " .. describe(b)
+        end
+      end
+    end
+  end
   for _, b in ipairs(lay) do
     if (b.layer or 0) > 0 then goto continue end
     if b.kind == "text" then
@@ -276,7 +287,7 @@ test("layout: help overlay and invalid parameters fit at every size", function()
   end
   v:key("?")
   v:set{padding = 0, dilation = 9}
-  check(not v:state().ok, "invalid")
+  check(v:state().error, "the view shows the error")
   for _, sz in ipairs(SIZES) do
     local p = problems(v:layout{width = sz[1], height = sz[2]}, "invalid " .. sz[1] .. "x" .. sz[2])
     check(p == nil, p)
@@ -363,7 +374,7 @@ test("layout: tooltips (hovered and pinned cells) and controls fit at every size
         local l = v:layout{width = sz[1], height = sz[2]}
         local tip = false
         for _, b in ipairs(l) do if b.name == "tooltip" then tip = true end end
-        check(tip or v:state().steps == 0 or not v:state().ok, "page " .. i .. ": a tooltip for the hovered " .. what)
+        check(tip or v:state().steps == 0 or v:state().error, "page " .. i .. ": a tooltip for the hovered " .. what)
         local p = problems(l, string.format("page %d hover %s %dx%d", i, what, sz[1], sz[2]))
         check(p == nil, p)
         n = n + 1
