@@ -490,6 +490,7 @@ static int l_run(lua_State *L) {
   set_pages(L, 1);
   vz_app_set_page(1);
   if (vz_app_running()) return 0; /* a reload: the running loop shows them */
+  vz_app_set_error(NULL); /* an earlier window's error is not this one's */
   run_loop(L, "viz.run");
   return 0;
 }
