@@ -752,6 +752,10 @@ static void tidy(char *b, size_t n, double v) {
     return;
   }
   snprintf(b, n, "%.3g", v);
+  /* 3 significant digits, but no exponent below a million: "9860", not
+   * "9.86e+03" */
+  double r = strtod(b, NULL);
+  if (fabs(r) >= 100 && fabs(r) < 1e6) snprintf(b, n, "%.0f", r);
 }
 
 int vz_legend(vz_canvas *s, int x, int y, int w, int h, float lo, float hi,
