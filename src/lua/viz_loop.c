@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "viz/app.h"
+#include "viz/lab.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
@@ -452,6 +453,14 @@ static int h_idle(void *ud, int what) {
   }
   if (r & CPL_IDLE_QUIT) out |= VZ_IDLE_QUIT;
   return out;
+}
+
+/* The lab's window, with the prompt beside it when there is one. */
+int cplv_lab_run(lua_State *L, vz_lab *lb, char *err, size_t n) {
+  S.L = L;
+  int rc = vz_lab_run_idle(lb, S.idle ? h_idle : NULL, L, err, n);
+  S.L = NULL;
+  return rc;
 }
 
 static void run_loop(lua_State *L, const char *fname) {

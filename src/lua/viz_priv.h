@@ -34,6 +34,11 @@ const char *cplv_opt_string(lua_State *L, int opts, const char *key,
  * array part of the table on top of the stack. */
 void cplv_push_boxes(lua_State *L, const vz_canvas *s);
 
+/* The lab's window (lab:run, viz.lab), with the prompt beside it when the
+ * host runs one. */
+typedef struct vz_lab vz_lab;
+int cplv_lab_run(lua_State *L, vz_lab *lb, char *err, size_t n);
+
 /* viz_loop.c: viz.run, viz._after_script, viz.current and the drawing
  * functions (viz.clear, rect, line, text, grid, size, screenshot, time). */
 extern const luaL_Reg cplv_loop_funcs[];

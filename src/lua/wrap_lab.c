@@ -613,7 +613,7 @@ static int lab_frame(lua_State *L) {
 static int lab_run(lua_State *L) {
   vz_lab *lb = check_lab(L);
   char err[512];
-  if (vz_lab_run(lb, err, sizeof err))
+  if (cplv_lab_run(L, lb, err, sizeof err))
     return luaL_error(L, "lab:run%s", err + 3); /* err: "lab: ..." */
   lua_settop(L, 1);
   return 1;
@@ -757,7 +757,7 @@ int cpl_viz_lab(lua_State *L) {
                         luaL_typename(L, 2));
   }
   vz_lab_render(u->lb);
-  if (!headless && vz_lab_run(u->lb, err, sizeof err)) /* err: "lab: ..." */
+  if (!headless && cplv_lab_run(L, u->lb, err, sizeof err)) /* "lab: ..." */
     return luaL_error(L, "viz.%s", err);
   lua_settop(L, ud);
   return 1;

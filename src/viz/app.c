@@ -492,7 +492,7 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
       vz_lab_event(pg.lab, &ev);
     }
   }
-  if (h->idle && (h->idle(h->ud, VZ_IDLE_START) & VZ_IDLE_QUIT)) A.quit = 1;
+  if (h->idle && (h->idle(h->idle_ud ? h->idle_ud : h->ud, VZ_IDLE_START) & VZ_IDLE_QUIT)) A.quit = 1;
   uint32_t last = SDL_GetTicks(), last_poll = last;
   int dragging = 0, moved = 0;
   while (!A.quit) {
@@ -503,7 +503,7 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
       if (!A.host_sigint) break;
     }
     if (h->idle) { /* the prompt: lines typed since the last frame */
-      int r = h->idle(h->ud, VZ_IDLE_POLL);
+      int r = h->idle(h->idle_ud ? h->idle_ud : h->ud, VZ_IDLE_POLL);
       if (r & VZ_IDLE_RAN) A.dirty = 1;
       if (r & VZ_IDLE_QUIT) break;
     }
@@ -552,7 +552,7 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
   vz_code_set_clipboard(NULL);
   int term = sigterm_pending;
   signals_restore();
-  if (h->idle) h->idle(h->ud, VZ_IDLE_END);
+  if (h->idle) h->idle(h->idle_ud ? h->idle_ud : h->ud, VZ_IDLE_END);
   A.h = NULL;
   if (term) raise(SIGTERM); /* the window is closed: now die of it */
   return 0;

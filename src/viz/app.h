@@ -52,8 +52,10 @@ typedef struct vz_app_hooks {
   /* the script file: changed since loaded?  reload it */
   int (*script_changed)(void *ud);
   void (*reload)(void *ud);
-  /* the prompt beside the window: VZ_IDLE_* flags */
+  /* the prompt beside the window: VZ_IDLE_* flags; called with idle_ud
+   * when set, else ud */
   int (*idle)(void *ud, int what);
+  void *idle_ud;
 } vz_app_hooks;
 
 enum { VZ_IDLE_START = 0, VZ_IDLE_POLL = 1, VZ_IDLE_END = 2 };

@@ -493,11 +493,17 @@ static vz_page lab_page(void *ud, int i) {
 }
 
 int vz_lab_run(vz_lab *lb, char *err, size_t n) {
+  return vz_lab_run_idle(lb, NULL, NULL, err, n);
+}
+
+int vz_lab_run_idle(vz_lab *lb, int (*idle)(void *ud, int what),
+                    void *idle_ud, char *err, size_t n) {
   if (lb->headless) {
     snprintf(err, n, "lab: no window in headless mode");
     return -1;
   }
-  vz_app_hooks h = {.ud = lb, .npages = lab_npages, .page = lab_page};
+  vz_app_hooks h = {.ud = lb, .npages = lab_npages, .page = lab_page,
+                    .idle = idle, .idle_ud = idle_ud};
   char title[PATH_MAX + 32];
   const char *base = strrchr(lb->path, '/');
   snprintf(title, sizeof title, "convplay lab - %s",

@@ -85,6 +85,10 @@ int vz_lab_cell_rect(vz_lab *lb, int i, int j, SDL_Rect *r);
 
 /* Open a window (if not yet) and run its event loop until it is closed. */
 int vz_lab_run(vz_lab *lb, char *err, size_t n);
+/* vz_lab_run with a prompt beside the window (the app's idle hook, see
+ * app.h; NULL for none). */
+int vz_lab_run_idle(vz_lab *lb, int (*idle)(void *ud, int what),
+                    void *idle_ud, char *err, size_t n);
 
 /* The lab as a page of the window app (app.c): start / stop its worker,
  * one event (returns 1 to quit), draw its frame (the lab's own canvas,
