@@ -201,6 +201,60 @@ static int make_view(lua_State *L, int transposed) {
   return 1;
 }
 
+/* viz.conv2d_backward(x, w, grad_output [, opts]): the backward view of
+ * conv2d; opts.grad = "input" | "weight" | "bias" picks the mode. */
+static const char *const grad_keys[] = {
+    "stride", "padding", "dilation", "groups", "padding_mode", "grad", "view",
+    "by", "title", "caption", "width", "height", NULL};
+static const char *const grad_modes[] = {"input", "weight", "bias", NULL};
+
+static int l_conv2d_backward(lua_State *L) {
+  const char *fname = "viz.conv2d_backward";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  cp_tensor *gy = cpl_checktensor_arg(L, 3, 3, fname, "grad_output");
+  cpl_check_keys(L, 4, fname, 4, grad_keys);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, 4, fname, 0, &in.p, &bias);
+  in.x = x;
+  in.w = w;
+  in.grad_out = gy;
+  in.multi = -1;
+  in.grad = VZ_GRAD_INPUT;
+  const char *m = cplv_opt_string(L, 4, "grad", fname);
+  if (m) {
+    int i = 0;
+    while (grad_modes[i] && strcmp(grad_modes[i], m)) i++;
+    if (!grad_modes[i])
+      cpl_argerror(L, fname, 4, "opts.grad", "expected \"input\", "
+                   "\"weight\" or \"bias\", got \"%s\"", m);
+    in.grad = VZ_GRAD_INPUT + i;
+  }
+  const char *by = cplv_opt_string(L, 4, "by", fname);
+  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
+    cpl_argerror(L, fname, 4, "opts.by", "expected \"tap\" or \"cell\", "
+                 "got \"%s\"", by);
+  in.by_tap = by && !strcmp(by, "tap");
+  const char *view = cplv_opt_string(L, 4, "view", fname);
+  if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
+    cpl_argerror(L, fname, 4, "opts.view",
+                 "expected \"scatter\" or \"gather\", got \"%s\"", view);
+  in.scatter = view ? !strcmp(view, "scatter") : 1;
+  in.title = cplv_opt_string(L, 4, "title", fname);
+  in.caption = cplv_opt_string(L, 4, "caption", fname);
+  in.width = cplv_opt_int(L, 4, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in.height = cplv_opt_int(L, 4, "height", VZ_DEFAULT_H, fname, 240, 8192);
+  lview *lv = newlview(L);
+  cp_err e;
+  lv->v = vz_view_new(&in, &e);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  register_view(L, -1);
+  return 1;
+}
+
 static int l_conv2d(lua_State *L) { return make_view(L, 0); }
 static int l_conv_transpose2d(lua_State *L) { return make_view(L, 1); }
 
@@ -266,6 +320,63 @@ static void push_pair(lua_State *L, const int64_t *p, int stride) {
   lua_rawseti(L, -2, 2);
 }
 
+/* The rest of v:state() for grad_weight / grad_bias: the unit is a weight
+ * tap (o, ci, i, j) or an output channel; its taps the output positions. */
+static int grad_state(lua_State *L, vz_view *v, int64_t done) {
+  int w = v->t.kind == CP_TRACE_GRADW;
+  lua_createtable(L, w ? 4 : 1, 0);
+  for (int i = 0; i < (w ? 4 : 1); i++) {
+    lua_pushinteger(L, w ? v->w.shape[i] : v->g.O);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "output_shape");
+  lua_pushinteger(L, done);
+  lua_setfield(L, -2, "tap");
+  lua_pushinteger(L, v->info.group + 1);
+  lua_setfield(L, -2, "group");
+  push_idx(L, v->info.idx, w ? 4 : 1);
+  lua_setfield(L, -2, "out");
+  lua_pushnumber(L, v->y[v->cur_unit]);
+  lua_setfield(L, -2, "value");
+  lua_pushnumber(L, vz_view_sum(v));
+  lua_setfield(L, -2, "sum");
+  lua_createtable(L, (int)v->t.ntaps, 0);
+  for (int64_t k = 0; k < v->t.ntaps; k++) {
+    const cp_tap *tp = &v->taps[k];
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, cp_tap_kind_name(tp->kind));
+    lua_setfield(L, -2, "kind");
+    if (w && tp->kind != CP_TAP_PAD) {
+      push_idx(L, tp->in, 4);
+      lua_setfield(L, -2, tp->kind == CP_TAP_PADSRC ? "source" : "input");
+    }
+    if (w) {
+      int64_t at[2] = {tp->pos[0], tp->pos[1]};
+      push_idx(L, at, 2);
+      lua_setfield(L, -2, "at");
+    }
+    /* the grad_output cell = the forward output cell the product is of */
+    push_idx(L, tp->w, 4);
+    lua_setfield(L, -2, "grad_output");
+    lua_pushinteger(L, w ? cp_trace_forward_tap(&v->g, tp->w, tp->out) + 1
+                         : 0);
+    lua_setfield(L, -2, "forward_tap");
+    lua_pushnumber(L, tp->xv);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, tp->wv);
+    lua_setfield(L, -2, "gy");
+    lua_pushnumber(L, tp->prod);
+    lua_setfield(L, -2, "product");
+    lua_pushnumber(L, tp->sum);
+    lua_setfield(L, -2, "sum");
+    lua_pushboolean(L, k < done);
+    lua_setfield(L, -2, "done");
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  lua_setfield(L, -2, "taps");
+  return 1;
+}
+
 static int m_state(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:state");
   int64_t done;
@@ -282,6 +393,10 @@ static int m_state(lua_State *L) {
                     : v->scatter   ? "scatter"
                                    : "gather");
   lua_setfield(L, -2, "view");
+  if (v->grad) {
+    lua_pushstring(L, vz_grad_name(v->grad));
+    lua_setfield(L, -2, "grad");
+  }
   lua_pushboolean(L, v->playing);
   lua_setfield(L, -2, "playing");
   lua_pushboolean(L, v->help);
@@ -349,6 +464,8 @@ static int m_state(lua_State *L) {
   }
   lua_setfield(L, -2, "output_shape");
   if (vz_view_steps(v) == 0) return 1; /* an empty output: nothing more */
+  if (v->t.kind == CP_TRACE_GRADW || v->t.kind == CP_TRACE_GRADB)
+    return grad_state(L, v, done);
   lua_pushinteger(L, done);
   lua_setfield(L, -2, "tap");
   lua_pushinteger(L, v->info.group + 1);
@@ -716,20 +833,41 @@ static int m_mode(lua_State *L) {
   return 1;
 }
 
+/* v:grad(["input" | "weight" | "bias"]): the backward view's mode. */
+static int m_grad(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:grad");
+  if (!v->grad)
+    return luaL_error(L, "view:grad: not a backward view "
+                         "(viz.conv2d_backward)");
+  if (!lua_isnoneornil(L, 2)) {
+    int i = luaL_checkoption(L, 2, NULL, grad_modes);
+    vz_view_set_grad(v, VZ_GRAD_INPUT + i);
+  }
+  lua_pushstring(L, vz_grad_name(v->grad));
+  return 1;
+}
+
 static int m_view(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:view");
   if (!lua_isnoneornil(L, 2)) {
     const char *m = luaL_checkstring(L, 2);
     if (strcmp(m, "scatter") && strcmp(m, "gather"))
       return luaL_argerror(L, 2, "expected \"scatter\" or \"gather\"");
-    if (!v->req.transposed)
-      return luaL_error(L, "view:view: only a transposed view has a scatter "
-                           "and a gather view");
-    vz_view_set_scatter(v, !strcmp(m, "scatter"));
+    if (v->grad == VZ_GRAD_INPUT) {
+      if (v->scatter != !strcmp(m, "scatter")) vz_view_key(v, "v", 0);
+    } else {
+      if (!v->req.transposed)
+        return luaL_error(L, "view:view: only a transposed view (or a "
+                             "backward view's grad_input) has a scatter and "
+                             "a gather view");
+      vz_view_set_scatter(v, !strcmp(m, "scatter"));
+    }
   }
-  lua_pushstring(L, !v->req.transposed ? "conv2d"
-                    : v->scatter       ? "scatter"
-                                       : "gather");
+  lua_pushstring(L, v->grad == VZ_GRAD_INPUT ? (v->scatter ? "scatter"
+                                                             : "gather")
+                    : !v->req.transposed      ? "conv2d"
+                    : v->scatter              ? "scatter"
+                                              : "gather");
   return 1;
 }
 
@@ -1057,8 +1195,15 @@ static int m_output(lua_State *L) {
   if (!v->ok) return luaL_error(L, "view:output: %s", v->err);
   cp_tensor *t = cpl_newtensor(L);
   cp_err e;
-  if (cp_tensor_empty4(t, v->g.N, v->g.O, v->g.OH, v->g.OW, &e))
-    return cpl_error(L, "view:output", &e);
+  int rc;
+  if (v->t.kind == CP_TRACE_GRADW) /* grad_weight: the weight's shape */
+    rc = cp_tensor_empty4(t, v->w.shape[0], v->w.shape[1], v->w.shape[2],
+                          v->w.shape[3], &e);
+  else if (v->t.kind == CP_TRACE_GRADB)
+    rc = cp_tensor_empty(t, 1, &v->g.O, &e);
+  else
+    rc = cp_tensor_empty4(t, v->g.N, v->g.O, v->g.OH, v->g.OW, &e);
+  if (rc) return cpl_error(L, "view:output", &e);
   memcpy(cp_tensor_data(t), v->y,
          sizeof(float) * (size_t)cp_tensor_numel(t));
   return 1;
@@ -1115,7 +1260,7 @@ static const luaL_Reg view_methods[] = {
     {"mouse", m_mouse},       {"click", m_click},
     {"layout", m_layout},     {"frame_ms", m_frame_ms},
     {"output", m_output},     {"play", m_play},
-    {"code", m_code},
+    {"code", m_code},         {"grad", m_grad},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
 
@@ -1150,6 +1295,7 @@ static const luaL_Reg viz_funcs[] = {
     {"palette", l_palette},
     {"conv2d", l_conv2d},
     {"conv_transpose2d", l_conv_transpose2d},
+    {"conv2d_backward", l_conv2d_backward},
     {"show", l_show},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};

@@ -1,6 +1,7 @@
 /* view.c - the step-through view: problem, trace, stepping and keys.
  * Drawing lives in view_draw.c. */
 #include "viz/view.h"
+#include "viz/view_priv.h"
 
 #include "viz/code.h"
 
@@ -131,6 +132,7 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
     cp_fail(e, "flip: true convolution is a conv2d option");
     goto fail;
   }
+  if (in->grad_out && vz_grad_setup(v, in, e)) goto fail;
   v->req = in->p;
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
@@ -171,6 +173,8 @@ void vz_view_free(vz_view *v) {
   cp_tensor_release(&v->b);
   cp_tensor_release(&v->mask);
   cp_tensor_release(&v->kmask);
+  cp_tensor_release(&v->fx);
+  cp_tensor_release(&v->gy);
   free(v);
 }
 
@@ -187,7 +191,13 @@ int vz_view_rebuild(vz_view *v) {
   cp_err e;
   e.msg[0] = 0;
   int64_t blen = v->has_b ? cp_tensor_numel(&v->b) : 0;
-  if (cp_geom_init(&v->g, &v->req, v->x.shape, v->w.shape, v->has_b,
+  /* a backward view: the problem its mode steps through */
+  cp_conv_params q = v->req;
+  if (v->grad && vz_grad_params(v, &q, &e)) {
+    snprintf(v->err, sizeof v->err, "%s", e.msg);
+    return -1;
+  }
+  if (cp_geom_init(&v->g, &q, v->x.shape, v->w.shape, v->has_b,
                    v->has_b ? v->b.ndim : 0, blen, &e)) {
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
@@ -200,8 +210,11 @@ int vz_view_rebuild(vz_view *v) {
       .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
       .partial = v->partial,
       .mask_multi = v->multi,
-      .flip = v->flip};
-  cp_trace_kind kind = !v->req.transposed ? CP_TRACE_CONV
+      .flip = v->flip,
+      .gy = v->grad ? cp_tensor_data(&v->gy) : NULL};
+  cp_trace_kind kind = v->grad == VZ_GRAD_WEIGHT ? CP_TRACE_GRADW
+                       : v->grad == VZ_GRAD_BIAS ? CP_TRACE_GRADB
+                       : !q.transposed ? CP_TRACE_CONV
                        : v->scatter       ? CP_TRACE_SCATTER
                                           : CP_TRACE_GATHER;
   /* The output's cell count, before anything multiplies it in int64: a
@@ -221,6 +234,7 @@ int vz_view_rebuild(vz_view *v) {
     return -1;
   }
   int64_t ny = v->g.N * v->g.O * v->g.OH * v->g.OW;
+  if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB) ny = v->t.nunits;
   /* A view is for looking: refuse sizes no one can look at. */
   if (ny > 4 * 1024 * 1024 || v->t.ntaps > 65536 ||
       cp_tensor_numel(&v->x) > 4 * 1024 * 1024 ||
@@ -251,6 +265,9 @@ int vz_view_rebuild(vz_view *v) {
   v->canvas_unit = -1;
   v->xmax = absmax(cp_tensor_data(&v->x), cp_tensor_numel(&v->x));
   v->wmax = absmax(cp_tensor_data(&v->w), cp_tensor_numel(&v->w));
+  /* grad_weight, grad_bias: the second factor is grad_output */
+  if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB)
+    v->wmax = absmax(cp_tensor_data(&v->gy), cp_tensor_numel(&v->gy));
   v->ymax = absmax(v->y, ny);
   v->ok = 1;
   v->err[0] = 0;
@@ -424,6 +441,10 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   int delta = shift ? -1 : 1, rebuild = 0;
   int64_t n = vz_view_steps(v);
   v->status[0] = 0; /* a key answers the last message */
+  if (v->grad) { /* the backward view's own keys first */
+    int used = vz_grad_key(v, key, shift);
+    if (used >= 0) return used;
+  }
   if (!strcmp(key, "Right") && shift) v->panx -= 40;
   else if (!strcmp(key, "Left") && shift) v->panx += 40;
   else if (!strcmp(key, "Up") && shift) v->pany += 40;
@@ -514,6 +535,8 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
 }
 
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]) {
+  /* grad_weight / grad_bias draw their own grids, without hover */
+  if (v->grad >= VZ_GRAD_WEIGHT) what = 0;
   v->hover = what;
   if (what) memcpy(v->hover_idx, idx, sizeof v->hover_idx);
 }

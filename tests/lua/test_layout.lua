@@ -394,3 +394,34 @@ test("lab: the bundled sample saves in the current directory", function()
   check(saved:match("^sample%-lab[%-%d]*%.png$"), saved)
   check(os.remove(saved), "written in the current directory")
 end)
+
+test("layout: the backward view (grad_input scatter and gather, grad_weight, grad_bias) at every size", function()
+  local function backward(N, C, O, H, W, k, o)
+    local x = tensor.randn(N, C, H, W)
+    local w = tensor.randn(O, C // (o.groups or 1), k, k)
+    local gy = tensor.randn(table.unpack(conv.conv2d(x, w, o):size()))
+    local opts = {}
+    for key, val in pairs(o) do opts[key] = val end
+    return viz.conv2d_backward(x, w, gy, opts)
+  end
+  local views = {backward(1, 2, 3, 5, 5, 3, {stride = 2, padding = 1}),
+                 backward(2, 2, 2, 7, 6, 3, {dilation = 2, groups = 2, padding = 1}),
+                 backward(1, 1, 1, 12, 12, 2, {stride = 3})}
+  for i, v in ipairs(views) do
+    for _, m in ipairs{"input", "weight", "bias"} do
+      v:grad(m)
+      check_view(v, "backward " .. i .. " " .. m, SIZES, {"dark", "light"})
+      v:mode("tap")
+      check_view(v, "backward " .. i .. " " .. m .. " (taps)", {{480, 320}, {1280, 720}}, {"dark"})
+      v:mode("cell")
+      for _, panels in ipairs{{"input", "kernel", "output"}, {"output"}, {"taps"}} do
+        local lay = v:layout{width = 640, height = 400, chrome = false, panels = panels}
+        local p = problems(lay, "backward " .. i .. " " .. m .. " panels " .. table.concat(panels, ","))
+        check(p == nil, p)
+      end
+    end
+    v:grad("input")
+    v:view("gather")
+    check_view(v, "backward " .. i .. " gather", SIZES, {"dark"})
+  end
+end)
