@@ -534,6 +534,72 @@ static void torch_code(gen *G, const prob *P) {
   }
 }
 
+/* The backward view (view_grad.c): autograd on the forward conv2d, the
+ * gradient the view steps through printed.  v->x may share grad_output
+ * (grad_input mode): the forward input is v->fx, the parameters v->req's
+ * with the padding v->g resolved. */
+static void torch_grad_code(gen *G, prob *P) {
+  const vz_view *v = P->v;
+  sb *o = &G->o;
+  P->transposed = 0;
+  P->mode = v->req.mode;
+  P->C = v->fx.shape[1];
+  P->O = v->w.shape[0];
+  const char *what = v->grad == VZ_GRAD_INPUT    ? "grad_input"
+                     : v->grad == VZ_GRAD_WEIGHT ? "grad_weight"
+                                                 : "grad_bias";
+  char xs[96], ws[96];
+  shape_x(xs, sizeof xs, 4, v->fx.shape);
+  shape_x(ws, sizeof ws, 4, v->w.shape);
+  sb_printf(o, "# PyTorch: what convplay draws (%s of conv2d of x %s with "
+               "w %s)\n", what, xs, ws);
+  if (!v->ok)
+    sb_printf(o, "# convplay shows an error for these parameters:\n#   %s\n",
+              v->err);
+  sb_puts(o, "import torch\nimport torch.nn.functional as F\n");
+  sb body = G->o;
+  G->o = (sb){0};
+  put_tensor(G, "x", cp_tensor_data(&v->fx), 4, v->fx.shape, "input");
+  put_tensor(G, "w", cp_tensor_data(&v->w), 4, v->w.shape, "weight");
+  put_tensor(G, "gy", cp_tensor_data(&v->gy), 4, v->gy.shape,
+             "grad_output");
+  sb tens = G->o;
+  G->o = body;
+  if (G->need_b64)
+    sb_puts(o, "import base64\n\n\ndef f32(text, *shape):  # exact float32 "
+               "values (little-endian bytes)\n"
+               "    return torch.frombuffer(bytearray(base64.b64decode(text)),"
+               " dtype=torch.float32).reshape(shape)\n\n");
+  sb_puts(o, "\n");
+  if (G->need_rand) sb_puts(o, "torch.manual_seed(0)\n");
+  if (tens.s) sb_put(o, tens.s, tens.n);
+  free(tens.s);
+  if (tens.oom) o->oom = 1;
+  sb_printf(o, "\nx.requires_grad_()\nw.requires_grad_()\nb = torch.zeros("
+               "%lld, requires_grad=True)\n", (long long)P->O);
+  char sarg[32], darg[32], parg[64], ft[64];
+  pair(sarg, sizeof sarg, P->s[0], P->s[1]);
+  pair(darg, sizeof darg, P->d[0], P->d[1]);
+  const char *xin = "x";
+  if (torch_padding(P, 1, parg, sizeof parg)) {
+    fpad_tuple(ft, sizeof ft, P);
+    if (P->mode != CP_PAD_ZEROS)
+      sb_printf(o, "xp = F.pad(x, %s, mode=\"%s\")  # (left, right, top, "
+                   "bottom)\n", ft, cp_padmode_name((cp_padmode)P->mode));
+    else
+      sb_printf(o, "xp = F.pad(x, %s)  # zeros (left, right, top, bottom)"
+                   "\n", ft);
+    xin = "xp";
+  }
+  sb_printf(o, "y = F.conv2d(%s, w, b, stride=%s, padding=%s, dilation=%s, "
+               "groups=%lld)\n", xin, sarg, parg, darg, (long long)P->G);
+  sb_printf(o, "y.backward(gy)\nprint(%s.grad)  # %s, as convplay's %s "
+               "panel\n",
+            v->grad == VZ_GRAD_INPUT ? "x" : v->grad == VZ_GRAD_WEIGHT ? "w"
+                                                                      : "b",
+            what, what);
+}
+
 /* ====================================================================== */
 /* Keras                                                                   */
 /* ====================================================================== */
@@ -745,7 +811,15 @@ char *vz_code(const vz_view *v, vz_code_lang lang, int *expressible) {
   prob P;
   prob_init(&P, v);
   if (expressible) *expressible = 1;
-  if (lang == VZ_CODE_KERAS) {
+  if (v->grad) {
+    if (lang == VZ_CODE_KERAS) {
+      if (expressible) *expressible = 0;
+      sb_puts(&G.o, "not expressible in Keras: convplay writes the backward "
+                    "pass as PyTorch autograd code only\n");
+    } else {
+      torch_grad_code(&G, &P);
+    }
+  } else if (lang == VZ_CODE_KERAS) {
     char why[700];
     const char *r = keras_reason(&P, why, sizeof why);
     if (r) {

@@ -196,3 +196,25 @@ test("viz.conv2d_backward: errors name the function, the argument and the reason
   local _, gw = conv.conv2d_backward(tensor.randn(2, 4, 4), w, tensor.randn(3, 2, 2))
   check(v3:output():size()[1] == 3 and gw:size()[1] == 3)
 end)
+
+test("viz.conv2d_backward: v:code() is autograd on the forward conv2d, printing the gradient shown", function()
+  local x = tensor.randn(1, 2, 4, 4)
+  local w = tensor.randn(2, 1, 3, 3)
+  local gy = tensor.randn(1, 2, 2, 2)
+  local v = viz.conv2d_backward(x, w, gy, {stride = 2, padding = 1, groups = 2})
+  local want = {input = "print(x.grad)", weight = "print(w.grad)", bias = "print(b.grad)"}
+  for _, m in ipairs{"input", "weight", "bias"} do
+    v:grad(m)
+    local code = v:code("pytorch")
+    for _, s in ipairs{"x = torch.tensor(", "gy = torch.tensor(", "y.backward(gy)", want[m],
+                       "stride=2, padding=1, dilation=1, groups=2"} do
+      check(code:find(s, 1, true), m .. ": code lacks " .. s .. "\n" .. code)
+    end
+    local k, ok = v:code("keras")
+    check(ok == false and k:find("not expressible in Keras", 1, true), k)
+  end
+  -- padding_mode: the input padded by F.pad first
+  v = viz.conv2d_backward(tensor.randn(1, 1, 5, 5), tensor.randn(1, 1, 3, 3),
+                          tensor.randn(1, 1, 5, 5), {padding = 1, padding_mode = "reflect", grad = "weight"})
+  check(v:code():find('xp = F.pad(x, (1, 1, 1, 1), mode="reflect")', 1, true), v:code())
+end)
