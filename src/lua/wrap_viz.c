@@ -255,6 +255,55 @@ static int l_conv2d_backward(lua_State *L) {
   return 1;
 }
 
+/* viz.unfold(x, w [, opts]): conv2d as matrix products; opts.gemm =
+ * "im2col" | "matrix" | "matrix_t" picks the picture. */
+static const char *const unfold_keys[] = {
+    "bias", "stride", "padding", "dilation", "groups", "padding_mode", "gemm",
+    "by", "title", "caption", "width", "height", NULL};
+static const char *const gemm_modes[] = {"im2col", "matrix", "matrix_t",
+                                         NULL};
+
+static int l_unfold(lua_State *L) {
+  const char *fname = "viz.unfold";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  cpl_check_keys(L, 3, fname, 3, unfold_keys);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, 3, fname, 0, &in.p, &bias);
+  in.x = x;
+  in.w = w;
+  in.bias = bias;
+  in.multi = -1;
+  in.gemm = VZ_GEMM_IM2COL;
+  const char *m = cplv_opt_string(L, 3, "gemm", fname);
+  if (m) {
+    int i = 0;
+    while (gemm_modes[i] && strcmp(gemm_modes[i], m)) i++;
+    if (!gemm_modes[i])
+      cpl_argerror(L, fname, 3, "opts.gemm", "expected \"im2col\", "
+                   "\"matrix\" or \"matrix_t\", got \"%s\"", m);
+    in.gemm = VZ_GEMM_IM2COL + i;
+  }
+  const char *by = cplv_opt_string(L, 3, "by", fname);
+  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
+    cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", "
+                 "got \"%s\"", by);
+  in.by_tap = by && !strcmp(by, "tap");
+  in.title = cplv_opt_string(L, 3, "title", fname);
+  in.caption = cplv_opt_string(L, 3, "caption", fname);
+  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
+  lview *lv = newlview(L);
+  cp_err e;
+  lv->v = vz_view_new(&in, &e);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  register_view(L, -1);
+  return 1;
+}
+
 static int l_conv2d(lua_State *L) { return make_view(L, 0); }
 static int l_conv_transpose2d(lua_State *L) { return make_view(L, 1); }
 
@@ -377,6 +426,24 @@ static int grad_state(lua_State *L, vz_view *v, int64_t done) {
   return 1;
 }
 
+/* Matrix modes of the unfold view: state.ct = Cᵀ y (the current sample,
+ * flattened C*H*W) over the output cells done. */
+static void gemm_state(lua_State *L, vz_view *v) {
+  int64_t len;
+  if (vz_gemm_ct(v, NULL, &len)) return;
+  /* a userdata buffer: nothing leaks if Lua runs out of memory below */
+  float *gx = lua_newuserdatauv(L, sizeof *gx * (size_t)(len ? len : 1), 0);
+  int ok = vz_gemm_ct(v, gx, &len) == 0;
+  lua_createtable(L, ok ? (int)len : 0, 0);
+  for (int64_t i = 0; ok && i < len; i++) {
+    lua_pushnumber(L, gx[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_remove(L, -2);
+  if (ok) lua_setfield(L, -2, "ct");
+  else lua_pop(L, 1);
+}
+
 static int m_state(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:state");
   int64_t done;
@@ -396,6 +463,10 @@ static int m_state(lua_State *L) {
   if (v->grad) {
     lua_pushstring(L, vz_grad_name(v->grad));
     lua_setfield(L, -2, "grad");
+  }
+  if (v->gemm) {
+    lua_pushstring(L, vz_gemm_name(v->gemm));
+    lua_setfield(L, -2, "gemm");
   }
   lua_pushboolean(L, v->playing);
   lua_setfield(L, -2, "playing");
@@ -545,6 +616,7 @@ static int m_state(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
   lua_setfield(L, -2, "taps");
+  if (v->gemm >= VZ_GEMM_MATRIX) gemm_state(L, v);
   return 1;
 }
 
@@ -844,6 +916,19 @@ static int m_grad(lua_State *L) {
     vz_view_set_grad(v, VZ_GRAD_INPUT + i);
   }
   lua_pushstring(L, vz_grad_name(v->grad));
+  return 1;
+}
+
+/* v:gemm(["im2col" | "matrix" | "matrix_t"]): the unfold view's picture. */
+static int m_gemm(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:gemm");
+  if (!v->gemm)
+    return luaL_error(L, "view:gemm: not an unfold view (viz.unfold)");
+  if (!lua_isnoneornil(L, 2)) {
+    int i = luaL_checkoption(L, 2, NULL, gemm_modes);
+    vz_view_set_gemm(v, VZ_GEMM_IM2COL + i);
+  }
+  lua_pushstring(L, vz_gemm_name(v->gemm));
   return 1;
 }
 
@@ -1261,6 +1346,7 @@ static const luaL_Reg view_methods[] = {
     {"layout", m_layout},     {"frame_ms", m_frame_ms},
     {"output", m_output},     {"play", m_play},
     {"code", m_code},         {"grad", m_grad},
+    {"gemm", m_gemm},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
 
@@ -1296,6 +1382,7 @@ static const luaL_Reg viz_funcs[] = {
     {"conv2d", l_conv2d},
     {"conv_transpose2d", l_conv_transpose2d},
     {"conv2d_backward", l_conv2d_backward},
+    {"unfold", l_unfold},
     {"show", l_show},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};

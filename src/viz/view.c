@@ -133,6 +133,15 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
     goto fail;
   }
   if (in->grad_out && vz_grad_setup(v, in, e)) goto fail;
+  if (in->gemm) {
+    if (in->p.transposed || v->has_mask || v->has_kmask || v->partial ||
+        in->flip) {
+      cp_fail(e, "view: the unfold view draws a plain conv2d (no masks, "
+                 "partial or flip)");
+      goto fail;
+    }
+    v->gemm = in->gemm;
+  }
   v->req = in->p;
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
@@ -157,6 +166,9 @@ fail:
 }
 
 static void free_derived(vz_view *v) {
+  free(v->cmat);
+  v->cmat = NULL;
+  v->cmat_n = -1;
   free(v->y);
   free(v->canvas);
   free(v->taps);
@@ -243,6 +255,10 @@ int vz_view_rebuild(vz_view *v) {
              "view: too large to step through (%lld steps of %lld taps); "
              "look at a crop (tensor:narrow) or fewer channels",
              (long long)v->t.nunits, (long long)v->t.ntaps);
+    return -1;
+  }
+  if (v->gemm && vz_gemm_check(v, &e)) {
+    snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
   }
   v->y = malloc(sizeof *v->y * (size_t)(ny ? ny : 1));
@@ -443,6 +459,10 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   v->status[0] = 0; /* a key answers the last message */
   if (v->grad) { /* the backward view's own keys first */
     int used = vz_grad_key(v, key, shift);
+    if (used >= 0) return used;
+  }
+  if (v->gemm) {
+    int used = vz_gemm_key(v, key, shift);
     if (used >= 0) return used;
   }
   if (!strcmp(key, "Right") && shift) v->panx -= 40;

@@ -84,6 +84,10 @@ static int param_chips(const vz_view *v, chip *c, int max) {
                                   : "zero-insertion (gather) view");
   else if (v->grad)
     ;
+  else if (v->gemm)
+    CHIP("u", 0, "%s", v->gemm == VZ_GEMM_IM2COL ? "im2col"
+                       : v->gemm == VZ_GEMM_MATRIX ? "matrix C"
+                                                   : "matrix Cᵀ");
   else if (!p->transposed)
     CHIP("f", 0, "%s", v->flip ? "true convolution (kernel flipped)"
                                : "cross-correlation (PyTorch conv2d)");
@@ -186,6 +190,11 @@ static void title_text(const vz_view *v, char *t, size_t n) {
              v->scatter ? "scatter" : "zero-insertion");
   else if (v->grad)
     snprintf(t, n, "conv2d backward: grad_%s", vz_grad_name(v->grad));
+  else if (v->gemm)
+    snprintf(t, n, "conv2d as a matrix product: %s",
+             v->gemm == VZ_GEMM_IM2COL ? "im2col (unfold)"
+             : v->gemm == VZ_GEMM_MATRIX ? "the matrix C"
+                                         : "Cᵀ (conv_transpose2d)");
   else if (!p->transposed)
     snprintf(t, n, "conv2d%s", v->flip ? " (true convolution)" : "");
   else
@@ -351,7 +360,7 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 static void taps_headline(const vz_view *v, char *line, size_t n) {
   const cp_geom *g = &v->g;
   char t1[64], t2[32];
-  if (vzg_headline(v, line, n)) return;
+  if (vzg_headline(v, line, n) || vzu_headline(v, line, n)) return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
                     v->info.idx[3]);
@@ -1081,7 +1090,9 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     }
     box bin, bk, bout;
     v->nin = v->nk = v->nout = 0;
-    if (v->grad >= VZ_GRAD_WEIGHT) {
+    if (v->gemm) {
+      vzu_panels(s, v, f.panels, done);
+    } else if (v->grad >= VZ_GRAD_WEIGHT) {
       if (v->panels & (VZ_PANEL_INPUT | VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT))
         vzg_panels(s, v, f.panels, done);
     } else {

@@ -425,3 +425,24 @@ test("layout: the backward view (grad_input scatter and gather, grad_weight, gra
     check_view(v, "backward " .. i .. " gather", SIZES, {"dark"})
   end
 end)
+
+test("layout: the unfold view (im2col, matrix C, Cᵀ) at every size", function()
+  local views = {viz.unfold(tensor.randn(1, 2, 4, 4), tensor.randn(3, 2, 2, 2), {padding = 1}),
+                 viz.unfold(tensor.randn(2, 2, 5, 5), tensor.randn(2, 1, 3, 3),
+                            {stride = 2, dilation = 1, groups = 2, padding = 1}),
+                 viz.unfold(tensor.randn(1, 1, 6, 6), tensor.randn(1, 1, 3, 3), {dilation = 2})}
+  for i, v in ipairs(views) do
+    for _, m in ipairs{"im2col", "matrix", "matrix_t"} do
+      v:gemm(m)
+      check_view(v, "unfold " .. i .. " " .. m, SIZES, {"dark", "light"})
+      v:mode("tap")
+      check_view(v, "unfold " .. i .. " " .. m .. " (taps)", {{480, 320}, {1280, 720}}, {"dark"})
+      v:mode("cell")
+      for _, panels in ipairs{{"input", "kernel", "output"}, {"output"}, {"taps"}} do
+        local lay = v:layout{width = 640, height = 400, chrome = false, panels = panels}
+        local p = problems(lay, "unfold " .. i .. " " .. m .. " panels " .. table.concat(panels, ","))
+        check(p == nil, p)
+      end
+    end
+  end
+end)
