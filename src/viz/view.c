@@ -408,6 +408,8 @@ static const char help_text[] =
     "m              next padding_mode\n"
     "f              correlation / true convolution\n"
     "v              scatter / zero-insertion view\n"
+    "g / G          backward: grad_input, weight, bias\n"
+    "u / U          unfold: im2col, matrix C, Cᵀ\n"
     "k              Keras HWIO kernel labels\n"
     "C              code: PyTorch / Keras / hidden\n"
     "c              copy the code to the clipboard\n"
