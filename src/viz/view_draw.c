@@ -898,8 +898,9 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
   int scatter = v->t.kind == CP_TRACE_SCATTER;
 #define ITEM(st, col, tx) \
   do { it[n].style = (st); it[n].c = (col); it[n].text = (tx); n++; } while (0)
-  ITEM(KEY_SOLID, VZ_ACCENT, scatter ? "this input pixel, its products"
-                                     : "footprint: taps done");
+  ITEM(KEY_SOLID, VZ_ACCENT, scatter && v->grad ? "this grad_output cell, its products"
+                             : scatter ? "this input pixel, its products"
+                                       : "footprint: taps done");
   if (!scatter) ITEM(KEY_DASHED, VZ_ACCENT, "taps to come");
   if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2, "this output");
   if (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] || g->p.pad[3] ||
