@@ -107,4 +107,15 @@ vu:gemm("im2col")
 vu:title("im2col, one output cell per frame")
 vu:record(out("unfold_steps.gif"), {fps = 2, width = 960, height = 560, chrome = false})
 
+-- 10. correlation and convolution side by side
+local vals5 = {}
+for i = 0, 24 do vals5[#vals5 + 1] = (i * 3) % 5 - 2 end
+local vcmp = viz.compare(tensor.new(vals5):reshape(1, 1, 5, 5),
+                         tensor.new{{1, 2, 0}, {0, 1, -1}, {0, -2, 1}}:reshape(1, 1, 3, 3),
+                         {padding = 1, title = "correlation (conv2d) vs convolution (flipped kernel)",
+                          caption = "the same input cells times w and times w turned 180°; cells that differ are outlined"})
+vcmp:seek(13)
+vcmp:screenshot(out("compare_corr_conv.png"), fig)
+vcmp:record(out("compare_steps.gif"), {fps = 2, width = 960, height = 560, chrome = false})
+
 print("figures written to " .. dir .. " (GIF: " .. frames .. " frames)")

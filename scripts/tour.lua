@@ -101,6 +101,16 @@ do
        "13. im2col: convolution as a matrix product",
        "each patch is a column of unfold(x), each kernel a row of W: y = W · unfold(x); u: the matrix C and Cᵀ")
 end
+-- correlation and convolution at once: the flip decides which cells differ
+do
+  local vals = {}
+  for i = 0, 24 do vals[#vals + 1] = (i * 3) % 5 - 2 end
+  local x = tensor.new(vals):reshape(1, 1, 5, 5)
+  page(viz.compare(x, tensor.new{{1, 0, -1}, {2, 0, -2}, {1, 0, -1}}:reshape(1, 1, 3, 3),
+                   {padding = 1}),
+       "14. correlation vs convolution, side by side",
+       "the same taps times w and times w turned 180°: a Sobel kernel flips sign, so every cell differs (outlined)")
+end
 
 if viz.headless then return pages end
 viz.run(pages)

@@ -304,6 +304,44 @@ static int l_unfold(lua_State *L) {
   return 1;
 }
 
+/* viz.compare(x, w [, opts]): correlation (conv2d) and convolution (the
+ * flipped kernel, conv.convolve2d) side by side. */
+static const char *const compare_keys[] = {
+    "bias", "stride", "padding", "dilation", "groups", "padding_mode", "by",
+    "title", "caption", "width", "height", NULL};
+
+static int l_compare(lua_State *L) {
+  const char *fname = "viz.compare";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  cpl_check_keys(L, 3, fname, 3, compare_keys);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, 3, fname, 0, &in.p, &bias);
+  in.x = x;
+  in.w = w;
+  in.bias = bias;
+  in.multi = -1;
+  in.compare = 1;
+  const char *by = cplv_opt_string(L, 3, "by", fname);
+  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
+    cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", "
+                 "got \"%s\"", by);
+  in.by_tap = by && !strcmp(by, "tap");
+  in.title = cplv_opt_string(L, 3, "title", fname);
+  in.caption = cplv_opt_string(L, 3, "caption", fname);
+  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
+  lview *lv = newlview(L);
+  cp_err e;
+  lv->v = vz_view_new(&in, &e);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  register_view(L, -1);
+  return 1;
+}
+
 static int l_conv2d(lua_State *L) { return make_view(L, 0); }
 static int l_conv_transpose2d(lua_State *L) { return make_view(L, 1); }
 
@@ -617,6 +655,22 @@ static int m_state(lua_State *L) {
   }
   lua_setfield(L, -2, "taps");
   if (v->gemm >= VZ_GEMM_MATRIX) gemm_state(L, v);
+  if (v->compare) { /* the convolution's side of the same unit */
+    lua_createtable(L, 0, 3);
+    lua_pushnumber(L, v->info2.value);
+    lua_setfield(L, -2, "value");
+    lua_pushnumber(L, v->taps2[done > 0 ? done - 1 : 0].sum);
+    lua_setfield(L, -2, "sum");
+    lua_createtable(L, (int)v->t.ntaps, 0);
+    for (int64_t k = 0; k < v->t.ntaps; k++) {
+      push_idx(L, v->taps2[k].w, 4);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_setfield(L, -2, "kernel");
+    lua_setfield(L, -2, "convolution");
+    lua_pushinteger(L, vz_compare_differ(v, NULL));
+    lua_setfield(L, -2, "differ");
+  }
   return 1;
 }
 
@@ -1277,6 +1331,14 @@ static int m_code(lua_State *L) {
 
 static int m_output(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:output");
+  static const char *const which[] = {"correlation", "convolution", NULL};
+  int conv = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    conv = luaL_checkoption(L, 2, NULL, which);
+    if (!v->compare)
+      return luaL_error(L, "view:output: only a compare view (viz.compare) "
+                           "has two outputs");
+  }
   if (!v->ok) return luaL_error(L, "view:output: %s", v->err);
   cp_tensor *t = cpl_newtensor(L);
   cp_err e;
@@ -1289,7 +1351,7 @@ static int m_output(lua_State *L) {
   else
     rc = cp_tensor_empty4(t, v->g.N, v->g.O, v->g.OH, v->g.OW, &e);
   if (rc) return cpl_error(L, "view:output", &e);
-  memcpy(cp_tensor_data(t), v->y,
+  memcpy(cp_tensor_data(t), conv ? v->y2 : v->y,
          sizeof(float) * (size_t)cp_tensor_numel(t));
   return 1;
 }
@@ -1383,6 +1445,7 @@ static const luaL_Reg viz_funcs[] = {
     {"conv_transpose2d", l_conv_transpose2d},
     {"conv2d_backward", l_conv2d_backward},
     {"unfold", l_unfold},
+    {"compare", l_compare},
     {"show", l_show},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};

@@ -142,6 +142,15 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
     }
     v->gemm = in->gemm;
   }
+  if (in->compare) {
+    if (in->p.transposed || v->has_mask || v->has_kmask || v->partial ||
+        in->flip) {
+      cp_fail(e, "view: the compare view draws a plain conv2d (no masks, "
+                 "partial or flip)");
+      goto fail;
+    }
+    v->compare = 1;
+  }
   v->req = in->p;
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
@@ -168,6 +177,10 @@ fail:
 static void free_derived(vz_view *v) {
   free(v->cmat);
   v->cmat = NULL;
+  free(v->y2);
+  free(v->taps2);
+  v->y2 = NULL;
+  v->taps2 = NULL;
   v->cmat_n = -1;
   free(v->y);
   free(v->canvas);
@@ -285,6 +298,11 @@ int vz_view_rebuild(vz_view *v) {
   if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB)
     v->wmax = absmax(cp_tensor_data(&v->gy), cp_tensor_numel(&v->gy));
   v->ymax = absmax(v->y, ny);
+  if (v->compare && vzc_rebuild(v, &src, &e)) {
+    free_derived(v);
+    snprintf(v->err, sizeof v->err, "%s", e.msg);
+    return -1;
+  }
   v->ok = 1;
   v->err[0] = 0;
   int64_t n = vz_view_steps(v);
@@ -353,6 +371,7 @@ void vz_view_current(vz_view *v, int64_t *done) {
     v->canvas_unit = u;
   }
   cp_trace_unit(&v->t, u, v->canvas, v->taps, &v->info);
+  if (v->compare) vzc_current(v, u);
   v->cur_unit = u;
 }
 
@@ -465,6 +484,10 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   }
   if (v->gemm) {
     int used = vz_gemm_key(v, key, shift);
+    if (used >= 0) return used;
+  }
+  if (v->compare) {
+    int used = vzc_flip_key(v, key);
     if (used >= 0) return used;
   }
   if (!strcmp(key, "Right") && shift) v->panx -= 40;

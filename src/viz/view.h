@@ -43,6 +43,7 @@ typedef struct vz_view_init {
                                  (then p is conv2d's, without bias/masks) */
   int grad;                   /* backward view: VZ_GRAD_* to start in */
   int gemm;                   /* unfold view: VZ_GEMM_* to start in */
+  int compare;                /* correlation and convolution side by side */
 } vz_view_init;
 
 /* The backward view's modes (view_grad.c): which gradient is stepped. */
@@ -85,6 +86,12 @@ typedef struct vz_view {
   int gemm;                   /* unfold view: VZ_GEMM_* (0: not one) */
   float *cmat;                /* unfold view: C of sample cmat_n, or NULL */
   int64_t cmat_n;
+  int compare;                /* compare view (view_compare.c): t2, y2,
+                                 taps2, info2 are the convolution's */
+  cp_trace t2;
+  float *y2;
+  cp_tap *taps2;
+  cp_unit info2;
   /* ---- derived (vz_view_rebuild) ---- */
   int ok;                     /* the problem is valid */
   char err[512];              /* why not, when !ok */
@@ -160,6 +167,9 @@ const char *vz_grad_name(int grad);   /* "input", "weight", "bias" */
 /* Unfold view: im2col, matrix C or Cᵀ (VZ_GEMM_*); keeps the step. */
 void vz_view_set_gemm(vz_view *v, int gemm);
 const char *vz_gemm_name(int gemm);   /* "im2col", "matrix", "matrix_t" */
+/* Compare view: how many output cells differ between correlation and
+ * convolution (*total: how many there are). */
+int vz_compare_differ(const vz_view *v, int64_t *total);
 /* Matrix modes: Cᵀ y over the output cells done (gx, K2 = C*H*W floats of
  * the current sample; NULL: only *len).  0, or -1 out of memory. */
 int vz_gemm_ct(vz_view *v, float *gx, int64_t *len);

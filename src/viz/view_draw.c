@@ -84,6 +84,8 @@ static int param_chips(const vz_view *v, chip *c, int max) {
                                   : "zero-insertion (gather) view");
   else if (v->grad)
     ;
+  else if (v->compare)
+    ;
   else if (v->gemm)
     CHIP("u", 0, "%s", v->gemm == VZ_GEMM_IM2COL ? "im2col"
                        : v->gemm == VZ_GEMM_MATRIX ? "matrix C"
@@ -190,6 +192,8 @@ static void title_text(const vz_view *v, char *t, size_t n) {
              v->scatter ? "scatter" : "zero-insertion");
   else if (v->grad)
     snprintf(t, n, "conv2d backward: grad_%s", vz_grad_name(v->grad));
+  else if (v->compare)
+    snprintf(t, n, "correlation (conv2d) vs convolution (flipped kernel)");
   else if (v->gemm)
     snprintf(t, n, "conv2d as a matrix product: %s",
              v->gemm == VZ_GEMM_IM2COL ? "im2col (unfold)"
@@ -317,7 +321,9 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
   vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
   vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
-  if (vzg_tap_text(v, tp, buf, n, compact, done)) return;
+  if (vzg_tap_text(v, tp, buf, n, compact, done) ||
+      vzc_tap_text(v, tp, buf, n, compact, done))
+    return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48];
     idx1(os, sizeof os, "y", tp->out, 4);
@@ -360,7 +366,9 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 static void taps_headline(const vz_view *v, char *line, size_t n) {
   const cp_geom *g = &v->g;
   char t1[64], t2[32];
-  if (vzg_headline(v, line, n) || vzu_headline(v, line, n)) return;
+  if (vzg_headline(v, line, n) || vzu_headline(v, line, n) ||
+      vzc_headline(v, line, n))
+    return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
                     v->info.idx[3]);
@@ -386,7 +394,7 @@ static void taps_headline(const vz_view *v, char *line, size_t n) {
 /* The result line under the taps. */
 static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   char t1[32], t2[32], t3[64];
-  if (vzg_result(v, done, line, n)) return;
+  if (vzg_result(v, done, line, n) || vzc_result(v, done, line, n)) return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     int64_t land = 0;
     for (int64_t k = 0; k < v->t.ntaps; k++)
@@ -1091,7 +1099,9 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     }
     box bin, bk, bout;
     v->nin = v->nk = v->nout = 0;
-    if (v->gemm) {
+    if (v->compare) {
+      vzc_panels(s, v, f.panels, done);
+    } else if (v->gemm) {
       vzu_panels(s, v, f.panels, done);
     } else if (v->grad >= VZ_GRAD_WEIGHT) {
       if (v->panels & (VZ_PANEL_INPUT | VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT))

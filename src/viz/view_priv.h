@@ -202,6 +202,15 @@ int vz_gemm_check(const vz_view *v, cp_err *e);   /* too large to draw? */
 int vz_gemm_key(vz_view *v, const char *key, int shift);
 void vzu_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
 int vzu_headline(const vz_view *v, char *buf, size_t n);
+/* ---- the compare view (view_compare.c) ---- */
+int vzc_rebuild(vz_view *v, const cp_trace_src *src, cp_err *e);
+void vzc_current(vz_view *v, int64_t u);
+int vzc_flip_key(vz_view *v, const char *key);
+void vzc_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
+int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
+                 int compact, int done);
+int vzc_headline(const vz_view *v, char *buf, size_t n);
+int vzc_result(vz_view *v, int64_t done, char *buf, size_t n);
 /* A line for the side panel: the identity this mode steps through. */
 const char *vzg_identity(const vz_view *v);
 

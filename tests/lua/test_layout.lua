@@ -446,3 +446,21 @@ test("layout: the unfold view (im2col, matrix C, Cᵀ) at every size", function(
     end
   end
 end)
+
+test("layout: correlation vs convolution side by side at every size", function()
+  local views = {viz.compare(tensor.randn(1, 2, 5, 5), tensor.randn(2, 2, 3, 3), {padding = 1}),
+                 viz.compare(tensor.randn(2, 2, 7, 6), tensor.randn(2, 1, 2, 3),
+                             {stride = 2, groups = 2, padding_mode = "reflect", padding = 1}),
+                 viz.compare(tensor.randn(1, 1, 16, 16), tensor.randn(1, 1, 3, 3))}
+  for i, v in ipairs(views) do
+    check_view(v, "compare " .. i, SIZES, {"dark", "light"})
+    v:mode("tap")
+    check_view(v, "compare " .. i .. " (taps)", {{480, 320}, {1280, 720}}, {"dark"})
+    v:mode("cell")
+    for _, panels in ipairs{{"input", "kernel", "output"}, {"output"}, {"taps"}} do
+      local lay = v:layout{width = 640, height = 400, chrome = false, panels = panels}
+      local p = problems(lay, "compare " .. i .. " panels " .. table.concat(panels, ","))
+      check(p == nil, p)
+    end
+  end
+end)
