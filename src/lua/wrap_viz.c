@@ -155,6 +155,27 @@ int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
   return r;
 }
 
+/* The options every view constructor shares (by, title, caption, width,
+ * height, in the table at opts), then the view itself, pushed. */
+static int finish_view(lua_State *L, int opts, const char *fname,
+                       vz_view_init *in) {
+  const char *by = cplv_opt_string(L, opts, "by", fname);
+  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
+    cpl_argerror(L, fname, opts, "opts.by", "expected \"tap\" or \"cell\", "
+                 "got \"%s\"", by);
+  in->by_tap = by && !strcmp(by, "tap");
+  in->title = cplv_opt_string(L, opts, "title", fname);
+  in->caption = cplv_opt_string(L, opts, "caption", fname);
+  in->width = cplv_opt_int(L, opts, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in->height = cplv_opt_int(L, opts, "height", VZ_DEFAULT_H, fname, 240, 8192);
+  lview *lv = newlview(L);
+  cp_err e;
+  lv->v = vz_view_new(in, &e);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  register_view(L, -1);
+  return 1;
+}
+
 static int make_view(lua_State *L, int transposed) {
   const char *fname = transposed ? "viz.conv_transpose2d" : "viz.conv2d";
   cplv_fonts(L, fname);
@@ -179,26 +200,12 @@ static int make_view(lua_State *L, int transposed) {
   }
   in.flip = cplv_opt_bool(L, 3, "flip", 0);
   in.keras = cplv_opt_bool(L, 3, "keras", 0);
-  const char *by = cplv_opt_string(L, 3, "by", fname);
-  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
-    cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", got "
-                 "\"%s\"", by);
-  in.by_tap = by && !strcmp(by, "tap");
   const char *view = cplv_opt_string(L, 3, "view", fname);
   if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
     cpl_argerror(L, fname, 3, "opts.view",
                  "expected \"scatter\" or \"gather\", got \"%s\"", view);
   in.scatter = view ? !strcmp(view, "scatter") : 1;
-  in.title = cplv_opt_string(L, 3, "title", fname);
-  in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
-  cp_err e;
-  lv->v = vz_view_new(&in, &e);
-  if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
-  return 1;
+  return finish_view(L, 3, fname, &in);
 }
 
 /* viz.conv2d_backward(x, w, grad_output [, opts]): the backward view of
@@ -233,26 +240,12 @@ static int l_conv2d_backward(lua_State *L) {
                    "\"weight\" or \"bias\", got \"%s\"", m);
     in.grad = VZ_GRAD_INPUT + i;
   }
-  const char *by = cplv_opt_string(L, 4, "by", fname);
-  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
-    cpl_argerror(L, fname, 4, "opts.by", "expected \"tap\" or \"cell\", "
-                 "got \"%s\"", by);
-  in.by_tap = by && !strcmp(by, "tap");
   const char *view = cplv_opt_string(L, 4, "view", fname);
   if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
     cpl_argerror(L, fname, 4, "opts.view",
                  "expected \"scatter\" or \"gather\", got \"%s\"", view);
   in.scatter = view ? !strcmp(view, "scatter") : 1;
-  in.title = cplv_opt_string(L, 4, "title", fname);
-  in.caption = cplv_opt_string(L, 4, "caption", fname);
-  in.width = cplv_opt_int(L, 4, "width", VZ_DEFAULT_W, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 4, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
-  cp_err e;
-  lv->v = vz_view_new(&in, &e);
-  if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
-  return 1;
+  return finish_view(L, 4, fname, &in);
 }
 
 /* viz.unfold(x, w [, opts]): conv2d as matrix products; opts.gemm =
@@ -287,21 +280,7 @@ static int l_unfold(lua_State *L) {
                    "\"matrix\" or \"matrix_t\", got \"%s\"", m);
     in.gemm = VZ_GEMM_IM2COL + i;
   }
-  const char *by = cplv_opt_string(L, 3, "by", fname);
-  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
-    cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", "
-                 "got \"%s\"", by);
-  in.by_tap = by && !strcmp(by, "tap");
-  in.title = cplv_opt_string(L, 3, "title", fname);
-  in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
-  cp_err e;
-  lv->v = vz_view_new(&in, &e);
-  if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
-  return 1;
+  return finish_view(L, 3, fname, &in);
 }
 
 /* viz.compare(x, w [, opts]): correlation (conv2d) and convolution (the
@@ -325,21 +304,7 @@ static int l_compare(lua_State *L) {
   in.bias = bias;
   in.multi = -1;
   in.compare = 1;
-  const char *by = cplv_opt_string(L, 3, "by", fname);
-  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
-    cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", "
-                 "got \"%s\"", by);
-  in.by_tap = by && !strcmp(by, "tap");
-  in.title = cplv_opt_string(L, 3, "title", fname);
-  in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
-  cp_err e;
-  lv->v = vz_view_new(&in, &e);
-  if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
-  return 1;
+  return finish_view(L, 3, fname, &in);
 }
 
 static int l_conv2d(lua_State *L) { return make_view(L, 0); }
@@ -1037,6 +1002,9 @@ static int m_set(lua_State *L) {
   if (lua_getfield(L, 2, "flip") != LUA_TNIL) {
     if (np.transposed)
       return luaL_error(L, "%s: flip is a conv2d option", fname);
+    if (v->grad || v->gemm || v->compare)
+      return luaL_error(L, "%s: flip does not apply to a %s view", fname,
+                        v->grad ? "backward" : v->gemm ? "unfold" : "compare");
     flip = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);

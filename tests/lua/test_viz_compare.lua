@@ -65,3 +65,14 @@ test("viz.compare: errors", function()
   raises(function() v:output("both") end, "invalid option 'both'")
   check(not v:key("f") and v:state().status:find("at once", 1, true))
 end)
+
+test("v:set{flip} is refused by the backward, unfold and compare views", function()
+  local x, w = tensor.randn(1, 1, 4, 4), tensor.randn(1, 1, 2, 2)
+  raises(function() viz.compare(x, w):set{flip = true} end, "view:set", "compare view")
+  raises(function() viz.unfold(x, w):set{flip = true} end, "view:set", "unfold view")
+  raises(function() viz.conv2d_backward(x, w, tensor.randn(1, 1, 3, 3)):set{flip = true} end,
+         "view:set", "backward view")
+  -- stride through v:set on the unfold view: the picture follows
+  local v = viz.unfold(x, w)
+  check(v:set{stride = 2} and v:state().steps == 4)
+end)
