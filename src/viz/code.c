@@ -521,6 +521,11 @@ static void torch_code(gen *G, const prob *P) {
     } else {
       sb_printf(o, "y = F.conv2d(%s, %s, %s,\n             %s)\n", xin, wexpr,
                 v->has_b ? "b" : "None", args);
+      if (v->compare) /* viz.compare: the convolution beside it */
+        sb_printf(o, "yc = F.conv2d(%s, torch.flip(%s, dims=[2, 3]), %s,\n"
+                     "              %s)  # convolution: the kernel turned "
+                     "180 degrees\n", xin, wexpr, v->has_b ? "b" : "None",
+                  args);
     }
   }
   if (v->ok) {
@@ -529,6 +534,10 @@ static void torch_code(gen *G, const prob *P) {
     shape_x(yx, sizeof yx, 4, ys);
     sb_printf(o, "print(y)  # %s (N, C_out, H_out, W_out), as convplay's "
                  "output panel\n", yx);
+    if (v->compare)
+      sb_puts(o, "print(yc)  # the convolution\n"
+                 "print(int((~torch.isclose(y, yc, rtol=1e-5, atol=1e-6))"
+                 ".sum()), \"output cells differ\")  # beyond rounding\n");
   } else {
     sb_puts(o, "print(y)\n");
   }
@@ -819,6 +828,10 @@ char *vz_code(const vz_view *v, vz_code_lang lang, int *expressible) {
     } else {
       torch_grad_code(&G, &P);
     }
+  } else if (v->compare && lang == VZ_CODE_KERAS) {
+    if (expressible) *expressible = 0;
+    sb_puts(&G.o, "not expressible in Keras: convplay writes the side-by-side "
+                  "comparison as PyTorch code only\n");
   } else if (lang == VZ_CODE_KERAS) {
     char why[700];
     const char *r = keras_reason(&P, why, sizeof why);

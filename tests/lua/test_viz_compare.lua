@@ -76,3 +76,37 @@ test("v:set{flip} is refused by the backward, unfold and compare views", functio
   local v = viz.unfold(x, w)
   check(v:set{stride = 2} and v:state().steps == 4)
 end)
+
+test("the new views' header chips are controls: a click on them switches the mode", function()
+  local x, w = tensor.randn(1, 1, 4, 4), tensor.randn(1, 1, 2, 2)
+  local function chip(v, key)
+    for _, c in ipairs(v:layout{width = 1280, height = 720}.controls) do
+      if c.key == key and c.kind == "chip" then return c end
+    end
+  end
+  local v = viz.conv2d_backward(x, w, tensor.randn(1, 1, 3, 3))
+  local c = chip(v, "g")
+  check(c, "a gradient chip")
+  v:click(c.x + c.w // 2, c.y + c.h // 2)
+  check(v:grad() == "weight", v:grad())
+  v:grad("input")
+  c = chip(v, "v")
+  check(c, "grad_input has the scatter/gather chip")
+  v:click(c.x + c.w // 2, c.y + c.h // 2)
+  check(v:view() == "gather")
+  local u = viz.unfold(x, w)
+  c = chip(u, "u")
+  check(c, "an unfold chip")
+  u:click(c.x + c.w // 2, c.y + c.h // 2)
+  check(u:gemm() == "matrix", u:gemm())
+end)
+
+test("viz.compare: v:code() computes both, the convolution with the flipped kernel", function()
+  local v = viz.compare(tensor.randn(1, 1, 4, 4), tensor.randn(1, 1, 3, 3), {padding = 1})
+  local code = v:code()
+  check(code:find("y = F.conv2d(x, w, None", 1, true), code)
+  check(code:find("yc = F.conv2d(x, torch.flip(w, dims=[2, 3]), None", 1, true), code)
+  check(code:find("print(yc)", 1, true), code)
+  local k, ok = v:code("keras")
+  check(ok == false and k:find("not expressible in Keras", 1, true))
+end)
