@@ -103,6 +103,23 @@ void vz_view_set_grad(vz_view *v, int grad) {
   vz_view_rebuild(v);
 }
 
+int vzg_click(vz_view *v, int x, int y) {
+  if (v->grad < VZ_GRAD_WEIGHT || !v->ok) return 0;
+  for (int i = 0; i < v->nout; i++) {
+    const vz_grid *g = &v->gout[i];
+    if (x < g->x || y < g->y) continue;
+    int64_t r = (y - g->y) / g->cs, c = (x - g->x) / g->cs;
+    if (r >= g->rows || c >= g->cols) continue;
+    int64_t idx[4] = {g->ch2, g->ch, r, c};
+    if (g->ch < 0) idx[0] = c; /* grad_bias: unit = channel */
+    int64_t u = cp_trace_unit_of(&v->t, idx);
+    if (u < 0 || u >= v->t.nunits) return 0;
+    vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap, u, 0));
+    return 1;
+  }
+  return 0;
+}
+
 int vz_grad_key(vz_view *v, const char *key, int shift) {
   if (!strcmp(key, "g")) {
     int m = v->grad + (shift ? -1 : 1);
@@ -588,6 +605,10 @@ void vzg_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
       gr.r0 = gr.c0 = 0;
       gr.rows = p[2].rows;
       gr.cols = p[2].cols;
+      gr.used = 1;
+      gr.ch = wmode ? sl : -1; /* grad_bias: the columns are channels */
+      gr.ch2 = o;
+      if (v->nout < VZ_MAXGRIDS) v->gout[v->nout++] = gr; /* clicks */
       if (wmode) {
         int64_t wi[2] = {o, sl};
         idx1(lab, sizeof lab, "gw", wi, 2);

@@ -867,6 +867,7 @@ void vz_view_click(vz_view *v, int x, int y) {
     vz_view_timeline_to(v, x);
     return;
   }
+  if (vzg_click(v, x, y)) return; /* a grad_weight / grad_bias cell */
   /* a cell: pinned (its tooltip stays), or unpinned by a click elsewhere */
   v->pinned = 0;
   vz_view_mouse(v, x, y);

@@ -186,6 +186,9 @@ int vz_grad_setup(vz_view *v, const struct vz_view_init *in, cp_err *e);
  * out = conv_transpose2d's parameters (grad_input) or the resolved
  * conv2d's.  Checks grad_output's shape against the forward output. */
 int vz_grad_params(vz_view *v, cp_conv_params *q, cp_err *e);
+/* grad_weight / grad_bias: a click on a gradient cell goes to its step
+ * (1), else 0. */
+int vzg_click(vz_view *v, int x, int y);
 /* Keys of the backward view: 1 used, 0 refused, -1 not its key. */
 int vz_grad_key(vz_view *v, const char *key, int shift);
 /* Panel titles: which = 0 input side, 1 kernel, 2 output side. */

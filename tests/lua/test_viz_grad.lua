@@ -218,3 +218,21 @@ test("viz.conv2d_backward: v:code() is autograd on the forward conv2d, printing 
                           tensor.randn(1, 1, 5, 5), {padding = 1, padding_mode = "reflect", grad = "weight"})
   check(v:code():find('xp = F.pad(x, (1, 1, 1, 1), mode="reflect")', 1, true), v:code())
 end)
+
+test("viz.conv2d_backward: a click on a grad_weight or grad_bias cell goes to its step", function()
+  local x, w = tensor.randn(1, 2, 5, 5), tensor.randn(3, 2, 3, 3)
+  local gy = tensor.randn(1, 3, 3, 3)
+  local v = viz.conv2d_backward(x, w, gy, {grad = "weight"})
+  local lay = v:layout{width = 1280, height = 720}
+  local g = lay.output[2] -- gw[1, 2]: slice ci = 2 of out channel 1
+  check(g and g.rows == 3 and g.cols == 3, "the grad_weight tiles are grids")
+  v:click(g.x + g.cell * 2 + g.cell // 2, g.y + g.cell + g.cell // 2) -- (i, j) = (2, 3)
+  local st = v:state()
+  check(st.out[1] == 1 and st.out[2] == 2 and st.out[3] == 2 and st.out[4] == 3,
+        table.concat(st.out, ","))
+  v:grad("bias")
+  lay = v:layout{width = 1280, height = 720}
+  g = lay.output[1]
+  v:click(g.x + g.cell * 2 + g.cell // 2, g.y + g.cell // 2)
+  check(v:state().out[1] == 3 and v:state().step == 3)
+end)
