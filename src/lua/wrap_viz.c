@@ -303,7 +303,7 @@ static int l_compare(lua_State *L) {
   in.w = w;
   in.bias = bias;
   in.multi = -1;
-  in.compare = 1;
+  in.cmpview = 1;
   return finish_view(L, 3, fname, &in);
 }
 
@@ -620,7 +620,7 @@ static int m_state(lua_State *L) {
   }
   lua_setfield(L, -2, "taps");
   if (v->gemm >= VZ_GEMM_MATRIX) gemm_state(L, v);
-  if (v->compare) { /* the convolution's side of the same unit */
+  if (v->cmpview) { /* the convolution's side of the same unit */
     lua_createtable(L, 0, 3);
     lua_pushnumber(L, v->info2.value);
     lua_setfield(L, -2, "value");
@@ -1002,7 +1002,7 @@ static int m_set(lua_State *L) {
   if (lua_getfield(L, 2, "flip") != LUA_TNIL) {
     if (np.transposed)
       return luaL_error(L, "%s: flip is a conv2d option", fname);
-    if (v->grad || v->gemm || v->compare)
+    if (v->grad || v->gemm || v->cmpview)
       return luaL_error(L, "%s: flip does not apply to a %s view", fname,
                         v->grad ? "backward" : v->gemm ? "unfold" : "compare");
     flip = lua_toboolean(L, -1);
@@ -1303,7 +1303,7 @@ static int m_output(lua_State *L) {
   int conv = 0;
   if (!lua_isnoneornil(L, 2)) {
     conv = luaL_checkoption(L, 2, NULL, which);
-    if (!v->compare)
+    if (!v->cmpview)
       return luaL_error(L, "view:output: only a compare view (viz.compare) "
                            "has two outputs");
   }

@@ -521,7 +521,7 @@ static void torch_code(gen *G, const prob *P) {
     } else {
       sb_printf(o, "y = F.conv2d(%s, %s, %s,\n             %s)\n", xin, wexpr,
                 v->has_b ? "b" : "None", args);
-      if (v->compare) /* viz.compare: the convolution beside it */
+      if (v->cmpview) /* viz.compare: the convolution beside it */
         sb_printf(o, "yc = F.conv2d(%s, torch.flip(%s, dims=[2, 3]), %s,\n"
                      "              %s)  # convolution: the kernel turned "
                      "180 degrees\n", xin, wexpr, v->has_b ? "b" : "None",
@@ -534,7 +534,7 @@ static void torch_code(gen *G, const prob *P) {
     shape_x(yx, sizeof yx, 4, ys);
     sb_printf(o, "print(y)  # %s (N, C_out, H_out, W_out), as convplay's "
                  "output panel\n", yx);
-    if (v->compare)
+    if (v->cmpview)
       sb_puts(o, "print(yc)  # the convolution\n"
                  "print(int((~torch.isclose(y, yc, rtol=1e-5, atol=1e-6))"
                  ".sum()), \"output cells differ\")  # beyond rounding\n");
@@ -828,7 +828,7 @@ char *vz_code(const vz_view *v, vz_code_lang lang, int *expressible) {
     } else {
       torch_grad_code(&G, &P);
     }
-  } else if (v->compare && lang == VZ_CODE_KERAS) {
+  } else if (v->cmpview && lang == VZ_CODE_KERAS) {
     if (expressible) *expressible = 0;
     sb_puts(&G.o, "not expressible in Keras: convplay writes the side-by-side "
                   "comparison as PyTorch code only\n");

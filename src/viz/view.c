@@ -142,14 +142,14 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
     }
     v->gemm = in->gemm;
   }
-  if (in->compare) {
+  if (in->cmpview) {
     if (in->p.transposed || v->has_mask || v->has_kmask || v->partial ||
         in->flip) {
       cp_fail(e, "view: the compare view draws a plain conv2d (no masks, "
                  "partial or flip)");
       goto fail;
     }
-    v->compare = 1;
+    v->cmpview = 1;
   }
   v->req = in->p;
   v->scatter = in->scatter;
@@ -298,7 +298,7 @@ int vz_view_rebuild(vz_view *v) {
   if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB)
     v->wmax = absmax(cp_tensor_data(&v->gy), cp_tensor_numel(&v->gy));
   v->ymax = absmax(v->y, ny);
-  if (v->compare && vzc_rebuild(v, &src, &e)) {
+  if (v->cmpview && vzc_rebuild(v, &src, &e)) {
     free_derived(v);
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
@@ -371,7 +371,7 @@ void vz_view_current(vz_view *v, int64_t *done) {
     v->canvas_unit = u;
   }
   cp_trace_unit(&v->t, u, v->canvas, v->taps, &v->info);
-  if (v->compare) vzc_current(v, u);
+  if (v->cmpview) vzc_current(v, u);
   v->cur_unit = u;
 }
 
@@ -486,7 +486,7 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
     int used = vz_gemm_key(v, key, shift);
     if (used >= 0) return used;
   }
-  if (v->compare) {
+  if (v->cmpview) {
     int used = vzc_flip_key(v, key);
     if (used >= 0) return used;
   }

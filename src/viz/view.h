@@ -43,7 +43,7 @@ typedef struct vz_view_init {
                                  (then p is conv2d's, without bias/masks) */
   int grad;                   /* backward view: VZ_GRAD_* to start in */
   int gemm;                   /* unfold view: VZ_GEMM_* to start in */
-  int compare;                /* correlation and convolution side by side */
+  int cmpview;                /* correlation and convolution side by side */
 } vz_view_init;
 
 /* The backward view's modes (view_grad.c): which gradient is stepped. */
@@ -86,7 +86,7 @@ typedef struct vz_view {
   int gemm;                   /* unfold view: VZ_GEMM_* (0: not one) */
   float *cmat;                /* unfold view: C of sample cmat_n, or NULL */
   int64_t cmat_n;
-  int compare;                /* compare view (view_compare.c): t2, y2,
+  int cmpview;                /* compare view (view_cmpview.c): t2, y2,
                                  taps2, info2 are the convolution's */
   cp_trace t2;
   float *y2;

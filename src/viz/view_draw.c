@@ -84,7 +84,7 @@ static int param_chips(const vz_view *v, chip *c, int max) {
                                   : "zero-insertion (gather) view");
   else if (v->grad)
     ;
-  else if (v->compare)
+  else if (v->cmpview)
     ;
   else if (v->gemm)
     CHIP("u", 0, "%s", v->gemm == VZ_GEMM_IM2COL ? "im2col"
@@ -192,7 +192,7 @@ static void title_text(const vz_view *v, char *t, size_t n) {
              v->scatter ? "scatter" : "zero-insertion");
   else if (v->grad)
     snprintf(t, n, "conv2d backward: grad_%s", vz_grad_name(v->grad));
-  else if (v->compare)
+  else if (v->cmpview)
     snprintf(t, n, "correlation (conv2d) vs convolution (flipped kernel)");
   else if (v->gemm)
     snprintf(t, n, "conv2d as a matrix product: %s",
@@ -1099,7 +1099,7 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     }
     box bin, bk, bout;
     v->nin = v->nk = v->nout = 0;
-    if (v->compare) {
+    if (v->cmpview) {
       vzc_panels(s, v, f.panels, done);
     } else if (v->gemm) {
       vzu_panels(s, v, f.panels, done);

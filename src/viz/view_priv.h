@@ -205,7 +205,7 @@ int vz_gemm_check(const vz_view *v, cp_err *e);   /* too large to draw? */
 int vz_gemm_key(vz_view *v, const char *key, int shift);
 void vzu_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
 int vzu_headline(const vz_view *v, char *buf, size_t n);
-/* ---- the compare view (view_compare.c) ---- */
+/* ---- the compare view (view_cmpview.c) ---- */
 int vzc_rebuild(vz_view *v, const cp_trace_src *src, cp_err *e);
 void vzc_current(vz_view *v, int64_t u);
 int vzc_flip_key(vz_view *v, const char *key);

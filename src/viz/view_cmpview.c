@@ -1,4 +1,4 @@
-/* view_compare.c - correlation and convolution side by side (viz.compare).
+/* view_cmpview.c - correlation and convolution side by side (viz.compare).
  *
  * PyTorch's conv2d is a cross-correlation; a true convolution flips the
  * kernel.  A compare view steps through both at once: v->t is the
@@ -49,7 +49,7 @@ int vzc_flip_key(vz_view *v, const char *key) {
 
 int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
                  int compact, int done) {
-  if (!v->compare) return 0;
+  if (!v->cmpview) return 0;
   const cp_tap *t2 = &v->taps2[tp - v->taps];
   char a[24], b[24], b2[24], p[24], p2[24], xs[64], w1[48], w2[48];
   vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
@@ -72,7 +72,7 @@ int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
 }
 
 int vzc_headline(const vz_view *v, char *line, size_t n) {
-  if (!v->compare) return 0;
+  if (!v->cmpview) return 0;
   char t1[64];
   idx1(t1, sizeof t1, "y", v->info.idx, 4);
   snprintf(line, n, "%s: correlation Σ x·w[i,j]  |  convolution Σ "
@@ -82,7 +82,7 @@ int vzc_headline(const vz_view *v, char *line, size_t n) {
 }
 
 int vzc_result(vz_view *v, int64_t done, char *line, size_t n) {
-  if (!v->compare) return 0;
+  if (!v->cmpview) return 0;
   double s1 = v->taps[done > 0 ? done - 1 : 0].sum;
   double s2 = v->taps2[done > 0 ? done - 1 : 0].sum;
   char a[32], b[32];
