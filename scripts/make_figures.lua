@@ -89,4 +89,56 @@ vc:record(out("compare_steps.gif"), {fps = 3, width = 800, height = 450, chrome 
 -- 7. the image filter lab on the project's sample image
 local lab = viz.lab(nil, {preset = "gradient_magnitude", map = "abs"})
 lab:screenshot(out("lab_gradient.png"))
+-- 8. the backward pass: grad_weight as the correlation of x with
+-- grad_output, grad_input as the transposed convolution of grad_output
+local xb = tensor.arange(25):reshape(1, 1, 5, 5) / 10
+local wb = tensor.new{{1, 0, -1}, {2, 0, -2}, {1, 0, -1}}:reshape(1, 1, 3, 3)
+local gyb = tensor.new{{1, -1, 0.5}, {0, 2, -1}, {-0.5, 1, 1}}:reshape(1, 1, 3, 3)
+local vb = viz.conv2d_backward(xb, wb, gyb, {stride = 2, padding = 1, grad = "weight",
+                                             title = "conv2d backward: grad_weight",
+                                             caption = "each weight tap sums x times grad_output over the 9 output positions its forward tap fed"})
+vb:seek(5)
+vb:screenshot(out("backward_grad_weight.png"), fig)
+vb:grad("input")
+vb:title("conv2d backward: grad_input")
+vb:caption("each grad_output cell times the kernel, added back where its forward window read x; taps that read padding are cropped")
+vb:seek(5)
+vb:screenshot(out("backward_grad_input.png"), fig)
+vb:grad("weight")
+vb:title("conv2d backward: grad_weight, tap by tap")
+vb:record(out("backward_steps.gif"), {by = "tap", fps = 4, max_frames = 90, width = 960,
+                                      height = 560, chrome = false})
+
+-- 9. im2col: the patches as columns, the kernels as rows; and the matrix C
+local vals = {}
+for i = 0, 31 do vals[#vals + 1] = (i * 5) % 7 - 3 end
+local xu = tensor.new(vals):reshape(1, 2, 4, 4)
+local wu = tensor.new{{1, -1}, {1, 2}}:reshape(1, 1, 2, 2)
+wu = tensor.cat({tensor.cat({wu, -wu}, 2), tensor.cat({wu:transpose(3, 4), wu * 2}, 2)}, 1)
+local vu = viz.unfold(xu, wu, {padding = 1,
+                               title = "im2col: y = W · unfold(x)",
+                               caption = "the patch of the current output is a column of unfold(x), its kernel a row of W"})
+vu:seek(7)
+vu:screenshot(out("unfold_im2col.png"), fig)
+local vc = viz.unfold(tensor.new(vals):narrow(1, 1, 16):reshape(1, 1, 4, 4),
+                     tensor.new{{1, 2, 1}, {0, 0, 0}, {-1, -2, -1}}:reshape(1, 1, 3, 3),
+                     {padding = 1, gemm = "matrix", title = "conv2d as a sparse matrix C",
+                      caption = "one row per output cell: the kernel at the columns of the input cells its window reads; Cᵀ is conv_transpose2d"})
+vc:seek(6)
+vc:screenshot(out("unfold_matrix.png"), fig)
+vu:gemm("im2col")
+vu:title("im2col, one output cell per frame")
+vu:record(out("unfold_steps.gif"), {fps = 2, width = 960, height = 560, chrome = false})
+
+-- 10. correlation and convolution side by side
+local vals5 = {}
+for i = 0, 24 do vals5[#vals5 + 1] = (i * 3) % 5 - 2 end
+local vcmp = viz.compare(tensor.new(vals5):reshape(1, 1, 5, 5),
+                         tensor.new{{1, 2, 0}, {0, 1, -1}, {0, -2, 1}}:reshape(1, 1, 3, 3),
+                         {padding = 1, title = "correlation (conv2d) vs convolution (flipped kernel)",
+                          caption = "the same input cells times w and times w turned 180°; cells that differ are outlined"})
+vcmp:seek(13)
+vcmp:screenshot(out("compare_corr_conv.png"), fig)
+vcmp:record(out("compare_steps.gif"), {fps = 2, width = 960, height = 560, chrome = false})
+
 print("figures written to " .. dir .. " (GIF: " .. frames .. " frames)")

@@ -79,6 +79,38 @@ do
        "11. a 64x64 input",
        "cells shrink and labels hide: + / - zoom, drag to pan, hover a cell for its receptive field")
 end
+-- the backward pass: the gradients PyTorch's autograd computes, step by step
+do
+  local x = tensor.arange(25):reshape(1, 1, 5, 5) / 10
+  local w = tensor.new{{1, 0, -1}, {2, 0, -2}, {1, 0, -1}}:reshape(1, 1, 3, 3)
+  local w2 = tensor.cat({w, w:transpose(3, 4)}, 1)
+  local gy = tensor.new{{1, -1, 0.5}, {0, 2, -1}, {-0.5, 1, 1}}:reshape(1, 1, 3, 3)
+  gy = tensor.cat({gy, gy * -0.5}, 2)
+  page(viz.conv2d_backward(x, w2, gy, {stride = 2, padding = 1, grad = "weight"}),
+       "12. the backward pass: grad_weight",
+       "each weight tap sums x times grad_output over every output position it fed; g: grad_input / grad_bias")
+end
+-- im2col: the same convolution as one matrix product
+do
+  local vals = {}
+  for i = 0, 31 do vals[#vals + 1] = (i * 5) % 7 - 3 end -- small integers
+  local x = tensor.new(vals):reshape(1, 2, 4, 4)
+  local w = tensor.new{{1, -1}, {1, 2}}:reshape(1, 1, 2, 2)
+  w = tensor.cat({tensor.cat({w, -w}, 2), tensor.cat({w:transpose(3, 4), w * 2}, 2)}, 1)
+  page(viz.unfold(x, w, {padding = 1, stride = 1}),
+       "13. im2col: convolution as a matrix product",
+       "each patch is a column of unfold(x), each kernel a row of W: y = W · unfold(x); u: the matrix C and Cᵀ")
+end
+-- correlation and convolution at once: the flip decides which cells differ
+do
+  local vals = {}
+  for i = 0, 24 do vals[#vals + 1] = (i * 3) % 5 - 2 end
+  local x = tensor.new(vals):reshape(1, 1, 5, 5)
+  page(viz.compare(x, tensor.new{{1, 0, -1}, {2, 0, -2}, {1, 0, -1}}:reshape(1, 1, 3, 3),
+                   {padding = 1}),
+       "14. correlation vs convolution, side by side",
+       "the same taps times w and times w turned 180°: a Sobel kernel flips sign, so every cell differs (outlined)")
+end
 
 if viz.headless then return pages end
 viz.run(pages)

@@ -11,6 +11,8 @@ const char *cp_trace_kind_name(cp_trace_kind k) {
   case CP_TRACE_CONV: return "conv2d";
   case CP_TRACE_GATHER: return "gather";
   case CP_TRACE_SCATTER: return "scatter";
+  case CP_TRACE_GRADW: return "grad_weight";
+  case CP_TRACE_GRADB: return "grad_bias";
   }
   return "?";
 }
@@ -29,6 +31,8 @@ const char *cp_tap_kind_name(cp_tap_kind k) {
 int cp_trace_init(cp_trace *t, const cp_geom *g, cp_trace_kind kind,
                   const cp_trace_src *src, cp_err *e) {
   memset(t, 0, sizeof *t);
+  if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB)
+    return cp_trace_grad_init(t, g, kind, src, e);
   if ((kind == CP_TRACE_CONV) == (g->p.transposed != 0))
     return cp_fail(e, "view: %s does not fit a %s problem",
                    cp_trace_kind_name(kind),
@@ -65,6 +69,8 @@ static void unflat(int64_t u, int64_t d1, int64_t d2, int64_t d3,
 void cp_trace_unit_index(const cp_trace *t, int64_t u, int64_t idx[4]) {
   const cp_geom *g = &t->g;
   if (t->kind == CP_TRACE_SCATTER) unflat(u, g->C, g->H, g->W, idx);
+  else if (t->kind == CP_TRACE_GRADW) unflat(u, g->Cg, g->kH, g->kW, idx);
+  else if (t->kind == CP_TRACE_GRADB) unflat(u, 1, 1, 1, idx);
   else unflat(u, g->O, g->OH, g->OW, idx);
 }
 
@@ -72,6 +78,9 @@ int64_t cp_trace_unit_of(const cp_trace *t, const int64_t idx[4]) {
   const cp_geom *g = &t->g;
   if (t->kind == CP_TRACE_SCATTER)
     return ((idx[0] * g->C + idx[1]) * g->H + idx[2]) * g->W + idx[3];
+  if (t->kind == CP_TRACE_GRADW)
+    return ((idx[0] * g->Cg + idx[1]) * g->kH + idx[2]) * g->kW + idx[3];
+  if (t->kind == CP_TRACE_GRADB) return idx[0];
   return ((idx[0] * g->O + idx[1]) * g->OH + idx[2]) * g->OW + idx[3];
 }
 
@@ -297,6 +306,8 @@ void cp_trace_unit(const cp_trace *t, int64_t u, const float *canvas,
   case CP_TRACE_CONV: conv_unit(t, u, taps, info); break;
   case CP_TRACE_GATHER: gather_unit(t, u, taps, info); break;
   case CP_TRACE_SCATTER: scatter_unit(t, u, canvas, taps, info); break;
+  case CP_TRACE_GRADW:
+  case CP_TRACE_GRADB: cp_trace_grad_unit(t, u, taps, info); break;
   }
 }
 
@@ -328,6 +339,8 @@ void cp_trace_scatter_add(const cp_trace *t, int64_t u, float *y) {
 void cp_trace_canvas(const cp_trace *t, int64_t u, float *y) {
   const cp_geom *g = &t->g;
   int64_t total = g->N * g->O * g->OH * g->OW;
+  if (t->kind == CP_TRACE_GRADW || t->kind == CP_TRACE_GRADB)
+    total = t->nunits; /* y is grad_weight (O, C/G, kH, kW) or (O) */
   if (u > t->nunits) u = t->nunits;
   if (t->kind == CP_TRACE_SCATTER) {
     for (int64_t k = 0; k < total; k++)

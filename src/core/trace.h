@@ -13,6 +13,13 @@
  *   CP_TRACE_SCATTER  conv_transpose2d as scatter.  Unit = input pixel
  *                     (n, ci, r, c); taps = (oo < O/G, i, j), each adding
  *                     x * w into output (r*s + i*d - p, ...), or cropped.
+ *   CP_TRACE_GRADW    conv2d's grad_weight, the correlation of the input
+ *                     with grad_output (trace_grad.c).  Unit = weight tap
+ *                     (o, ci, i, j); taps = (n, r, c), every output
+ *                     position: x[n, g*C/G+ci, r*s+i*d-p, ...] * gy[n, o,
+ *                     r, c], the products of that forward tap.
+ *   CP_TRACE_GRADB    conv2d's grad_bias.  Unit = output channel (o, 0, 0,
+ *                     0); taps = (n, r, c): 1 * gy[n, o, r, c].
  *
  * Steps are what the viewer walks through: one unit per step, or one tap per
  * step (cp_trace_steps / cp_trace_locate).  All indices are 0-based.
@@ -31,7 +38,9 @@
 typedef enum {
   CP_TRACE_CONV = 0,
   CP_TRACE_GATHER,
-  CP_TRACE_SCATTER
+  CP_TRACE_SCATTER,
+  CP_TRACE_GRADW,
+  CP_TRACE_GRADB
 } cp_trace_kind;
 
 typedef enum {
@@ -52,7 +61,9 @@ typedef struct cp_tap {
                        unit's pixel); -1 when nothing is read */
   int64_t k[2];     /* tap position in the kernel as drawn (flipped for
                        GATHER and for true convolution) */
-  int64_t w[4];     /* weight element used, in the op's own layout */
+  int64_t w[4];     /* weight element used, in the op's own layout
+                       (GRADW/GRADB: the grad_output cell n, o, r, c; k
+                       then holds its r, c) */
   int64_t out[4];   /* output n, o, r, c the tap contributes to */
   float xv;         /* input factor (after the input mask; 0 for padding) */
   float wv;         /* weight factor (after the kernel mask) */
@@ -86,6 +97,7 @@ typedef struct cp_trace_src {
   int mask_multi;       /* partial: the mask had C channels (multi_channel)
                            rather than one */
   int flip;             /* conv2d only: true convolution (flipped kernel) */
+  const float *gy;      /* GRADW/GRADB: grad_output N*O*OH*OW */
 } cp_trace_src;
 
 typedef struct cp_trace {
@@ -129,6 +141,17 @@ void cp_trace_locate(const cp_trace *t, int by_tap, int64_t step,
 int64_t cp_trace_step_of(const cp_trace *t, int by_tap, int64_t u, int64_t k);
 
 const char *cp_trace_kind_name(cp_trace_kind k);
+
+/* ---- trace_grad.c: the GRADW / GRADB kinds (called by the above) ---- */
+int cp_trace_grad_init(cp_trace *t, const cp_geom *g, cp_trace_kind kind,
+                       const cp_trace_src *src, cp_err *e);
+void cp_trace_grad_unit(const cp_trace *t, int64_t u, cp_tap *taps,
+                        cp_unit *info);
+/* The forward tap a backward product comes from: the forward output cell
+ * y4 (n, o, r, c), the weight element w4 (o, ci, i, j) and the tap's
+ * number within y4's unit (0-based, as CP_TRACE_CONV orders them). */
+int64_t cp_trace_forward_tap(const cp_geom *g, const int64_t y4[4],
+                             const int64_t w4[4]);
 const char *cp_tap_kind_name(cp_tap_kind k);
 
 #endif

@@ -156,6 +156,27 @@ int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
   return r;
 }
 
+/* The options every view constructor shares (by, title, caption, width,
+ * height, in the table at opts), then the view itself, pushed. */
+static int finish_view(lua_State *L, int opts, const char *fname,
+                       vz_view_init *in) {
+  const char *by = cplv_opt_string(L, opts, "by", fname);
+  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
+    cpl_argerror(L, fname, opts, "opts.by", "expected \"tap\" or \"cell\", "
+                 "got \"%s\"", by);
+  in->by_tap = by && !strcmp(by, "tap");
+  in->title = cplv_opt_string(L, opts, "title", fname);
+  in->caption = cplv_opt_string(L, opts, "caption", fname);
+  in->width = cplv_opt_int(L, opts, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in->height = cplv_opt_int(L, opts, "height", VZ_DEFAULT_H, fname, 240, 8192);
+  lview *lv = newlview(L);
+  cp_err e;
+  lv->v = vz_view_new(in, &e);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  register_view(L, -1);
+  return 1;
+}
+
 static int make_view(lua_State *L, int transposed) {
   const char *fname = transposed ? "viz.conv_transpose2d" : "viz.conv2d";
   cplv_fonts(L, fname);
@@ -181,26 +202,111 @@ static int make_view(lua_State *L, int transposed) {
   in.flip = cplv_opt_bool(L, 3, "flip", 0);
   in.keras = cplv_opt_bool(L, 3, "keras", 0);
   in.compare = cplv_opt_bool(L, 3, "compare", 0);
-  const char *by = cplv_opt_string(L, 3, "by", fname);
-  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
-    cpl_argerror(L, fname, 3, "opts.by", "expected \"tap\" or \"cell\", got "
-                 "\"%s\"", by);
-  in.by_tap = by && !strcmp(by, "tap");
   const char *view = cplv_opt_string(L, 3, "view", fname);
   if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
     cpl_argerror(L, fname, 3, "opts.view",
                  "expected \"scatter\" or \"gather\", got \"%s\"", view);
   in.scatter = view ? !strcmp(view, "scatter") : 1;
-  in.title = cplv_opt_string(L, 3, "title", fname);
-  in.caption = cplv_opt_string(L, 3, "caption", fname);
-  in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
-  in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
-  cp_err e;
-  lv->v = vz_view_new(&in, &e);
-  if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
-  return 1;
+  return finish_view(L, 3, fname, &in);
+}
+
+/* viz.conv2d_backward(x, w, grad_output [, opts]): the backward view of
+ * conv2d; opts.grad = "input" | "weight" | "bias" picks the mode. */
+static const char *const grad_keys[] = {
+    "stride", "padding", "dilation", "groups", "padding_mode", "grad", "view",
+    "by", "title", "caption", "width", "height", NULL};
+static const char *const grad_modes[] = {"input", "weight", "bias", NULL};
+
+static int l_conv2d_backward(lua_State *L) {
+  const char *fname = "viz.conv2d_backward";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  cp_tensor *gy = cpl_checktensor_arg(L, 3, 3, fname, "grad_output");
+  cpl_check_keys(L, 4, fname, 4, grad_keys);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, 4, fname, 0, &in.p, &bias);
+  in.x = x;
+  in.w = w;
+  in.grad_out = gy;
+  in.multi = -1;
+  in.grad = VZ_GRAD_INPUT;
+  const char *m = cplv_opt_string(L, 4, "grad", fname);
+  if (m) {
+    int i = 0;
+    while (grad_modes[i] && strcmp(grad_modes[i], m)) i++;
+    if (!grad_modes[i])
+      cpl_argerror(L, fname, 4, "opts.grad", "expected \"input\", "
+                   "\"weight\" or \"bias\", got \"%s\"", m);
+    in.grad = VZ_GRAD_INPUT + i;
+  }
+  const char *view = cplv_opt_string(L, 4, "view", fname);
+  if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
+    cpl_argerror(L, fname, 4, "opts.view",
+                 "expected \"scatter\" or \"gather\", got \"%s\"", view);
+  in.scatter = view ? !strcmp(view, "scatter") : 1;
+  return finish_view(L, 4, fname, &in);
+}
+
+/* viz.unfold(x, w [, opts]): conv2d as matrix products; opts.gemm =
+ * "im2col" | "matrix" | "matrix_t" picks the picture. */
+static const char *const unfold_keys[] = {
+    "bias", "stride", "padding", "dilation", "groups", "padding_mode", "gemm",
+    "by", "title", "caption", "width", "height", NULL};
+static const char *const gemm_modes[] = {"im2col", "matrix", "matrix_t",
+                                         NULL};
+
+static int l_unfold(lua_State *L) {
+  const char *fname = "viz.unfold";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  cpl_check_keys(L, 3, fname, 3, unfold_keys);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, 3, fname, 0, &in.p, &bias);
+  in.x = x;
+  in.w = w;
+  in.bias = bias;
+  in.multi = -1;
+  in.gemm = VZ_GEMM_IM2COL;
+  const char *m = cplv_opt_string(L, 3, "gemm", fname);
+  if (m) {
+    int i = 0;
+    while (gemm_modes[i] && strcmp(gemm_modes[i], m)) i++;
+    if (!gemm_modes[i])
+      cpl_argerror(L, fname, 3, "opts.gemm", "expected \"im2col\", "
+                   "\"matrix\" or \"matrix_t\", got \"%s\"", m);
+    in.gemm = VZ_GEMM_IM2COL + i;
+  }
+  return finish_view(L, 3, fname, &in);
+}
+
+/* viz.compare(x, w [, opts]): correlation (conv2d) and convolution (the
+ * flipped kernel, conv.convolve2d) side by side. */
+static const char *const compare_keys[] = {
+    "bias", "stride", "padding", "dilation", "groups", "padding_mode", "by",
+    "title", "caption", "width", "height", NULL};
+
+static int l_compare(lua_State *L) {
+  const char *fname = "viz.compare";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  cpl_check_keys(L, 3, fname, 3, compare_keys);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, 3, fname, 0, &in.p, &bias);
+  in.x = x;
+  in.w = w;
+  in.bias = bias;
+  in.multi = -1;
+  in.cmpview = 1;
+  return finish_view(L, 3, fname, &in);
 }
 
 static int l_conv2d(lua_State *L) { return make_view(L, 0); }
@@ -268,6 +374,81 @@ static void push_pair(lua_State *L, const int64_t *p, int stride) {
   lua_rawseti(L, -2, 2);
 }
 
+/* The rest of v:state() for grad_weight / grad_bias: the unit is a weight
+ * tap (o, ci, i, j) or an output channel; its taps the output positions. */
+static int grad_state(lua_State *L, vz_view *v, int64_t done) {
+  int w = v->t.kind == CP_TRACE_GRADW;
+  lua_createtable(L, w ? 4 : 1, 0);
+  for (int i = 0; i < (w ? 4 : 1); i++) {
+    lua_pushinteger(L, w ? v->w.shape[i] : v->g.O);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "output_shape");
+  lua_pushinteger(L, done);
+  lua_setfield(L, -2, "tap");
+  lua_pushinteger(L, v->info.group + 1);
+  lua_setfield(L, -2, "group");
+  push_idx(L, v->info.idx, w ? 4 : 1);
+  lua_setfield(L, -2, "out");
+  lua_pushnumber(L, v->y[v->cur_unit]);
+  lua_setfield(L, -2, "value");
+  lua_pushnumber(L, vz_view_sum(v));
+  lua_setfield(L, -2, "sum");
+  lua_createtable(L, (int)v->t.ntaps, 0);
+  for (int64_t k = 0; k < v->t.ntaps; k++) {
+    const cp_tap *tp = &v->taps[k];
+    lua_createtable(L, 0, 10);
+    lua_pushstring(L, cp_tap_kind_name(tp->kind));
+    lua_setfield(L, -2, "kind");
+    if (w && tp->kind != CP_TAP_PAD) {
+      push_idx(L, tp->in, 4);
+      lua_setfield(L, -2, tp->kind == CP_TAP_PADSRC ? "source" : "input");
+    }
+    if (w) {
+      int64_t at[2] = {tp->pos[0], tp->pos[1]};
+      push_idx(L, at, 2);
+      lua_setfield(L, -2, "at");
+    }
+    /* the grad_output cell = the forward output cell the product is of */
+    push_idx(L, tp->w, 4);
+    lua_setfield(L, -2, "grad_output");
+    lua_pushinteger(L, w ? cp_trace_forward_tap(&v->g, tp->w, tp->out) + 1
+                         : 0);
+    lua_setfield(L, -2, "forward_tap");
+    lua_pushnumber(L, tp->xv);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, tp->wv);
+    lua_setfield(L, -2, "gy");
+    lua_pushnumber(L, tp->prod);
+    lua_setfield(L, -2, "product");
+    lua_pushnumber(L, tp->sum);
+    lua_setfield(L, -2, "sum");
+    lua_pushboolean(L, k < done);
+    lua_setfield(L, -2, "done");
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  lua_setfield(L, -2, "taps");
+  return 1;
+}
+
+/* Matrix modes of the unfold view: state.ct = Cᵀ y (the current sample,
+ * flattened C*H*W) over the output cells done. */
+static void gemm_state(lua_State *L, vz_view *v) {
+  int64_t len;
+  if (vz_gemm_ct(v, NULL, &len)) return;
+  /* a userdata buffer: nothing leaks if Lua runs out of memory below */
+  float *gx = lua_newuserdatauv(L, sizeof *gx * (size_t)(len ? len : 1), 0);
+  int ok = vz_gemm_ct(v, gx, &len) == 0;
+  lua_createtable(L, ok ? (int)len : 0, 0);
+  for (int64_t i = 0; ok && i < len; i++) {
+    lua_pushnumber(L, gx[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_remove(L, -2);
+  if (ok) lua_setfield(L, -2, "ct");
+  else lua_pop(L, 1);
+}
+
 static int m_state(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:state");
   int64_t done;
@@ -284,6 +465,14 @@ static int m_state(lua_State *L) {
                     : v->scatter   ? "scatter"
                                    : "gather");
   lua_setfield(L, -2, "view");
+  if (v->grad) {
+    lua_pushstring(L, vz_grad_name(v->grad));
+    lua_setfield(L, -2, "grad");
+  }
+  if (v->gemm) {
+    lua_pushstring(L, vz_gemm_name(v->gemm));
+    lua_setfield(L, -2, "gemm");
+  }
   lua_pushboolean(L, v->playing);
   lua_setfield(L, -2, "playing");
   lua_pushboolean(L, v->help);
@@ -353,6 +542,8 @@ static int m_state(lua_State *L) {
   }
   lua_setfield(L, -2, "output_shape");
   if (vz_view_steps(v) == 0) return 1; /* an empty output: nothing more */
+  if (v->t.kind == CP_TRACE_GRADW || v->t.kind == CP_TRACE_GRADB)
+    return grad_state(L, v, done);
   lua_pushinteger(L, done);
   lua_setfield(L, -2, "tap");
   lua_pushinteger(L, v->info.group + 1);
@@ -432,6 +623,23 @@ static int m_state(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
   lua_setfield(L, -2, "taps");
+  if (v->gemm >= VZ_GEMM_MATRIX) gemm_state(L, v);
+  if (v->cmpview) { /* the convolution's side of the same unit */
+    lua_createtable(L, 0, 3);
+    lua_pushnumber(L, v->info2.value);
+    lua_setfield(L, -2, "value");
+    lua_pushnumber(L, v->taps2[done > 0 ? done - 1 : 0].sum);
+    lua_setfield(L, -2, "sum");
+    lua_createtable(L, (int)v->t.ntaps, 0);
+    for (int64_t k = 0; k < v->t.ntaps; k++) {
+      push_idx(L, v->taps2[k].w, 4);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_setfield(L, -2, "kernel");
+    lua_setfield(L, -2, "convolution");
+    lua_pushinteger(L, vz_compare_differ(v, NULL));
+    lua_setfield(L, -2, "differ");
+  }
   return 1;
 }
 
@@ -720,20 +928,54 @@ static int m_mode(lua_State *L) {
   return 1;
 }
 
+/* v:grad(["input" | "weight" | "bias"]): the backward view's mode. */
+static int m_grad(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:grad");
+  if (!v->grad)
+    return luaL_error(L, "view:grad: not a backward view "
+                         "(viz.conv2d_backward)");
+  if (!lua_isnoneornil(L, 2)) {
+    int i = luaL_checkoption(L, 2, NULL, grad_modes);
+    vz_view_set_grad(v, VZ_GRAD_INPUT + i);
+  }
+  lua_pushstring(L, vz_grad_name(v->grad));
+  return 1;
+}
+
+/* v:gemm(["im2col" | "matrix" | "matrix_t"]): the unfold view's picture. */
+static int m_gemm(lua_State *L) {
+  vz_view *v = checkview(L, 1, "view:gemm");
+  if (!v->gemm)
+    return luaL_error(L, "view:gemm: not an unfold view (viz.unfold)");
+  if (!lua_isnoneornil(L, 2)) {
+    int i = luaL_checkoption(L, 2, NULL, gemm_modes);
+    vz_view_set_gemm(v, VZ_GEMM_IM2COL + i);
+  }
+  lua_pushstring(L, vz_gemm_name(v->gemm));
+  return 1;
+}
+
 static int m_view(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:view");
   if (!lua_isnoneornil(L, 2)) {
     const char *m = luaL_checkstring(L, 2);
     if (strcmp(m, "scatter") && strcmp(m, "gather"))
       return luaL_argerror(L, 2, "expected \"scatter\" or \"gather\"");
-    if (!v->req.transposed)
-      return luaL_error(L, "view:view: only a transposed view has a scatter "
-                           "and a gather view");
-    vz_view_set_scatter(v, !strcmp(m, "scatter"));
+    if (v->grad == VZ_GRAD_INPUT) {
+      if (v->scatter != !strcmp(m, "scatter")) vz_view_key(v, "v", 0);
+    } else {
+      if (!v->req.transposed)
+        return luaL_error(L, "view:view: only a transposed view (or a "
+                             "backward view's grad_input) has a scatter and "
+                             "a gather view");
+      vz_view_set_scatter(v, !strcmp(m, "scatter"));
+    }
   }
-  lua_pushstring(L, !v->req.transposed ? "conv2d"
-                    : v->scatter       ? "scatter"
-                                       : "gather");
+  lua_pushstring(L, v->grad == VZ_GRAD_INPUT ? (v->scatter ? "scatter"
+                                                             : "gather")
+                    : !v->req.transposed      ? "conv2d"
+                    : v->scatter              ? "scatter"
+                                              : "gather");
   return 1;
 }
 
@@ -764,6 +1006,9 @@ static int m_set(lua_State *L) {
   if (lua_getfield(L, 2, "flip") != LUA_TNIL) {
     if (np.transposed)
       return luaL_error(L, "%s: flip is a conv2d option", fname);
+    if (v->grad || v->gemm || v->cmpview)
+      return luaL_error(L, "%s: flip does not apply to a %s view", fname,
+                        v->grad ? "backward" : v->gemm ? "unfold" : "compare");
     flip = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
@@ -1095,12 +1340,27 @@ static int m_compare(lua_State *L) {
 
 static int m_output(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:output");
+  static const char *const which[] = {"correlation", "convolution", NULL};
+  int conv = 0;
+  if (!lua_isnoneornil(L, 2)) {
+    conv = luaL_checkoption(L, 2, NULL, which);
+    if (!v->cmpview)
+      return luaL_error(L, "view:output: only a compare view (viz.compare) "
+                           "has two outputs");
+  }
   if (!v->ok) return luaL_error(L, "view:output: %s", v->err);
   cp_tensor *t = cpl_newtensor(L);
   cp_err e;
-  if (cp_tensor_empty4(t, v->g.N, v->g.O, v->g.OH, v->g.OW, &e))
-    return cpl_error(L, "view:output", &e);
-  memcpy(cp_tensor_data(t), v->y,
+  int rc;
+  if (v->t.kind == CP_TRACE_GRADW) /* grad_weight: the weight's shape */
+    rc = cp_tensor_empty4(t, v->w.shape[0], v->w.shape[1], v->w.shape[2],
+                          v->w.shape[3], &e);
+  else if (v->t.kind == CP_TRACE_GRADB)
+    rc = cp_tensor_empty(t, 1, &v->g.O, &e);
+  else
+    rc = cp_tensor_empty4(t, v->g.N, v->g.O, v->g.OH, v->g.OW, &e);
+  if (rc) return cpl_error(L, "view:output", &e);
+  memcpy(cp_tensor_data(t), conv ? v->y2 : v->y,
          sizeof(float) * (size_t)cp_tensor_numel(t));
   return 1;
 }
@@ -1157,6 +1417,7 @@ static const luaL_Reg view_methods[] = {
     {"layout", m_layout},     {"frame_ms", m_frame_ms},
     {"output", m_output},     {"play", m_play},
     {"code", m_code},         {"compare", m_compare},
+    {"grad", m_grad},         {"gemm", m_gemm},
     {"title", m_title},       {"caption", m_caption},
     {"close", view_release},  {NULL, NULL}};
 
@@ -1191,6 +1452,9 @@ static const luaL_Reg viz_funcs[] = {
     {"palette", l_palette},
     {"conv2d", l_conv2d},
     {"conv_transpose2d", l_conv_transpose2d},
+    {"conv2d_backward", l_conv2d_backward},
+    {"unfold", l_unfold},
+    {"compare", l_compare},
     {"show", l_show},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};

@@ -168,7 +168,7 @@ static void base64_f32(sb *o, const float *d, int64_t n) {
 
 /* name = the tensor, in PyTorch's layout (NCHW / OIHW); comment (may be
  * NULL) ends the line. */
-static void put_tensor(gen *G, const char *name, const float *d, int nd,
+void vzc_tensor(gen *G, const char *name, const float *d, int nd,
                        const int64_t *s, const char *comment) {
   sb *o = &G->o;
   int64_t n = 1;
@@ -279,23 +279,23 @@ void vzc_tensors(gen *G, const prob *P, int64_t ms[4]) {
   sb body = G->o;
   /* write the tensors into a second buffer, then the helpers before them */
   G->o = (sb){0};
-  put_tensor(G, "x", cp_tensor_data(&v->x), 4, v->x.shape,
+  vzc_tensor(G, "x", cp_tensor_data(&v->x), 4, v->x.shape,
              G->lang == VZ_CODE_KERAS ? "NCHW, as convplay holds it"
                                       : "input (N, C, H, W)");
-  put_tensor(G, "w", cp_tensor_data(&v->w), 4, v->w.shape,
+  vzc_tensor(G, "w", cp_tensor_data(&v->w), 4, v->w.shape,
              P->transposed ? "weight (C_in, C_out/groups, kH, kW)"
                            : "weight (C_out, C_in/groups, kH, kW)");
   if (v->has_b)
-    put_tensor(G, "b", cp_tensor_data(&v->b), 1, v->b.shape, "bias");
+    vzc_tensor(G, "b", cp_tensor_data(&v->b), 1, v->b.shape, "bias");
   if (v->has_mask) {
     mask_shape(v, ms);
     float *m = mask_values(v, ms);
     if (!m) G->o.oom = 1;
-    else put_tensor(G, "mask", m, 4, ms, "input mask (broadcasts over x)");
+    else vzc_tensor(G, "mask", m, 4, ms, "input mask (broadcasts over x)");
     free(m);
   }
   if (v->has_kmask)
-    put_tensor(G, "M", cp_tensor_data(&v->kmask), 2, v->w.shape + 2,
+    vzc_tensor(G, "M", cp_tensor_data(&v->kmask), 2, v->w.shape + 2,
                "kernel mask (kH, kW), the same for every channel");
   sb tens = G->o;
   G->o = body;
@@ -336,7 +336,19 @@ char *vz_code(const vz_view *v, vz_code_lang lang, int *expressible) {
   prob P;
   prob_init(&P, v);
   if (expressible) *expressible = 1;
-  if (lang == VZ_CODE_KERAS) {
+  if (v->grad) {
+    if (lang == VZ_CODE_KERAS) {
+      if (expressible) *expressible = 0;
+      vzc_puts(&G.o, "not expressible in Keras: convplay writes the backward "
+                     "pass as PyTorch autograd code only\n");
+    } else {
+      vzc_torch_grad(&G, &P);
+    }
+  } else if (v->cmpview && lang == VZ_CODE_KERAS) {
+    if (expressible) *expressible = 0;
+    vzc_puts(&G.o, "not expressible in Keras: convplay writes the "
+                   "side-by-side comparison as PyTorch code only\n");
+  } else if (lang == VZ_CODE_KERAS) {
     char why[700];
     const char *r = vzc_keras_reason(&P, why, sizeof why);
     if (r) {

@@ -60,7 +60,14 @@ static inline void fpad_tuple(char *b, size_t n, const prob *P) {
  * mask's shape as written. */
 void vzc_tensors(gen *G, const prob *P, int64_t ms[4]);
 
+/* One tensor as code: a literal, base64 or a seeded stand-in. */
+void vzc_tensor(gen *G, const char *name, const float *d, int nd,
+                const int64_t *shape, const char *what);
+/* PyTorch's padding= argument for P (1: an F.pad is needed first). */
+int vzc_torch_padding(const prob *P, int use_mode, char *arg, size_t n);
+
 void vzc_torch(gen *G, const prob *P);    /* code_torch.c */
+void vzc_torch_grad(gen *G, prob *P);     /* a backward view */
 void vzc_keras(gen *G, const prob *P);    /* code_keras.c */
 /* Why Keras cannot express the view, or NULL when it can. */
 const char *vzc_keras_reason(const prob *P, char *b, size_t n);

@@ -1,6 +1,7 @@
 /* code_torch.c - the PyTorch program of a view (torch.nn.functional),
  * see code.h for what it writes and code.c for the shared parts. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "viz/code_priv.h"
@@ -12,7 +13,7 @@
 /* How conv2d's padding is written: the padding= argument (arg), and
  * whether the input needs an F.pad first (returns 1; the padding mode
  * applies when mode is set). */
-static int torch_padding(const prob *P, int use_mode, char *arg, size_t n) {
+int vzc_torch_padding(const prob *P, int use_mode, char *arg, size_t n) {
   int mode = use_mode ? P->mode : CP_PAD_ZEROS;
   if (mode == CP_PAD_ZEROS) {
     if (P->req->padspec == CP_PADSPEC_SAME) {
@@ -74,7 +75,7 @@ static void torch_partial(gen *G, const prob *P, const int64_t ms[4],
   char parg[64], sarg[32], darg[32], ft[64];
   vzc_pair(sarg, sizeof sarg, P->s[0], P->s[1]);
   vzc_pair(darg, sizeof darg, P->d[0], P->d[1]);
-  if (torch_padding(P, 0, parg, sizeof parg)) {
+  if (vzc_torch_padding(P, 0, parg, sizeof parg)) {
     fpad_tuple(ft, sizeof ft, P);
     vzc_printf(o, "S = F.conv2d(F.pad(%s, %s), ones, stride=%s, dilation=%s)"
                   "\n", m1, ft, sarg, darg);
@@ -142,7 +143,7 @@ void vzc_torch(gen *G, const prob *P) {
                  (long long)P->pad[0], (long long)P->pad[1],
                  (long long)P->pad[2], (long long)P->pad[3]);
   } else {
-    if (torch_padding(P, 1, parg, sizeof parg)) {
+    if (vzc_torch_padding(P, 1, parg, sizeof parg)) {
       fpad_tuple(ft, sizeof ft, P);
       if (P->mode != CP_PAD_ZEROS)
         vzc_printf(o, "xp = F.pad(%s, %s, mode=\"%s\")  # (left, right, top, "
@@ -164,6 +165,11 @@ void vzc_torch(gen *G, const prob *P) {
     } else {
       vzc_printf(o, "y = F.conv2d(%s, %s, %s,\n             %s)\n", xin, wexpr,
                  v->has_b ? "b" : "None", args);
+      if (v->cmpview) /* viz.compare: the convolution beside it */
+        vzc_printf(o, "yc = F.conv2d(%s, torch.flip(%s, dims=[2, 3]), %s,\n"
+                      "              %s)  # convolution: the kernel turned "
+                      "180 degrees\n", xin, wexpr, v->has_b ? "b" : "None",
+                   args);
     }
   }
   if (v->ok) {
@@ -172,8 +178,77 @@ void vzc_torch(gen *G, const prob *P) {
     vzc_shape(yx, sizeof yx, 4, ys, "x");
     vzc_printf(o, "print(y)  # %s (N, C_out, H_out, W_out), as convplay's "
                   "output panel\n", yx);
+    if (v->cmpview)
+      vzc_puts(o, "print(yc)  # the convolution\n"
+                  "print(int((~torch.isclose(y, yc, rtol=1e-5, atol=1e-6))"
+                  ".sum()), \"output cells differ\")  # beyond rounding\n");
   } else {
     vzc_puts(o, "print(y)\n");
   }
 }
 
+
+/* The backward view (view_grad.c): autograd on the forward conv2d, the
+ * gradient the view steps through printed.  v->x may share grad_output
+ * (grad_input mode): the forward input is v->fx, the parameters v->req's
+ * with the padding v->g resolved. */
+void vzc_torch_grad(gen *G, prob *P) {
+  const vz_view *v = P->v;
+  sb *o = &G->o;
+  P->transposed = 0;
+  P->mode = v->req.mode;
+  P->C = v->fx.shape[1];
+  P->O = v->w.shape[0];
+  const char *what = v->grad == VZ_GRAD_INPUT    ? "grad_input"
+                     : v->grad == VZ_GRAD_WEIGHT ? "grad_weight"
+                                                 : "grad_bias";
+  char xs[96], ws[96];
+  vzc_shape(xs, sizeof xs, 4, v->fx.shape, ", ");
+  vzc_shape(ws, sizeof ws, 4, v->w.shape, ", ");
+  vzc_printf(o, "# PyTorch: what convplay draws (%s of conv2d of x (%s) with "
+                "w (%s))\n", what, xs, ws);
+  if (!v->ok)
+    vzc_printf(o, "# convplay shows an error for these parameters:\n#   %s\n",
+               v->err);
+  vzc_puts(o, "import torch\nimport torch.nn.functional as F\n");
+  sb body = G->o;
+  G->o = (sb){0};
+  vzc_tensor(G, "x", cp_tensor_data(&v->fx), 4, v->fx.shape, "input");
+  vzc_tensor(G, "w", cp_tensor_data(&v->w), 4, v->w.shape, "weight");
+  vzc_tensor(G, "gy", cp_tensor_data(&v->gy), 4, v->gy.shape, "grad_output");
+  sb tens = G->o;
+  G->o = body;
+  if (G->need_b64)
+    vzc_puts(o, "import base64\n\n\ndef f32(text, *shape):  # exact float32 "
+                "values (little-endian bytes)\n"
+                "    return torch.frombuffer(bytearray(base64.b64decode(text)),"
+                " dtype=torch.float32).reshape(shape)\n\n");
+  vzc_puts(o, "\n");
+  if (G->need_rand) vzc_puts(o, "torch.manual_seed(0)\n");
+  if (tens.s) vzc_put(o, tens.s, tens.n);
+  free(tens.s);
+  if (tens.oom) o->oom = 1;
+  vzc_printf(o, "\nx.requires_grad_()\nw.requires_grad_()\nb = torch.zeros("
+                "%lld, requires_grad=True)\n", (long long)P->O);
+  char sarg[32], darg[32], parg[64], ft[64];
+  vzc_pair(sarg, sizeof sarg, P->s[0], P->s[1]);
+  vzc_pair(darg, sizeof darg, P->d[0], P->d[1]);
+  const char *xin = "x";
+  if (vzc_torch_padding(P, 1, parg, sizeof parg)) {
+    fpad_tuple(ft, sizeof ft, P);
+    if (P->mode != CP_PAD_ZEROS)
+      vzc_printf(o, "xp = F.pad(x, %s, mode=\"%s\")  # (left, right, top, "
+                    "bottom)\n", ft, cp_padmode_name((cp_padmode)P->mode));
+    else
+      vzc_printf(o, "xp = F.pad(x, %s)  # zeros (left, right, top, bottom)"
+                    "\n", ft);
+    xin = "xp";
+  }
+  vzc_printf(o, "y = F.conv2d(%s, w, b, stride=%s, padding=%s, dilation=%s, "
+                "groups=%lld)\n", xin, sarg, parg, darg, (long long)P->G);
+  vzc_printf(o, "y.backward(gy)\nprint(%s.grad)  # %s, as convplay's %s "
+                "panel\n",
+             v->grad == VZ_GRAD_INPUT ? "x" : v->grad == VZ_GRAD_WEIGHT ? "w"
+                                                                       : "b",
+             what, what);
+}

@@ -1,6 +1,7 @@
 /* view.c - the step-through view: problem, trace, stepping and keys.
  * Drawing lives in view_draw.c. */
 #include "viz/view.h"
+#include "viz/view_priv.h"
 
 #include "viz/code.h"
 
@@ -131,6 +132,25 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
     cp_fail(e, "flip: true convolution is a conv2d option");
     goto fail;
   }
+  if (in->grad_out && vz_grad_setup(v, in, e)) goto fail;
+  if (in->gemm) {
+    if (in->p.transposed || v->has_mask || v->has_kmask || v->partial ||
+        in->flip) {
+      cp_fail(e, "view: the unfold view draws a plain conv2d (no masks, "
+                 "partial or flip)");
+      goto fail;
+    }
+    v->gemm = in->gemm;
+  }
+  if (in->cmpview) {
+    if (in->p.transposed || v->has_mask || v->has_kmask || v->partial ||
+        in->flip) {
+      cp_fail(e, "view: the compare view draws a plain conv2d (no masks, "
+                 "partial or flip)");
+      goto fail;
+    }
+    v->cmpview = 1;
+  }
   v->req = in->p;
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
@@ -156,6 +176,13 @@ fail:
 }
 
 static void free_derived(vz_view *v) {
+  free(v->cmat);
+  v->cmat = NULL;
+  free(v->y2);
+  free(v->taps2);
+  v->y2 = NULL;
+  v->taps2 = NULL;
+  v->cmat_n = -1;
   free(v->y);
   free(v->canvas);
   free(v->taps);
@@ -172,6 +199,8 @@ void vz_view_free(vz_view *v) {
   cp_tensor_release(&v->b);
   cp_tensor_release(&v->mask);
   cp_tensor_release(&v->kmask);
+  cp_tensor_release(&v->fx);
+  cp_tensor_release(&v->gy);
   free(v);
 }
 
@@ -191,7 +220,8 @@ void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src) {
       .kmask = v->has_kmask ? cp_tensor_data(&v->kmask) : NULL,
       .partial = v->partial,
       .mask_multi = v->multi,
-      .flip = flip};
+      .flip = flip,
+      .gy = v->grad ? cp_tensor_data(&v->gy) : NULL};
 }
 
 int vz_view_rebuild(vz_view *v) {
@@ -200,14 +230,22 @@ int vz_view_rebuild(vz_view *v) {
   cp_err e;
   e.msg[0] = 0;
   int64_t blen = v->has_b ? cp_tensor_numel(&v->b) : 0;
-  if (cp_geom_init(&v->g, &v->req, v->x.shape, v->w.shape, v->has_b,
+  /* a backward view: the problem its mode steps through */
+  cp_conv_params q = v->req;
+  if (v->grad && vz_grad_params(v, &q, &e)) {
+    snprintf(v->err, sizeof v->err, "%s", e.msg);
+    return -1;
+  }
+  if (cp_geom_init(&v->g, &q, v->x.shape, v->w.shape, v->has_b,
                    v->has_b ? v->b.ndim : 0, blen, &e)) {
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
   }
   cp_trace_src src;
   vz_view_trace_src(v, v->flip, &src);
-  cp_trace_kind kind = !v->req.transposed ? CP_TRACE_CONV
+  cp_trace_kind kind = v->grad == VZ_GRAD_WEIGHT ? CP_TRACE_GRADW
+                       : v->grad == VZ_GRAD_BIAS ? CP_TRACE_GRADB
+                       : !q.transposed ? CP_TRACE_CONV
                        : v->scatter       ? CP_TRACE_SCATTER
                                           : CP_TRACE_GATHER;
   /* The output's cell count, before anything multiplies it in int64: a
@@ -227,6 +265,7 @@ int vz_view_rebuild(vz_view *v) {
     return -1;
   }
   int64_t ny = v->g.N * v->g.O * v->g.OH * v->g.OW;
+  if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB) ny = v->t.nunits;
   /* A view is for looking: refuse sizes no one can look at. */
   if (ny > 4 * 1024 * 1024 || v->t.ntaps > 65536 ||
       cp_tensor_numel(&v->x) > 4 * 1024 * 1024 ||
@@ -235,6 +274,10 @@ int vz_view_rebuild(vz_view *v) {
              "view: too large to step through (%lld steps of %lld taps); "
              "look at a crop (tensor:narrow) or fewer channels",
              (long long)v->t.nunits, (long long)v->t.ntaps);
+    return -1;
+  }
+  if (v->gemm && vz_gemm_check(v, &e)) {
+    snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
   }
   v->y = malloc(sizeof *v->y * (size_t)(ny ? ny : 1));
@@ -257,7 +300,15 @@ int vz_view_rebuild(vz_view *v) {
   v->canvas_unit = -1;
   v->xmax = absmax(cp_tensor_data(&v->x), cp_tensor_numel(&v->x));
   v->wmax = absmax(cp_tensor_data(&v->w), cp_tensor_numel(&v->w));
+  /* grad_weight, grad_bias: the second factor is grad_output */
+  if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB)
+    v->wmax = absmax(cp_tensor_data(&v->gy), cp_tensor_numel(&v->gy));
   v->ymax = absmax(v->y, ny);
+  if (v->cmpview && vzc_rebuild(v, &src, &e)) {
+    free_derived(v);
+    snprintf(v->err, sizeof v->err, "%s", e.msg);
+    return -1;
+  }
   v->ok = 1;
   v->err[0] = 0;
   int64_t n = vz_view_steps(v);
@@ -326,6 +377,7 @@ void vz_view_current(vz_view *v, int64_t *done) {
     v->canvas_unit = u;
   }
   cp_trace_unit(&v->t, u, v->canvas, v->taps, &v->info);
+  if (v->cmpview) vzc_current(v, u);
   v->cur_unit = u;
 }
 
@@ -382,6 +434,8 @@ static const char help_text[] =
     "f              correlation / true convolution\n"
     "F              both side by side, differences outlined\n"
     "v              scatter / zero-insertion view\n"
+    "g / G          backward: grad_input, weight, bias\n"
+    "u / U          unfold: im2col, matrix C, Cᵀ\n"
     "k              Keras HWIO kernel labels\n"
     "C              code: PyTorch / Keras / hidden\n"
     "c              copy the code to the clipboard\n"
@@ -431,6 +485,18 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   int delta = shift ? -1 : 1, rebuild = 0;
   int64_t n = vz_view_steps(v);
   v->status[0] = 0; /* a key answers the last message */
+  if (v->grad) { /* the backward view's own keys first */
+    int used = vz_grad_key(v, key, shift);
+    if (used >= 0) return used;
+  }
+  if (v->gemm) {
+    int used = vz_gemm_key(v, key, shift);
+    if (used >= 0) return used;
+  }
+  if (v->cmpview) {
+    int used = vzc_flip_key(v, key);
+    if (used >= 0) return used;
+  }
   if (!strcmp(key, "Right") && shift) v->panx -= 40;
   else if (!strcmp(key, "Left") && shift) v->panx += 40;
   else if (!strcmp(key, "Up") && shift) v->pany += 40;
@@ -524,6 +590,8 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
 }
 
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]) {
+  /* grad_weight / grad_bias draw their own grids, without hover */
+  if (v->grad >= VZ_GRAD_WEIGHT) what = 0;
   v->hover = what;
   if (what) memcpy(v->hover_idx, idx, sizeof v->hover_idx);
 }

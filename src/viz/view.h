@@ -40,7 +40,18 @@ typedef struct vz_view_init {
   const char *title;          /* NULL: a title from the op */
   const char *caption;        /* a line of explanation, or NULL */
   int width, height;          /* frame size (0: 1280 x 800) */
+  const cp_tensor *grad_out;  /* backward view: grad_output of conv2d(x, w)
+                                 (then p is conv2d's, without bias/masks) */
+  int grad;                   /* backward view: VZ_GRAD_* to start in */
+  int gemm;                   /* unfold view: VZ_GEMM_* to start in */
+  int cmpview;                /* correlation and convolution side by side */
 } vz_view_init;
+
+/* The backward view's modes (view_grad.c): which gradient is stepped. */
+enum { VZ_GRAD_NONE = 0, VZ_GRAD_INPUT, VZ_GRAD_WEIGHT, VZ_GRAD_BIAS };
+/* The unfold view's modes (view_gemm.c): im2col, the convolution matrix C
+ * and its transpose (conv_transpose2d). */
+enum { VZ_GEMM_NONE = 0, VZ_GEMM_IM2COL, VZ_GEMM_MATRIX, VZ_GEMM_MATRIX_T };
 
 /* A rectangle of grid cells on screen: cell (r, c) of the grid is drawn at
  * x + (c - c0) * cs, y + (r - r0) * cs.  Used for hit tests and tests. */
@@ -69,6 +80,19 @@ typedef struct vz_view {
   int partial, multi, flip;   /* partial conv, multi-channel mask, flip */
   cp_conv_params req;         /* parameters as requested (keys edit) */
   int scatter;                /* transposed: scatter (1) or gather (0) */
+  int grad;                   /* backward view: VZ_GRAD_* (0: forward) */
+  cp_tensor fx, gy;           /* backward: forward input, grad_output (x
+                                 shares gy for grad_input, fx otherwise;
+                                 req stays the forward conv2d's) */
+  int gemm;                   /* unfold view: VZ_GEMM_* (0: not one) */
+  float *cmat;                /* unfold view: C of sample cmat_n, or NULL */
+  int64_t cmat_n;
+  int cmpview;                /* compare view (view_cmpview.c): t2, y2,
+                                 taps2, info2 are the convolution's */
+  cp_trace t2;
+  float *y2;
+  cp_tap *taps2;
+  cp_unit info2;
   /* ---- derived (vz_view_rebuild) ---- */
   int ok;                     /* the problem is valid */
   char err[512];              /* why not, when !ok */
@@ -145,6 +169,19 @@ void vz_view_seek(vz_view *v, int64_t step);
 void vz_view_move(vz_view *v, int64_t n);
 void vz_view_set_by_tap(vz_view *v, int by_tap);
 void vz_view_set_scatter(vz_view *v, int scatter);
+/* Backward view: step through grad_input, grad_weight or grad_bias
+ * (VZ_GRAD_*); 0 on a view that is not a backward view does nothing. */
+void vz_view_set_grad(vz_view *v, int grad);
+const char *vz_grad_name(int grad);   /* "input", "weight", "bias" */
+/* Unfold view: im2col, matrix C or Cᵀ (VZ_GEMM_*); keeps the step. */
+void vz_view_set_gemm(vz_view *v, int gemm);
+const char *vz_gemm_name(int gemm);   /* "im2col", "matrix", "matrix_t" */
+/* Compare view: how many output cells differ between correlation and
+ * convolution (*total: how many there are). */
+int vz_compare_differ(const vz_view *v, int64_t *total);
+/* Matrix modes: Cᵀ y over the output cells done (gx, K2 = C*H*W floats of
+ * the current sample; NULL: only *len).  0, or -1 out of memory. */
+int vz_gemm_ct(vz_view *v, float *gx, int64_t *len);
 /* Make taps/info describe the current step's unit (cheap when cached).
  * *done receives the number of the unit's taps done at this step. */
 void vz_view_current(vz_view *v, int64_t *done);

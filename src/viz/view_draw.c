@@ -75,7 +75,22 @@ static int param_chips(const vz_view *v, chip *c, int max) {
       n++;                                                               \
     }                                                                    \
   } while (0)
-  if (!p->transposed)
+  if (v->grad)
+    CHIP("g", 0, "gradient: %s", v->grad == VZ_GRAD_INPUT ? "grad_input"
+                                 : v->grad == VZ_GRAD_WEIGHT ? "grad_weight"
+                                                              : "grad_bias");
+  if (v->grad == VZ_GRAD_INPUT)
+    CHIP("v", 0, "%s", v->scatter ? "scatter view"
+                                  : "zero-insertion (gather) view");
+  else if (v->grad)
+    ;
+  else if (v->cmpview)
+    ;
+  else if (v->gemm)
+    CHIP("u", 0, "%s", v->gemm == VZ_GEMM_IM2COL ? "im2col"
+                       : v->gemm == VZ_GEMM_MATRIX ? "matrix C"
+                                                   : "matrix Cᵀ");
+  else if (!p->transposed)
     CHIP("f", 0, "%s", v->flip ? "true convolution (kernel flipped)"
                                : "cross-correlation (PyTorch conv2d)");
   else
@@ -91,7 +106,7 @@ static int param_chips(const vz_view *v, chip *c, int max) {
          (long long)p->pad[2]);
   CHIP("d", 1, "dilation %lld,%lld", (long long)p->dilation[0],
        (long long)p->dilation[1]);
-  if (p->transposed)
+  if (p->transposed && !v->grad)
     CHIP("o", 1, "output_padding %lld,%lld", (long long)p->out_pad[0],
          (long long)p->out_pad[1]);
   CHIP("", 0, "groups %lld", (long long)p->groups);
@@ -172,6 +187,18 @@ static int chip_lines(const vz_view *v) { return v->height_now < 400 ? 1 : 2; }
 static void title_text(const vz_view *v, char *t, size_t n) {
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   if (v->title[0]) snprintf(t, n, "%s", v->title);
+  else if (v->grad == VZ_GRAD_INPUT)
+    snprintf(t, n, "conv2d backward: grad_input (%s)",
+             v->scatter ? "scatter" : "zero-insertion");
+  else if (v->grad)
+    snprintf(t, n, "conv2d backward: grad_%s", vz_grad_name(v->grad));
+  else if (v->cmpview)
+    snprintf(t, n, "correlation (conv2d) vs convolution (flipped kernel)");
+  else if (v->gemm)
+    snprintf(t, n, "conv2d as a matrix product: %s",
+             v->gemm == VZ_GEMM_IM2COL ? "im2col (unfold)"
+             : v->gemm == VZ_GEMM_MATRIX ? "the matrix C"
+                                         : "Cᵀ (conv_transpose2d)");
   else if (!p->transposed)
     snprintf(t, n, "conv2d%s", v->flip ? " (true convolution)" : "");
   else
@@ -294,6 +321,9 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
   vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
   vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
+  if (vzg_tap_text(v, tp, buf, n, compact, done) ||
+      vzc_tap_text(v, tp, buf, n, compact, done))
+    return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48];
     idx1(os, sizeof os, "y", tp->out, 4);
@@ -336,6 +366,9 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 static void taps_headline(const vz_view *v, char *line, size_t n) {
   const cp_geom *g = &v->g;
   char t1[64], t2[32];
+  if (vzg_headline(v, line, n) || vzu_headline(v, line, n) ||
+      vzc_headline(v, line, n))
+    return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
                     v->info.idx[3]);
@@ -361,6 +394,7 @@ static void taps_headline(const vz_view *v, char *line, size_t n) {
 /* The result line under the taps. */
 static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   char t1[32], t2[32], t3[64];
+  if (vzg_result(v, done, line, n) || vzc_result(v, done, line, n)) return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     int64_t land = 0;
     for (int64_t k = 0; k < v->t.ntaps; k++)
@@ -524,6 +558,10 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   }
   if (!v->ok || vz_view_steps(v) == 0 || y + lh > end) return;
   y += 4;
+  if (v->grad) { /* the identity this backward mode steps through */
+    y += vz_para(s, b.x, y, b.w, end - y, vzg_identity(v), fs, 0, VZ_FG) + 4;
+    if (y + lh > end || v->grad >= VZ_GRAD_WEIGHT) return;
+  }
   if (g->p.groups > 1) {
     int64_t grp = v->info.group;
     snprintf(line, sizeof line,
@@ -868,8 +906,9 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
   int scatter = v->t.kind == CP_TRACE_SCATTER;
 #define ITEM(st, col, tx) \
   do { it[n].style = (st); it[n].c = (col); it[n].text = (tx); n++; } while (0)
-  ITEM(KEY_SOLID, VZ_ACCENT, scatter ? "this input pixel, its products"
-                                     : "footprint: taps done");
+  ITEM(KEY_SOLID, VZ_ACCENT, scatter && v->grad ? "this grad_output cell, its products"
+                             : scatter ? "this input pixel, its products"
+                                       : "footprint: taps done");
   if (!scatter) ITEM(KEY_DASHED, VZ_ACCENT, "taps to come");
   if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2, "this output");
   if (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] || g->p.pad[3] ||
@@ -1059,11 +1098,20 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
                            kh});
     }
     box bin, bk, bout;
-    split_panels(v, f.panels, &bin, &bk, &bout);
     v->nin = v->nk = v->nout = 0;
-    if (bin.w > 0) vzp_input_panel(s, v, bin, done);
-    if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
-    if (bout.w > 0) vzp_output_panel(s, v, bout, done);
+    if (v->cmpview) {
+      vzc_panels(s, v, f.panels, done);
+    } else if (v->gemm) {
+      vzu_panels(s, v, f.panels, done);
+    } else if (v->grad >= VZ_GRAD_WEIGHT) {
+      if (v->panels & (VZ_PANEL_INPUT | VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT))
+        vzg_panels(s, v, f.panels, done);
+    } else {
+      split_panels(v, f.panels, &bin, &bk, &bout);
+      if (bin.w > 0) vzp_input_panel(s, v, bin, done);
+      if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
+      if (bout.w > 0) vzp_output_panel(s, v, bout, done);
+    }
   }
   /* code and compare panels, over the grids (view_code.c) */
   vz_view_overlays_draw(s, v, f.panels.x, f.panels.y, f.panels.w, f.panels.h,

@@ -238,7 +238,8 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                                                      : "with padding")
                         : NULL;
   char title[96];
-  snprintf(title, sizeof title, "input x (%lldx%lldx%lldx%lld)",
+  snprintf(title, sizeof title, "%s (%lldx%lldx%lldx%lld)",
+           vz_grad_panel_name(v, 0),
            (long long)v->x.shape[0], (long long)v->x.shape[1],
            (long long)v->x.shape[2], (long long)v->x.shape[3]);
   char chlab[96] = "";
@@ -366,7 +367,8 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
                     : v->flip                     ? "flipped (true conv)"
                                                   : NULL;
   char title[96];
-  snprintf(title, sizeof title, "weight (%lldx%lldx%lldx%lld)",
+  snprintf(title, sizeof title, "%s (%lldx%lldx%lldx%lld)",
+           vz_grad_panel_name(v, 1),
            (long long)v->w.shape[0], (long long)v->w.shape[1],
            (long long)v->w.shape[2], (long long)v->w.shape[3]);
   int th = panel_title(s, v, b, title, NULL);
@@ -572,11 +574,12 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   const cp_geom *g = &v->g;
   char title[96], bv[32];
   if (v->ok)
-    snprintf(title, sizeof title, "output y (%lldx%lldx%lldx%lld)",
+    snprintf(title, sizeof title, "%s (%lldx%lldx%lldx%lld)",
+             vz_grad_panel_name(v, 2),
              (long long)g->N, (long long)g->O, (long long)g->OH,
              (long long)g->OW);
   else
-    snprintf(title, sizeof title, "output y");
+    snprintf(title, sizeof title, "%s", vz_grad_panel_name(v, 2));
   int th = panel_title(s, v, b, title,
                        v->t.kind == CP_TRACE_SCATTER && v->ok
                            ? "canvas, padding cropped"
@@ -870,6 +873,7 @@ void vz_view_click(vz_view *v, int x, int y) {
     vz_view_timeline_to(v, x);
     return;
   }
+  if (vzg_click(v, x, y)) return; /* a grad_weight / grad_bias cell */
   /* a cell: pinned (its tooltip stays), or unpinned by a click elsewhere */
   v->pinned = 0;
   vz_view_mouse(v, x, y);
@@ -902,7 +906,7 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
   char t[96];
-  snprintf(t, sizeof t, "input x (%lldx%lldx%lldx%lld)",
+  snprintf(t, sizeof t, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 0),
            (long long)v->x.shape[0], (long long)v->x.shape[1],
            (long long)v->x.shape[2], (long long)v->x.shape[3]);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
@@ -920,7 +924,7 @@ void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
   if (v->w.shape[0] * v->w.shape[1] > 1) e->fixed_h += lhs + 8;
   e->max_cs = max_cell(v) * 7 / 8;
   char t[96];
-  snprintf(t, sizeof t, "weight (%lldx%lldx%lldx%lld)",
+  snprintf(t, sizeof t, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 1),
            (long long)v->w.shape[0], (long long)v->w.shape[1],
            (long long)v->w.shape[2], (long long)v->w.shape[3]);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
@@ -941,7 +945,7 @@ void vzp_output_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
   char t[96];
-  snprintf(t, sizeof t, "output y (%lldx%lldx%lldx%lld)",
+  snprintf(t, sizeof t, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 2),
            (long long)(v->ok ? v->g.N : 0), (long long)(v->ok ? v->g.O : 0),
            (long long)(v->ok ? v->g.OH : 0), (long long)(v->ok ? v->g.OW : 0));
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);

@@ -178,4 +178,43 @@ int vzp_fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
                   int label_h, int *ncol_out);
 #define TILE_GAP 14
 
+/* ---- the backward view (view_grad.c) ---- */
+struct vz_view_init;
+/* Copy grad_output and the forward input into v (constructor). */
+int vz_grad_setup(vz_view *v, const struct vz_view_init *in, cp_err *e);
+/* The problem v's mode steps through: q in = the forward conv2d's request;
+ * out = conv_transpose2d's parameters (grad_input) or the resolved
+ * conv2d's.  Checks grad_output's shape against the forward output. */
+int vz_grad_params(vz_view *v, cp_conv_params *q, cp_err *e);
+/* grad_weight / grad_bias: a click on a gradient cell goes to its step
+ * (1), else 0. */
+int vzg_click(vz_view *v, int x, int y);
+/* Keys of the backward view: 1 used, 0 refused, -1 not its key. */
+int vz_grad_key(vz_view *v, const char *key, int shift);
+/* Panel titles: which = 0 input side, 1 kernel, 2 output side. */
+const char *vz_grad_panel_name(const vz_view *v, int which);
+/* grad_weight / grad_bias: the three panels, in box b. */
+void vzg_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
+/* Bottom text of a backward view: 1 when it wrote buf. */
+int vzg_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
+                 int compact, int done);
+int vzg_headline(const vz_view *v, char *buf, size_t n);
+int vzg_result(vz_view *v, int64_t done, char *buf, size_t n);
+/* ---- the unfold view (view_gemm.c) ---- */
+int vz_gemm_check(const vz_view *v, cp_err *e);   /* too large to draw? */
+int vz_gemm_key(vz_view *v, const char *key, int shift);
+void vzu_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
+int vzu_headline(const vz_view *v, char *buf, size_t n);
+/* ---- the compare view (view_cmpview.c) ---- */
+int vzc_rebuild(vz_view *v, const cp_trace_src *src, cp_err *e);
+void vzc_current(vz_view *v, int64_t u);
+int vzc_flip_key(vz_view *v, const char *key);
+void vzc_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
+int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
+                 int compact, int done);
+int vzc_headline(const vz_view *v, char *buf, size_t n);
+int vzc_result(vz_view *v, int64_t done, char *buf, size_t n);
+/* A line for the side panel: the identity this mode steps through. */
+const char *vzg_identity(const vz_view *v);
+
 #endif

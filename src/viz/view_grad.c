@@ -1,0 +1,640 @@
+/* view_grad.c - the backward view of conv2d: grad_input, grad_weight and
+ * grad_bias stepped through with the forward tap each product comes from.
+ *
+ * One vz_view serves the three modes (v->grad):
+ *   grad_input   conv_transpose2d of grad_output with the same weight,
+ *                stride, padding, dilation and groups, output_padding the
+ *                rows the forward's floor division dropped: the scatter
+ *                (or zero-insertion) trace of view.c with the panels
+ *                renamed, v->x sharing grad_output.
+ *   grad_weight  CP_TRACE_GRADW: one unit per weight tap, its taps every
+ *                forward output position; drawn by the panels below.
+ *   grad_bias    CP_TRACE_GRADB: one unit per output channel.
+ * v->req stays the forward conv2d's request; vz_grad_params derives the
+ * problem each mode steps through (geometry.h answers every index). */
+#include <stdlib.h>
+
+#include "viz/view_priv.h"
+
+/* ====================================================================== */
+/* Problem and modes                                                       */
+/* ====================================================================== */
+
+const char *vz_grad_name(int grad) {
+  switch (grad) {
+  case VZ_GRAD_INPUT: return "input";
+  case VZ_GRAD_WEIGHT: return "weight";
+  case VZ_GRAD_BIAS: return "bias";
+  }
+  return "none";
+}
+
+/* v->x shares the tensor the current mode reads on its input side. */
+static void select_x(vz_view *v) {
+  cp_tensor_release(&v->x);
+  cp_tensor_share(&v->x, v->grad == VZ_GRAD_INPUT ? &v->gy : &v->fx);
+}
+
+int vz_grad_setup(vz_view *v, const vz_view_init *in, cp_err *e) {
+  char b1[128], b2[128];
+  const cp_tensor *gy = in->grad_out;
+  if (in->p.transposed)
+    return cp_fail(e, "view: the backward view is conv2d's");
+  if (gy->ndim != in->x->ndim)
+    return cp_fail(e, "grad_output: expected a %d-D tensor as the input, "
+                      "got size %s",
+                   in->x->ndim, cp_shape_str(gy->ndim, gy->shape, b1,
+                                             sizeof b1));
+  cp_tensor g4;
+  if (gy->ndim == 3) {
+    if (cp_tensor_unsqueeze(&g4, gy, 0, e)) return -1;
+  } else {
+    cp_tensor_share(&g4, gy);
+  }
+  int rc = cp_tensor_contiguous(&v->gy, &g4, e);
+  cp_tensor_release(&g4);
+  if (rc) return -1;
+  (void)b2;
+  cp_tensor_share(&v->fx, &v->x);
+  v->grad = in->grad >= VZ_GRAD_INPUT && in->grad <= VZ_GRAD_BIAS
+                ? in->grad
+                : VZ_GRAD_INPUT;
+  select_x(v);
+  return 0;
+}
+
+int vz_grad_params(vz_view *v, cp_conv_params *q, cp_err *e) {
+  cp_conv_params f = *q;
+  f.transposed = 0;
+  cp_geom g;
+  if (cp_geom_init(&g, &f, v->fx.shape, v->w.shape, 0, 0, 0, e)) return -1;
+  const int64_t *s = v->gy.shape;
+  if (s[0] != g.N || s[1] != g.O || s[2] != g.OH || s[3] != g.OW) {
+    char b[128];
+    return cp_fail(e, "grad_output: expected the shape of the conv2d output "
+                      "[%lld, %lld, %lld, %lld], but got %s",
+                   (long long)g.N, (long long)g.O, (long long)g.OH,
+                   (long long)g.OW, cp_shape_str(4, s, b, sizeof b));
+  }
+  *q = g.p;
+  if (v->grad != VZ_GRAD_INPUT) return 0;
+  if (g.p.mode != CP_PAD_ZEROS)
+    return cp_fail(e, "padding_mode: the grad_input view draws zero padding "
+                      "only (with '%s' the padded input's gradient is folded "
+                      "back; conv.conv2d_backward computes it)",
+                   cp_padmode_name(g.p.mode));
+  q->transposed = 1;
+  q->padspec = CP_PADSPEC_EXPLICIT;
+  q->out_pad[0] = cp_conv_dropped_rows(g.H, g.kH, g.p.stride[0], g.p.pad[0],
+                                       g.p.pad[1], g.p.dilation[0]);
+  q->out_pad[1] = cp_conv_dropped_rows(g.W, g.kW, g.p.stride[1], g.p.pad[2],
+                                       g.p.pad[3], g.p.dilation[1]);
+  return 0;
+}
+
+void vz_view_set_grad(vz_view *v, int grad) {
+  if (!v->grad || grad < VZ_GRAD_INPUT || grad > VZ_GRAD_BIAS) return;
+  v->grad = grad;
+  select_x(v);
+  v->step = 1;
+  v->hover = 0;
+  v->pinned = 0;
+  v->panx = v->pany = 0;
+  vz_view_rebuild(v);
+}
+
+int vzg_click(vz_view *v, int x, int y) {
+  if (v->grad < VZ_GRAD_WEIGHT || !v->ok) return 0;
+  for (int i = 0; i < v->nout; i++) {
+    const vz_grid *g = &v->gout[i];
+    if (x < g->x || y < g->y) continue;
+    int64_t r = (y - g->y) / g->cs, c = (x - g->x) / g->cs;
+    if (r >= g->rows || c >= g->cols) continue;
+    int64_t idx[4] = {g->ch2, g->ch, r, c};
+    if (g->ch < 0) idx[0] = c; /* grad_bias: unit = channel */
+    int64_t u = cp_trace_unit_of(&v->t, idx);
+    if (u < 0 || u >= v->t.nunits) return 0;
+    vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap, u, 0));
+    return 1;
+  }
+  return 0;
+}
+
+int vz_grad_key(vz_view *v, const char *key, int shift) {
+  if (!strcmp(key, "g")) {
+    int m = v->grad + (shift ? -1 : 1);
+    if (m > VZ_GRAD_BIAS) m = VZ_GRAD_INPUT;
+    if (m < VZ_GRAD_INPUT) m = VZ_GRAD_BIAS;
+    vz_view_set_grad(v, m);
+    return 1;
+  }
+  if (!strcmp(key, "v")) {
+    if (v->grad != VZ_GRAD_INPUT) {
+      vz_view_status(v, "v: the scatter and zero-insertion views belong to "
+                        "grad_input (g switches to it)");
+      return 0;
+    }
+    v->scatter = !v->scatter;
+    v->step = 1;
+    vz_view_rebuild(v);
+    return 1;
+  }
+  if (!strcmp(key, "f")) {
+    vz_view_status(v, "f: the backward view is the gradient of conv2d "
+                      "(cross-correlation)");
+    return 0;
+  }
+  if (!strcmp(key, "o")) {
+    vz_view_status(v, "o: output_padding follows the forward problem (the "
+                      "rows its floor division dropped)");
+    return 0;
+  }
+  return -1;
+}
+
+const char *vz_grad_panel_name(const vz_view *v, int which) {
+  static const char *const fwd[3] = {"input x", "weight", "output y"};
+  static const char *const gin[3] = {"grad_output gy", "weight w",
+                                     "grad_input gx"};
+  static const char *const gw[3] = {"input x", "grad_output gy",
+                                    "grad_weight gw"};
+  static const char *const gb[3] = {"input x", "grad_output gy",
+                                    "grad_bias gb"};
+  if (which < 0 || which > 2) which = 0;
+  switch (v->grad) {
+  case VZ_GRAD_INPUT: return gin[which];
+  case VZ_GRAD_WEIGHT: return gw[which];
+  case VZ_GRAD_BIAS: return gb[which];
+  }
+  return fwd[which];
+}
+
+const char *vzg_identity(const vz_view *v) {
+  switch (v->grad) {
+  case VZ_GRAD_INPUT:
+    return "grad_input = conv_transpose2d(grad_output, w) with the forward "
+           "stride, padding, dilation and groups; output_padding = the rows "
+           "the forward dropped";
+  case VZ_GRAD_WEIGHT:
+    return "grad_weight = the correlation of x with grad_output: per group "
+           "conv2d(xᵀ, gyᵀ; stride d, dilation s, padding p), cropped to "
+           "kH×kW";
+  case VZ_GRAD_BIAS:
+    return "grad_bias = grad_output summed over the batch and every output "
+           "position (the bias was added to each)";
+  }
+  return "";
+}
+
+/* ====================================================================== */
+/* Text of the bottom panel                                                */
+/* ====================================================================== */
+
+/* "fwd tap K of y[n,o,r,c]": the forward multiply-add a product comes
+ * from (y4 the forward output cell, w4 the weight element it used). */
+static void fwd_tap(const vz_view *v, const int64_t y4[4], const int64_t w4[4],
+                    char *b, size_t n) {
+  cp_geom f = v->g; /* kH, kW are the forward's in every mode */
+  char ys[48];
+  idx1(ys, sizeof ys, "y", y4, 4);
+  snprintf(b, n, "fwd tap %lld of %s", (long long)cp_trace_forward_tap(
+                                          &f, y4, w4) + 1, ys);
+}
+
+int vzg_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
+                 int compact, int done) {
+  if (!v->grad) return 0;
+  char a[24], b[24], p[24], sm[24], xs[72], ws[72], ft[80];
+  vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
+  vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
+  vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
+  vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
+  const cp_geom *g = &v->g;
+  switch (v->t.kind) {
+  case CP_TRACE_SCATTER: {
+    /* unit = gy pixel (n, o, r, c); tap (oo = ci, i, j) adds into gx */
+    char os[48];
+    int64_t w4[4] = {tp->w[0], tp->w[1], tp->w[2], tp->w[3]};
+    idx1(os, sizeof os, "gx", tp->out, 4);
+    fwd_tap(v, tp->in, w4, ft, sizeof ft);
+    if (tp->kind == CP_TAP_CROPPED)
+      snprintf(buf, n, compact ? "%s×%s cropped" : "%s×%s: %s read padding, "
+                                                   "no gradient",
+               a, b, ft);
+    else if (compact && !done) snprintf(buf, n, "%s += %s×%s", os, a, b);
+    else if (compact) snprintf(buf, n, "%s += %s = %s", os, p, sm);
+    else if (!done) snprintf(buf, n, "%s += %s×%s  (%s)", os, a, b, ft);
+    else snprintf(buf, n, "%s += %s×%s = %s → %s  (%s)", os, a, b, p, sm, ft);
+    return 1;
+  }
+  case CP_TRACE_GATHER: {
+    if (tp->kind != CP_TAP_INPUT) return 0; /* holes and border: as conv */
+    idx1(xs, sizeof xs, "gy", tp->in, 4);
+    idx1(ws, sizeof ws, "w", tp->w, 4);
+    int64_t w4[4] = {tp->w[0], tp->w[1], tp->w[2], tp->w[3]};
+    fwd_tap(v, tp->in, w4, ft, sizeof ft);
+    break;
+  }
+  case CP_TRACE_GRADW:
+    if (tp->kind == CP_TAP_PAD) snprintf(xs, sizeof xs, "pad");
+    else idx1(xs, sizeof xs, "x", tp->in, 4);
+    if (tp->kind == CP_TAP_PADSRC) {
+      char t[64];
+      snprintf(t, sizeof t, "pad=%.40s", xs);
+      snprintf(xs, sizeof xs, "%s", t);
+    }
+    idx1(ws, sizeof ws, "gy", tp->w, 4);
+    {
+      int64_t y4[4] = {tp->w[0], tp->w[1], tp->w[2], tp->w[3]};
+      int64_t w4[4] = {tp->out[0], tp->out[1], tp->out[2], tp->out[3]};
+      fwd_tap(v, y4, w4, ft, sizeof ft);
+    }
+    break;
+  case CP_TRACE_GRADB: {
+    idx1(ws, sizeof ws, "gy", tp->w, 4);
+    if (compact) snprintf(buf, n, done ? "%s  Σ %s" : "%s", b, sm);
+    else if (!done) snprintf(buf, n, "%s=%s", ws, b);
+    else snprintf(buf, n, "%s=%s   Σ %s  (b[%lld] was added to y[%lld,%lld,"
+                          "%lld,%lld])",
+                  ws, b, sm, (long long)tp->w[1] + 1,
+                  (long long)tp->w[0] + 1, (long long)tp->w[1] + 1,
+                  (long long)tp->w[2] + 1, (long long)tp->w[3] + 1);
+    return 1;
+  }
+  default: return 0;
+  }
+  (void)g;
+  if (compact && !done) snprintf(buf, n, "%s × %s", a, b);
+  else if (compact) snprintf(buf, n, "%s × %s = %s  Σ %s", a, b, p, sm);
+  else if (!done) snprintf(buf, n, "%s=%s × %s=%s  (%s)", xs, a, ws, b, ft);
+  else snprintf(buf, n, "%s=%s × %s=%s = %s   Σ %s  (%s)", xs, a, ws, b, p,
+                sm, ft);
+  return 1;
+}
+
+int vzg_headline(const vz_view *v, char *line, size_t n) {
+  if (!v->grad) return 0;
+  const cp_geom *g = &v->g;
+  char t1[64], t2[32];
+  const int64_t *u = v->info.idx;
+  switch (v->t.kind) {
+  case CP_TRACE_SCATTER: {
+    float gv = xval(v, u[0], u[1], u[2], u[3]);
+    idx1(t1, sizeof t1, "gy", u, 4);
+    vz_fmt(t2, sizeof t2, gv, 9);
+    snprintf(line, n, "%s = %s times the kernel w[%lld,:,:,:], added onto "
+                      "gx where the forward output y[%lld,%lld,%lld,%lld] "
+                      "read x",
+             t1, t2, (long long)u[1] + 1, (long long)u[0] + 1,
+             (long long)u[1] + 1, (long long)u[2] + 1, (long long)u[3] + 1);
+    return 1;
+  }
+  case CP_TRACE_GATHER:
+    idx1(t1, sizeof t1, "gx", u, 4);
+    snprintf(line, n, "%s = Σ gy·w over the %lld taps of the flipped "
+                      "kernel on zero-inserted grad_output",
+             t1, (long long)v->t.ntaps);
+    return 1;
+  case CP_TRACE_GRADW:
+    idx1(t1, sizeof t1, "gw", u, 4);
+    snprintf(line, n, "%s = Σ x·gy over all %lld output positions: forward "
+                      "tap %lld (channel %lld, row %lld, col %lld of the "
+                      "kernel) of every y[:,%lld,:,:]",
+             t1, (long long)v->t.ntaps,
+             (long long)cp_trace_forward_tap(g, u, u) + 1, (long long)u[1] + 1,
+             (long long)u[2] + 1, (long long)u[3] + 1, (long long)u[0] + 1);
+    return 1;
+  case CP_TRACE_GRADB:
+    snprintf(line, n, "gb[%lld] = Σ gy[:,%lld,:,:] over %lld cells: b[%lld] "
+                      "was added to each",
+             (long long)u[0] + 1, (long long)u[0] + 1, (long long)v->t.ntaps,
+             (long long)u[0] + 1);
+    return 1;
+  default: return 0;
+  }
+}
+
+int vzg_result(vz_view *v, int64_t done, char *line, size_t n) {
+  if (!v->grad) return 0;
+  char t1[32], t3[64];
+  if (v->t.kind == CP_TRACE_SCATTER) {
+    int64_t land = 0;
+    for (int64_t k = 0; k < v->t.ntaps; k++)
+      land += v->taps[k].kind != CP_TAP_CROPPED;
+    snprintf(line, n, "%lld of %lld products land in grad_input; %lld came "
+                      "from taps that read padding",
+             (long long)land, (long long)v->t.ntaps,
+             (long long)(v->t.ntaps - land));
+    return 1;
+  }
+  double sum = vz_view_sum(v);
+  vz_fmt(t1, sizeof t1, done < v->t.ntaps ? sum : v->info.value, 10);
+  const char *nm = v->t.kind == CP_TRACE_GATHER ? "gx"
+                   : v->t.kind == CP_TRACE_GRADW ? "gw" : "gb";
+  idx1(t3, sizeof t3, nm, v->info.idx, v->t.kind == CP_TRACE_GRADB ? 1 : 4);
+  if (done < v->t.ntaps)
+    snprintf(line, n, "running sum after %lld of %lld products: %s",
+             (long long)done, (long long)v->t.ntaps, t1);
+  else
+    snprintf(line, n, "%s = %s", t3, t1);
+  return 1;
+}
+
+/* ====================================================================== */
+/* grad_weight / grad_bias panels                                          */
+/* ====================================================================== */
+
+/* One panel: tiles of rows x cols cells. */
+typedef struct gpanel {
+  const char *title;
+  char sub[96];
+  int64_t rows, cols;         /* one tile */
+  int tiles;
+  box b;
+} gpanel;
+
+static int gleg_h(const vz_view *v) { return 8 + 2 + line_hpx(v->fsm) + 2; }
+
+/* Width the panel needs at cell size cs inside height h. */
+static int gneed(const gpanel *p, int cs, int h, int label_h) {
+  for (int nc = 1; nc <= p->tiles; nc++) {
+    int nr = (p->tiles + nc - 1) / nc;
+    if (nr * (p->rows * cs + label_h + 10) <= h)
+      return (int)(nc * p->cols * cs + (nc - 1) * TILE_GAP);
+  }
+  return 1 << 28; /* not even one row of tiles fits: smaller cells */
+}
+
+/* Title, then the tile origins (x, y) for cell size cs; returns the
+ * number of tile columns. */
+static int gframe(vz_canvas *s, const vz_view *v, gpanel *p, int cs,
+                  int label_h) {
+  char buf[160];
+  snprintf(buf, sizeof buf, "%s", p->title);
+  vz_ellipsize(buf, v->fs, VZ_BOLD, p->b.w);
+  int w = vz_text(s, p->b.x, p->b.y, buf, v->fs, VZ_BOLD, VZ_FG, VZ_LEFT);
+  int sw;
+  vz_text_size(p->sub, v->fsm, 0, &sw, NULL);
+  if (p->sub[0] && w + v->fs + sw <= p->b.w)
+    vz_text(s, p->b.x + w + v->fs, p->b.y + (v->lh - line_hpx(v->fsm)) / 2,
+            p->sub, v->fsm, 0, VZ_DIM, VZ_LEFT);
+  vz_panel_box(s, "panel", p->b.x, p->b.y, p->b.w, p->b.h);
+  int avail = p->b.w;
+  int nc = (int)((avail + TILE_GAP) / (p->cols * cs + TILE_GAP));
+  if (nc < 1) nc = 1;
+  if (nc > p->tiles) nc = p->tiles;
+  return nc;
+}
+
+static void tile_xy(const vz_view *v, const gpanel *p, int t, int nc, int cs,
+                    int label_h, int *x, int *y) {
+  int tc = t % nc, tr = t / nc;
+  *x = p->b.x + tc * (int)(p->cols * cs + TILE_GAP);
+  *y = p->b.y + v->lh + 4 + label_h +
+       tr * (int)(p->rows * cs + label_h + 10);
+}
+
+static void glabel(vz_canvas *s, const vz_view *v, int x, int y, int w,
+                   const char *text, vz_color c) {
+  char buf[96];
+  snprintf(buf, sizeof buf, "%s", text);
+  vz_ellipsize(buf, v->fsm, 0, w);
+  vz_text(s, x, y, buf, v->fsm, 0, c, VZ_LEFT);
+}
+
+static void glegend(vz_canvas *s, const vz_view *v, const gpanel *p, float am) {
+  int w = p->b.w < 260 ? p->b.w : 260;
+  if (w < 60) return;
+  vz_legend(s, p->b.x, p->b.y + p->b.h - gleg_h(v) + 2, w, 8, -am, am, 1,
+            NULL, v->fsm);
+}
+
+/* The tap k of the current unit is done (solid) or to come (dashed). */
+static void gmark(vz_canvas *s, const vz_grid *gr, int64_t r, int64_t c,
+                  int64_t k, int64_t done, int by_tap, int cs) {
+  int mt = cs >= 30 ? 3 : 2;
+  if (k < done)
+    mark(s, gr, r, c, by_tap && k == done - 1 ? mt + 2 : mt, VZ_ACCENT);
+  else
+    mark_dashed(s, gr, r, c, VZ_ACCENT);
+}
+
+/* Samples shown (tiles): those around the current tap's, at most max. */
+static int64_t first_sample(const vz_view *v, int64_t done, int max) {
+  int64_t N = v->g.N, per = v->g.OH * v->g.OW;
+  if (N <= max || per <= 0) return 0;
+  int64_t cur = done > 0 ? (done - 1) / per : 0;
+  int64_t f = cur - max / 2;
+  if (f > N - max) f = N - max;
+  return f < 0 ? 0 : f;
+}
+
+void vzg_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
+  const cp_geom *g = &v->g;
+  int wmode = v->t.kind == CP_TRACE_GRADW;
+  const int64_t *u = v->info.idx;
+  int64_t o = u[0], grp = v->info.group;
+  int64_t ch = wmode ? grp * g->Cg + u[1] : 0;
+  int label_h = line_hpx(v->fsm) + 2;
+  int maxs = g->N > 4 ? 4 : (int)g->N;
+  int64_t n0 = first_sample(v, done, maxs);
+  gpanel p[3];
+  memset(p, 0, sizeof p);
+  char t0[96], t1[96], t2[96];
+  snprintf(t0, sizeof t0, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 0),
+           (long long)g->N, (long long)g->C, (long long)g->H, (long long)g->W);
+  snprintf(t1, sizeof t1, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 1),
+           (long long)g->N, (long long)g->O, (long long)g->OH,
+           (long long)g->OW);
+  if (wmode)
+    snprintf(t2, sizeof t2, "%s (%lldx%lldx%lldx%lld)",
+             vz_grad_panel_name(v, 2), (long long)g->O, (long long)g->Cg,
+             (long long)g->kH, (long long)g->kW);
+  else
+    snprintf(t2, sizeof t2, "%s (%lld)", vz_grad_panel_name(v, 2),
+             (long long)g->O);
+  p[0].title = t0;
+  p[1].title = t1;
+  p[2].title = t2;
+  p[0].rows = g->H + g->p.pad[0] + g->p.pad[1];
+  p[0].cols = g->W + g->p.pad[2] + g->p.pad[3];
+  p[0].tiles = maxs;
+  snprintf(p[0].sub, sizeof p[0].sub, "channel %lld", (long long)ch + 1);
+  p[1].rows = g->OH;
+  p[1].cols = g->OW;
+  p[1].tiles = maxs;
+  snprintf(p[1].sub, sizeof p[1].sub, "channel %lld", (long long)o + 1);
+  int64_t nsl = wmode ? (g->Cg > 8 ? 8 : g->Cg) : 1;
+  int64_t sl0 = wmode && g->Cg > nsl ? (u[1] / nsl) * nsl : 0;
+  if (sl0 + nsl > g->Cg) sl0 = g->Cg - nsl;
+  p[2].rows = wmode ? g->kH : 1;
+  p[2].cols = wmode ? g->kW : g->O;
+  p[2].tiles = (int)nsl;
+  if (wmode)
+    snprintf(p[2].sub, sizeof p[2].sub, "out channel %lld", (long long)o + 1);
+  int first = !wmode; /* grad_bias leaves out the input panel */
+  int np = 3 - first;
+  int gap = v->fs * 2;
+  int avail = a.w - (np - 1) * gap;
+  int hbody = a.h - (v->lh + 4) - gleg_h(v) - 4;
+  int cs = max_cell(v), need[3] = {0, 0, 0};
+  /* each panel at least as wide as its title, unless the titles alone
+   * take most of the width */
+  int minw[3], tsum = 0;
+  for (int i = first; i < 3; i++) {
+    vz_text_size(p[i].title, v->fs, VZ_BOLD, &minw[i], NULL);
+    tsum += minw[i];
+  }
+  if (tsum > avail * 3 / 4)
+    for (int i = first; i < 3; i++)
+      vz_text_size("0000000000", v->fs, VZ_BOLD, &minw[i], NULL);
+  for (; cs > 2; cs--) {
+    int sum = 0;
+    for (int i = first; i < 3; i++) {
+      need[i] = gneed(&p[i], cs, hbody, label_h);
+      if (need[i] < minw[i]) need[i] = minw[i];
+      sum += need[i];
+    }
+    if (sum <= avail) break;
+  }
+  int sum = 0;
+  for (int i = first; i < 3; i++) sum += need[i];
+  if (sum > avail)
+    for (int i = first; i < 3; i++)
+      need[i] = (int)((long)avail * need[i] / (sum > 0 ? sum : 1));
+  int extra = sum < avail ? (avail - sum) / np : 0, x = a.x;
+  for (int i = first; i < 3; i++) {
+    int w = need[i] + extra;
+    if (i == 2) w = a.x + a.w - x;
+    p[i].b = (box){x, a.y, w, a.h};
+    x += w + gap;
+  }
+  v->nin = v->nk = v->nout = 0;
+  char vb[32], lab[96];
+  vz_grid gr;
+  memset(&gr, 0, sizeof gr);
+  gr.cs = cs;
+  /* ---- input x: channel ch of the samples shown, padding drawn ---- */
+  if (wmode) {
+    int nc = gframe(s, v, &p[0], cs, label_h);
+    vz_clip(s, p[0].b.x, p[0].b.y, p[0].b.w, p[0].b.h - gleg_h(v));
+    for (int t = 0; t < maxs; t++) {
+      int64_t n = n0 + t;
+      int tx, ty;
+      tile_xy(v, &p[0], t, nc, cs, label_h, &tx, &ty);
+      gr.x = tx;
+      gr.y = ty;
+      gr.r0 = -g->p.pad[0];
+      gr.c0 = -g->p.pad[2];
+      gr.rows = p[0].rows;
+      gr.cols = p[0].cols;
+      snprintf(lab, sizeof lab, "sample %lld", (long long)n + 1);
+      glabel(s, v, tx, ty - label_h, (int)(p[0].cols * cs), lab, VZ_FG);
+      for (int64_t r = gr.r0; r < gr.r0 + gr.rows; r++)
+        for (int64_t c = gr.c0; c < gr.c0 + gr.cols; c++) {
+          int cx, cy;
+          cell_rect(&gr, r, c, &cx, &cy);
+          int64_t sr = cp_pad_index(r, g->H, g->p.mode),
+                  sc = cp_pad_index(c, g->W, g->p.mode);
+          int inside = r >= 0 && r < g->H && c >= 0 && c < g->W;
+          if (sr < 0 || sc < 0) {
+            paint_cell(s, cx, cy, cs, vz_th->pad, "0", 0);
+            if (cs >= 8)
+              vz_dashed(s, cx, cy, cs - 1, cs - 1, cs >= 24 ? 3 : 2, VZ_DIM);
+            continue;
+          }
+          float xv = xval(v, n, ch, sr, sc);
+          vz_color f = vz_diverging(xv, v->xmax);
+          if (!inside) f = vz_mix(f, VZ_BG, 0.5f);
+          fmt_value(vb, sizeof vb, xv, cs);
+          paint_cell(s, cx, cy, cs, f, vb, 0);
+        }
+      for (int64_t k = 0; k < v->t.ntaps; k++) {
+        const cp_tap *tp = &v->taps[k];
+        if (tp->w[0] != n) continue;
+        gmark(s, &gr, tp->pos[0], tp->pos[1], k, done, v->by_tap, cs);
+      }
+    }
+    vz_unclip(s);
+    glegend(s, v, &p[0], v->xmax);
+  }
+  /* ---- grad_output: channel o of the samples shown ---- */
+  {
+    int nc = gframe(s, v, &p[1], cs, label_h);
+    vz_clip(s, p[1].b.x, p[1].b.y, p[1].b.w, p[1].b.h - gleg_h(v));
+    for (int t = 0; t < maxs; t++) {
+      int64_t n = n0 + t;
+      int tx, ty;
+      tile_xy(v, &p[1], t, nc, cs, label_h, &tx, &ty);
+      gr.x = tx;
+      gr.y = ty;
+      gr.r0 = gr.c0 = 0;
+      gr.rows = g->OH;
+      gr.cols = g->OW;
+      snprintf(lab, sizeof lab, "sample %lld", (long long)n + 1);
+      glabel(s, v, tx, ty - label_h, (int)(p[1].cols * cs), lab, VZ_FG);
+      const float *gyd = cp_tensor_data(&v->gy);
+      for (int64_t r = 0; r < g->OH; r++)
+        for (int64_t c = 0; c < g->OW; c++) {
+          int cx, cy;
+          cell_rect(&gr, r, c, &cx, &cy);
+          float gv = gyd[cp_geom_yoff(g, n, o, r, c)];
+          fmt_value(vb, sizeof vb, gv, cs);
+          paint_cell(s, cx, cy, cs, vz_diverging(gv, v->wmax), vb, 0);
+        }
+      for (int64_t k = 0; k < v->t.ntaps; k++) {
+        const cp_tap *tp = &v->taps[k];
+        if (tp->w[0] != n) continue;
+        gmark(s, &gr, tp->k[0], tp->k[1], k, done, v->by_tap, cs);
+      }
+    }
+    vz_unclip(s);
+    glegend(s, v, &p[1], v->wmax);
+  }
+  /* ---- the gradient: finished units keep their values ---- */
+  {
+    int nc = gframe(s, v, &p[2], cs, label_h);
+    vz_clip(s, p[2].b.x, p[2].b.y, p[2].b.w, p[2].b.h - gleg_h(v));
+    int64_t cur = v->cur_unit;
+    for (int t = 0; t < p[2].tiles; t++) {
+      int64_t sl = sl0 + t;
+      int tx, ty;
+      tile_xy(v, &p[2], t, nc, cs, label_h, &tx, &ty);
+      gr.x = tx;
+      gr.y = ty;
+      gr.r0 = gr.c0 = 0;
+      gr.rows = p[2].rows;
+      gr.cols = p[2].cols;
+      gr.used = 1;
+      gr.ch = wmode ? sl : -1; /* grad_bias: the columns are channels */
+      gr.ch2 = o;
+      if (v->nout < VZ_MAXGRIDS) v->gout[v->nout++] = gr; /* clicks */
+      if (wmode) {
+        int64_t wi[2] = {o, sl};
+        idx1(lab, sizeof lab, "gw", wi, 2);
+      } else {
+        snprintf(lab, sizeof lab, "every output channel");
+      }
+      glabel(s, v, tx, ty - label_h, (int)(p[2].cols * cs), lab, VZ_FG);
+      for (int64_t r = 0; r < gr.rows; r++)
+        for (int64_t c = 0; c < gr.cols; c++) {
+          int cx, cy;
+          cell_rect(&gr, r, c, &cx, &cy);
+          int64_t idx[4] = {wmode ? o : c, sl, r, c};
+          int64_t un = wmode ? cp_trace_unit_of(&v->t, idx) : c;
+          int known = un < cur || (un == cur && done >= v->t.ntaps);
+          if (!known) {
+            paint_cell(s, cx, cy, cs, vz_th->pad, "", 0);
+            continue;
+          }
+          float gv = v->y[un];
+          fmt_value(vb, sizeof vb, gv, cs);
+          paint_cell(s, cx, cy, cs, vz_diverging(gv, v->ymax), vb, 0);
+        }
+      if (wmode && sl == u[1]) mark(s, &gr, u[2], u[3], 3, VZ_ACCENT2);
+      if (!wmode) mark(s, &gr, 0, o, 3, VZ_ACCENT2);
+    }
+    vz_unclip(s);
+    glegend(s, v, &p[2], v->ymax);
+  }
+}
