@@ -610,6 +610,29 @@ void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
   *divisor = g->p.divisor_override ? g->p.divisor_override : fr * fc;
 }
 
+void cp_pool_as_conv(const cp_pool_geom *pg, cp_geom *g) {
+  memset(g, 0, sizeof *g);
+  cp_conv_params_default(&g->p);
+  g->N = pg->N, g->C = pg->C, g->H = pg->H, g->W = pg->W;
+  g->O = pg->C;
+  g->kH = pg->p.kernel[0], g->kW = pg->p.kernel[1];
+  g->OH = pg->OH, g->OW = pg->OW;
+  g->Cg = g->Og = 1;
+  g->p.groups = pg->C;
+  const int64_t in[2] = {pg->H, pg->W}, out[2] = {pg->OH, pg->OW};
+  for (int d = 0; d < 2; d++) {
+    int64_t s = pg->p.stride[d], p = pg->p.pad[d], dd = pg->p.dilation[d];
+    int64_t k = pg->p.kernel[d];
+    g->p.stride[d] = s;
+    g->p.dilation[d] = dd;
+    g->p.pad[2 * d] = p;
+    /* the last window's end, past the right padding with ceil_mode */
+    int64_t end = (out[d] - 1) * s - p + dd * (k - 1) + 1;
+    int64_t after = end - in[d] > p ? end - in[d] : p;
+    g->p.pad[2 * d + 1] = after;
+  }
+}
+
 /* ==========================================================================
  * unfold / fold
  * ========================================================================== */

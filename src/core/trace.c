@@ -11,6 +11,8 @@ const char *cp_trace_kind_name(cp_trace_kind k) {
   case CP_TRACE_CONV: return "conv2d";
   case CP_TRACE_GATHER: return "gather";
   case CP_TRACE_SCATTER: return "scatter";
+  case CP_TRACE_MAXPOOL: return "max_pool2d";
+  case CP_TRACE_AVGPOOL: return "avg_pool2d";
   }
   return "?";
 }
@@ -22,6 +24,7 @@ const char *cp_tap_kind_name(cp_tap_kind k) {
   case CP_TAP_PADSRC: return "padding";
   case CP_TAP_HOLE: return "hole";
   case CP_TAP_CROPPED: return "cropped";
+  case CP_TAP_BEYOND: return "beyond";
   }
   return "?";
 }
@@ -297,6 +300,8 @@ void cp_trace_unit(const cp_trace *t, int64_t u, const float *canvas,
   case CP_TRACE_CONV: conv_unit(t, u, taps, info); break;
   case CP_TRACE_GATHER: gather_unit(t, u, taps, info); break;
   case CP_TRACE_SCATTER: scatter_unit(t, u, canvas, taps, info); break;
+  case CP_TRACE_MAXPOOL:
+  case CP_TRACE_AVGPOOL: cp_trace_pool_unit(t, u, taps, info); break;
   }
 }
 

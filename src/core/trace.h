@@ -13,6 +13,12 @@
  *   CP_TRACE_SCATTER  conv_transpose2d as scatter.  Unit = input pixel
  *                     (n, ci, r, c); taps = (oo < O/G, i, j), each adding
  *                     x * w into output (r*s + i*d - p, ...), or cropped.
+ *   CP_TRACE_MAXPOOL  max_pool2d / avg_pool2d (trace_pool.c).  Unit =
+ *   CP_TRACE_AVGPOOL  output cell (n, c, r, c); taps = window cells (i, j)
+ *                     in the reference loop's order; a tap's sum is the
+ *                     running maximum (its arg the running argmax) or the
+ *                     running float sum.  No weights (w = 1).  g is the
+ *                     pool as a conv-shaped geometry (cp_pool_as_conv).
  *
  * Steps are what the viewer walks through: one unit per step, or one tap per
  * step (cp_trace_steps / cp_trace_locate).  All indices are 0-based.
@@ -31,7 +37,9 @@
 typedef enum {
   CP_TRACE_CONV = 0,
   CP_TRACE_GATHER,
-  CP_TRACE_SCATTER
+  CP_TRACE_SCATTER,
+  CP_TRACE_MAXPOOL,
+  CP_TRACE_AVGPOOL
 } cp_trace_kind;
 
 typedef enum {
@@ -39,7 +47,9 @@ typedef enum {
   CP_TAP_PAD,                 /* zero padding / border of the zero canvas */
   CP_TAP_PADSRC,              /* reflect/replicate/circular: reads in[] */
   CP_TAP_HOLE,                /* stride hole of the zero-inserted canvas */
-  CP_TAP_CROPPED              /* scatter: lands outside the output */
+  CP_TAP_CROPPED,             /* scatter: lands outside the output */
+  CP_TAP_BEYOND               /* pool: past the right padding (ceil_mode's
+                                 last window): neither read nor counted */
 } cp_tap_kind;
 
 typedef struct cp_tap {
@@ -59,7 +69,10 @@ typedef struct cp_tap {
   float xm, km;     /* input-mask and kernel-mask values (1 without masks) */
   double prod;      /* xv * wv, rounded to float32 as the reference */
   double sum;       /* running sum after this tap, bias included (SCATTER:
-                       the output cell's value after this addition) */
+                       the output cell's value after this addition; MAXPOOL:
+                       the running maximum; AVGPOOL: the float sum) */
+  int64_t arg;      /* MAXPOOL: running argmax, flat h*W + w in its plane
+                       (0-based, as return_indices) */
 } cp_tap;
 
 typedef struct cp_unit {
@@ -72,6 +85,11 @@ typedef struct cp_unit {
   float ratio;      /* partial: winsize / S * clamp(S, 0, 1) */
   float newmask;    /* partial: clamp(S, 0, 1) */
   int64_t winsize;  /* partial: taps counted by S (kH*kW, or C*kH*kW) */
+  int64_t argmax;   /* MAXPOOL: flat index h*W + w of the maximum (what
+                       return_indices holds, 0-based) */
+  int64_t argtap;   /* MAXPOOL: the tap that set it (-1: the first input
+                       cell, PyTorch's start, when nothing beat -inf) */
+  int64_t divisor;  /* AVGPOOL: what the sum is divided by */
 } cp_unit;
 
 /* What the trace reads; buffers contiguous. */
@@ -90,6 +108,7 @@ typedef struct cp_trace_src {
 
 typedef struct cp_trace {
   cp_geom g;            /* the validated problem */
+  cp_pool_geom pg;      /* pooling kinds: the pool it came from */
   cp_trace_kind kind;
   cp_trace_src s;       /* borrowed buffers and flags */
   int64_t nunits;       /* units in the whole trace */
@@ -99,6 +118,13 @@ typedef struct cp_trace {
 /* Check that kind and flags fit g (g from cp_geom_init) and fill t. */
 int cp_trace_init(cp_trace *t, const cp_geom *g, cp_trace_kind kind,
                   const cp_trace_src *src, cp_err *e);
+
+/* A pooling trace (kind from pg->kind) over x (N*C*H*W, borrowed). */
+int cp_trace_init_pool(cp_trace *t, const cp_pool_geom *pg, const float *x,
+                       cp_err *e);
+/* Fill taps / info of unit u of a pooling trace (trace_pool.c). */
+void cp_trace_pool_unit(const cp_trace *t, int64_t u, cp_tap *taps,
+                        cp_unit *info);
 
 /* The unit's index (output cell, or input pixel for SCATTER). */
 void cp_trace_unit_index(const cp_trace *t, int64_t u, int64_t idx[4]);
