@@ -79,6 +79,18 @@ do
        "11. a 64x64 input",
        "cells shrink and labels hide: + / - zoom, drag to pan, hover a cell for its receptive field")
 end
+-- pooling: the window with no weights (pages numbered from the end of the
+-- list so that pages added elsewhere merge without renumbering)
+do
+  local x = tensor.new{{1, 9, 2, 0, 5}, {3, 4, 8, 1, 2}, {7, 5, 6, 3, 0},
+                       {2, 8, 1, 9, 4}, {6, 0, 3, 7, 1}}:reshape(1, 1, 5, 5)
+  page(viz.max_pool2d(x, 3, {stride = 2, padding = 1, return_indices = true, by = "tap"}),
+       #pages + 1 .. ". max pooling: padding reads -inf, the argmax wins",
+       "the window keeps the largest value (green: its argmax; indices = h*W + w, 0-based); e: ceil_mode")
+  page(viz.avg_pool2d(x, 2, {padding = 1, ceil_mode = true, count_include_pad = false}),
+       #pages + 1 .. ". avg pooling, ceil_mode, count_include_pad",
+       "i: count padding in the divisor or not; red dashes: the window ceil_mode drops (it would start in the padding)")
+end
 
 if viz.headless then return pages end
 viz.run(pages)

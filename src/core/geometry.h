@@ -228,8 +228,16 @@ void cp_avg_range(const cp_pool_geom *g, int dim, int64_t i, int64_t *lo,
  * one group per channel (O = C, C/G = O/G = 1), kernel (kH, kW), the pool's
  * stride, dilation and symmetric padding, and the pool's output size
  * (ceil_mode included).  pad[1] / pad[3] (bottom / right) reach the end of
- * the last window when ceil_mode lets it run past the right padding. */
+ * the last window when ceil_mode lets it run past the right padding, and
+ * the end of the window ceil_mode drops (one that would start in the right
+ * padding), so a picture covers it; cells past the padding read nothing
+ * (cp_pool_where = 2). */
 void cp_pool_as_conv(const cp_pool_geom *pg, cp_geom *g);
+/* Before ceil_mode's rule: floor or ceil of (in + 2p - d(k-1) - 1)/s, plus
+ * 1 (what the formula shows); cp_pool_out_len is this, less one when the
+ * last window would start at or past in + p (ceil_mode drops it). */
+int64_t cp_pool_out_len_raw(int64_t in, int64_t k, int64_t s, int64_t p,
+                            int64_t d, int ceil_mode);
 /* Where coordinate x of dimension dim (0 rows, 1 cols) lies for a window:
  * 0 inside the input, 1 in the padding (-p .. n+p-1), 2 past the right
  * padding (only a ceil_mode window reaches there: neither read nor

@@ -33,6 +33,7 @@
 #include <lua.h>
 
 #include "core/conv.h"
+#include "core/geometry.h"
 #include "core/tensor.h"
 
 #define CPL_TENSOR "convplay.tensor"
@@ -156,5 +157,14 @@ enum { CPL_IDLE_START, CPL_IDLE_POLL, CPL_IDLE_END };
 #define CPL_IDLE_QUIT 2 /* leave the loop (end of input) */
 typedef int (*cpl_idle_fn)(lua_State *L, int event);
 void cpl_viz_set_idle(cpl_idle_fn fn);
+
+/* ---- pooling options (wrap_ops.c) ------------------------------------- */
+/* Kernel (stack slot 2) and options (slot 3) of a pooling call, as
+ * conv.max_pool2d / avg_pool2d / max_pool1d / avg_pool1d read them (dims 1:
+ * the sizes go to W of an H = 1 problem).  keys: the option keys allowed
+ * (NULL: the op's own); ret_idx (max only) receives return_indices. */
+void cpl_pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
+                   int dims, cp_pool_params *p, int *ret_idx,
+                   const char *const *keys);
 
 #endif

@@ -39,4 +39,17 @@ void cplv_push_boxes(lua_State *L, const vz_canvas *s);
 extern const luaL_Reg cplv_loop_funcs[];
 void cplv_loop_open(void);
 
+/* A new view userdata (empty) on the stack; remember it for the window
+ * loop (window mode only). */
+lview *cplv_newview(lua_State *L);
+void cplv_register_view(lua_State *L, int idx);
+
+/* wrap_vizops.c: the views of pooling and 1-D ops, and what v:state adds
+ * for a pooling view (the table on top of the stack). */
+int cplv_max_pool2d(lua_State *L);
+int cplv_avg_pool2d(lua_State *L);
+int cplv_max_pool1d(lua_State *L);
+int cplv_avg_pool1d(lua_State *L);
+void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done);
+
 #endif

@@ -264,13 +264,15 @@ static const char *const avgpool1d_keys[] = {
 
 /* Kernel (argument 2) and options (argument 3) of a pooling call.  dims 1:
  * the sizes go to the W dimension of an H = 1 problem. */
-static void pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
-                      int dims, cp_pool_params *p, int *ret_idx) {
+void cpl_pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
+                   int dims, cp_pool_params *p, int *ret_idx,
+                   const char *const *keys) {
   int64_t k[2], v[2];
   size_at(L, 2, 2, fname, "kernel_size", dims, k);
   if (dims == 1) k[1] = k[0], k[0] = 1;
   cpl_check_keys(L, 3, fname, 3,
-                 kind == CP_POOL_MAX ? maxpool_keys
+                 keys                ? keys
+                 : kind == CP_POOL_MAX ? maxpool_keys
                  : dims == 2         ? avgpool_keys
                                      : avgpool1d_keys);
   cp_pool_params_default(p, k[0], k[1]);
@@ -305,7 +307,8 @@ static int do_pool(lua_State *L, const char *fname, cp_pool_kind kind,
   cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
   cp_pool_params p;
   int want_idx = 0;
-  pool_args(L, fname, kind, dims, &p, kind == CP_POOL_MAX ? &want_idx : NULL);
+  cpl_pool_args(L, fname, kind, dims, &p,
+                kind == CP_POOL_MAX ? &want_idx : NULL, NULL);
   if (dims == 1) {
     if (x->ndim != 2 && x->ndim != 3) {
       return luaL_error(L,

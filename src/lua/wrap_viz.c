@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "viz/code.h"
+#include "viz/view_pool.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
@@ -35,7 +36,7 @@ int cplv_fonts(lua_State *L, const char *fname) {
 /* View userdata                                                           */
 /* ====================================================================== */
 
-static lview *newlview(lua_State *L) {
+lview *cplv_newview(lua_State *L) {
   lview *lv = lua_newuserdatauv(L, sizeof *lv, 1);
   lv->v = NULL;
   lv->sh = NULL;
@@ -77,7 +78,7 @@ static int view_release(lua_State *L) {
 }
 
 /* Remember a view for _after_script (window mode only). */
-static void register_view(lua_State *L, int idx) {
+void cplv_register_view(lua_State *L, int idx) {
   if (cplv_headless(L)) return;
   idx = lua_absindex(L, idx);
   if (lua_getfield(L, LUA_REGISTRYINDEX, VIEWS_KEY) != LUA_TTABLE) {
@@ -193,11 +194,11 @@ static int make_view(lua_State *L, int transposed) {
   in.caption = cplv_opt_string(L, 3, "caption", fname);
   in.width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
   in.height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
+  lview *lv = cplv_newview(L);
   cp_err e;
   lv->v = vz_view_new(&in, &e);
   if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
+  cplv_register_view(L, -1);
   return 1;
 }
 
@@ -211,7 +212,7 @@ static int l_show(lua_State *L) {
   static const char *const keys[] = {"input", "kernel", "mask", "output",
                                      "title", "width", "height", NULL};
   cpl_check_keys(L, 1, fname, 1, keys);
-  lview *lv = newlview(L);
+  lview *lv = cplv_newview(L);
   int ud = lua_gettop(L);
   const char *title = cplv_opt_string(L, 1, "title", fname);
   int width = cplv_opt_int(L, 1, "width", VZ_DEFAULT_W, fname, 320, 8192);
@@ -227,7 +228,7 @@ static int l_show(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, ud);
-  register_view(L, -1);
+  cplv_register_view(L, -1);
   return 1;
 }
 
@@ -278,7 +279,8 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "steps");
   lua_pushstring(L, v->by_tap ? "tap" : "cell");
   lua_setfield(L, -2, "by");
-  lua_pushstring(L, !p->transposed ? "conv2d"
+  lua_pushstring(L, v->pool        ? vz_pool_name(v)
+                    : !p->transposed ? (v->dims1 ? "conv1d" : "conv2d")
                     : v->scatter   ? "scatter"
                                    : "gather");
   lua_setfield(L, -2, "view");
@@ -428,6 +430,7 @@ static int m_state(lua_State *L) {
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
   lua_setfield(L, -2, "taps");
+  if (v->pool) cplv_pool_state(L, v, done);
   return 1;
 }
 
@@ -1150,6 +1153,10 @@ static const luaL_Reg viz_funcs[] = {
     {"palette", l_palette},
     {"conv2d", l_conv2d},
     {"conv_transpose2d", l_conv_transpose2d},
+    {"max_pool2d", cplv_max_pool2d},
+    {"avg_pool2d", cplv_avg_pool2d},
+    {"max_pool1d", cplv_max_pool1d},
+    {"avg_pool1d", cplv_avg_pool1d},
     {"show", l_show},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};

@@ -36,6 +36,12 @@ typedef struct vz_view_init {
   int flip;                   /* conv2d as true convolution */
   int by_tap;                 /* one tap per step */
   int keras;                  /* label kernels with HWIO indices too */
+  int pool;                   /* VZ_POOL_MAX / VZ_POOL_AVG: a pooling view
+                               * (w unused, p ignored: pp instead) */
+  cp_pool_params pp;          /* pooling parameters */
+  int ret_idx;                /* max pooling: return_indices shown */
+  int dims1;                  /* a 1-D op drawn as rows (x, w have H = 1) */
+  int causal;                 /* 1-D: padding = "causal" */
   const char *title;          /* NULL: a title from the op */
   const char *caption;        /* a line of explanation, or NULL */
   int width, height;          /* frame size (0: 1280 x 800) */
@@ -61,8 +67,17 @@ enum {
   VZ_PANEL_ALL = 63
 };
 
+enum { VZ_POOL_NONE = 0, VZ_POOL_MAX, VZ_POOL_AVG };
+
 typedef struct vz_view {
   /* ---- the problem ---- */
+  int pool;                   /* VZ_POOL_*: a pooling view (w = ones) */
+  cp_pool_params preq;        /* pooling: kernel, ceil_mode,
+                               * count_include_pad, divisor_override (stride,
+                               * padding, dilation come from req) */
+  int ret_idx;                /* max pooling: return_indices shown */
+  int dims1;                  /* 1-D op (H = 1): indices shown as (n, c, t) */
+  int causal;                 /* 1-D: causal padding kept at d(k-1), 0 */
   cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */
   int has_b, has_mask, has_kmask; /* which optional tensors exist */
   int partial, multi, flip;   /* partial conv, multi-channel mask, flip */

@@ -75,6 +75,30 @@ static int param_chips(const vz_view *v, chip *c, int max) {
       n++;                                                               \
     }                                                                    \
   } while (0)
+  if (v->pool) { /* pooling: the window and its options */
+    cp_pool_params pp;
+    vz_pool_params(v, &pp);
+    int at = v->dims1 ? 1 : 0;
+#define PAIR(a) (long long)(a)[at], (long long)(a)[1]
+    CHIP("", 0, v->dims1 ? "kernel_size %lld" : "kernel_size %lld,%lld",
+         PAIR(pp.kernel));
+    CHIP("s", 1, v->dims1 ? "stride %lld" : "stride %lld,%lld",
+         PAIR(pp.stride));
+    CHIP("p", 1, v->dims1 ? "padding %lld" : "padding %lld,%lld",
+         PAIR(pp.pad));
+    if (v->pool == VZ_POOL_MAX)
+      CHIP("d", 1, v->dims1 ? "dilation %lld" : "dilation %lld,%lld",
+           PAIR(pp.dilation));
+#undef PAIR
+    CHIP("e", 0, "ceil_mode %s", pp.ceil_mode ? "on" : "off");
+    if (v->pool == VZ_POOL_AVG)
+      CHIP("i", 0, "count_include_pad %s",
+           pp.count_include_pad ? "on" : "off");
+    if (pp.divisor_override)
+      CHIP("", 0, "divisor_override %lld", (long long)pp.divisor_override);
+    if (v->ret_idx) CHIP("", 0, "return_indices");
+    return n;
+  }
   if (!p->transposed)
     CHIP("f", 0, "%s", v->flip ? "true convolution (kernel flipped)"
                                : "cross-correlation (PyTorch conv2d)");
@@ -172,6 +196,9 @@ static int chip_lines(const vz_view *v) { return v->height_now < 400 ? 1 : 2; }
 static void title_text(const vz_view *v, char *t, size_t n) {
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   if (v->title[0]) snprintf(t, n, "%s", v->title);
+  else if (v->pool) snprintf(t, n, "%s", vz_pool_name(v));
+  else if (v->dims1 && !p->transposed)
+    snprintf(t, n, "conv1d%s", v->causal ? " (causal)" : "");
   else if (!p->transposed)
     snprintf(t, n, "conv2d%s", v->flip ? " (true convolution)" : "");
   else
@@ -294,6 +321,10 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
   vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
   vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
+  if (v->pool) {
+    vzp_pool_tap_text(v, tp, buf, n, compact, done);
+    return;
+  }
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48];
     idx1(os, sizeof os, "y", tp->out, 4);
@@ -336,6 +367,10 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 static void taps_headline(const vz_view *v, char *line, size_t n) {
   const cp_geom *g = &v->g;
   char t1[64], t2[32];
+  if (v->pool) {
+    vzp_pool_headline(v, line, n);
+    return;
+  }
   if (v->t.kind == CP_TRACE_SCATTER) {
     float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
                     v->info.idx[3]);
@@ -361,6 +396,10 @@ static void taps_headline(const vz_view *v, char *line, size_t n) {
 /* The result line under the taps. */
 static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   char t1[32], t2[32], t3[64];
+  if (v->pool) {
+    vzp_pool_result(v, done, line, n);
+    return;
+  }
   if (v->t.kind == CP_TRACE_SCATTER) {
     int64_t land = 0;
     for (int64_t k = 0; k < v->t.ntaps; k++)
@@ -502,7 +541,7 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   if (v->panels & VZ_PANEL_FORMULA) {
     vz_text(s, b.x, y, "output size", v->fs, VZ_BOLD, VZ_FG, VZ_LEFT);
     y += v->lh + 2;
-    for (int d = 0; d < 2 && y < end; d++) {
+    for (int d = v->dims1 ? 1 : 0; d < 2 && y < end; d++) {
       vz_view_formula(v, d, line, sizeof line);
       vz_color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
       /* the rule on one line, the numbers under it */
@@ -524,6 +563,17 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   }
   if (!v->ok || vz_view_steps(v) == 0 || y + lh > end) return;
   y += 4;
+  if (v->pool) {
+    vzp_pool_notes(s, v, b, y);
+    return;
+  }
+  if (v->causal && y + lh <= end) {
+    snprintf(line, sizeof line,
+             "causal: %lld zeros on the left (d·(k-1)), none on the right: "
+             "output t reads inputs t-%lld .. t only",
+             (long long)g->p.pad[2], (long long)g->p.pad[2]);
+    y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
+  }
   if (g->p.groups > 1) {
     int64_t grp = v->info.group;
     snprintf(line, sizeof line,
@@ -674,6 +724,10 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
   cp_tap *tmp = malloc(sizeof *tmp * (size_t)(v->t.ntaps > 0 ? v->t.ntaps : 1));
   if (!tmp) return 0;
   cp_unit info;
+  if (v->hover == 1 && v->pool) {
+    free(tmp);
+    return vzp_pool_tooltip(v, lines, max);
+  }
   if (v->hover == 1) { /* an output cell: its value and computation */
     idx1(a, sizeof a, "y", v->hover_idx, 4);
     float val = v->y[yoff(v, v->hover_idx[0], v->hover_idx[1],
@@ -871,11 +925,23 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
   ITEM(KEY_SOLID, VZ_ACCENT, scatter ? "this input pixel, its products"
                                      : "footprint: taps done");
   if (!scatter) ITEM(KEY_DASHED, VZ_ACCENT, "taps to come");
-  if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2, "this output");
+  if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2,
+                     v->pool == VZ_POOL_MAX ? "this output, its argmax"
+                                            : "this output");
   if (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] || g->p.pad[3] ||
       v->t.kind == CP_TRACE_GATHER)
-    ITEM(KEY_DASHED, VZ_DIM, scatter ? "cropped" : "padding");
+    ITEM(KEY_DASHED, VZ_DIM, scatter ? "cropped"
+                             : v->pool == VZ_POOL_MAX ? "padding (−∞)"
+                                                      : "padding");
   if (v->has_mask || v->has_kmask) ITEM(KEY_CROSS, VZ_DIM, "masked");
+  if (v->pool && v->t.pg.p.ceil_mode &&
+      (v->g.OH < cp_pool_out_len_raw(g->H, v->t.pg.p.kernel[0],
+                                     g->p.stride[0], v->t.pg.p.pad[0],
+                                     g->p.dilation[0], 1) ||
+       v->g.OW < cp_pool_out_len_raw(g->W, v->t.pg.p.kernel[1],
+                                     g->p.stride[1], v->t.pg.p.pad[1],
+                                     g->p.dilation[1], 1)))
+    ITEM(KEY_DASHED, VZ_ERRC, "dropped window");
   if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]))
     ITEM(KEY_BAR, vz_th->outpad, "output_padding");
   ITEM(KEY_SOLID, VZ_HOVER, "under the pointer");
@@ -1045,9 +1111,8 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     /* no grids to step through: the reason, where they would be */
     char msg[700];
     snprintf(msg, sizeof msg,
-             "invalid parameters: %s\nchange a parameter (s/S p/P d/D o/O "
-             "m) to fix it",
-             v->err);
+             "invalid parameters: %s\nchange a parameter (%s) to fix it",
+             v->err, v->pool ? "s/S p/P d/D e" : "s/S p/P d/D o/O m");
     v->nin = v->nk = v->nout = 0;
     message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
   } else {

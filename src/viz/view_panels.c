@@ -121,7 +121,7 @@ static inmap input_map(const vz_view *v) {
   inmap m = {0, 0, v->x.shape[2], v->x.shape[3], 0};
   if (!v->ok) return m;
   const cp_geom *g = &v->g;
-  if (v->t.kind == CP_TRACE_CONV) {
+  if (v->t.kind == CP_TRACE_CONV || v->pool) {
     m.r0 = -g->p.pad[0];
     m.c0 = -g->p.pad[2];
     m.rows = g->H + g->p.pad[0] + g->p.pad[1];
@@ -175,6 +175,10 @@ static void draw_input_grid(vz_canvas *s, vz_view *v, vz_grid *gr,
       int64_t sr = -1, sc = -1;
       int kind = input_cell(v, m, r, c, &sr, &sc);
       int cs = gr->cs;
+      if (kind == 1 && v->pool) {
+        vzp_pool_outside_cell(s, v, r, c, x, y, cs);
+        continue;
+      }
       if (kind == 1 || kind == 3) {
         vz_color f = kind == 1 ? vz_th->pad : vz_th->hole;
         paint_cell(s, x, y, cs, f, "0", 0);
@@ -229,7 +233,8 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   /* an empty input (zero batch) has no cells to draw, even when the
    * view shows an error (then n = 0 below would read sample 1) */
   int nch = cp_tensor_numel(&v->x) ? shown_inputs(v, grp, cur, chs, fit) : 0;
-  const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
+  const char *sub = v->ok && v->pool ? vzp_pool_pad_note(v)
+                    : !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"
                     : (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] ||
                        g->p.pad[3])
@@ -312,6 +317,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
       }
     }
   }
+  if (v->pool) vzp_pool_input_marks(s, v, done);
   /* ---- hover ---- */
   if (v->ok && v->hover == 1) {
     cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
@@ -360,6 +366,10 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
 /* Kernel slices of the current unit. */
 void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
                               int64_t done) {
+  if (v->pool && v->ok) {
+    vzp_window_panel(s, v, b, done);
+    return;
+  }
   const cp_geom *g = &v->g;
   const char *sub = v->t.kind == CP_TRACE_GATHER ? "flipped, in/out swapped"
                     : v->flip                     ? "flipped (true conv)"
@@ -903,6 +913,10 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
 }
 
 void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
+  if (v->pool && v->ok) {
+    vzp_window_extent(v, e);
+    return;
+  }
   int64_t nsl = v->ok ? (v->t.kind == CP_TRACE_SCATTER ? v->g.Og : v->g.Cg)
                       : 1;
   e->rows = v->w.shape[2];

@@ -111,9 +111,14 @@ TEST(trace_pool_ceil_mode_window_past_padding) {
   cp_trace_unit(&t, 8, NULL, taps, &info); /* window (2, 2): one cell */
   CHECK(taps[0].kind == CP_TAP_INPUT && taps[3].kind == CP_TAP_BEYOND);
   CHECK(info.divisor == 1 && info.value == 24.0f);
-  /* padding 1, k 2, s 2, ceil: a window starting at H + p is dropped */
+  /* H 5, padding 1, k 2, s 2, ceil: ⌈5/2⌉ + 1 = 4 windows, but the 4th
+   * would start at row 5 (padded 6 = H + p): in the right padding, dropped */
   p.pad[0] = p.pad[1] = 1;
-  int64_t s2[4] = {1, 1, 4, 4};
-  CHECK(cp_pool_geom_init(&g, &p, CP_POOL_MAX, 4, s2, &e) == 0);
-  CHECK(g.OH == 3); /* ceil would give 4; its window starts at row 5 = H+p */
+  CHECK(cp_pool_geom_init(&g, &p, CP_POOL_MAX, 4, shape, &e) == 0);
+  CHECK(g.OH == 3);
+  CHECK(cp_pool_out_len_raw(5, 2, 2, 1, 1, 1) == 4);
+  cp_geom cg;
+  cp_pool_as_conv(&g, &cg);
+  /* the picture reaches the dropped window's end, row 6 */
+  CHECK(cg.OH == 3 && cg.p.pad[0] == 1 && cg.p.pad[1] == 2);
 }

@@ -394,3 +394,30 @@ test("lab: the bundled sample saves in the current directory", function()
   check(saved:match("^sample%-lab[%-%d]*%.png$"), saved)
   check(os.remove(saved), "written in the current directory")
 end)
+
+test("layout: pooling views (max, avg, 1-D; ceil_mode, padding, indices) at every size", function()
+  local x = tensor.randn(1, 2, 7, 7)
+  local views = {
+    viz.max_pool2d(x, 3, {stride = 2, padding = 1, ceil_mode = true, return_indices = true}),
+    viz.max_pool2d(x, 2, {dilation = 2, by = "tap"}),
+    viz.avg_pool2d(x, 2, {padding = 1, ceil_mode = true, count_include_pad = false}),
+    viz.avg_pool2d(tensor.randn(2, 5, 12, 12), {3, 2}, {divisor_override = 4, by = "tap"}),
+    viz.max_pool1d(tensor.randn(2, 3, 16), 3, {stride = 2, padding = 1, ceil_mode = true}),
+    viz.avg_pool1d(tensor.randn(1, 40), 4, {stride = 3}),
+  }
+  local n = 0
+  for i, v in ipairs(views) do
+    n = n + check_view(v, "pool view " .. i, SIZES, {"dark", "light"})
+    v:hover("output", {1, 1, 1, 1})
+    for _, sz in ipairs{{640, 400}, {1280, 720}, {1920, 1080}} do
+      local p = problems(v:layout{width = sz[1], height = sz[2]},
+                         string.format("pool view %d hover %dx%d", i, sz[1], sz[2]))
+      check(p == nil, p)
+    end
+    v:hover()
+    v:key("p"); v:key("p"); v:key("p") -- invalid: pad > k/2
+    local p = problems(v:layout{width = 640, height = 400}, "pool view " .. i .. " invalid")
+    check(p == nil, p)
+  end
+  check(n >= 200, n)
+end)

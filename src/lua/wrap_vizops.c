@@ -1,0 +1,148 @@
+/* wrap_vizops.c - step-through views of the pooling ops:
+ *
+ *   v = viz.max_pool2d(x, kernel_size [, opts])   opts as conv.max_pool2d
+ *   v = viz.avg_pool2d(x, kernel_size [, opts])   (stride, padding,
+ *   v = viz.max_pool1d(x, kernel_size [, opts])    dilation, ceil_mode,
+ *   v = viz.avg_pool1d(x, kernel_size [, opts])    return_indices, ...)
+ *                                                 plus the view's own keys
+ *                                                 (by, title, caption, width,
+ *                                                 height)
+ * and what v:state() adds for them.  Views are the same userdata as
+ * viz.conv2d's (wrap_viz.c). */
+#include <string.h>
+
+#include "viz/view_pool.h"
+#include "viz_priv.h"
+
+static const char *const maxpool_view_keys[] = {
+    "stride", "padding", "dilation", "ceil_mode", "return_indices", "by",
+    "title", "caption", "width", "height", NULL};
+static const char *const avgpool_view_keys[] = {
+    "stride", "padding", "ceil_mode", "count_include_pad",
+    "divisor_override", "by", "title", "caption", "width", "height", NULL};
+static const char *const avgpool1d_view_keys[] = {
+    "stride", "padding", "ceil_mode", "count_include_pad", "by", "title",
+    "caption", "width", "height", NULL};
+
+/* by, title, caption, width, height of the option table at 3. */
+static void view_opts(lua_State *L, const char *fname, vz_view_init *in) {
+  const char *by = cplv_opt_string(L, 3, "by", fname);
+  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
+    cpl_argerror(L, fname, 3, "opts.by",
+                 "expected \"tap\" or \"cell\", got \"%s\"", by);
+  in->by_tap = by && !strcmp(by, "tap");
+  in->title = cplv_opt_string(L, 3, "title", fname);
+  in->caption = cplv_opt_string(L, 3, "caption", fname);
+  in->width = cplv_opt_int(L, 3, "width", VZ_DEFAULT_W, fname, 320, 8192);
+  in->height = cplv_opt_int(L, 3, "height", VZ_DEFAULT_H, fname, 240, 8192);
+}
+
+static int pool_view(lua_State *L, const char *fname, cp_pool_kind kind,
+                     int dims) {
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  cpl_pool_args(L, fname, kind, dims, &in.pp,
+                kind == CP_POOL_MAX ? &in.ret_idx : NULL,
+                kind == CP_POOL_MAX ? maxpool_view_keys
+                : dims == 2         ? avgpool_view_keys
+                                    : avgpool1d_view_keys);
+  view_opts(L, fname, &in);
+  in.pool = kind == CP_POOL_MAX ? VZ_POOL_MAX : VZ_POOL_AVG;
+  in.dims1 = dims == 1;
+  cp_tensor x3;
+  memset(&x3, 0, sizeof x3);
+  cp_err e;
+  if (dims == 1) {
+    /* (C, L) or (N, C, L): the 2-D machinery with H = 1 */
+    if (x->ndim != 2 && x->ndim != 3) {
+      char b[128];
+      return luaL_error(L,
+                        "%s: input: Expected 2D (unbatched) or 3D (batched) "
+                        "input, but got input of size: %s",
+                        fname, cp_shape_str(x->ndim, x->shape, b, sizeof b));
+    }
+    if (cp_tensor_unsqueeze(&x3, x, x->ndim - 1, &e))
+      return cpl_error(L, fname, &e);
+    in.x = &x3;
+  } else {
+    if (x->ndim != 3 && x->ndim != 4) {
+      char b[128];
+      return luaL_error(L,
+                        "%s: input: Expected 3D (unbatched) or 4D (batched) "
+                        "input, but got input of size: %s",
+                        fname, cp_shape_str(x->ndim, x->shape, b, sizeof b));
+    }
+    in.x = x;
+  }
+  lview *lv = cplv_newview(L);
+  lv->v = vz_view_new(&in, &e);
+  cp_tensor_release(&x3);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  cplv_register_view(L, -1);
+  return 1;
+}
+
+int cplv_max_pool2d(lua_State *L) {
+  return pool_view(L, "viz.max_pool2d", CP_POOL_MAX, 2);
+}
+int cplv_avg_pool2d(lua_State *L) {
+  return pool_view(L, "viz.avg_pool2d", CP_POOL_AVG, 2);
+}
+int cplv_max_pool1d(lua_State *L) {
+  return pool_view(L, "viz.max_pool1d", CP_POOL_MAX, 1);
+}
+int cplv_avg_pool1d(lua_State *L) {
+  return pool_view(L, "viz.avg_pool1d", CP_POOL_AVG, 1);
+}
+
+/* v:state() of a pooling view: the pool's parameters, and for the current
+ * output its argmax / indices (max) or divisor (avg). */
+void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done) {
+  cp_pool_params p;
+  vz_pool_params(v, &p);
+  lua_getfield(L, -1, "params");
+  lua_createtable(L, 2, 0);
+  for (int i = 0; i < 2; i++) {
+    lua_pushinteger(L, p.kernel[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_setfield(L, -2, "kernel_size");
+  lua_pushboolean(L, p.ceil_mode);
+  lua_setfield(L, -2, "ceil_mode");
+  if (v->pool == VZ_POOL_AVG) {
+    lua_pushboolean(L, p.count_include_pad);
+    lua_setfield(L, -2, "count_include_pad");
+    if (p.divisor_override) {
+      lua_pushinteger(L, p.divisor_override);
+      lua_setfield(L, -2, "divisor_override");
+    }
+  } else {
+    lua_pushboolean(L, v->ret_idx);
+    lua_setfield(L, -2, "return_indices");
+  }
+  lua_pop(L, 1);
+  /* the input's width: index = (row - 1) * input_width + (col - 1) */
+  lua_pushinteger(L, v->x.shape[3]);
+  lua_setfield(L, -2, "input_width");
+  if (!v->ok || vz_view_steps(v) == 0) return;
+  if (v->pool == VZ_POOL_MAX) {
+    /* PyTorch's index (0-based flat h*W + w in the plane, as
+     * conv.max_pool2d's return_indices) and the cell, 1-based */
+    int64_t arg = done > 0 ? v->taps[done - 1].arg : v->info.argmax;
+    lua_pushinteger(L, arg);
+    lua_setfield(L, -2, "index");
+    lua_createtable(L, 4, 0);
+    int64_t cell[4] = {v->info.idx[0], v->info.idx[1], arg / v->g.W,
+                       arg % v->g.W};
+    for (int i = 0; i < 4; i++) {
+      lua_pushinteger(L, cell[i] + 1);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "argmax");
+  } else {
+    lua_pushinteger(L, v->info.divisor);
+    lua_setfield(L, -2, "divisor");
+  }
+}
