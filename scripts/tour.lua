@@ -91,6 +91,13 @@ do
        #pages + 1 .. ". avg pooling, ceil_mode, count_include_pad",
        "i: count padding in the divisor or not; red dashes: the window ceil_mode drops (it would start in the padding)")
 end
+-- 1-D and causal: a WaveNet-style dilated causal convolution
+do
+  local x = tensor.arange(16):reshape(1, 1, 16) * 0.25 - 2
+  page(viz.conv1d(x, tensor.new{{{1, 2, 4}}}, {padding = "causal", dilation = 2, by = "tap"}),
+       #pages + 1 .. ". 1-D causal convolution, dilation 2",
+       "d(k-1) zeros on the left only: output t reads inputs t-4, t-2, t and none later; d/D grows the receptive field")
+end
 
 if viz.headless then return pages end
 viz.run(pages)

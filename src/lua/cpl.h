@@ -167,4 +167,21 @@ void cpl_pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
                    int dims, cp_pool_params *p, int *ret_idx,
                    const char *const *keys);
 
+/* ---- 1-D convolution arguments (wrap_ops.c) ---------------------------- */
+/* What conv.conv1d / conv_transpose1d read from (x, w [, opts]) at stack
+ * slots 1-3, as the H = 1 problem the 2-D code computes. */
+typedef struct cpl_conv1d {
+  cp_conv_params p;           /* pad[2..3], stride[1], dilation[1] set */
+  cp_tensor *bias;            /* or NULL (anchored on the stack) */
+  cp_tensor *x, *w;           /* (N, C, 1, L) / (C, 1, L) and (O, C/G, 1, k):
+                               * userdata on the stack */
+  int causal;                 /* padding = "causal" */
+  int channels_last;          /* data_format = "channels_last" */
+} cpl_conv1d;
+/* keys: the option keys allowed (NULL: the op's own). */
+void cpl_conv1d_args(lua_State *L, const char *fname, int T,
+                     const char *const *keys, cpl_conv1d *a);
+/* Say a 2-D geometry message the 1-D way ([a, b, 1, c] -> [a, b, c]). */
+void cpl_msg_1d(char *msg);
+
 #endif

@@ -7,7 +7,11 @@
  *                                                 plus the view's own keys
  *                                                 (by, title, caption, width,
  *                                                 height)
- * and what v:state() adds for them.  Views are the same userdata as
+ *   v = viz.conv1d(x, w [, opts])                 opts as conv.conv1d
+ *   v = viz.conv_transpose1d(x, w [, opts])       (padding = "causal", ...),
+ *                                                 plus the view's keys (and
+ *                                                 view = "scatter"|"gather")
+ * and what v:state() adds for pooling views.  Views are the same userdata as
  * viz.conv2d's (wrap_viz.c). */
 #include <string.h>
 
@@ -95,6 +99,52 @@ int cplv_max_pool1d(lua_State *L) {
 }
 int cplv_avg_pool1d(lua_State *L) {
   return pool_view(L, "viz.avg_pool1d", CP_POOL_AVG, 1);
+}
+
+static const char *const conv1d_view_keys[] = {
+    "bias", "stride", "padding", "dilation", "groups", "padding_mode",
+    "data_format", "by", "title", "caption", "width", "height", NULL};
+static const char *const convT1d_view_keys[] = {
+    "bias", "stride", "padding", "output_padding", "output_size", "dilation",
+    "groups", "data_format", "view", "by", "title", "caption", "width",
+    "height", NULL};
+
+/* conv1d / conv_transpose1d as the 2-D view with H = 1, drawn as rows. */
+static int conv1d_view(lua_State *L, const char *fname, int T) {
+  cplv_fonts(L, fname);
+  cpl_conv1d a;
+  cpl_conv1d_args(L, fname, T, T ? convT1d_view_keys : conv1d_view_keys, &a);
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  view_opts(L, fname, &in);
+  in.x = a.x;
+  in.w = a.w;
+  in.bias = a.bias;
+  in.p = a.p;
+  in.dims1 = 1;
+  in.causal = a.causal;
+  in.multi = -1;
+  if (T) {
+    const char *view = cplv_opt_string(L, 3, "view", fname);
+    if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
+      cpl_argerror(L, fname, 3, "opts.view",
+                   "expected \"scatter\" or \"gather\", got \"%s\"", view);
+    in.scatter = view ? !strcmp(view, "scatter") : 1;
+  }
+  lview *lv = cplv_newview(L);
+  cp_err e;
+  lv->v = vz_view_new(&in, &e);
+  if (!lv->v) {
+    cpl_msg_1d(e.msg);
+    return cpl_error(L, fname, &e);
+  }
+  cplv_register_view(L, -1);
+  return 1;
+}
+
+int cplv_conv1d(lua_State *L) { return conv1d_view(L, "viz.conv1d", 0); }
+int cplv_conv_transpose1d(lua_State *L) {
+  return conv1d_view(L, "viz.conv_transpose1d", 1);
 }
 
 /* v:state() of a pooling view: the pool's parameters, and for the current

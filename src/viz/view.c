@@ -490,7 +490,7 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
                         "convolutions only");
       return 0;
     }
-    rebuild = edit_pair(v, "output_padding", p->out_pad, 2, delta, 0);
+    rebuild = edit_pair(v, "output_padding", p->out_pad + at, np, delta, 0);
   } else if (!strcmp(key, "p")) {
     if (p->padspec != CP_PADSPEC_EXPLICIT) {
       /* "same"/"valid" become the numbers they stood for. */

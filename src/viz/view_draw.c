@@ -99,6 +99,26 @@ static int param_chips(const vz_view *v, chip *c, int max) {
     if (v->ret_idx) CHIP("", 0, "return_indices");
     return n;
   }
+  if (v->dims1) { /* 1-D: one number each, padding as left, right */
+    if (p->transposed)
+      CHIP("v", 0, "%s", v->scatter ? "scatter view"
+                                    : "zero-insertion (gather) view");
+    CHIP("s", 1, "stride %lld", (long long)p->stride[1]);
+    if (v->causal)
+      CHIP("p", 1, "padding causal (%lld left, 0 right)",
+           (long long)p->pad[2]);
+    else if (p->pad[2] != p->pad[3])
+      CHIP("p", 1, "padding %lld left, %lld right", (long long)p->pad[2],
+           (long long)p->pad[3]);
+    else
+      CHIP("p", 1, "padding %lld", (long long)p->pad[2]);
+    CHIP("d", 1, "dilation %lld", (long long)p->dilation[1]);
+    if (p->transposed)
+      CHIP("o", 1, "output_padding %lld", (long long)p->out_pad[1]);
+    CHIP("", 0, "groups %lld", (long long)p->groups);
+    if (!p->transposed) CHIP("m", 0, "%s", cp_padmode_name(p->mode));
+    return n;
+  }
   if (!p->transposed)
     CHIP("f", 0, "%s", v->flip ? "true convolution (kernel flipped)"
                                : "cross-correlation (PyTorch conv2d)");
@@ -199,6 +219,9 @@ static void title_text(const vz_view *v, char *t, size_t n) {
   else if (v->pool) snprintf(t, n, "%s", vz_pool_name(v));
   else if (v->dims1 && !p->transposed)
     snprintf(t, n, "conv1d%s", v->causal ? " (causal)" : "");
+  else if (v->dims1)
+    snprintf(t, n, "conv_transpose1d (%s view)",
+             v->scatter ? "scatter" : "zero-insertion");
   else if (!p->transposed)
     snprintf(t, n, "conv2d%s", v->flip ? " (true convolution)" : "");
   else
@@ -327,7 +350,7 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   }
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48];
-    idx1(os, sizeof os, "y", tp->out, 4);
+    vidx(v, os, sizeof os, "y", tp->out);
     if (tp->kind == CP_TAP_CROPPED)
       snprintf(buf, n, "%s %s×%s = %s  cropped", os, a, b, p);
     else if (!done)
@@ -341,18 +364,18 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   case CP_TAP_HOLE: snprintf(xs, sizeof xs, "hole"); break;
   case CP_TAP_PADSRC: {
     char t[48];
-    idx1(t, sizeof t, "x", tp->in, 4);
+    vidx(v, t, sizeof t, "x", tp->in);
     snprintf(xs, sizeof xs, "pad=%s", t);
     break;
   }
-  default: idx1(xs, sizeof xs, "x", tp->in, 4);
+  default: vidx(v, xs, sizeof xs, "x", tp->in);
   }
   if (v->has_mask && tp->xm != 1 && tp->kind != CP_TAP_PAD &&
       tp->kind != CP_TAP_HOLE) {
     size_t l = strlen(xs);
     snprintf(xs + l, sizeof xs - l, "·m");
   }
-  idx1(ws, sizeof ws, "w", tp->w, 4);
+  vidx(v, ws, sizeof ws, "w", tp->w);
   if (v->has_kmask && tp->km != 1) {
     size_t l = strlen(ws);
     snprintf(ws + l, sizeof ws - l, "·M");
@@ -374,18 +397,25 @@ static void taps_headline(const vz_view *v, char *line, size_t n) {
   if (v->t.kind == CP_TRACE_SCATTER) {
     float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
                     v->info.idx[3]);
-    idx1(t1, sizeof t1, "x", v->info.idx, 4);
+    vidx(v, t1, sizeof t1, "x", v->info.idx);
     vz_fmt(t2, sizeof t2, xv, 9);
     /* where the kernel's first tap lands, 1-based like every index shown
      * (row 0 and above are the cropped padding) */
     long long r = (long long)cp_geomT_out_row(g, v->info.idx[2], 0) + 1;
     long long c = (long long)cp_geomT_out_col(g, v->info.idx[3], 0) + 1;
-    snprintf(line, n,
-             "%s = %s times the kernel, its first tap added at y row %lld, "
-             "col %lld%s",
-             t1, t2, r, c, r < 1 || c < 1 ? " (in the cropped padding)" : "");
+    if (v->dims1)
+      snprintf(line, n,
+               "%s = %s times the kernel, its first tap added at y position "
+               "%lld%s",
+               t1, t2, c, c < 1 ? " (in the cropped padding)" : "");
+    else
+      snprintf(line, n,
+               "%s = %s times the kernel, its first tap added at y row %lld, "
+               "col %lld%s",
+               t1, t2, r, c, r < 1 || c < 1 ? " (in the cropped padding)"
+                                            : "");
   } else {
-    idx1(t1, sizeof t1, "y", v->info.idx, 4);
+    vidx(v, t1, sizeof t1, "y", v->info.idx);
     vz_fmt(t2, sizeof t2, v->info.bias, 9);
     snprintf(line, n, "%s = %s%s + Σ x·w  over %lld taps", t1,
              v->has_b ? "b=" : "", v->has_b ? t2 : "0",
@@ -412,7 +442,7 @@ static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   }
   double sum = vz_view_sum(v);
   vz_fmt(t1, sizeof t1, sum, 10);
-  idx1(t3, sizeof t3, "y", v->info.idx, 4);
+  vidx(v, t3, sizeof t3, "y", v->info.idx);
   if (done < v->t.ntaps) {
     snprintf(line, n, "running sum after %lld of %lld taps: %s",
              (long long)done, (long long)v->t.ntaps, t1);
@@ -589,22 +619,39 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   if (v->t.kind == CP_TRACE_GATHER) {
     cp_convT_canvas cv;
     cp_geomT_canvas(g, &cv);
-    snprintf(line, sizeof line,
-             "zero insertion: %lld hole(s) between pixels; border "
-             "d(k-1)-p = %lld rows, %lld cols (+%lld, %lld output_padding); "
-             "then a stride-1 correlation with the flipped kernel",
-             (long long)(g->p.stride[0] - 1), (long long)cv.border[0],
-             (long long)cv.border[1], (long long)g->p.out_pad[0],
-             (long long)g->p.out_pad[1]);
+    if (v->dims1)
+      snprintf(line, sizeof line,
+               "zero insertion: %lld hole(s) between samples; border "
+               "d(k-1)-p = %lld (+%lld output_padding at the end); then a "
+               "stride-1 correlation with the flipped kernel",
+               (long long)(g->p.stride[1] - 1), (long long)cv.border[1],
+               (long long)g->p.out_pad[1]);
+    else
+      snprintf(line, sizeof line,
+               "zero insertion: %lld hole(s) between pixels; border "
+               "d(k-1)-p = %lld rows, %lld cols (+%lld, %lld "
+               "output_padding); then a stride-1 correlation with the "
+               "flipped kernel",
+               (long long)(g->p.stride[0] - 1), (long long)cv.border[0],
+               (long long)cv.border[1], (long long)g->p.out_pad[0],
+               (long long)g->p.out_pad[1]);
     y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
   } else if (v->t.kind == CP_TRACE_SCATTER) {
     cp_convT_canvas cv;
     cp_geomT_canvas(g, &cv);
-    int n = snprintf(line, sizeof line,
-                     "canvas: (H-1)s+d(k-1)+1 = %lld rows; cropped: p=%lld "
-                     "top, ",
-                     (long long)cv.rows, (long long)g->p.pad[0]);
-    if (cv.crop_after[0] >= 0)
+    int n = v->dims1
+                ? snprintf(line, sizeof line,
+                           "canvas: (L-1)s+d(k-1)+1 = %lld; cropped: p=%lld "
+                           "left, p-op=%lld right",
+                           (long long)cv.cols, (long long)g->p.pad[2],
+                           (long long)cv.crop_after[1])
+                : snprintf(line, sizeof line,
+                           "canvas: (H-1)s+d(k-1)+1 = %lld rows; cropped: "
+                           "p=%lld top, ",
+                           (long long)cv.rows, (long long)g->p.pad[0]);
+    if (v->dims1)
+      ; /* said above */
+    else if (cv.crop_after[0] >= 0)
       snprintf(line + n, sizeof line - n, "p-op=%lld bottom",
                (long long)cv.crop_after[0]);
     else
@@ -729,7 +776,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
     return vzp_pool_tooltip(v, lines, max);
   }
   if (v->hover == 1) { /* an output cell: its value and computation */
-    idx1(a, sizeof a, "y", v->hover_idx, 4);
+    vidx(v, a, sizeof a, "y", v->hover_idx);
     float val = v->y[yoff(v, v->hover_idx[0], v->hover_idx[1],
                           v->hover_idx[2], v->hover_idx[3])];
     vz_fmt(b, sizeof b, val, 10);
@@ -784,7 +831,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
               !memcmp(tmp[k].out, v->hover_idx, sizeof v->hover_idx)) {
             if (found < 3 && o < 150) {
               char xs[48];
-              idx1(xs, sizeof xs, "x", info.idx, 4);
+              vidx(v, xs, sizeof xs, "x", info.idx);
               o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·w",
                             found ? " + " : "", xs);
             }
@@ -798,7 +845,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
       n++;
     }
   } else if (v->hover == 2) { /* an input cell: the outputs it feeds */
-    idx1(a, sizeof a, "x", v->hover_idx, 4);
+    vidx(v, a, sizeof a, "x", v->hover_idx);
     vz_fmt(b, sizeof b, xval(v, v->hover_idx[0], v->hover_idx[1],
                              v->hover_idx[2], v->hover_idx[3]), 10);
     snprintf(lines[n++], 200, "%s = %s", a, b);
@@ -811,7 +858,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
           if (tmp[k].kind != CP_TAP_CROPPED) {
             if (found < 3 && o < 150) {
               char ys[48];
-              idx1(ys, sizeof ys, "y", tmp[k].out, 4);
+              vidx(v, ys, sizeof ys, "y", tmp[k].out);
               o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s",
                             found ? ", " : "", ys);
             }
@@ -831,7 +878,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
               !memcmp(tmp[k].in, v->hover_idx, sizeof v->hover_idx)) {
             if (found < 3 && o < 150) {
               char ys[48];
-              idx1(ys, sizeof ys, "y", oi, 4);
+              vidx(v, ys, sizeof ys, "y", oi);
               o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s",
                             found ? ", " : "", ys);
             }

@@ -117,6 +117,17 @@ static void tile_label(vz_canvas *s, const vz_view *v, int x, int y, int w,
   vz_text(s, x, y, buf, v->fsm, 0, c, VZ_LEFT);
 }
 
+/* "input x (1x2x5x5)"; a 1-D view leaves out its H of 1: "(1x2x16)". */
+static void shape_title(const vz_view *v, char *b, size_t n, const char *name,
+                        int64_t a, int64_t c, int64_t h, int64_t w) {
+  if (v->dims1)
+    snprintf(b, n, "%s (%lldx%lldx%lld)", name, (long long)a, (long long)c,
+             (long long)w);
+  else
+    snprintf(b, n, "%s (%lldx%lldx%lldx%lld)", name, (long long)a,
+             (long long)c, (long long)h, (long long)w);
+}
+
 static inmap input_map(const vz_view *v) {
   inmap m = {0, 0, v->x.shape[2], v->x.shape[3], 0};
   if (!v->ok) return m;
@@ -242,9 +253,8 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                                                      : "with padding")
                         : NULL;
   char title[96];
-  snprintf(title, sizeof title, "input x (%lldx%lldx%lldx%lld)",
-           (long long)v->x.shape[0], (long long)v->x.shape[1],
-           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  shape_title(v, title, sizeof title, "input x",
+              v->x.shape[0], v->x.shape[1], v->x.shape[2], v->x.shape[3]);
   char chlab[96] = "";
   if (v->x.shape[1] > nch && nch > 0)
     snprintf(chlab, sizeof chlab, "channels %lld-%lld of %lld",
@@ -375,9 +385,8 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
                     : v->flip                     ? "flipped (true conv)"
                                                   : NULL;
   char title[96];
-  snprintf(title, sizeof title, "weight (%lldx%lldx%lldx%lld)",
-           (long long)v->w.shape[0], (long long)v->w.shape[1],
-           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  shape_title(v, title, sizeof title, "weight",
+              v->w.shape[0], v->w.shape[1], v->w.shape[2], v->w.shape[3]);
   int th = panel_title(s, v, b, title, NULL);
   int lhs = line_hpx(v->fsm);
   if (sub) {
@@ -581,9 +590,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   const cp_geom *g = &v->g;
   char title[96], bv[32];
   if (v->ok)
-    snprintf(title, sizeof title, "output y (%lldx%lldx%lldx%lld)",
-             (long long)g->N, (long long)g->O, (long long)g->OH,
-             (long long)g->OW);
+    shape_title(v, title, sizeof title, "output y", g->N, g->O, g->OH, g->OW);
   else
     snprintf(title, sizeof title, "output y");
   int th = panel_title(s, v, b, title,
@@ -906,9 +913,8 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
   char t[96];
-  snprintf(t, sizeof t, "input x (%lldx%lldx%lldx%lld)",
-           (long long)v->x.shape[0], (long long)v->x.shape[1],
-           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  shape_title(v, t, sizeof t, "input x",
+              v->x.shape[0], v->x.shape[1], v->x.shape[2], v->x.shape[3]);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }
 
@@ -928,9 +934,8 @@ void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
   if (v->w.shape[0] * v->w.shape[1] > 1) e->fixed_h += lhs + 8;
   e->max_cs = max_cell(v) * 7 / 8;
   char t[96];
-  snprintf(t, sizeof t, "weight (%lldx%lldx%lldx%lld)",
-           (long long)v->w.shape[0], (long long)v->w.shape[1],
-           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  shape_title(v, t, sizeof t, "weight",
+              v->w.shape[0], v->w.shape[1], v->w.shape[2], v->w.shape[3]);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }
 
@@ -949,8 +954,7 @@ void vzp_output_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
   char t[96];
-  snprintf(t, sizeof t, "output y (%lldx%lldx%lldx%lld)",
-           (long long)(v->ok ? v->g.N : 0), (long long)(v->ok ? v->g.O : 0),
-           (long long)(v->ok ? v->g.OH : 0), (long long)(v->ok ? v->g.OW : 0));
+  shape_title(v, t, sizeof t, "output y",
+              (v->ok ? v->g.N : 0), (v->ok ? v->g.O : 0), (v->ok ? v->g.OH : 0), (v->ok ? v->g.OW : 0));
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }

@@ -147,7 +147,7 @@ void vzp_pool_tap_text(const vz_view *v, const cp_tap *tp, char *buf,
     snprintf(xs, sizeof xs, "pad");
     snprintf(a, sizeof a, "%s", is_max ? NEG_INF : "0");
   } else {
-    idx1(xs, sizeof xs, "x", tp->in, 4);
+    vidx(v, xs, sizeof xs, "x", tp->in);
   }
   const char *acc = is_max ? "max" : "Σ";
   if (compact && !done) snprintf(buf, n, "%s", a);
@@ -161,7 +161,7 @@ void vzp_pool_tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 
 void vzp_pool_headline(const vz_view *v, char *line, size_t n) {
   char y[64];
-  idx1(y, sizeof y, "y", v->info.idx, 4);
+  vidx(v, y, sizeof y, "y", v->info.idx);
   const cp_pool_params *p = &v->t.pg.p;
   if (v->pool == VZ_POOL_MAX) {
     char dil[48] = "";
@@ -184,14 +184,14 @@ void vzp_pool_headline(const vz_view *v, char *line, size_t n) {
 
 void vzp_pool_result(vz_view *v, int64_t done, char *line, size_t n) {
   char y[64], val[32], at[64];
-  idx1(y, sizeof y, "y", v->info.idx, 4);
+  vidx(v, y, sizeof y, "y", v->info.idx);
   int64_t nt = v->t.ntaps;
   const cp_tap *last = done > 0 ? &v->taps[done - 1] : NULL;
   if (v->pool == VZ_POOL_MAX) {
     int64_t arg = last ? last->arg : v->info.argmax;
     int64_t W = v->g.W, h = arg / W, w = arg % W;
     int64_t in4[4] = {v->info.idx[0], v->info.idx[1], h, w};
-    idx1(at, sizeof at, "x", in4, 4);
+    vidx(v, at, sizeof at, "x", in4);
     vz_fmt(val, sizeof val, last ? last->sum : v->info.value, 10);
     if (isinf(last ? last->sum : v->info.value) && done < nt && !(last && last->sum > 0)) {
       snprintf(line, n, "running max after %lld of %lld cells: %s (no "
@@ -447,7 +447,7 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
 int vzp_pool_tooltip(vz_view *v, char lines[][200], int max) {
   int n = 0;
   char a[64], b[32];
-  idx1(a, sizeof a, "y", v->hover_idx, 4);
+  vidx(v, a, sizeof a, "y", v->hover_idx);
   vz_fmt(b, sizeof b,
          v->y[cp_geom_yoff(&v->g, v->hover_idx[0], v->hover_idx[1],
                            v->hover_idx[2], v->hover_idx[3])],
@@ -465,7 +465,7 @@ int vzp_pool_tooltip(vz_view *v, char lines[][200], int max) {
     int64_t W = v->g.W;
     int64_t in4[4] = {info.idx[0], info.idx[1], info.argmax / W,
                       info.argmax % W};
-    idx1(a, sizeof a, "x", in4, 4);
+    vidx(v, a, sizeof a, "x", in4);
     snprintf(lines[n++], 200, "= max of %lld input cells, at %s (index %lld)",
              (long long)real, a, (long long)info.argmax);
   } else {

@@ -147,6 +147,18 @@ static inline void idx1(char *b, size_t n, const char *name, const int64_t *i,
   if (o < (int)n) snprintf(b + o, n - (size_t)o, "]");
 }
 
+/* A 4-D index of view v as the Lua surface shows it: 1-based, and for a
+ * 1-D view (H = 1) without the H index (x[n,c,t], w[o,i,j]). */
+static inline void vidx(const vz_view *v, char *b, size_t n, const char *name,
+                        const int64_t *i) {
+  if (!v->dims1) {
+    idx1(b, n, name, i, 4);
+    return;
+  }
+  int64_t j[3] = {i[0], i[1], i[3]};
+  idx1(b, n, name, j, 3);
+}
+
 /* Cut UTF-8 text to at most maxc characters (never inside a character). */
 static inline void utf8_cut(char *t, int maxc) {
   if (maxc < 1) return;

@@ -421,3 +421,25 @@ test("layout: pooling views (max, avg, 1-D; ceil_mode, padding, indices) at ever
   end
   check(n >= 200, n)
 end)
+
+test("layout: 1-D views (conv1d causal and dilated, conv_transpose1d) at every size", function()
+  local views = {
+    viz.conv1d(tensor.randn(1, 1, 16), tensor.randn(1, 1, 3), {padding = "causal", dilation = 2, by = "tap"}),
+    viz.conv1d(tensor.randn(2, 4, 40), tensor.randn(6, 2, 5), {groups = 2, stride = 2, bias = tensor.randn(6)}),
+    viz.conv1d(tensor.randn(3, 9), tensor.randn(2, 3, 2), {padding = {left = 1, right = 0}}),
+    viz.conv_transpose1d(tensor.randn(1, 2, 6), tensor.randn(2, 1, 3), {stride = 2, output_padding = 1}),
+    viz.conv_transpose1d(tensor.randn(1, 2, 6), tensor.randn(2, 1, 3), {stride = 3, view = "gather"}),
+  }
+  local n = 0
+  for i, v in ipairs(views) do
+    n = n + check_view(v, "1-D view " .. i, SIZES, {"dark", "light"})
+    v:hover("output", {1, 1, 1, 1})
+    for _, sz in ipairs{{640, 400}, {1920, 1080}} do
+      local p = problems(v:layout{width = sz[1], height = sz[2]},
+                         string.format("1-D view %d hover %dx%d", i, sz[1], sz[2]))
+      check(p == nil, p)
+    end
+    v:hover()
+  end
+  check(n >= 150, n)
+end)
