@@ -401,6 +401,7 @@ static const char help_text[] =
     "m              next padding_mode\n"
     "f              correlation / true convolution\n"
     "v              scatter / zero-insertion view\n"
+    "e / i          pooling: ceil_mode / count_include_pad\n"
     "k              Keras HWIO kernel labels\n"
     "C              code: PyTorch / Keras / hidden\n"
     "c              copy the code to the clipboard\n"

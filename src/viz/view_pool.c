@@ -338,10 +338,20 @@ void vzp_pool_input_marks(vz_canvas *s, vz_view *v, int64_t done) {
   }
 }
 
+/* The indices grid (return_indices) is drawn under the window when the
+ * output plane is small enough to read. */
+static int shows_indices(const vz_view *v) {
+  return v->ret_idx && v->ok && v->g.OH * v->g.OW <= 1024;
+}
+
 void vzp_window_extent(const vz_view *v, vzp_extent *e) {
   memset(e, 0, sizeof *e);
   e->rows = v->t.pg.p.kernel[0] > 0 ? v->t.pg.p.kernel[0] : v->preq.kernel[0];
   e->cols = v->t.pg.p.kernel[1] > 0 ? v->t.pg.p.kernel[1] : v->preq.kernel[1];
+  if (shows_indices(v)) {
+    e->rows += v->g.OH;
+    if (v->g.OW > e->cols) e->cols = v->g.OW;
+  }
   e->tiles = 1;
   e->label_h = line_hpx(v->fsm) + 2;
   e->fixed_h = v->lh + 4 + 2 * (line_hpx(v->fsm) + 2) + 8;
@@ -350,6 +360,41 @@ void vzp_window_extent(const vz_view *v, vzp_extent *e) {
   snprintf(t, sizeof t, "window %lldx%lld", (long long)e->rows,
            (long long)e->cols);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
+}
+
+/* return_indices for the current plane: each computed output's argmax as
+ * PyTorch's flat index h*W + w (0-based); cells still to come are blank. */
+static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs) {
+  int lhs = line_hpx(v->fsm) + 2;
+  if (y + lhs > b.y + b.h) return;
+  char lab[96];
+  snprintf(lab, sizeof lab, "indices (0-based h·W + w)");
+  vz_ellipsize(lab, v->fsm, 0, b.w);
+  vz_text(s, b.x, y, lab, v->fsm, 0, VZ_FG, VZ_LEFT);
+  y += lhs;
+  cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
+  if (!tmp) return;
+  vz_clip(s, b.x, y, b.w, b.y + b.h - y);
+  int64_t o4[4] = {v->info.idx[0], v->info.idx[1], 0, 0};
+  char val[32];
+  for (int64_t r = 0; r < v->g.OH; r++)
+    for (int64_t c = 0; c < v->g.OW; c++) {
+      o4[2] = r, o4[3] = c;
+      int64_t u = cp_trace_unit_of(&v->t, o4);
+      int x = b.x + v->panx + (int)(c * cs), yy = y + v->pany + (int)(r * cs);
+      if (u > v->cur_unit) {
+        vz_fill(s, x, yy, cs - 1, cs - 1, vz_th->pending);
+        continue;
+      }
+      cp_unit info;
+      cp_trace_unit(&v->t, u, NULL, tmp, &info);
+      snprintf(val, sizeof val, "%lld", (long long)info.argmax);
+      if (!value_px(cs)) val[0] = 0;
+      paint_cell(s, x, yy, cs, VZ_PANEL, val, 0);
+      if (u == v->cur_unit) vz_frame(s, x, yy, cs - 1, cs - 1, 2, VZ_ACCENT2);
+    }
+  vz_unclip(s);
+  free(tmp);
 }
 
 void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
@@ -388,7 +433,12 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
   vz_text(s, b.x, y, lab, v->fsm, 0, VZ_FG, VZ_LEFT);
   y += lhs;
   int avail_h = b.y + b.h - y - 4;
-  int cw = (int)(b.w / (kW > 0 ? kW : 1)), ch = (int)(avail_h / (kH > 0 ? kH : 1));
+  int idx = shows_indices(v);
+  int64_t rows = kH + (idx ? v->g.OH : 0), cols = kW;
+  if (idx && v->g.OW > cols) cols = v->g.OW;
+  if (idx) avail_h -= lhs + 8;
+  int cw = (int)(b.w / (cols > 0 ? cols : 1)),
+      ch = (int)(avail_h / (rows > 0 ? rows : 1));
   int cs = cw < ch ? cw : ch;
   if (cs > max_cell(v)) cs = max_cell(v);
   cs = (int)(cs * v->zoom);
@@ -438,6 +488,7 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
   if (argk >= 0)
     mark(s, gr, v->taps[argk].k[0], v->taps[argk].k[1], mt + 1, VZ_ACCENT2);
   vz_unclip(s);
+  if (idx) indices_grid(s, v, b, gr->y + (int)(kH * cs) + 8, cs);
 }
 
 /* ====================================================================== */
