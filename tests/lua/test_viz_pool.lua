@@ -126,7 +126,7 @@ test("viz.avg_pool2d: count_include_pad, divisor, ceil_mode's window", function(
   s = v:state()
   check(s.params.ceil_mode == false and s.output_shape[3] == 3)
   local y = conv.avg_pool2d(x, 2, {padding = 1, count_include_pad = false})
-  check_cells(v, y, nil, "after keys")
+  check_cells(v, y, nil, "after keys") -- (integers: exact in any order)
   -- no padding, ceil_mode: the last window runs past the input
   v = viz.avg_pool2d(x, 2, {ceil_mode = true, by = "tap"})
   s = v:state()
@@ -145,8 +145,8 @@ test("viz pooling views: keys edit stride, padding, dilation; refused keys say w
   v:key("p")
   local s = v:state()
   check(s.params.padding[1] == 1 and s.params.padding[3] == 1)
-  local y, ind = conv.max_pool2d(x, 3, {stride = 2, padding = 1, return_indices = true})
   conv.set_impl("reference")
+  local y, ind = conv.max_pool2d(x, 3, {stride = 2, padding = 1, return_indices = true})
   check_cells(v, y, ind, "edited")
   conv.set_impl("auto")
   v:key("p"); v:key("p")
@@ -221,4 +221,40 @@ test("viz pooling views: v:code writes the F.*_pool call with the current option
   local m1 = viz.max_pool1d(tensor.randn(2, 9), 3, {padding = 1})
   c = m1:code("pytorch")
   check(c:find("x = x.squeeze(2)", 1, true) and c:find("F.max_pool1d(x, kernel_size=3, stride=3, padding=1,", 1, true), c)
+end)
+
+-- Click the header control whose key is `key` (kind "chip", "plus", "minus").
+local function click(v, key, kind)
+  local lay = v:layout()
+  for _, c in ipairs(lay.controls) do
+    if c.key == key and (kind == nil or c.kind == kind) then
+      v:click(c.x + c.w // 2, c.y + c.h // 2)
+      return true
+    end
+  end
+  return false
+end
+
+test("viz pooling views: every header control clicks (steppers, ceil_mode, count_include_pad)", function()
+  local x = tensor.randn(1, 1, 7, 7)
+  local v = viz.max_pool2d(x, 3, {stride = 1})
+  check(click(v, "s", "plus")); check(v:state().params.stride[1] == 2)
+  check(click(v, "s", "minus")); check(v:state().params.stride[1] == 1)
+  check(click(v, "p", "plus")); check(v:state().params.padding[1] == 1)
+  check(click(v, "d", "plus")); check(v:state().params.dilation[1] == 2)
+  check(click(v, "e", "chip")); check(v:state().params.ceil_mode == true)
+  check(not click(v, "i"), "no count_include_pad control on a max pooling view")
+  local a = viz.avg_pool2d(x, 2, {padding = 1})
+  check(not click(a, "d"), "no dilation control on an avg pooling view")
+  check(click(a, "i", "chip")); check(a:state().params.count_include_pad == false)
+  check(click(a, "e", "chip")); check(a:state().params.ceil_mode == true)
+  conv.set_impl("reference") -- the sums in the reference loop's order
+  local y = conv.avg_pool2d(x, 2, {padding = 1, count_include_pad = false, ceil_mode = true})
+  check_cells(a, y, nil, "after clicks")
+  conv.set_impl("auto")
+  local c = viz.conv1d(tensor.randn(1, 1, 9), tensor.randn(1, 1, 3), {padding = "causal"})
+  check(click(c, "d", "plus"))
+  local s = c:state()
+  check(s.params.dilation[2] == 2 and s.params.padding[3] == 4 and s.params.padding[4] == 0,
+        "causal after a click on dilation +")
 end)
