@@ -81,6 +81,10 @@ local va2 = viz.avg_pool2d(xa, 2, {padding = 1, ceil_mode = true, count_include_
                                    title = "avg_pool2d: kernel 2, padding 1, ceil_mode, count_include_pad off",
                                    caption = "padding is not counted in the divisor; red dashes: the window ceil_mode drops (it would start in the padding)"})
 va2:record(out("pool_avg_ceil.gif"), {fps = 1, width = 960, height = 560, chrome = false})
+local yp, ip = conv.max_pool2d(xp, 2, {return_indices = true})
+local vu = viz.max_unpool2d(yp, ip, 2, {title = "max_unpool2d: the maxima of a 2x2 max_pool2d go back",
+                                        caption = "each output cell takes the x whose index (h*W_out + w) names it; the others stay 0"})
+vu:record(out("unpool.gif"), {fps = 4, width = 960, height = 560, chrome = false})
 local xc = tensor.arange(16):reshape(1, 1, 16) * 0.25 - 2
 local vc = viz.conv1d(xc, tensor.new{{{1, 2, 4}}}, {padding = "causal", dilation = 2,
                                                     title = "conv1d, causal, dilation 2",

@@ -91,6 +91,14 @@ do
        #pages + 1 .. ". avg pooling, ceil_mode, count_include_pad",
        "i: count padding in the divisor or not; red dashes: the window ceil_mode drops (it would start in the padding)")
 end
+-- max_unpool2d: the maxima go back where return_indices says
+do
+  local x = tensor.new{{1, 9, 2, 0}, {3, 4, 8, 1}, {7, 5, 6, 3}, {2, 8, 1, 9}}:reshape(1, 1, 4, 4)
+  local y, ind = conv.max_pool2d(x, 2, {return_indices = true})
+  page(viz.max_unpool2d(y, ind, 2),
+       #pages + 1 .. ". max_unpool2d: the maxima go back to their places",
+       "each output cell takes the x whose index (h*W_out + w, 0-based, from max_pool2d) names it; the rest stay 0")
+end
 -- 1-D and causal: a WaveNet-style dilated causal convolution
 do
   local x = tensor.arange(16):reshape(1, 1, 16) * 0.25 - 2

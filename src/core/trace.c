@@ -13,6 +13,7 @@ const char *cp_trace_kind_name(cp_trace_kind k) {
   case CP_TRACE_SCATTER: return "scatter";
   case CP_TRACE_MAXPOOL: return "max_pool2d";
   case CP_TRACE_AVGPOOL: return "avg_pool2d";
+  case CP_TRACE_UNPOOL: return "max_unpool2d";
   }
   return "?";
 }
@@ -301,7 +302,8 @@ void cp_trace_unit(const cp_trace *t, int64_t u, const float *canvas,
   case CP_TRACE_GATHER: gather_unit(t, u, taps, info); break;
   case CP_TRACE_SCATTER: scatter_unit(t, u, canvas, taps, info); break;
   case CP_TRACE_MAXPOOL:
-  case CP_TRACE_AVGPOOL: cp_trace_pool_unit(t, u, taps, info); break;
+  case CP_TRACE_AVGPOOL:
+  case CP_TRACE_UNPOOL: cp_trace_pool_unit(t, u, taps, info); break;
   }
 }
 

@@ -19,6 +19,10 @@
  *                     running maximum (its arg the running argmax) or the
  *                     running float sum.  No weights (w = 1).  g is the
  *                     pool as a conv-shaped geometry (cp_pool_as_conv).
+ *   CP_TRACE_UNPOOL   max_unpool2d, seen from the output: unit = output
+ *                     cell (n, c, r, c); one tap, the input cell whose
+ *                     index names it (the last one in input order: it is
+ *                     written last), or none (the cell stays 0).
  *
  * Steps are what the viewer walks through: one unit per step, or one tap per
  * step (cp_trace_steps / cp_trace_locate).  All indices are 0-based.
@@ -39,7 +43,8 @@ typedef enum {
   CP_TRACE_GATHER,
   CP_TRACE_SCATTER,
   CP_TRACE_MAXPOOL,
-  CP_TRACE_AVGPOOL
+  CP_TRACE_AVGPOOL,
+  CP_TRACE_UNPOOL
 } cp_trace_kind;
 
 typedef enum {
@@ -104,6 +109,8 @@ typedef struct cp_trace_src {
   int mask_multi;       /* partial: the mask had C channels (multi_channel)
                            rather than one */
   int flip;             /* conv2d only: true convolution (flipped kernel) */
+  const int64_t *unpool_src; /* UNPOOL: per output cell (N*C*OH*OW) the
+                                flat input offset written there, or -1 */
 } cp_trace_src;
 
 typedef struct cp_trace {
@@ -122,6 +129,17 @@ int cp_trace_init(cp_trace *t, const cp_geom *g, cp_trace_kind kind,
 /* A pooling trace (kind from pg->kind) over x (N*C*H*W, borrowed). */
 int cp_trace_init_pool(cp_trace *t, const cp_pool_geom *pg, const float *x,
                        cp_err *e);
+/* A max_unpool2d trace: x (N, C, H, W) scattered into (N, C, OH, OW) at
+ * indices; src (N*C*OH*OW, from cp_unpool_sources) borrowed. */
+int cp_trace_init_unpool(cp_trace *t, int64_t N, int64_t C, int64_t H,
+                         int64_t W, int64_t OH, int64_t OW, const float *x,
+                         const int64_t *src, cp_err *e);
+/* For each output cell the flat input offset max_unpool2d writes there
+ * last, or -1: src has N*C*OH*OW entries; ind holds N*C*H*W indices (as
+ * return_indices gives them; each already checked to lie in the plane). */
+void cp_unpool_sources(int64_t N, int64_t C, int64_t H, int64_t W,
+                       int64_t OH, int64_t OW, const float *ind,
+                       int64_t *src);
 /* Fill taps / info of unit u of a pooling trace (trace_pool.c). */
 void cp_trace_pool_unit(const cp_trace *t, int64_t u, cp_tap *taps,
                         cp_unit *info);

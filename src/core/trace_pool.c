@@ -24,11 +24,79 @@ int cp_trace_init_pool(cp_trace *t, const cp_pool_geom *pg, const float *x,
   return 0;
 }
 
+int cp_trace_init_unpool(cp_trace *t, int64_t N, int64_t C, int64_t H,
+                         int64_t W, int64_t OH, int64_t OW, const float *x,
+                         const int64_t *src, cp_err *e) {
+  memset(t, 0, sizeof *t);
+  if (!x || !src) return cp_fail(e, "view: an unpooling trace needs its input");
+  cp_geom *g = &t->g;
+  cp_conv_params_default(&g->p);
+  g->N = N, g->C = C, g->H = H, g->W = W;
+  g->O = C, g->OH = OH, g->OW = OW;
+  g->kH = g->kW = 1;
+  g->Cg = g->Og = 1;
+  g->p.groups = C;
+  t->pg.N = N, t->pg.C = C, t->pg.H = H, t->pg.W = W;
+  t->pg.OH = OH, t->pg.OW = OW;
+  t->kind = CP_TRACE_UNPOOL;
+  t->s.x = x;
+  t->s.unpool_src = src;
+  t->nunits = N * C * OH * OW;
+  t->ntaps = 1;
+  return 0;
+}
+
+void cp_unpool_sources(int64_t N, int64_t C, int64_t H, int64_t W,
+                       int64_t OH, int64_t OW, const float *ind,
+                       int64_t *src) {
+  int64_t plane = OH * OW, in_plane = H * W, m = N * C * in_plane;
+  for (int64_t k = 0; k < N * C * plane; k++) src[k] = -1;
+  /* in input order, as cp_max_unpool2d writes: the last write wins */
+  for (int64_t k = 0; k < m; k++)
+    src[(k / in_plane) * plane + (int64_t)ind[k]] = k;
+}
+
+static void unpool_unit(const cp_trace *t, int64_t u, cp_tap *tp,
+                        cp_unit *info) {
+  const cp_geom *g = &t->g;
+  int64_t o4[4];
+  cp_trace_unit_index(t, u, o4);
+  memcpy(info->idx, o4, sizeof o4);
+  info->group = o4[1];
+  memcpy(tp->out, o4, sizeof o4);
+  tp->wv = tp->km = tp->xm = 1.0f;
+  tp->w[0] = o4[1];
+  int64_t s = t->s.unpool_src[u];
+  info->argmax = o4[2] * g->OW + o4[3]; /* the index that names this cell */
+  info->argtap = s;
+  if (s < 0) {
+    tp->kind = CP_TAP_PAD;
+    tp->pos[0] = tp->pos[1] = -1;
+    tp->in[0] = tp->in[1] = tp->in[2] = tp->in[3] = -1;
+    tp->xv = 0.0f;
+  } else {
+    tp->kind = CP_TAP_INPUT;
+    int64_t hw = s % (g->H * g->W);
+    tp->in[0] = o4[0], tp->in[1] = o4[1];
+    tp->in[2] = tp->pos[0] = hw / g->W;
+    tp->in[3] = tp->pos[1] = hw % g->W;
+    tp->xv = t->s.x[s];
+  }
+  tp->prod = tp->sum = tp->xv;
+  tp->arg = s;
+  info->value = tp->xv;
+  info->raw = tp->xv;
+}
+
 /* PyTorch's update rule: a larger value, or any NaN. */
 static int takes(float v, float m) { return v > m || isnan(v); }
 
 void cp_trace_pool_unit(const cp_trace *t, int64_t u, cp_tap *taps,
                         cp_unit *info) {
+  if (t->kind == CP_TRACE_UNPOOL) {
+    unpool_unit(t, u, taps, info);
+    return;
+  }
   const cp_pool_geom *g = &t->pg;
   int64_t o4[4];
   cp_trace_unit_index(t, u, o4);

@@ -167,6 +167,13 @@ void cpl_pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
                    int dims, cp_pool_params *p, int *ret_idx,
                    const char *const *keys);
 
+/* Kernel (slot 3) and options (slot 4) of max_unpool2d(x, indices, k
+ * [, opts]) as conv.max_unpool2d reads them; keys: allowed option keys
+ * (NULL: the op's own).  Returns 1 with o = (h, w) when output_size is
+ * given, else 0. */
+int cpl_unpool_args(lua_State *L, const char *fname,
+                    const char *const *keys, cp_pool_params *p, int64_t *o);
+
 /* ---- 1-D convolution arguments (wrap_ops.c) ---------------------------- */
 /* What conv.conv1d / conv_transpose1d read from (x, w [, opts]) at stack
  * slots 1-3, as the H = 1 problem the 2-D code computes. */

@@ -51,6 +51,7 @@ int cplv_avg_pool2d(lua_State *L);
 int cplv_max_pool1d(lua_State *L);
 int cplv_avg_pool1d(lua_State *L);
 int cplv_conv1d(lua_State *L);
+int cplv_max_unpool2d(lua_State *L);
 int cplv_conv_transpose1d(lua_State *L);
 void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done);
 

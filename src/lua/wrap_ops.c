@@ -377,20 +377,18 @@ static int c_adaptive_max_pool2d(lua_State *L) {
   return do_adaptive(L, "conv.adaptive_max_pool2d", CP_POOL_MAX);
 }
 
-static int c_max_unpool2d(lua_State *L) {
-  static const char *const keys[] = {"stride", "padding", "output_size", NULL};
-  const char *fname = "conv.max_unpool2d";
-  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
-  cp_tensor *ind = cpl_checktensor_arg(L, 2, 2, fname, "indices");
-  int64_t k[2], v[2], o[2];
+int cpl_unpool_args(lua_State *L, const char *fname,
+                    const char *const *keys, cp_pool_params *p,
+                    int64_t *o) {
+  static const char *const own[] = {"stride", "padding", "output_size", NULL};
+  int64_t k[2], v[2];
   size_at(L, 3, 3, fname, "kernel_size", 2, k);
-  cpl_check_keys(L, 4, fname, 4, keys);
-  cp_pool_params p;
-  cp_pool_params_default(&p, k[0], k[1]);
+  cpl_check_keys(L, 4, fname, 4, keys ? keys : own);
+  cp_pool_params_default(p, k[0], k[1]);
   if (opt_size(L, 4, 4, fname, "stride", 2, v))
-    p.stride[0] = v[0], p.stride[1] = v[1];
+    p->stride[0] = v[0], p->stride[1] = v[1];
   if (opt_size(L, 4, 4, fname, "padding", 2, v))
-    p.pad[0] = v[0], p.pad[1] = v[1];
+    p->pad[0] = v[0], p->pad[1] = v[1];
   int has_o = 0;
   if (lua_type(L, 4) == LUA_TTABLE &&
       lua_getfield(L, 4, "output_size") != LUA_TNIL) {
@@ -409,6 +407,16 @@ static int c_max_unpool2d(lua_State *L) {
     has_o = 1;
     lua_pop(L, 1);
   }
+  return has_o;
+}
+
+static int c_max_unpool2d(lua_State *L) {
+  const char *fname = "conv.max_unpool2d";
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *ind = cpl_checktensor_arg(L, 2, 2, fname, "indices");
+  int64_t o[2];
+  cp_pool_params p;
+  int has_o = cpl_unpool_args(L, fname, NULL, &p, o);
   cp_err e;
   cp_tensor *y = cpl_newtensor(L);
   if (cp_max_unpool2d(y, x, ind, &p, has_o ? o : NULL, &e))

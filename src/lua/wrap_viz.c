@@ -1157,6 +1157,7 @@ static const luaL_Reg viz_funcs[] = {
     {"avg_pool2d", cplv_avg_pool2d},
     {"max_pool1d", cplv_max_pool1d},
     {"avg_pool1d", cplv_avg_pool1d},
+    {"max_unpool2d", cplv_max_unpool2d},
     {"conv1d", cplv_conv1d},
     {"conv_transpose1d", cplv_conv_transpose1d},
     {"show", l_show},

@@ -15,6 +15,7 @@
  * viz.conv2d's (wrap_viz.c). */
 #include <string.h>
 
+#include "core/pool.h"
 #include "viz/view_pool.h"
 #include "viz_priv.h"
 
@@ -147,12 +148,61 @@ int cplv_conv_transpose1d(lua_State *L) {
   return conv1d_view(L, "viz.conv_transpose1d", 1);
 }
 
+static const char *const unpool_view_keys[] = {
+    "stride", "padding", "output_size", "by", "title", "caption", "width",
+    "height", NULL};
+
+/* max_unpool2d(x, indices, kernel_size [, opts]): checked by the op itself
+ * (indices, output size), then shown from the output's side. */
+int cplv_max_unpool2d(lua_State *L) {
+  const char *fname = "viz.max_unpool2d";
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *ind = cpl_checktensor_arg(L, 2, 2, fname, "indices");
+  vz_view_init in;
+  memset(&in, 0, sizeof in);
+  int64_t o[2];
+  int has_o = cpl_unpool_args(L, fname, unpool_view_keys, &in.pp, o);
+  if (lua_type(L, 4) == LUA_TTABLE) {
+    /* view_opts reads slot 3: move the option table there */
+    lua_pushvalue(L, 4);
+    lua_replace(L, 3);
+  } else {
+    lua_pushnil(L);
+    lua_replace(L, 3);
+  }
+  view_opts(L, fname, &in);
+  cp_err e;
+  cp_tensor *y = cpl_newtensor(L); /* the op's checks and output size */
+  if (cp_max_unpool2d(y, x, ind, &in.pp, has_o ? o : NULL, &e))
+    return cpl_error(L, fname, &e);
+  in.out_hw[0] = y->shape[y->ndim - 2];
+  in.out_hw[1] = y->shape[y->ndim - 1];
+  cp_tensor_release(y);
+  in.pool = VZ_POOL_UNPOOL;
+  in.x = x;
+  in.ind = ind;
+  lview *lv = cplv_newview(L);
+  lv->v = vz_view_new(&in, &e);
+  if (!lv->v) return cpl_error(L, fname, &e);
+  cplv_register_view(L, -1);
+  return 1;
+}
+
 /* v:state() of a pooling view: the pool's parameters, and for the current
  * output its argmax / indices (max) or divisor (avg). */
 void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done) {
   cp_pool_params p;
   vz_pool_params(v, &p);
   lua_getfield(L, -1, "params");
+  if (v->pool == VZ_POOL_UNPOOL) {
+    lua_createtable(L, 2, 0);
+    for (int i = 0; i < 2; i++) {
+      lua_pushinteger(L, v->unpool_hw[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "output_size");
+  }
   lua_createtable(L, 2, 0);
   for (int i = 0; i < 2; i++) {
     lua_pushinteger(L, p.kernel[i]);
@@ -177,6 +227,22 @@ void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done) {
   lua_pushinteger(L, v->x.shape[3]);
   lua_setfield(L, -2, "input_width");
   if (!v->ok || vz_view_steps(v) == 0) return;
+  if (v->pool == VZ_POOL_UNPOOL) {
+    /* the index naming this output cell (0-based h*W_out + w) and the
+     * input cell written there (1-based), if any */
+    lua_pushinteger(L, v->info.argmax);
+    lua_setfield(L, -2, "index");
+    const cp_tap *tp = &v->taps[0];
+    if (tp->kind == CP_TAP_INPUT) {
+      lua_createtable(L, 4, 0);
+      for (int i = 0; i < 4; i++) {
+        lua_pushinteger(L, tp->in[i] + 1);
+        lua_rawseti(L, -2, i + 1);
+      }
+      lua_setfield(L, -2, "source");
+    }
+    return;
+  }
   if (v->pool == VZ_POOL_MAX) {
     /* PyTorch's index (0-based flat h*W + w in the plane, as
      * conv.max_pool2d's return_indices) and the cell, 1-based */

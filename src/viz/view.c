@@ -179,6 +179,8 @@ void vz_view_free(vz_view *v) {
   cp_tensor_release(&v->b);
   cp_tensor_release(&v->mask);
   cp_tensor_release(&v->kmask);
+  cp_tensor_release(&v->ind);
+  free(v->unpool_src);
   free(v);
 }
 

@@ -40,6 +40,8 @@ typedef struct vz_view_init {
                                * (w unused, p ignored: pp instead) */
   cp_pool_params pp;          /* pooling parameters */
   int ret_idx;                /* max pooling: return_indices shown */
+  const cp_tensor *ind;       /* max_unpool2d: the indices (x's shape) */
+  int64_t out_hw[2];          /* max_unpool2d: the output size (checked) */
   int dims1;                  /* a 1-D op drawn as rows (x, w have H = 1) */
   int causal;                 /* 1-D: padding = "causal" */
   const char *title;          /* NULL: a title from the op */
@@ -67,7 +69,7 @@ enum {
   VZ_PANEL_ALL = 63
 };
 
-enum { VZ_POOL_NONE = 0, VZ_POOL_MAX, VZ_POOL_AVG };
+enum { VZ_POOL_NONE = 0, VZ_POOL_MAX, VZ_POOL_AVG, VZ_POOL_UNPOOL };
 
 typedef struct vz_view {
   /* ---- the problem ---- */
@@ -76,6 +78,10 @@ typedef struct vz_view {
                                * count_include_pad, divisor_override (stride,
                                * padding, dilation come from req) */
   int ret_idx;                /* max pooling: return_indices shown */
+  cp_tensor ind;              /* max_unpool2d: indices, contiguous 4-D */
+  int64_t *unpool_src;        /* max_unpool2d: per output cell the input
+                               * offset written there, or -1 */
+  int64_t unpool_hw[2];       /* max_unpool2d: output size */
   int dims1;                  /* 1-D op (H = 1): indices shown as (n, c, t) */
   int causal;                 /* 1-D: causal padding kept at d(k-1), 0 */
   cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */

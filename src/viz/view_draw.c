@@ -75,6 +75,18 @@ static int param_chips(const vz_view *v, chip *c, int max) {
       n++;                                                               \
     }                                                                    \
   } while (0)
+  if (v->pool == VZ_POOL_UNPOOL) { /* fixed by the indices: no keys */
+    const cp_pool_params *q = &v->preq;
+    CHIP("", 0, "kernel_size %lld,%lld", (long long)q->kernel[0],
+         (long long)q->kernel[1]);
+    CHIP("", 0, "stride %lld,%lld", (long long)q->stride[0],
+         (long long)q->stride[1]);
+    CHIP("", 0, "padding %lld,%lld", (long long)q->pad[0],
+         (long long)q->pad[1]);
+    CHIP("", 0, "output %lldx%lld", (long long)v->unpool_hw[0],
+         (long long)v->unpool_hw[1]);
+    return n;
+  }
   if (v->pool) { /* pooling: the window and its options */
     cp_pool_params pp;
     vz_pool_params(v, &pp);

@@ -13,12 +13,14 @@
 #define NEG_INF "−∞"
 
 const char *vz_pool_name(const vz_view *v) {
+  if (v->pool == VZ_POOL_UNPOOL) return "max_unpool2d";
   if (v->dims1) return v->pool == VZ_POOL_MAX ? "max_pool1d" : "avg_pool1d";
   return v->pool == VZ_POOL_MAX ? "max_pool2d" : "avg_pool2d";
 }
 
 void vz_pool_params(const vz_view *v, cp_pool_params *p) {
   *p = v->preq;
+  if (v->pool == VZ_POOL_UNPOOL) return; /* fixed by the indices */
   for (int d = 0; d < 2; d++) {
     p->stride[d] = v->req.stride[d];
     p->pad[d] = v->req.pad[2 * d];
@@ -30,8 +32,43 @@ static cp_pool_kind kind_of(const vz_view *v) {
   return v->pool == VZ_POOL_MAX ? CP_POOL_MAX : CP_POOL_AVG;
 }
 
+/* max_unpool2d: the indices (checked by cp_max_unpool2d in the binding)
+ * beside x, the output size, and the source map. */
+static int unpool_setup(vz_view *v, const vz_view_init *in, cp_err *e) {
+  v->preq = in->pp;
+  v->unpool_hw[0] = in->out_hw[0];
+  v->unpool_hw[1] = in->out_hw[1];
+  cp_conv_params_default(&v->req);
+  v->req.groups = v->x.shape[1];
+  cp_tensor i4;
+  memset(&i4, 0, sizeof i4);
+  int rc = in->ind->ndim == 3 ? cp_tensor_unsqueeze(&i4, in->ind, 0, e)
+                              : (cp_tensor_share(&i4, in->ind), 0);
+  if (rc) return -1;
+  rc = cp_tensor_contiguous(&v->ind, &i4, e);
+  cp_tensor_release(&i4);
+  if (rc) return -1;
+  for (int d = 0; d < 4; d++)
+    if (v->ind.shape[d] != v->x.shape[d])
+      return cp_fail(e, "indices: expected the input's shape");
+  const int64_t *s = v->x.shape;
+  double cells = (double)s[0] * (double)s[1] * (double)v->unpool_hw[0] *
+                 (double)v->unpool_hw[1];
+  if (cells > 4.0 * 1024 * 1024)
+    return cp_fail(e, "view: too large to step through (an output of %.0f "
+                      "cells); look at a crop (tensor:narrow)",
+                   cells);
+  v->unpool_src = malloc(sizeof *v->unpool_src * (size_t)(cells > 0 ? cells : 1));
+  if (!v->unpool_src) return cp_fail(e, "view: out of memory");
+  cp_unpool_sources(s[0], s[1], s[2], s[3], v->unpool_hw[0], v->unpool_hw[1],
+                    cp_tensor_data(&v->ind), v->unpool_src);
+  int64_t ws[4] = {s[1], 1, 1, 1};
+  return cp_tensor_full(&v->w, 4, ws, 1.0f, e);
+}
+
 int vz_pool_setup(vz_view *v, const vz_view_init *in, cp_err *e) {
   v->pool = in->pool;
+  if (v->pool == VZ_POOL_UNPOOL) return unpool_setup(v, in, e);
   v->preq = in->pp;
   v->ret_idx = in->ret_idx && in->pool == VZ_POOL_MAX;
   cp_conv_params_default(&v->req);
@@ -55,6 +92,15 @@ int vz_pool_setup(vz_view *v, const vz_view_init *in, cp_err *e) {
 }
 
 int vz_pool_trace(vz_view *v, cp_err *e) {
+  if (v->pool == VZ_POOL_UNPOOL) {
+    const int64_t *s = v->x.shape;
+    if (cp_trace_init_unpool(&v->t, s[0], s[1], s[2], s[3], v->unpool_hw[0],
+                             v->unpool_hw[1], cp_tensor_data(&v->x),
+                             v->unpool_src, e))
+      return -1;
+    v->g = v->t.g;
+    return 0;
+  }
   cp_pool_params p;
   vz_pool_params(v, &p);
   cp_pool_geom pg;
@@ -72,6 +118,14 @@ int vz_pool_trace(vz_view *v, cp_err *e) {
 }
 
 int vz_pool_key(vz_view *v, const char *key, int shift) {
+  if (v->pool == VZ_POOL_UNPOOL &&
+      (!strcmp(key, "s") || !strcmp(key, "p") || !strcmp(key, "d") ||
+       !strcmp(key, "e") || !strcmp(key, "i") || !strcmp(key, "m") ||
+       !strcmp(key, "f") || !strcmp(key, "o") || !strcmp(key, "v"))) {
+    vz_view_status(v, "%s: the indices fix max_unpool2d's output; change "
+                      "the max_pool2d that made them", key);
+    return 0;
+  }
   if (!strcmp(key, "e")) {
     v->preq.ceil_mode = !v->preq.ceil_mode;
     vz_view_rebuild(v);
@@ -103,6 +157,20 @@ int vz_pool_key(vz_view *v, const char *key, int shift) {
 void vz_pool_formula(const vz_view *v, int dim, char *buf, size_t n) {
   cp_pool_params p;
   vz_pool_params(v, &p);
+  if (v->pool == VZ_POOL_UNPOOL) {
+    const char *H = dim ? "W" : "H";
+    int64_t in = v->x.shape[2 + dim], s = p.stride[dim];
+    int64_t def = (in - 1) * s - 2 * p.pad[dim] + p.kernel[dim];
+    int o = snprintf(buf, n, "%s_out = (%s-1)·s - 2p + k = (%lld-1)·%lld - "
+                             "2·%lld + %lld = %lld",
+                     H, H, (long long)in, (long long)s,
+                     (long long)p.pad[dim], (long long)p.kernel[dim],
+                     (long long)def);
+    if (v->unpool_hw[dim] != def && o > 0 && (size_t)o < n)
+      snprintf(buf + o, n - (size_t)o, "; output_size gives %lld",
+               (long long)v->unpool_hw[dim]);
+    return;
+  }
   int64_t in = v->x.shape[2 + dim], k = p.kernel[dim], s = p.stride[dim];
   int64_t pd = p.pad[dim], d = p.dilation[dim];
   const char *H = v->dims1 ? "L" : dim ? "W" : "H";
@@ -134,6 +202,17 @@ void vz_pool_formula(const vz_view *v, int dim, char *buf, size_t n) {
 void vzp_pool_tap_text(const vz_view *v, const cp_tap *tp, char *buf,
                        size_t n, int compact, int done) {
   char xs[64], a[24], sm[24];
+  if (v->pool == VZ_POOL_UNPOOL) {
+    if (tp->kind != CP_TAP_INPUT) {
+      snprintf(buf, n, "no index names this cell: it stays 0");
+      return;
+    }
+    vidx(v, xs, sizeof xs, "x", tp->in);
+    vz_fmt(a, sizeof a, tp->xv, compact ? 6 : 8);
+    snprintf(buf, n, "%s = %s, its index %lld", xs, a,
+             (long long)(tp->out[2] * v->g.OW + tp->out[3]));
+    return;
+  }
   int is_max = v->pool == VZ_POOL_MAX;
   vz_fmt(a, sizeof a, tp->xv, compact ? 6 : 8);
   vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
@@ -162,6 +241,13 @@ void vzp_pool_tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 void vzp_pool_headline(const vz_view *v, char *line, size_t n) {
   char y[64];
   vidx(v, y, sizeof y, "y", v->info.idx);
+  if (v->pool == VZ_POOL_UNPOOL) {
+    snprintf(line, n, "%s gets the x whose index is (%lld-1)·%lld + (%lld-1) "
+                      "= %lld, or 0",
+             y, (long long)v->info.idx[2] + 1, (long long)v->g.OW,
+             (long long)v->info.idx[3] + 1, (long long)v->info.argmax);
+    return;
+  }
   const cp_pool_params *p = &v->t.pg.p;
   if (v->pool == VZ_POOL_MAX) {
     char dil[48] = "";
@@ -185,6 +271,17 @@ void vzp_pool_headline(const vz_view *v, char *line, size_t n) {
 void vzp_pool_result(vz_view *v, int64_t done, char *line, size_t n) {
   char y[64], val[32], at[64];
   vidx(v, y, sizeof y, "y", v->info.idx);
+  if (v->pool == VZ_POOL_UNPOOL) {
+    const cp_tap *tp = &v->taps[0];
+    vz_fmt(val, sizeof val, v->info.value, 10);
+    if (tp->kind == CP_TAP_INPUT) {
+      vidx(v, at, sizeof at, "x", tp->in);
+      snprintf(line, n, "%s = %s  ← %s", y, val, at);
+    } else {
+      snprintf(line, n, "%s = 0  (no maximum came from here)", y);
+    }
+    return;
+  }
   int64_t nt = v->t.ntaps;
   const cp_tap *last = done > 0 ? &v->taps[done - 1] : NULL;
   if (v->pool == VZ_POOL_MAX) {
@@ -223,6 +320,17 @@ void vzp_pool_result(vz_view *v, int64_t done, char *line, size_t n) {
 int vzp_pool_notes(vz_canvas *s, vz_view *v, box b, int y) {
   int fs = v->fsm, end = b.y + b.h;
   char line[400];
+  if (v->pool == VZ_POOL_UNPOOL) {
+    const char *u[] = {
+        "max_unpool2d writes each x into a zero output at its index (h·W_out "
+        "+ w, 0-based, as max_pool2d's return_indices); where two indices "
+        "agree the later x wins",
+        "cells no index names stay 0: only the maxima come back"};
+    for (int i = 0; i < 2 && y + line_hpx(fs) <= end; i++)
+      y += vz_para(s, b.x, y, b.w, end - y, u[i], fs, 0,
+                   i == 0 ? VZ_FG : VZ_DIM) + 2;
+    return y;
+  }
   const cp_pool_params *p = &v->t.pg.p;
   const char *notes[4];
   int nn = 0;
@@ -258,6 +366,7 @@ int vzp_pool_notes(vz_canvas *s, vz_view *v, box b, int y) {
 /* ====================================================================== */
 
 const char *vzp_pool_pad_note(const vz_view *v) {
+  if (v->pool == VZ_POOL_UNPOOL) return "the pooled maxima";
   const cp_pool_params *p = &v->t.pg.p;
   int padded = p->pad[0] || p->pad[1];
   int beyond = v->g.p.pad[1] > p->pad[0] || v->g.p.pad[3] > p->pad[1];
@@ -346,6 +455,16 @@ static int shows_indices(const vz_view *v) {
 
 void vzp_window_extent(const vz_view *v, vzp_extent *e) {
   memset(e, 0, sizeof *e);
+  if (v->pool == VZ_POOL_UNPOOL) {
+    e->rows = v->x.shape[2];
+    e->cols = v->x.shape[3];
+    e->tiles = 1;
+    e->label_h = line_hpx(v->fsm) + 2;
+    e->fixed_h = v->lh + 4 + line_hpx(v->fsm) + 2 + 8;
+    e->max_cs = max_cell(v);
+    vz_text_size("indices (0-based)", v->fs, VZ_BOLD, &e->title_w, NULL);
+    return;
+  }
   e->rows = v->t.pg.p.kernel[0] > 0 ? v->t.pg.p.kernel[0] : v->preq.kernel[0];
   e->cols = v->t.pg.p.kernel[1] > 0 ? v->t.pg.p.kernel[1] : v->preq.kernel[1];
   if (shows_indices(v)) {
@@ -397,7 +516,63 @@ static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs) {
   free(tmp);
 }
 
+/* max_unpool2d: the indices of the current plane, the one that names the
+ * current output cell outlined. */
+static void unpool_indices_panel(vz_canvas *s, vz_view *v, box b) {
+  char t[64];
+  snprintf(t, sizeof t, "indices (0-based)");
+  vz_ellipsize(t, v->fs, VZ_BOLD, b.w);
+  vz_text(s, b.x, b.y, t, v->fs, VZ_BOLD, VZ_FG, VZ_LEFT);
+  vz_panel_box(s, "panel", b.x, b.y, b.w, b.h);
+  int lhs = line_hpx(v->fsm) + 2, y = b.y + v->lh + 4;
+  char lab[64];
+  snprintf(lab, sizeof lab, "where each x goes: h·%lld + w", (long long)v->g.OW);
+  vz_ellipsize(lab, v->fsm, 0, b.w);
+  vz_text(s, b.x, y, lab, v->fsm, 0, VZ_FG, VZ_LEFT);
+  y += lhs;
+  int64_t H = v->x.shape[2], W = v->x.shape[3];
+  int avail = b.y + b.h - y - 4;
+  int cs = (int)(b.w / (W > 0 ? W : 1));
+  if (avail / (H > 0 ? H : 1) < cs) cs = (int)(avail / (H > 0 ? H : 1));
+  if (cs > max_cell(v)) cs = max_cell(v);
+  cs = (int)(cs * v->zoom);
+  if (cs < 1) cs = 1;
+  vz_grid *gr = &v->gk[0];
+  v->nk = 1;
+  gr->x = b.x + v->panx;
+  gr->y = y + v->pany;
+  gr->cs = cs;
+  gr->r0 = gr->c0 = 0;
+  gr->rows = H;
+  gr->cols = W;
+  gr->ch = v->info.idx[1];
+  gr->ch2 = 0;
+  gr->used = 1;
+  vz_clip(s, b.x, y, b.w, b.y + b.h - y);
+  const float *ind = cp_tensor_data(&v->ind);
+  char val[32];
+  for (int64_t h = 0; h < H; h++)
+    for (int64_t w = 0; w < W; w++) {
+      int x, yy;
+      cell_rect(gr, h, w, &x, &yy);
+      float iv = ind[cp_off4(v->ind.shape, v->info.idx[0], v->info.idx[1], h, w)];
+      snprintf(val, sizeof val, "%lld", (long long)iv);
+      if (!value_px(cs)) val[0] = 0;
+      int hit = (int64_t)iv == v->info.argmax;
+      paint_cell(s, x, yy, cs, hit ? vz_mix(VZ_ACCENT2, VZ_PANEL, 0.6f)
+                                   : VZ_PANEL, val, 0);
+    }
+  const cp_tap *tp = &v->taps[0];
+  if (tp->kind == CP_TAP_INPUT)
+    mark(s, gr, tp->pos[0], tp->pos[1], cs >= 30 ? 3 : 2, VZ_ACCENT);
+  vz_unclip(s);
+}
+
 void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
+  if (v->pool == VZ_POOL_UNPOOL) {
+    unpool_indices_panel(s, v, b);
+    return;
+  }
   const cp_pool_params *p = &v->t.pg.p;
   int64_t kH = p->kernel[0], kW = p->kernel[1];
   char t[96], sub[96];
@@ -512,7 +687,16 @@ int vzp_pool_tooltip(vz_view *v, char lines[][200], int max) {
   cp_trace_unit(&v->t, u, NULL, tmp, &info);
   int64_t real = 0;
   for (int64_t k = 0; k < v->t.ntaps; k++) real += tmp[k].kind == CP_TAP_INPUT;
-  if (v->pool == VZ_POOL_MAX) {
+  if (v->pool == VZ_POOL_UNPOOL) {
+    if (tmp[0].kind == CP_TAP_INPUT) {
+      vidx(v, a, sizeof a, "x", tmp[0].in);
+      snprintf(lines[n++], 200, "← %s (its index: %lld)", a,
+               (long long)info.argmax);
+    } else {
+      snprintf(lines[n++], 200, "no index names this cell (index %lld)",
+               (long long)info.argmax);
+    }
+  } else if (v->pool == VZ_POOL_MAX) {
     int64_t W = v->g.W;
     int64_t in4[4] = {info.idx[0], info.idx[1], info.argmax / W,
                       info.argmax % W};

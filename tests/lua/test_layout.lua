@@ -405,6 +405,10 @@ test("layout: pooling views (max, avg, 1-D; ceil_mode, padding, indices) at ever
     viz.max_pool1d(tensor.randn(2, 3, 16), 3, {stride = 2, padding = 1, ceil_mode = true}),
     viz.avg_pool1d(tensor.randn(1, 40), 4, {stride = 3}),
   }
+  local py, pi = conv.max_pool2d(tensor.randn(1, 2, 8, 8), 2, {return_indices = true})
+  views[#views + 1] = viz.max_unpool2d(py, pi, 2)
+  local qy, qi = conv.max_pool2d(tensor.randn(2, 1, 9, 7), 3, {stride = 2, padding = 1, return_indices = true})
+  views[#views + 1] = viz.max_unpool2d(qy, qi, 3, {stride = 2, padding = 1, output_size = {9, 7}})
   local n = 0
   for i, v in ipairs(views) do
     n = n + check_view(v, "pool view " .. i, SIZES, {"dark", "light"})

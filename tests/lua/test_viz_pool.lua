@@ -258,3 +258,59 @@ test("viz pooling views: every header control clicks (steppers, ceil_mode, count
   check(s.params.dilation[2] == 2 and s.params.padding[3] == 4 and s.params.padding[4] == 0,
         "causal after a click on dilation +")
 end)
+
+test("viz.max_unpool2d: every output cell equals conv.max_unpool2d, random problems", function()
+  for it = 1, 25 do
+    local k = {rint(1, 3), rint(1, 3)}
+    local o = {stride = {rint(1, 3), rint(1, 3)}, return_indices = true}
+    if rint(0, 1) == 1 then o.padding = {rint(0, k[1] // 2), rint(0, k[2] // 2)} end
+    local x = tensor.randn(rint(1, 2), rint(1, 2), rint(2, 7), rint(2, 7))
+    local okp, y, ind = pcall(conv.max_pool2d, x, k, o)
+    if okp then
+      local uo = {stride = o.stride, padding = o.padding}
+      local oku, u = pcall(conv.max_unpool2d, y, ind, k, uo)
+      local okv, v = pcall(viz.max_unpool2d, y, ind, k, uo)
+      check(oku == okv, tostring(u) .. " / " .. tostring(v))
+      if okv then
+        local s = v:state()
+        check(s.view == "max_unpool2d")
+        for step = 1, s.steps do
+          v:seek(step)
+          local st = v:state()
+          local want = u:get(st.out[1], st.out[2], st.out[3], st.out[4])
+          check(st.value == want, string.format("unpool %d step %d: %g vs %g", it, step,
+                                                st.value, want))
+          check(st.index == (st.out[3] - 1) * s.output_shape[4] + st.out[4] - 1)
+          if st.source then
+            local src = st.source
+            check(y:get(src[1], src[2], src[3], src[4]) == want, "the source holds the value")
+            check(ind:get(src[1], src[2], src[3], src[4]) == st.index, "its index names the cell")
+          else
+            check(want == 0, "no source: 0")
+          end
+        end
+      end
+    end
+  end
+end)
+
+test("viz.max_unpool2d: output_size, keys refused, errors as conv.max_unpool2d", function()
+  local x = tensor.randn(1, 1, 4, 4)
+  local y, ind = conv.max_pool2d(x, 2, {return_indices = true})
+  local v = viz.max_unpool2d(y, ind, 2, {output_size = {5, 5}, title = "unpool"})
+  local s = v:state()
+  check(s.output_shape[3] == 5 and s.output_shape[4] == 5)
+  check(s.params.output_size[1] == 5)
+  check(s.formula.h:find("output_size gives 5", 1, true), s.formula.h)
+  v:key("s")
+  check(v:state().status:find("the indices fix", 1, true))
+  raises(function() viz.max_unpool2d(y, ind) end, "viz.max_unpool2d", "kernel_size")
+  raises(function() viz.max_unpool2d(y, ind, 2, {output_size = {9, 9}}) end,
+         "viz.max_unpool2d", "invalid output_size")
+  raises(function() viz.max_unpool2d(y, ind + 100, 2) end, "viz.max_unpool2d",
+         "Found an invalid max index")
+  raises(function() viz.max_unpool2d(y, tensor.zeros(1, 1, 3, 3), 2) end,
+         "viz.max_unpool2d", "indices")
+  raises(function() viz.max_unpool2d(y, ind, 2, {bogus = 1}) end, "viz.max_unpool2d",
+         "unknown option 'bogus'")
+end)
