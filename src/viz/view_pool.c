@@ -251,13 +251,19 @@ void vzp_pool_headline(const vz_view *v, char *line, size_t n) {
   const cp_pool_params *p = &v->t.pg.p;
   if (v->pool == VZ_POOL_MAX) {
     char dil[48] = "";
-    if (p->dilation[0] > 1 || p->dilation[1] > 1)
+    if (v->dims1 && p->dilation[1] > 1)
+      snprintf(dil, sizeof dil, ", dilation %lld", (long long)p->dilation[1]);
+    else if (!v->dims1 && (p->dilation[0] > 1 || p->dilation[1] > 1))
       snprintf(dil, sizeof dil, ", dilation %lld,%lld",
                (long long)p->dilation[0], (long long)p->dilation[1]);
-    snprintf(line, n, "%s = max over the %lldx%lld window%s (padding reads "
-                      "%s)",
-             y, (long long)p->kernel[0], (long long)p->kernel[1], dil,
-             NEG_INF);
+    char win[48];
+    if (v->dims1)
+      snprintf(win, sizeof win, "%lld", (long long)p->kernel[1]);
+    else
+      snprintf(win, sizeof win, "%lldx%lld", (long long)p->kernel[0],
+               (long long)p->kernel[1]);
+    snprintf(line, n, "%s = max over the %s window%s (padding reads %s)", y,
+             win, dil, NEG_INF);
     return;
   }
   const char *why = p->divisor_override ? "divisor_override"
@@ -300,9 +306,10 @@ void vzp_pool_result(vz_view *v, int64_t done, char *line, size_t n) {
       snprintf(line, n, "running max after %lld of %lld cells: %s at %s",
                (long long)done, (long long)nt, val, at);
     else
-      snprintf(line, n, "%s = %s, argmax %s → indices = %lld (h·W + w, "
+      snprintf(line, n, "%s = %s, argmax %s → indices = %lld (%s, "
                         "0-based)",
-               y, val, at, (long long)v->info.argmax);
+               y, val, at, (long long)v->info.argmax,
+               v->dims1 ? "t" : "h·W + w");
     return;
   }
   vz_fmt(val, sizeof val, last ? last->sum : 0, 10);
@@ -487,7 +494,8 @@ static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs) {
   int lhs = line_hpx(v->fsm) + 2;
   if (y + lhs > b.y + b.h) return;
   char lab[96];
-  snprintf(lab, sizeof lab, "indices (0-based h·W + w)");
+  snprintf(lab, sizeof lab, "%s", v->dims1 ? "indices (0-based t)"
+                                           : "indices (0-based h·W + w)");
   vz_ellipsize(lab, v->fsm, 0, b.w);
   vz_text(s, b.x, y, lab, v->fsm, 0, VZ_FG, VZ_LEFT);
   y += lhs;
@@ -576,7 +584,8 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
   const cp_pool_params *p = &v->t.pg.p;
   int64_t kH = p->kernel[0], kW = p->kernel[1];
   char t[96], sub[96];
-  snprintf(t, sizeof t, "window %lldx%lld", (long long)kH, (long long)kW);
+  if (v->dims1) snprintf(t, sizeof t, "window %lld", (long long)kW);
+  else snprintf(t, sizeof t, "window %lldx%lld", (long long)kH, (long long)kW);
   snprintf(sub, sizeof sub, "no weights: the %s",
            v->pool == VZ_POOL_MAX ? "max" : "mean");
   char buf[160];
@@ -597,7 +606,10 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
   }
   /* what the current window reads: the value at each of its cells */
   char lab[96];
-  if (p->dilation[0] > 1 || p->dilation[1] > 1)
+  if (v->dims1 && p->dilation[1] > 1)
+    snprintf(lab, sizeof lab, "cells %lld apart (dilation)",
+             (long long)p->dilation[1]);
+  else if (!v->dims1 && (p->dilation[0] > 1 || p->dilation[1] > 1))
     snprintf(lab, sizeof lab, "cells %lld,%lld apart (dilation)",
              (long long)p->dilation[0], (long long)p->dilation[1]);
   else
