@@ -524,6 +524,33 @@ static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs) {
   free(tmp);
 }
 
+/* The panel's one grid (v->gk[0]) of rows x cols cells at y: the cell size
+ * that fits fit_rows x fit_cols cells in the width and the height left
+ * (less `below` pixels), capped and zoomed as the other panels. */
+static vz_grid *place_grid(vz_view *v, box b, int y, int64_t rows,
+                           int64_t cols, int64_t fit_rows, int64_t fit_cols,
+                           int below) {
+  int avail = b.y + b.h - y - below;
+  int cw = (int)(b.w / (fit_cols > 0 ? fit_cols : 1));
+  int ch = (int)(avail / (fit_rows > 0 ? fit_rows : 1));
+  int cs = cw < ch ? cw : ch;
+  if (cs > max_cell(v)) cs = max_cell(v);
+  cs = (int)(cs * v->zoom);
+  if (cs < 1) cs = 1;
+  vz_grid *gr = &v->gk[0];
+  v->nk = 1;
+  gr->x = b.x + v->panx;
+  gr->y = y + v->pany;
+  gr->cs = cs;
+  gr->r0 = gr->c0 = 0;
+  gr->rows = rows;
+  gr->cols = cols;
+  gr->ch = v->info.idx[1];
+  gr->ch2 = 0;
+  gr->used = 1;
+  return gr;
+}
+
 /* max_unpool2d: the indices of the current plane, the one that names the
  * current output cell outlined. */
 static void unpool_indices_panel(vz_canvas *s, vz_view *v, box b) {
@@ -539,23 +566,8 @@ static void unpool_indices_panel(vz_canvas *s, vz_view *v, box b) {
   vz_text(s, b.x, y, lab, v->fsm, 0, VZ_FG, VZ_LEFT);
   y += lhs;
   int64_t H = v->x.shape[2], W = v->x.shape[3];
-  int avail = b.y + b.h - y - 4;
-  int cs = (int)(b.w / (W > 0 ? W : 1));
-  if (avail / (H > 0 ? H : 1) < cs) cs = (int)(avail / (H > 0 ? H : 1));
-  if (cs > max_cell(v)) cs = max_cell(v);
-  cs = (int)(cs * v->zoom);
-  if (cs < 1) cs = 1;
-  vz_grid *gr = &v->gk[0];
-  v->nk = 1;
-  gr->x = b.x + v->panx;
-  gr->y = y + v->pany;
-  gr->cs = cs;
-  gr->r0 = gr->c0 = 0;
-  gr->rows = H;
-  gr->cols = W;
-  gr->ch = v->info.idx[1];
-  gr->ch2 = 0;
-  gr->used = 1;
+  vz_grid *gr = place_grid(v, b, y, H, W, H, W, 4);
+  int cs = gr->cs;
   vz_clip(s, b.x, y, b.w, b.y + b.h - y);
   const float *ind = cp_tensor_data(&v->ind);
   char val[32];
@@ -619,29 +631,14 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
   vz_ellipsize(lab, v->fsm, 0, b.w);
   vz_text(s, b.x, y, lab, v->fsm, 0, VZ_FG, VZ_LEFT);
   y += lhs;
-  int avail_h = b.y + b.h - y - 4;
+  /* the window and, under it, the indices grid at the same cell size */
   int idx = shows_indices(v);
   int64_t rows = kH + (idx ? v->g.OH : 0), cols = kW;
   if (idx && v->g.OW > cols) cols = v->g.OW;
-  if (idx) avail_h -= lhs + 8;
-  int cw = (int)(b.w / (cols > 0 ? cols : 1)),
-      ch = (int)(avail_h / (rows > 0 ? rows : 1));
-  int cs = cw < ch ? cw : ch;
-  if (cs > max_cell(v)) cs = max_cell(v);
-  cs = (int)(cs * v->zoom);
-  if (cs < 1) cs = 1;
+  vz_grid *gr = place_grid(v, b, y, kH, kW, rows, cols,
+                           4 + (idx ? lhs + 8 : 0));
+  int cs = gr->cs;
   vz_clip(s, b.x, y, b.w, b.y + b.h - y);
-  vz_grid *gr = &v->gk[0];
-  v->nk = 1;
-  gr->x = b.x + v->panx;
-  gr->y = y + v->pany;
-  gr->cs = cs;
-  gr->r0 = gr->c0 = 0;
-  gr->rows = kH;
-  gr->cols = kW;
-  gr->ch = v->info.idx[1];
-  gr->ch2 = 0;
-  gr->used = 1;
   int64_t arg = done > 0 ? v->taps[done - 1].arg : -1;
   int64_t argk = -1;
   for (int64_t k = 0; k < v->t.ntaps && k < kH * kW; k++) {
