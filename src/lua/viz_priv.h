@@ -54,5 +54,8 @@ int cplv_conv1d(lua_State *L);
 int cplv_max_unpool2d(lua_State *L);
 int cplv_conv_transpose1d(lua_State *L);
 void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done);
+/* v:set{...} (table at 2) of a pooling or 1-D view: its own keys; returns
+ * as v:set does (true, or false and the reason). */
+int cplv_set_special(lua_State *L, vz_view *v);
 
 #endif

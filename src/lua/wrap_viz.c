@@ -743,6 +743,7 @@ static int m_set(lua_State *L) {
   const char *fname = "view:set";
   vz_view *v = checkview(L, 1, fname);
   luaL_checktype(L, 2, LUA_TTABLE);
+  if (v->pool || v->dims1) return cplv_set_special(L, v); /* wrap_vizops.c */
   static const char *const keys[] = {"stride", "padding", "dilation",
                                      "output_padding", "padding_mode",
                                      "flip", NULL};

@@ -13,6 +13,7 @@
  *                                                 view = "scatter"|"gather")
  * and what v:state() adds for pooling views.  Views are the same userdata as
  * viz.conv2d's (wrap_viz.c). */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/pool.h"
@@ -187,6 +188,99 @@ int cplv_max_unpool2d(lua_State *L) {
   if (!lv->v) return cpl_error(L, fname, &e);
   cplv_register_view(L, -1);
   return 1;
+}
+
+/* ---- v:set for pooling and 1-D views ---------------------------------- */
+
+/* opts[key] (table at 2) as one size or {h, w} into a[0..1] (1-D views: a
+ * single number, into a[1]).  Returns 0 when absent. */
+static int set_size(lua_State *L, const char *key, int dims1, int64_t lo,
+                    int64_t *a) {
+  const char *fname = "view:set";
+  char what[48];
+  snprintf(what, sizeof what, "opts.%s", key);
+  int t = lua_getfield(L, 2, key);
+  if (t == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  int top = lua_gettop(L);
+  if (t == LUA_TTABLE && !dims1) {
+    if (lua_rawlen(L, top) != 2)
+      cpl_argerror(L, fname, 1, what, "expected a number or {h, w}");
+    for (int i = 0; i < 2; i++) {
+      lua_rawgeti(L, top, i + 1);
+      a[i] = cpl_checkint_arg(L, lua_gettop(L), 1, fname, what, lo, 1 << 20);
+      lua_pop(L, 1);
+    }
+  } else {
+    int64_t x = cpl_checkint_arg(L, top, 1, fname, what, lo, 1 << 20);
+    if (dims1) a[1] = x;
+    else a[0] = a[1] = x;
+  }
+  lua_pop(L, 1);
+  return 1;
+}
+
+static int set_result(lua_State *L, vz_view *v) {
+  if (vz_view_rebuild(v)) {
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, v->err);
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+int cplv_set_special(lua_State *L, vz_view *v) {
+  const char *fname = "view:set";
+  static const char *const maxk[] = {"stride", "padding", "dilation",
+                                     "ceil_mode", NULL};
+  static const char *const avgk[] = {"stride", "padding", "ceil_mode",
+                                     "count_include_pad", NULL};
+  static const char *const c1k[] = {"stride", "padding", "dilation", NULL};
+  if (v->pool == VZ_POOL_UNPOOL)
+    return luaL_error(L, "%s: max_unpool2d's output is fixed by its indices "
+                         "(make a new view from another max_pool2d)",
+                      fname);
+  const char *const *keys = v->pool == VZ_POOL_MAX   ? maxk
+                            : v->pool == VZ_POOL_AVG ? avgk
+                                                     : c1k;
+  cpl_check_keys(L, 2, fname, 1, keys);
+  cp_conv_params *p = &v->req;
+  int64_t a[2] = {p->stride[0], p->stride[1]};
+  if (set_size(L, "stride", v->dims1, 1, a))
+    p->stride[0] = a[0], p->stride[1] = a[1];
+  if (v->pool != VZ_POOL_AVG) {
+    a[0] = p->dilation[0], a[1] = p->dilation[1];
+    if (set_size(L, "dilation", v->dims1, 1, a))
+      p->dilation[0] = a[0], p->dilation[1] = a[1];
+  }
+  if (!v->pool && lua_getfield(L, 2, "padding") == LUA_TSTRING) {
+    /* 1-D: "causal" (kept as the dilation changes) or a number */
+    const char *m = lua_tostring(L, -1);
+    if (strcmp(m, "causal"))
+      cpl_argerror(L, fname, 1, "opts.padding",
+                   "expected a number or \"causal\", got \"%s\"", m);
+    v->causal = 1;
+    lua_pop(L, 1);
+  } else {
+    if (!v->pool) lua_pop(L, 1);
+    a[0] = p->pad[0], a[1] = p->pad[2];
+    if (set_size(L, "padding", v->dims1, 0, a)) {
+      if (v->dims1) p->pad[2] = p->pad[3] = a[1], v->causal = 0;
+      else p->pad[0] = p->pad[1] = a[0], p->pad[2] = p->pad[3] = a[1];
+    }
+  }
+  if (v->pool) {
+    if (lua_getfield(L, 2, "ceil_mode") != LUA_TNIL)
+      v->preq.ceil_mode = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (lua_getfield(L, 2, "count_include_pad") != LUA_TNIL)
+      v->preq.count_include_pad = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  return set_result(L, v);
 }
 
 /* v:state() of a pooling view: the pool's parameters, and for the current

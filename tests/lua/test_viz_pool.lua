@@ -314,3 +314,33 @@ test("viz.max_unpool2d: output_size, keys refused, errors as conv.max_unpool2d",
   raises(function() viz.max_unpool2d(y, ind, 2, {bogus = 1}) end, "viz.max_unpool2d",
          "unknown option 'bogus'")
 end)
+
+test("v:set on pooling and 1-D views: their own keys, the ops' numbers after", function()
+  local x = tensor.randn(1, 2, 7, 7)
+  local v = viz.max_pool2d(x, 3)
+  check(v:set{stride = {1, 2}, padding = 1, ceil_mode = true, dilation = 2} == true)
+  local s = v:state()
+  check(s.params.stride[1] == 1 and s.params.stride[2] == 2 and s.params.ceil_mode)
+  conv.set_impl("reference")
+  local o = {stride = {1, 2}, padding = 1, ceil_mode = true, dilation = 2, return_indices = true}
+  local y, ind = conv.max_pool2d(x, 3, o)
+  check_cells(v, y, ind, "after v:set")
+  local a = viz.avg_pool2d(x, 2)
+  check(a:set{count_include_pad = false, padding = 1} == true)
+  check_cells(a, conv.avg_pool2d(x, 2, {count_include_pad = false, padding = 1}), nil, "avg after set")
+  conv.set_impl("auto")
+  raises(function() a:set{dilation = 2} end, "view:set", "unknown option 'dilation'")
+  local ok, why = v:set{padding = 3}
+  check(ok == false and why:find("pad should be at most half", 1, true), why)
+  local c = viz.conv1d(tensor.randn(1, 1, 9), tensor.randn(1, 1, 3))
+  check(c:set{padding = "causal", dilation = 3} == true)
+  s = c:state()
+  check(s.params.padding[3] == 6 and s.params.padding[4] == 0 and s.params.dilation[2] == 3
+        and s.params.dilation[1] == 1 and s.output_shape[3] == 1)
+  check(c:set{padding = 1, stride = 2} == true)
+  s = c:state()
+  check(s.params.padding[1] == 0 and s.params.padding[3] == 1 and s.params.stride[2] == 2
+        and s.params.stride[1] == 1)
+  local py, pi = conv.max_pool2d(tensor.randn(1, 1, 6, 6), 2, {return_indices = true})
+  raises(function() viz.max_unpool2d(py, pi, 2):set{stride = 1} end, "view:set", "fixed by its indices")
+end)
