@@ -490,7 +490,8 @@ void vzp_window_extent(const vz_view *v, vzp_extent *e) {
 
 /* return_indices for the current plane: each computed output's argmax as
  * PyTorch's flat index h*W + w (0-based); cells still to come are blank. */
-static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs) {
+static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs,
+                         int64_t done) {
   int lhs = line_hpx(v->fsm) + 2;
   if (y + lhs > b.y + b.h) return;
   char lab[96];
@@ -513,9 +514,17 @@ static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs) {
         vz_fill(s, x, yy, cs - 1, cs - 1, vz_th->pending);
         continue;
       }
-      cp_unit info;
-      cp_trace_unit(&v->t, u, NULL, tmp, &info);
-      snprintf(val, sizeof val, "%lld", (long long)info.argmax);
+      /* the current cell: its running argmax, as the output shows its
+       * running maximum */
+      int64_t arg;
+      if (u == v->cur_unit && done > 0) {
+        arg = v->taps[done - 1].arg;
+      } else {
+        cp_unit info;
+        cp_trace_unit(&v->t, u, NULL, tmp, &info);
+        arg = info.argmax;
+      }
+      snprintf(val, sizeof val, "%lld", (long long)arg);
       if (!value_px(cs)) val[0] = 0;
       paint_cell(s, x, yy, cs, VZ_PANEL, val, 0);
       if (u == v->cur_unit) vz_frame(s, x, yy, cs - 1, cs - 1, 2, VZ_ACCENT2);
@@ -672,7 +681,7 @@ void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done) {
   if (argk >= 0)
     mark(s, gr, v->taps[argk].k[0], v->taps[argk].k[1], mt + 1, VZ_ACCENT2);
   vz_unclip(s);
-  if (idx) indices_grid(s, v, b, gr->y + (int)(kH * cs) + 8, cs);
+  if (idx) indices_grid(s, v, b, gr->y + (int)(kH * cs) + 8, cs, done);
 }
 
 /* ====================================================================== */
