@@ -245,6 +245,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
    * view shows an error (then n = 0 below would read sample 1) */
   int nch = cp_tensor_numel(&v->x) ? shown_inputs(v, grp, cur, chs, fit) : 0;
   const char *sub = v->ok && v->pool ? vzp_pool_pad_note(v)
+                    : v->ok && v->causal ? "causal: zeros on the left only"
                     : !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"
                     : (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] ||
