@@ -140,5 +140,31 @@ local vcmp = viz.compare(tensor.new(vals5):reshape(1, 1, 5, 5),
 vcmp:seek(13)
 vcmp:screenshot(out("compare_corr_conv.png"), fig)
 vcmp:record(out("compare_steps.gif"), {fps = 2, width = 960, height = 560, chrome = false})
+-- 8. pooling: max pooling with padding and indices, avg pooling with
+-- ceil_mode's extra and dropped windows; 9. a dilated causal conv1d
+local xp = tensor.new{{1, 9, 2, 0, 5, 3}, {3, 4, 8, 1, 2, 6}, {7, 5, 6, 3, 0, 2},
+                      {2, 8, 1, 9, 4, 1}, {6, 0, 3, 7, 1, 8}, {4, 2, 5, 0, 9, 3}}:reshape(1, 1, 6, 6)
+local vp = viz.max_pool2d(xp, 3, {stride = 2, padding = 1, return_indices = true,
+                                  title = "max_pool2d: kernel 3, stride 2, padding 1",
+                                  caption = "padding reads -inf; green: the argmax, its flat index h*W + w (0-based) is what return_indices gives"})
+vp:seek(5)
+vp:screenshot(out("pool_max.png"), fig)
+vp:record(out("pool_max.gif"), {fps = 1, width = 960, height = 560, chrome = false})
+local xa = tensor.arange(25):reshape(1, 1, 5, 5)
+local va2 = viz.avg_pool2d(xa, 2, {padding = 1, ceil_mode = true, count_include_pad = false,
+                                   title = "avg_pool2d: kernel 2, padding 1, ceil_mode, count_include_pad off",
+                                   caption = "padding is not counted in the divisor; red dashes: the window ceil_mode drops (it would start in the padding)"})
+va2:record(out("pool_avg_ceil.gif"), {fps = 1, width = 960, height = 560, chrome = false})
+local yp, ip = conv.max_pool2d(xp, 2, {return_indices = true})
+local vu = viz.max_unpool2d(yp, ip, 2, {title = "max_unpool2d: the maxima of a 2x2 max_pool2d go back",
+                                        caption = "each output cell takes the x whose index (h*W_out + w) names it; the others stay 0"})
+vu:record(out("unpool.gif"), {fps = 4, width = 960, height = 560, chrome = false})
+local xc = tensor.arange(16):reshape(1, 1, 16) * 0.25 - 2
+local vc = viz.conv1d(xc, tensor.new{{{1, 2, 4}}}, {padding = "causal", dilation = 2,
+                                                    title = "conv1d, causal, dilation 2",
+                                                    caption = "d(k-1) = 4 zeros on the left only: output t reads inputs t-4, t-2, t, never later ones"})
+vc:seek(9)
+vc:screenshot(out("conv1d_causal.png"), fig)
+vc:record(out("conv1d_causal.gif"), {fps = 2, width = 960, height = 400, chrome = false})
 
 print("figures written to " .. dir .. " (GIF: " .. frames .. " frames)")

@@ -111,6 +111,33 @@ do
        "14. correlation vs convolution, side by side",
        "the same taps times w and times w turned 180°: a Sobel kernel flips sign, so every cell differs (outlined)")
 end
+-- pooling: the window with no weights (pages numbered from the end of the
+-- list so that pages added elsewhere merge without renumbering)
+do
+  local x = tensor.new{{1, 9, 2, 0, 5}, {3, 4, 8, 1, 2}, {7, 5, 6, 3, 0},
+                       {2, 8, 1, 9, 4}, {6, 0, 3, 7, 1}}:reshape(1, 1, 5, 5)
+  page(viz.max_pool2d(x, 3, {stride = 2, padding = 1, return_indices = true, by = "tap"}),
+       #pages + 1 .. ". max pooling: padding reads -inf, the argmax wins",
+       "the window keeps the largest value (green: its argmax; indices = h*W + w, 0-based); e: ceil_mode")
+  page(viz.avg_pool2d(x, 2, {padding = 1, ceil_mode = true, count_include_pad = false}),
+       #pages + 1 .. ". avg pooling, ceil_mode, count_include_pad",
+       "i: count padding in the divisor or not; red dashes: the window ceil_mode drops (it would start in the padding)")
+end
+-- max_unpool2d: the maxima go back where return_indices says
+do
+  local x = tensor.new{{1, 9, 2, 0}, {3, 4, 8, 1}, {7, 5, 6, 3}, {2, 8, 1, 9}}:reshape(1, 1, 4, 4)
+  local y, ind = conv.max_pool2d(x, 2, {return_indices = true})
+  page(viz.max_unpool2d(y, ind, 2),
+       #pages + 1 .. ". max_unpool2d: the maxima go back to their places",
+       "each output cell takes the x whose index (h*W_out + w, 0-based, from max_pool2d) names it; the rest stay 0")
+end
+-- 1-D and causal: a WaveNet-style dilated causal convolution
+do
+  local x = tensor.arange(16):reshape(1, 1, 16) * 0.25 - 2
+  page(viz.conv1d(x, tensor.new{{{1, 2, 4}}}, {padding = "causal", dilation = 2, by = "tap"}),
+       #pages + 1 .. ". 1-D causal convolution, dilation 2",
+       "d(k-1) zeros on the left only: output t reads inputs t-4, t-2, t and none later; d/D grows the receptive field")
+end
 
 if viz.headless then return pages end
 viz.run(pages)

@@ -494,10 +494,15 @@ static int64_t div_floor(int64_t a, int64_t b) {
   return (r != 0 && ((r < 0) != (b < 0))) ? q - 1 : q;
 }
 
+int64_t cp_pool_out_len_raw(int64_t in, int64_t k, int64_t s, int64_t p,
+                            int64_t d, int ceil_mode) {
+  return div_floor(in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0),
+                   s) + 1;
+}
+
 int64_t cp_pool_out_len(int64_t in, int64_t k, int64_t s, int64_t p,
                         int64_t d, int ceil_mode) {
-  int64_t out = div_floor(in + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0),
-                          s) + 1;
+  int64_t out = cp_pool_out_len_raw(in, k, s, p, d, ceil_mode);
   /* the last window must start inside the input or the left padding */
   if (ceil_mode && (out - 1) * s >= in + p) out--;
   return out;
@@ -608,6 +613,32 @@ void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
   cp_avg_range(g, 0, r, r0, r1, &fr);
   cp_avg_range(g, 1, c, c0, c1, &fc);
   *divisor = g->p.divisor_override ? g->p.divisor_override : fr * fc;
+}
+
+void cp_pool_as_conv(const cp_pool_geom *pg, cp_geom *g) {
+  memset(g, 0, sizeof *g);
+  cp_conv_params_default(&g->p);
+  g->N = pg->N, g->C = pg->C, g->H = pg->H, g->W = pg->W;
+  g->O = pg->C;
+  g->kH = pg->p.kernel[0], g->kW = pg->p.kernel[1];
+  g->OH = pg->OH, g->OW = pg->OW;
+  g->Cg = g->Og = 1;
+  g->p.groups = pg->C;
+  const int64_t in[2] = {pg->H, pg->W}, out[2] = {pg->OH, pg->OW};
+  for (int d = 0; d < 2; d++) {
+    int64_t s = pg->p.stride[d], p = pg->p.pad[d], dd = pg->p.dilation[d];
+    int64_t k = pg->p.kernel[d];
+    g->p.stride[d] = s;
+    g->p.dilation[d] = dd;
+    g->p.pad[2 * d] = p;
+    /* the last window's end, past the right padding with ceil_mode; and
+     * the window ceil_mode dropped, so that a picture can show it */
+    int64_t last = cp_pool_out_len_raw(in[d], k, s, p, dd, pg->p.ceil_mode);
+    if (last < out[d]) last = out[d];
+    int64_t end = (last - 1) * s - p + dd * (k - 1) + 1;
+    int64_t after = end - in[d] > p ? end - in[d] : p;
+    g->p.pad[2 * d + 1] = after;
+  }
 }
 
 /* ==========================================================================

@@ -224,6 +224,34 @@ void cp_avg_window(const cp_pool_geom *g, int64_t r, int64_t c, int64_t *r0,
  * the product of both factors unless divisor_override is set. */
 void cp_avg_range(const cp_pool_geom *g, int dim, int64_t i, int64_t *lo,
                   int64_t *hi, int64_t *factor);
+/* A pooling problem as the conv-shaped geometry the step-through draws:
+ * one group per channel (O = C, C/G = O/G = 1), kernel (kH, kW), the pool's
+ * stride, dilation and symmetric padding, and the pool's output size
+ * (ceil_mode included).  pad[1] / pad[3] (bottom / right) reach the end of
+ * the last window when ceil_mode lets it run past the right padding, and
+ * the end of the window ceil_mode drops (one that would start in the right
+ * padding), so a picture covers it; cells past the padding read nothing
+ * (cp_pool_where = 2). */
+void cp_pool_as_conv(const cp_pool_geom *pg, cp_geom *g);
+/* Before ceil_mode's rule: floor or ceil of (in + 2p - d(k-1) - 1)/s, plus
+ * 1 (what the formula shows); cp_pool_out_len is this, less one when the
+ * last window would start at or past in + p (ceil_mode drops it). */
+int64_t cp_pool_out_len_raw(int64_t in, int64_t k, int64_t s, int64_t p,
+                            int64_t d, int ceil_mode);
+/* Where coordinate x of dimension dim (0 rows, 1 cols) lies for a window:
+ * 0 inside the input, 1 in the padding (-p .. n+p-1), 2 past the right
+ * padding (only a ceil_mode window reaches there: neither read nor
+ * counted by any divisor). */
+static inline int cp_pool_where(const cp_pool_geom *g, int dim, int64_t x) {
+  int64_t n = dim ? g->W : g->H, p = g->p.pad[dim];
+  return x >= 0 && x < n ? 0 : x >= -p && x < n + p ? 1 : 2;
+}
+/* Flat per-plane index h*W + w of input cell (h, w): what return_indices
+ * holds (0-based, as PyTorch and conv.max_pool2d give it). */
+static inline int64_t cp_pool_flat(const cp_pool_geom *g, int64_t h,
+                                   int64_t w) {
+  return h * g->W + w;
+}
 /* Adaptive pooling: bin i of n over a length L covers
  * [floor(i*L/n), ceil((i+1)*L/n)). */
 static inline int64_t cp_adaptive_start(int64_t i, int64_t L, int64_t n) {

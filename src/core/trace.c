@@ -13,6 +13,9 @@ const char *cp_trace_kind_name(cp_trace_kind k) {
   case CP_TRACE_SCATTER: return "scatter";
   case CP_TRACE_GRADW: return "grad_weight";
   case CP_TRACE_GRADB: return "grad_bias";
+  case CP_TRACE_MAXPOOL: return "max_pool2d";
+  case CP_TRACE_AVGPOOL: return "avg_pool2d";
+  case CP_TRACE_UNPOOL: return "max_unpool2d";
   }
   return "?";
 }
@@ -24,6 +27,7 @@ const char *cp_tap_kind_name(cp_tap_kind k) {
   case CP_TAP_PADSRC: return "padding";
   case CP_TAP_HOLE: return "hole";
   case CP_TAP_CROPPED: return "cropped";
+  case CP_TAP_BEYOND: return "beyond";
   }
   return "?";
 }
@@ -308,6 +312,9 @@ void cp_trace_unit(const cp_trace *t, int64_t u, const float *canvas,
   case CP_TRACE_SCATTER: scatter_unit(t, u, canvas, taps, info); break;
   case CP_TRACE_GRADW:
   case CP_TRACE_GRADB: cp_trace_grad_unit(t, u, taps, info); break;
+  case CP_TRACE_MAXPOOL:
+  case CP_TRACE_AVGPOOL:
+  case CP_TRACE_UNPOOL: cp_trace_pool_unit(t, u, taps, info); break;
   }
 }
 

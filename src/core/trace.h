@@ -20,6 +20,16 @@
  *                     r, c], the products of that forward tap.
  *   CP_TRACE_GRADB    conv2d's grad_bias.  Unit = output channel (o, 0, 0,
  *                     0); taps = (n, r, c): 1 * gy[n, o, r, c].
+ *   CP_TRACE_MAXPOOL  max_pool2d / avg_pool2d (trace_pool.c).  Unit =
+ *   CP_TRACE_AVGPOOL  output cell (n, c, r, c); taps = window cells (i, j)
+ *                     in the reference loop's order; a tap's sum is the
+ *                     running maximum (its arg the running argmax) or the
+ *                     running float sum.  No weights (w = 1).  g is the
+ *                     pool as a conv-shaped geometry (cp_pool_as_conv).
+ *   CP_TRACE_UNPOOL   max_unpool2d, seen from the output: unit = output
+ *                     cell (n, c, r, c); one tap, the input cell whose
+ *                     index names it (the last one in input order: it is
+ *                     written last), or none (the cell stays 0).
  *
  * Steps are what the viewer walks through: one unit per step, or one tap per
  * step (cp_trace_steps / cp_trace_locate).  All indices are 0-based.
@@ -40,7 +50,10 @@ typedef enum {
   CP_TRACE_GATHER,
   CP_TRACE_SCATTER,
   CP_TRACE_GRADW,
-  CP_TRACE_GRADB
+  CP_TRACE_GRADB,
+  CP_TRACE_MAXPOOL,
+  CP_TRACE_AVGPOOL,
+  CP_TRACE_UNPOOL
 } cp_trace_kind;
 
 typedef enum {
@@ -48,7 +61,9 @@ typedef enum {
   CP_TAP_PAD,                 /* zero padding / border of the zero canvas */
   CP_TAP_PADSRC,              /* reflect/replicate/circular: reads in[] */
   CP_TAP_HOLE,                /* stride hole of the zero-inserted canvas */
-  CP_TAP_CROPPED              /* scatter: lands outside the output */
+  CP_TAP_CROPPED,             /* scatter: lands outside the output */
+  CP_TAP_BEYOND               /* pool: past the right padding (ceil_mode's
+                                 last window): neither read nor counted */
 } cp_tap_kind;
 
 typedef struct cp_tap {
@@ -70,7 +85,10 @@ typedef struct cp_tap {
   float xm, km;     /* input-mask and kernel-mask values (1 without masks) */
   double prod;      /* xv * wv, rounded to float32 as the reference */
   double sum;       /* running sum after this tap, bias included (SCATTER:
-                       the output cell's value after this addition) */
+                       the output cell's value after this addition; MAXPOOL:
+                       the running maximum; AVGPOOL: the float sum) */
+  int64_t arg;      /* MAXPOOL: running argmax, flat h*W + w in its plane
+                       (0-based, as return_indices) */
 } cp_tap;
 
 typedef struct cp_unit {
@@ -83,6 +101,11 @@ typedef struct cp_unit {
   float ratio;      /* partial: winsize / S * clamp(S, 0, 1) */
   float newmask;    /* partial: clamp(S, 0, 1) */
   int64_t winsize;  /* partial: taps counted by S (kH*kW, or C*kH*kW) */
+  int64_t argmax;   /* MAXPOOL: flat index h*W + w of the maximum (what
+                       return_indices holds, 0-based) */
+  int64_t argtap;   /* MAXPOOL: the tap that set it (-1: the first input
+                       cell, PyTorch's start, when nothing beat -inf) */
+  int64_t divisor;  /* AVGPOOL: what the sum is divided by */
 } cp_unit;
 
 /* What the trace reads; buffers contiguous. */
@@ -98,10 +121,13 @@ typedef struct cp_trace_src {
                            rather than one */
   int flip;             /* conv2d only: true convolution (flipped kernel) */
   const float *gy;      /* GRADW/GRADB: grad_output N*O*OH*OW */
+  const int64_t *unpool_src; /* UNPOOL: per output cell (N*C*OH*OW) the
+                                flat input offset written there, or -1 */
 } cp_trace_src;
 
 typedef struct cp_trace {
   cp_geom g;            /* the validated problem */
+  cp_pool_geom pg;      /* pooling kinds: the pool it came from */
   cp_trace_kind kind;
   cp_trace_src s;       /* borrowed buffers and flags */
   int64_t nunits;       /* units in the whole trace */
@@ -111,6 +137,24 @@ typedef struct cp_trace {
 /* Check that kind and flags fit g (g from cp_geom_init) and fill t. */
 int cp_trace_init(cp_trace *t, const cp_geom *g, cp_trace_kind kind,
                   const cp_trace_src *src, cp_err *e);
+
+/* A pooling trace (kind from pg->kind) over x (N*C*H*W, borrowed). */
+int cp_trace_init_pool(cp_trace *t, const cp_pool_geom *pg, const float *x,
+                       cp_err *e);
+/* A max_unpool2d trace: x (N, C, H, W) scattered into (N, C, OH, OW) at
+ * indices; src (N*C*OH*OW, from cp_unpool_sources) borrowed. */
+int cp_trace_init_unpool(cp_trace *t, int64_t N, int64_t C, int64_t H,
+                         int64_t W, int64_t OH, int64_t OW, const float *x,
+                         const int64_t *src, cp_err *e);
+/* For each output cell the flat input offset max_unpool2d writes there
+ * last, or -1: src has N*C*OH*OW entries; ind holds N*C*H*W indices (as
+ * return_indices gives them; each already checked to lie in the plane). */
+void cp_unpool_sources(int64_t N, int64_t C, int64_t H, int64_t W,
+                       int64_t OH, int64_t OW, const float *ind,
+                       int64_t *src);
+/* Fill taps / info of unit u of a pooling trace (trace_pool.c). */
+void cp_trace_pool_unit(const cp_trace *t, int64_t u, cp_tap *taps,
+                        cp_unit *info);
 
 /* The unit's index (output cell, or input pixel for SCATTER). */
 void cp_trace_unit_index(const cp_trace *t, int64_t u, int64_t idx[4]);

@@ -34,6 +34,7 @@
 #include <lua.h>
 
 #include "core/conv.h"
+#include "core/geometry.h"
 #include "core/tensor.h"
 
 #define CPL_TENSOR "convplay.tensor"
@@ -159,5 +160,38 @@ enum { CPL_IDLE_START, CPL_IDLE_POLL, CPL_IDLE_END, CPL_IDLE_HIDE,
 #define CPL_IDLE_QUIT 2 /* leave the loop (end of input) */
 typedef int (*cpl_idle_fn)(lua_State *L, int event);
 void cpl_viz_set_idle(cpl_idle_fn fn);
+
+/* ---- pooling options (wrap_ops.c) ------------------------------------- */
+/* Kernel (stack slot 2) and options (slot 3) of a pooling call, as
+ * conv.max_pool2d / avg_pool2d / max_pool1d / avg_pool1d read them (dims 1:
+ * the sizes go to W of an H = 1 problem).  keys: the option keys allowed
+ * (NULL: the op's own); ret_idx (max only) receives return_indices. */
+void cpl_pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
+                   int dims, cp_pool_params *p, int *ret_idx,
+                   const char *const *keys);
+
+/* Kernel (slot 3) and options (slot 4) of max_unpool2d(x, indices, k
+ * [, opts]) as conv.max_unpool2d reads them; keys: allowed option keys
+ * (NULL: the op's own).  Returns 1 with o = (h, w) when output_size is
+ * given, else 0. */
+int cpl_unpool_args(lua_State *L, const char *fname,
+                    const char *const *keys, cp_pool_params *p, int64_t *o);
+
+/* ---- 1-D convolution arguments (wrap_ops.c) ---------------------------- */
+/* What conv.conv1d / conv_transpose1d read from (x, w [, opts]) at stack
+ * slots 1-3, as the H = 1 problem the 2-D code computes. */
+typedef struct cpl_conv1d {
+  cp_conv_params p;           /* pad[2..3], stride[1], dilation[1] set */
+  cp_tensor *bias;            /* or NULL (anchored on the stack) */
+  cp_tensor *x, *w;           /* (N, C, 1, L) / (C, 1, L) and (O, C/G, 1, k):
+                               * userdata on the stack */
+  int causal;                 /* padding = "causal" */
+  int channels_last;          /* data_format = "channels_last" */
+} cpl_conv1d;
+/* keys: the option keys allowed (NULL: the op's own). */
+void cpl_conv1d_args(lua_State *L, const char *fname, int T,
+                     const char *const *keys, cpl_conv1d *a);
+/* Say a 2-D geometry message the 1-D way ([a, b, 1, c] -> [a, b, c]). */
+void cpl_msg_1d(char *msg);
 
 #endif

@@ -44,4 +44,23 @@ int cplv_lab_run(lua_State *L, vz_lab *lb, char *err, size_t n);
 extern const luaL_Reg cplv_loop_funcs[];
 void cplv_loop_open(void);
 
+/* A new view userdata (empty) on the stack; remember it for the window
+ * loop (window mode only). */
+lview *cplv_newview(lua_State *L);
+void cplv_register_view(lua_State *L, int idx);
+
+/* wrap_vizops.c: the views of pooling and 1-D ops, and what v:state adds
+ * for a pooling view (the table on top of the stack). */
+int cplv_max_pool2d(lua_State *L);
+int cplv_avg_pool2d(lua_State *L);
+int cplv_max_pool1d(lua_State *L);
+int cplv_avg_pool1d(lua_State *L);
+int cplv_conv1d(lua_State *L);
+int cplv_max_unpool2d(lua_State *L);
+int cplv_conv_transpose1d(lua_State *L);
+void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done);
+/* v:set{...} (table at 2) of a pooling or 1-D view: its own keys; returns
+ * as v:set does (true, or false and the reason). */
+int cplv_set_special(lua_State *L, vz_view *v);
+
 #endif

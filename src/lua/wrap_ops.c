@@ -264,13 +264,15 @@ static const char *const avgpool1d_keys[] = {
 
 /* Kernel (argument 2) and options (argument 3) of a pooling call.  dims 1:
  * the sizes go to the W dimension of an H = 1 problem. */
-static void pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
-                      int dims, cp_pool_params *p, int *ret_idx) {
+void cpl_pool_args(lua_State *L, const char *fname, cp_pool_kind kind,
+                   int dims, cp_pool_params *p, int *ret_idx,
+                   const char *const *keys) {
   int64_t k[2], v[2];
   size_at(L, 2, 2, fname, "kernel_size", dims, k);
   if (dims == 1) k[1] = k[0], k[0] = 1;
   cpl_check_keys(L, 3, fname, 3,
-                 kind == CP_POOL_MAX ? maxpool_keys
+                 keys                ? keys
+                 : kind == CP_POOL_MAX ? maxpool_keys
                  : dims == 2         ? avgpool_keys
                                      : avgpool1d_keys);
   cp_pool_params_default(p, k[0], k[1]);
@@ -305,7 +307,8 @@ static int do_pool(lua_State *L, const char *fname, cp_pool_kind kind,
   cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
   cp_pool_params p;
   int want_idx = 0;
-  pool_args(L, fname, kind, dims, &p, kind == CP_POOL_MAX ? &want_idx : NULL);
+  cpl_pool_args(L, fname, kind, dims, &p,
+                kind == CP_POOL_MAX ? &want_idx : NULL, NULL);
   if (dims == 1) {
     if (x->ndim != 2 && x->ndim != 3) {
       return luaL_error(L,
@@ -374,20 +377,18 @@ static int c_adaptive_max_pool2d(lua_State *L) {
   return do_adaptive(L, "conv.adaptive_max_pool2d", CP_POOL_MAX);
 }
 
-static int c_max_unpool2d(lua_State *L) {
-  static const char *const keys[] = {"stride", "padding", "output_size", NULL};
-  const char *fname = "conv.max_unpool2d";
-  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
-  cp_tensor *ind = cpl_checktensor_arg(L, 2, 2, fname, "indices");
-  int64_t k[2], v[2], o[2];
+int cpl_unpool_args(lua_State *L, const char *fname,
+                    const char *const *keys, cp_pool_params *p,
+                    int64_t *o) {
+  static const char *const own[] = {"stride", "padding", "output_size", NULL};
+  int64_t k[2], v[2];
   size_at(L, 3, 3, fname, "kernel_size", 2, k);
-  cpl_check_keys(L, 4, fname, 4, keys);
-  cp_pool_params p;
-  cp_pool_params_default(&p, k[0], k[1]);
+  cpl_check_keys(L, 4, fname, 4, keys ? keys : own);
+  cp_pool_params_default(p, k[0], k[1]);
   if (opt_size(L, 4, 4, fname, "stride", 2, v))
-    p.stride[0] = v[0], p.stride[1] = v[1];
+    p->stride[0] = v[0], p->stride[1] = v[1];
   if (opt_size(L, 4, 4, fname, "padding", 2, v))
-    p.pad[0] = v[0], p.pad[1] = v[1];
+    p->pad[0] = v[0], p->pad[1] = v[1];
   int has_o = 0;
   if (lua_type(L, 4) == LUA_TTABLE &&
       lua_getfield(L, 4, "output_size") != LUA_TNIL) {
@@ -406,6 +407,16 @@ static int c_max_unpool2d(lua_State *L) {
     has_o = 1;
     lua_pop(L, 1);
   }
+  return has_o;
+}
+
+static int c_max_unpool2d(lua_State *L) {
+  const char *fname = "conv.max_unpool2d";
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *ind = cpl_checktensor_arg(L, 2, 2, fname, "indices");
+  int64_t o[2];
+  cp_pool_params p;
+  int has_o = cpl_unpool_args(L, fname, NULL, &p, o);
   cp_err e;
   cp_tensor *y = cpl_newtensor(L);
   if (cp_max_unpool2d(y, x, ind, &p, has_o ? o : NULL, &e))
@@ -427,7 +438,7 @@ static const char *const convT1d_keys[] = {
 
 /* The 2-D geometry words shapes as [a, b, 1, c] and sizes as (1 x c): say
  * them the 1-D way, as PyTorch's conv1d does. */
-static void msg_1d(char *m) {
+void cpl_msg_1d(char *m) {
   char out[sizeof ((cp_err *)0)->msg];
   size_t o = 0;
   /* output_size's ranges are (h, w) pairs with h = 1 */
@@ -495,11 +506,12 @@ static void padding_1d(lua_State *L, int v, const char *fname, int T,
   }
 }
 
-static int do_conv1d(lua_State *L, const char *fname, int T) {
+void cpl_conv1d_args(lua_State *L, const char *fname, int T,
+                     const char *const *keys, cpl_conv1d *a) {
   static const int ncl3[] = {0, 2, 1}, ncl2[] = {1, 0}, kio[] = {2, 1, 0};
   cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
   cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
-  cpl_check_keys(L, 3, fname, 3, T ? convT1d_keys : conv1d_keys);
+  cpl_check_keys(L, 3, fname, 3, keys ? keys : T ? convT1d_keys : conv1d_keys);
   cp_conv_params p;
   cp_conv_params_default(&p);
   p.transposed = T;
@@ -549,30 +561,30 @@ static int do_conv1d(lua_State *L, const char *fname, int T) {
   char b[160];
   if (cl) {
     if (x->ndim != 2 && x->ndim != 3)
-      return cpl_argerror(L, fname, 1, "input",
-                          "channels_last expects (N, L, C) or (L, C), got %s",
-                          cp_shape_str(x->ndim, x->shape, b, sizeof b));
+      cpl_argerror(L, fname, 1, "input",
+                   "channels_last expects (N, L, C) or (L, C), got %s",
+                   cp_shape_str(x->ndim, x->shape, b, sizeof b));
     if (w->ndim != 3)
-      return cpl_argerror(L, fname, 2, "weight",
-                          "channels_last expects a (k, in, out) kernel, got %s",
-                          cp_shape_str(w->ndim, w->shape, b, sizeof b));
+      cpl_argerror(L, fname, 2, "weight",
+                   "channels_last expects a (k, in, out) kernel, got %s",
+                   cp_shape_str(w->ndim, w->shape, b, sizeof b));
     x = permuted(L, fname, x, x->ndim == 3 ? ncl3 : ncl2);
     w = permuted(L, fname, w, kio);
   }
   if (x->ndim != 2 && x->ndim != 3)
-    return luaL_error(L,
-                      "%s: input: Expected 2D (unbatched) or 3D (batched) "
-                      "input to %s, but got input of size: %s",
-                      fname, T ? "conv_transpose1d" : "conv1d",
-                      cp_shape_str(x->ndim, x->shape, b, sizeof b));
+    luaL_error(L,
+               "%s: input: Expected 2D (unbatched) or 3D (batched) "
+               "input to %s, but got input of size: %s",
+               fname, T ? "conv_transpose1d" : "conv1d",
+               cp_shape_str(x->ndim, x->shape, b, sizeof b));
   if (w->ndim != 3)
-    return luaL_error(L,
-                      "%s: weight: expected a 3-D weight %s, but got weight "
-                      "of size %s",
-                      fname,
-                      T ? "(in_channels, out_channels/groups, kW)"
-                        : "(out_channels, in_channels/groups, kW)",
-                      cp_shape_str(w->ndim, w->shape, b, sizeof b));
+    luaL_error(L,
+               "%s: weight: expected a 3-D weight %s, but got weight "
+               "of size %s",
+               fname,
+               T ? "(in_channels, out_channels/groups, kW)"
+                 : "(out_channels, in_channels/groups, kW)",
+               cp_shape_str(w->ndim, w->shape, b, sizeof b));
   if (causal) {
     int64_t k = w->shape[2], d = p.dilation[1];
     if (k > 0 && d > 0 && d <= ((int64_t)1 << 31) && k <= ((int64_t)1 << 31))
@@ -583,26 +595,37 @@ static int do_conv1d(lua_State *L, const char *fname, int T) {
   cp_err e;
   if (has_os) {
     if (has_op)
-      return cpl_argerror(L, fname, 3, "opts.output_size",
-                          "give output_size or output_padding, not both");
+      cpl_argerror(L, fname, 3, "opts.output_size",
+                   "give output_size or output_padding, not both");
     int64_t in_hw[2] = {1, x->shape[x->ndim - 1]};
     int64_t k_hw[2] = {1, w->shape[2]}, size[2] = {1, os};
     if (cp_convT_output_padding(&p, in_hw, k_hw, size, p.out_pad, &e)) {
-      msg_1d(e.msg);
-      return cpl_error(L, fname, &e);
+      cpl_msg_1d(e.msg);
+      cpl_error(L, fname, &e);
     }
   }
-  cp_tensor *x4 = unsqueezed(L, fname, x, x->ndim - 1);
-  cp_tensor *w4 = unsqueezed(L, fname, w, 2);
+  a->p = p;
+  a->bias = bias;
+  a->x = unsqueezed(L, fname, x, x->ndim - 1);
+  a->w = unsqueezed(L, fname, w, 2);
+  a->causal = causal;
+  a->channels_last = cl;
+}
+
+static int do_conv1d(lua_State *L, const char *fname, int T) {
+  static const int ncl3[] = {0, 2, 1}, ncl2[] = {1, 0};
+  cpl_conv1d a;
+  cpl_conv1d_args(L, fname, T, NULL, &a);
+  cp_err e;
   cp_tensor *y = cpl_newtensor(L);
-  int rc = T ? cp_conv_transpose2d(y, x4, w4, bias, &p, &e)
-             : cp_conv2d(y, x4, w4, bias, &p, &e);
+  int rc = T ? cp_conv_transpose2d(y, a.x, a.w, a.bias, &a.p, &e)
+             : cp_conv2d(y, a.x, a.w, a.bias, &a.p, &e);
   if (rc) {
-    msg_1d(e.msg);
+    cpl_msg_1d(e.msg);
     return cpl_error(L, fname, &e);
   }
   squeeze_in_place(L, fname, y, y->ndim - 2);
-  if (cl) y = permuted(L, fname, y, y->ndim == 3 ? ncl3 : ncl2);
+  if (a.channels_last) y = permuted(L, fname, y, y->ndim == 3 ? ncl3 : ncl2);
   account(L, y);
   return 1;
 }

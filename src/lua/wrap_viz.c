@@ -16,6 +16,7 @@
 
 #include "viz/code.h"
 #include "viz/compare.h"
+#include "viz/view_pool.h"
 #include "viz/draw.h"
 #include "viz_priv.h"
 
@@ -36,7 +37,7 @@ int cplv_fonts(lua_State *L, const char *fname) {
 /* View userdata                                                           */
 /* ====================================================================== */
 
-static lview *newlview(lua_State *L) {
+lview *cplv_newview(lua_State *L) {
   lview *lv = lua_newuserdatauv(L, sizeof *lv, 1);
   lv->v = NULL;
   lv->sh = NULL;
@@ -78,7 +79,7 @@ static int view_release(lua_State *L) {
 }
 
 /* Remember a view for _after_script (window mode only). */
-static void register_view(lua_State *L, int idx) {
+void cplv_register_view(lua_State *L, int idx) {
   if (cplv_headless(L)) return;
   idx = lua_absindex(L, idx);
   if (lua_getfield(L, LUA_REGISTRYINDEX, VIEWS_KEY) != LUA_TTABLE) {
@@ -169,11 +170,11 @@ static int finish_view(lua_State *L, int opts, const char *fname,
   in->caption = cplv_opt_string(L, opts, "caption", fname);
   in->width = cplv_opt_int(L, opts, "width", VZ_DEFAULT_W, fname, 320, 8192);
   in->height = cplv_opt_int(L, opts, "height", VZ_DEFAULT_H, fname, 240, 8192);
-  lview *lv = newlview(L);
+  lview *lv = cplv_newview(L);
   cp_err e;
   lv->v = vz_view_new(in, &e);
   if (!lv->v) return cpl_error(L, fname, &e);
-  register_view(L, -1);
+  cplv_register_view(L, -1);
   return 1;
 }
 
@@ -319,7 +320,7 @@ static int l_show(lua_State *L) {
   static const char *const keys[] = {"input", "kernel", "mask", "output",
                                      "title", "width", "height", NULL};
   cpl_check_keys(L, 1, fname, 1, keys);
-  lview *lv = newlview(L);
+  lview *lv = cplv_newview(L);
   int ud = lua_gettop(L);
   const char *title = cplv_opt_string(L, 1, "title", fname);
   int width = cplv_opt_int(L, 1, "width", VZ_DEFAULT_W, fname, 320, 8192);
@@ -335,7 +336,7 @@ static int l_show(lua_State *L) {
     lua_pop(L, 1);
   }
   lua_settop(L, ud);
-  register_view(L, -1);
+  cplv_register_view(L, -1);
   return 1;
 }
 
@@ -461,7 +462,8 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "steps");
   lua_pushstring(L, v->by_tap ? "tap" : "cell");
   lua_setfield(L, -2, "by");
-  lua_pushstring(L, !p->transposed ? "conv2d"
+  lua_pushstring(L, v->pool        ? vz_pool_name(v)
+                    : !p->transposed ? (v->dims1 ? "conv1d" : "conv2d")
                     : v->scatter   ? "scatter"
                                    : "gather");
   lua_setfield(L, -2, "view");
@@ -640,6 +642,7 @@ static int m_state(lua_State *L) {
     lua_pushinteger(L, vz_compare_differ(v, NULL));
     lua_setfield(L, -2, "differ");
   }
+  if (v->pool) cplv_pool_state(L, v, done);
   return 1;
 }
 
@@ -986,6 +989,7 @@ static int m_set(lua_State *L) {
   const char *fname = "view:set";
   vz_view *v = checkview(L, 1, fname);
   luaL_checktype(L, 2, LUA_TTABLE);
+  if (v->pool || v->dims1) return cplv_set_special(L, v); /* wrap_vizops.c */
   static const char *const keys[] = {"stride", "padding", "dilation",
                                      "output_padding", "padding_mode",
                                      "flip", NULL};
@@ -1455,6 +1459,13 @@ static const luaL_Reg viz_funcs[] = {
     {"conv2d_backward", l_conv2d_backward},
     {"unfold", l_unfold},
     {"compare", l_compare},
+    {"max_pool2d", cplv_max_pool2d},
+    {"avg_pool2d", cplv_avg_pool2d},
+    {"max_pool1d", cplv_max_pool1d},
+    {"avg_pool1d", cplv_avg_pool1d},
+    {"max_unpool2d", cplv_max_unpool2d},
+    {"conv1d", cplv_conv1d},
+    {"conv_transpose1d", cplv_conv_transpose1d},
     {"show", l_show},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};

@@ -11,6 +11,7 @@
  *                 y = ((raw - b) * ratio + b) * clamp(S, 0, 1)
  *   transposed    F.conv_transpose2d; unequal padding sides as a crop.
  */
+#include "viz/view_pool.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -282,6 +283,7 @@ void vzc_tensors(gen *G, const prob *P, int64_t ms[4]) {
   vzc_tensor(G, "x", cp_tensor_data(&v->x), 4, v->x.shape,
              G->lang == VZ_CODE_KERAS ? "NCHW, as convplay holds it"
                                       : "input (N, C, H, W)");
+  if (!v->pool) /* a pooling window has no weights */
   vzc_tensor(G, "w", cp_tensor_data(&v->w), 4, v->w.shape,
              P->transposed ? "weight (C_in, C_out/groups, kH, kW)"
                            : "weight (C_out, C_in/groups, kH, kW)");
@@ -326,6 +328,109 @@ void vzc_tensors(gen *G, const prob *P, int64_t ms[4]) {
 }
 
 /* ====================================================================== */
+/* Pooling views                                                           */
+/* ====================================================================== */
+
+/* "(a, b)" of a pool pair, or the W value alone for a 1-D view. */
+static void pool_pair(char *b, size_t n, const vz_view *v, const int64_t *a) {
+  if (v->dims1) snprintf(b, n, "%lld", (long long)a[1]);
+  else vzc_pair(b, n, a[0], a[1]);
+}
+
+/* Why Keras' MaxPooling / AveragePooling cannot compute this, or NULL. */
+static const char *pool_keras_reason(const vz_view *v,
+                                     const cp_pool_params *p) {
+  if (p->pad[0] || p->pad[1])
+    return "Keras pooling pads only as \"same\" (TensorFlow's rule), not "
+           "with PyTorch's symmetric padding";
+  if (p->ceil_mode) return "Keras pooling has no ceil_mode";
+  if (v->pool == VZ_POOL_MAX && (p->dilation[0] > 1 || p->dilation[1] > 1))
+    return "Keras pooling has no dilation";
+  if (v->ret_idx) return "Keras pooling does not return indices";
+  if (p->divisor_override) return "Keras pooling has no divisor_override";
+  return NULL;
+}
+
+static void pool_code(gen *G, const prob *P, int *expressible) {
+  const vz_view *v = P->v;
+  sb *o = &G->o;
+  cp_pool_params p;
+  vz_pool_params(v, &p);
+  const char *name = vz_pool_name(v);
+  int keras = G->lang == VZ_CODE_KERAS, is_max = v->pool == VZ_POOL_MAX;
+  if (keras) {
+    const char *why = pool_keras_reason(v, &p);
+    if (why) {
+      if (expressible) *expressible = 0;
+      vzc_printf(o, "not expressible in Keras: %s\n", why);
+      return;
+    }
+  }
+  char xs[96], k[48], st[48], pd[48], dl[48];
+  vzc_shape(xs, sizeof xs, 4, v->x.shape, "x");
+  pool_pair(k, sizeof k, v, p.kernel);
+  pool_pair(st, sizeof st, v, p.stride);
+  pool_pair(pd, sizeof pd, v, p.pad);
+  pool_pair(dl, sizeof dl, v, p.dilation);
+  int64_t ms[4] = {0};
+  if (keras) {
+    vzc_printf(o, "# Keras 3 (channels_last): what convplay draws (%s of x "
+                 "%s)\n", name, xs);
+    vzc_puts(o, "import numpy as np\nimport keras\n");
+    vzc_tensors(G, P, ms);
+    const char *layer = is_max ? "MaxPooling" : "AveragePooling";
+    if (v->dims1) {
+      vzc_puts(o, "x = x[:, :, 0, :].transpose(0, 2, 1)  # (N, C, 1, L) -> "
+                 "(N, L, C)\n");
+      vzc_printf(o, "y = keras.layers.%s1D(pool_size=%s, strides=%s, "
+                   "padding=\"valid\")(x)\n", layer, k, st);
+      vzc_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 2, 1)  # "
+                 "(N, C, L_out)\n");
+    } else {
+      vzc_puts(o, "x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC\n");
+      vzc_printf(o, "y = keras.layers.%s2D(pool_size=%s, strides=%s, "
+                   "padding=\"valid\")(x)\n", layer, k, st);
+      vzc_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 3, 1, 2)  "
+                 "# NHWC -> NCHW, as convplay shows it\n");
+    }
+    if (!is_max && !p.count_include_pad)
+      vzc_puts(o, "# (no padding: count_include_pad changes nothing)\n");
+    vzc_puts(o, "print(y)\n");
+    return;
+  }
+  vzc_printf(o, "# PyTorch: what convplay draws (%s of x %s)\n", name, xs);
+  if (!v->ok)
+    vzc_printf(o, "# convplay shows an error for these parameters, and so "
+                 "does PyTorch:\n#   %s\n", v->err);
+  vzc_puts(o, "import torch\nimport torch.nn.functional as F\n");
+  vzc_tensors(G, P, ms);
+  if (v->dims1)
+    vzc_puts(o, "x = x.squeeze(2)  # (N, C, 1, L) -> (N, C, L)\n");
+  const char *ceil = p.ceil_mode ? "True" : "False";
+  if (is_max) {
+    vzc_printf(o, "%s = F.%s(x, kernel_size=%s, stride=%s, padding=%s,\n"
+                 "    dilation=%s, ceil_mode=%s%s)\n",
+              v->ret_idx ? "y, indices" : "y", name, k, st, pd, dl, ceil,
+              v->ret_idx ? ", return_indices=True" : "");
+  } else {
+    char dv[32] = "None";
+    if (p.divisor_override)
+      snprintf(dv, sizeof dv, "%lld", (long long)p.divisor_override);
+    vzc_printf(o, "y = F.%s(x, kernel_size=%s, stride=%s, padding=%s,\n"
+                 "    ceil_mode=%s, count_include_pad=%s%s%s)\n",
+              name, k, st, pd, ceil, p.count_include_pad ? "True" : "False",
+              v->dims1 ? "" : ", divisor_override=", v->dims1 ? "" : dv);
+  }
+  if (v->dims1)
+    vzc_puts(o, "y = y.unsqueeze(2)  # (N, C, 1, L_out), as convplay's output "
+               "panel\n");
+  vzc_puts(o, "print(y)\n");
+  if (v->ret_idx)
+    vzc_puts(o, "print(indices)  # the argmax of each window: flat h*W + w in "
+               "its plane, 0-based\n");
+}
+
+/* ====================================================================== */
 /* Entry points                                                            */
 /* ====================================================================== */
 
@@ -336,7 +441,9 @@ char *vz_code(const vz_view *v, vz_code_lang lang, int *expressible) {
   prob P;
   prob_init(&P, v);
   if (expressible) *expressible = 1;
-  if (v->grad) {
+  if (v->pool) {
+    pool_code(&G, &P, expressible);
+  } else if (v->grad) {
     if (lang == VZ_CODE_KERAS) {
       if (expressible) *expressible = 0;
       vzc_puts(&G.o, "not expressible in Keras: convplay writes the backward "

@@ -4,6 +4,7 @@
 #include "viz/view_priv.h"
 
 #include "viz/code.h"
+#include "viz/view_pool.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -78,12 +79,17 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
   int rc = cp_tensor_contiguous(&v->x, &x4, e);
   cp_tensor_release(&x4);
   if (rc) goto fail;
-  if (in->w->ndim != 4) {
-    cp_fail(e, "weight: expected a 4-D weight, but got weight of size %s",
-            cp_shape_str(in->w->ndim, in->w->shape, b1, sizeof b1));
-    goto fail;
+  if (in->pool) {
+    /* the window as a depthwise kernel of ones: (C, 1, kH, kW) */
+    if (vz_pool_setup(v, in, e)) goto fail;
+  } else {
+    if (in->w->ndim != 4) {
+      cp_fail(e, "weight: expected a 4-D weight, but got weight of size %s",
+              cp_shape_str(in->w->ndim, in->w->shape, b1, sizeof b1));
+      goto fail;
+    }
+    if (cp_tensor_contiguous(&v->w, in->w, e)) goto fail;
   }
-  if (cp_tensor_contiguous(&v->w, in->w, e)) goto fail;
   if (in->bias) {
     if (cp_tensor_contiguous(&v->b, in->bias, e)) goto fail;
     v->has_b = 1;
@@ -151,7 +157,9 @@ vz_view *vz_view_new(const vz_view_init *in, cp_err *e) {
     }
     v->cmpview = 1;
   }
-  v->req = in->p;
+  if (!in->pool) v->req = in->p;
+  v->dims1 = in->dims1;
+  v->causal = in->causal;
   v->scatter = in->scatter;
   v->by_tap = in->by_tap;
   v->keras = in->keras;
@@ -201,8 +209,11 @@ void vz_view_free(vz_view *v) {
   cp_tensor_release(&v->kmask);
   cp_tensor_release(&v->fx);
   cp_tensor_release(&v->gy);
+  cp_tensor_release(&v->ind);
+  free(v->unpool_src);
   free(v);
 }
+
 
 static float absmax(const float *p, int64_t n) {
   float m = 0;
@@ -224,11 +235,24 @@ void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src) {
       .gy = v->grad ? cp_tensor_data(&v->gy) : NULL};
 }
 
+/* The part of a rebuild after the trace: buffers, the output, scales
+ * (src: what the trace read, for the compare view's second trace). */
+static int rebuild_derived(vz_view *v, const cp_trace_src *src);
+
 int vz_view_rebuild(vz_view *v) {
   free_derived(v);
   v->ok = 0;
   cp_err e;
   e.msg[0] = 0;
+  if (v->pool) {
+    if (vz_pool_trace(v, &e)) {
+      snprintf(v->err, sizeof v->err, "%s", e.msg);
+      return -1;
+    }
+    return rebuild_derived(v, NULL);
+  }
+  if (v->causal) cp_causal_pad(v->w.shape[3], v->req.dilation[1],
+                               &v->req.pad[2], &v->req.pad[3]);
   int64_t blen = v->has_b ? cp_tensor_numel(&v->b) : 0;
   /* a backward view: the problem its mode steps through */
   cp_conv_params q = v->req;
@@ -264,6 +288,23 @@ int vz_view_rebuild(vz_view *v) {
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
   }
+  if (kind == CP_TRACE_GATHER) {
+    /* The output shown is the reference result: for a transposed problem
+     * that is the scatter accumulation, in both views. */
+    if (rebuild_derived(v, &src)) return -1;
+    cp_trace ts;
+    cp_trace_init(&ts, &v->g, CP_TRACE_SCATTER, &src, &e);
+    cp_trace_canvas(&ts, ts.nunits, v->y);
+    v->ymax = absmax(v->y, v->g.N * v->g.O * v->g.OH * v->g.OW);
+    return 0;
+  }
+  return rebuild_derived(v, &src);
+}
+
+static int rebuild_derived(vz_view *v, const cp_trace_src *src) {
+  cp_err e;
+  e.msg[0] = 0;
+  cp_trace_kind kind = v->t.kind;
   int64_t ny = v->g.N * v->g.O * v->g.OH * v->g.OW;
   if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB) ny = v->t.nunits;
   /* A view is for looking: refuse sizes no one can look at. */
@@ -288,15 +329,7 @@ int vz_view_rebuild(vz_view *v) {
     snprintf(v->err, sizeof v->err, "view: out of memory");
     return -1;
   }
-  /* The output shown is the reference result: for a transposed problem
-   * that is the scatter accumulation, in both views. */
-  if (kind == CP_TRACE_GATHER) {
-    cp_trace ts;
-    cp_trace_init(&ts, &v->g, CP_TRACE_SCATTER, &src, &e);
-    cp_trace_canvas(&ts, ts.nunits, v->y);
-  } else {
-    cp_trace_canvas(&v->t, v->t.nunits, v->y);
-  }
+  cp_trace_canvas(&v->t, v->t.nunits, v->y);
   v->canvas_unit = -1;
   v->xmax = absmax(cp_tensor_data(&v->x), cp_tensor_numel(&v->x));
   v->wmax = absmax(cp_tensor_data(&v->w), cp_tensor_numel(&v->w));
@@ -304,7 +337,7 @@ int vz_view_rebuild(vz_view *v) {
   if (kind == CP_TRACE_GRADW || kind == CP_TRACE_GRADB)
     v->wmax = absmax(cp_tensor_data(&v->gy), cp_tensor_numel(&v->gy));
   v->ymax = absmax(v->y, ny);
-  if (v->cmpview && vzc_rebuild(v, &src, &e)) {
+  if (v->cmpview && src && vzc_rebuild(v, src, &e)) {
     free_derived(v);
     snprintf(v->err, sizeof v->err, "%s", e.msg);
     return -1;
@@ -436,6 +469,7 @@ static const char help_text[] =
     "v              scatter / zero-insertion view\n"
     "g / G          backward: grad_input, weight, bias\n"
     "u / U          unfold: im2col, matrix C, Cᵀ\n"
+    "e / i          pooling: ceil_mode / count_include_pad\n"
     "k              Keras HWIO kernel labels\n"
     "C              code: PyTorch / Keras / hidden\n"
     "c              copy the code to the clipboard\n"
@@ -497,6 +531,12 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
     int used = vzc_flip_key(v, key);
     if (used >= 0) return used;
   }
+  if (v->pool) {
+    int r = vz_pool_key(v, key, shift);
+    if (r >= 0) return r;
+  }
+  /* a 1-D view edits the width only (its H is 1) */
+  int at = v->dims1 ? 1 : 0, np = v->dims1 ? 1 : 2;
   if (!strcmp(key, "Right") && shift) v->panx -= 40;
   else if (!strcmp(key, "Left") && shift) v->panx += 40;
   else if (!strcmp(key, "Up") && shift) v->pany += 40;
@@ -522,16 +562,16 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
   } else if (!strcmp(key, "t")) {
     vz_view_set_by_tap(v, !v->by_tap);
   } else if (!strcmp(key, "s")) {
-    rebuild = edit_pair(v, "stride", p->stride, 2, delta, 1);
+    rebuild = edit_pair(v, "stride", p->stride + at, np, delta, 1);
   } else if (!strcmp(key, "d")) {
-    rebuild = edit_pair(v, "dilation", p->dilation, 2, delta, 1);
+    rebuild = edit_pair(v, "dilation", p->dilation + at, np, delta, 1);
   } else if (!strcmp(key, "o")) {
     if (!p->transposed) {
       vz_view_status(v, "o: output_padding belongs to transposed "
                         "convolutions only");
       return 0;
     }
-    rebuild = edit_pair(v, "output_padding", p->out_pad, 2, delta, 0);
+    rebuild = edit_pair(v, "output_padding", p->out_pad + at, np, delta, 0);
   } else if (!strcmp(key, "p")) {
     if (p->padspec != CP_PADSPEC_EXPLICIT) {
       /* "same"/"valid" become the numbers they stood for. */
@@ -539,7 +579,11 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
       else memset(p->pad, 0, sizeof p->pad);
       p->padspec = CP_PADSPEC_EXPLICIT;
     }
-    rebuild = edit_pair(v, "padding", p->pad, 4, delta, 0);
+    if (v->causal) {
+      v->causal = 0;
+      vz_view_status(v, "padding is explicit now (no longer causal)");
+    }
+    rebuild = edit_pair(v, "padding", p->pad + 2 * at, 4 - 2 * at, delta, 0);
   } else if (!strcmp(key, "m")) {
     if (p->transposed) {
       vz_view_status(v, "m: padding_mode belongs to conv2d only (a "
@@ -611,11 +655,15 @@ void vz_view_drag(vz_view *v, int dx, int dy) {
 /* ====================================================================== */
 
 void vz_view_formula(const vz_view *v, int dim, char *buf, size_t n) {
+  if (v->pool) {
+    vz_pool_formula(v, dim, buf, n);
+    return;
+  }
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   int64_t in = v->x.shape[2 + dim], k = v->w.shape[2 + dim];
   int64_t s = p->stride[dim], d = p->dilation[dim];
   int64_t pb = p->pad[2 * dim], pa = p->pad[2 * dim + 1];
-  const char *H = dim ? "W" : "H";
+  const char *H = v->dims1 ? "L" : dim ? "W" : "H";
   if (!p->transposed && p->padspec == CP_PADSPEC_SAME)
     cp_same_pad(k, d, &pb, &pa);
   else if (!p->transposed && p->padspec == CP_PADSPEC_VALID)

@@ -37,6 +37,14 @@ typedef struct vz_view_init {
   int by_tap;                 /* one tap per step */
   int keras;                  /* label kernels with HWIO indices too */
   int compare;                /* conv2d: both results side by side */
+  int pool;                   /* VZ_POOL_MAX / VZ_POOL_AVG: a pooling view
+                               * (w unused, p ignored: pp instead) */
+  cp_pool_params pp;          /* pooling parameters */
+  int ret_idx;                /* max pooling: return_indices shown */
+  const cp_tensor *ind;       /* max_unpool2d: the indices (x's shape) */
+  int64_t out_hw[2];          /* max_unpool2d: the output size (checked) */
+  int dims1;                  /* a 1-D op drawn as rows (x, w have H = 1) */
+  int causal;                 /* 1-D: padding = "causal" */
   const char *title;          /* NULL: a title from the op */
   const char *caption;        /* a line of explanation, or NULL */
   int width, height;          /* frame size (0: 1280 x 800) */
@@ -73,8 +81,21 @@ enum {
   VZ_PANEL_ALL = 63
 };
 
+enum { VZ_POOL_NONE = 0, VZ_POOL_MAX, VZ_POOL_AVG, VZ_POOL_UNPOOL };
+
 typedef struct vz_view {
   /* ---- the problem ---- */
+  int pool;                   /* VZ_POOL_*: a pooling view (w = ones) */
+  cp_pool_params preq;        /* pooling: kernel, ceil_mode,
+                               * count_include_pad, divisor_override (stride,
+                               * padding, dilation come from req) */
+  int ret_idx;                /* max pooling: return_indices shown */
+  cp_tensor ind;              /* max_unpool2d: indices, contiguous 4-D */
+  int64_t *unpool_src;        /* max_unpool2d: per output cell the input
+                               * offset written there, or -1 */
+  int64_t unpool_hw[2];       /* max_unpool2d: output size */
+  int dims1;                  /* 1-D op (H = 1): indices shown as (n, c, t) */
+  int causal;                 /* 1-D: causal padding kept at d(k-1), 0 */
   cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */
   int has_b, has_mask, has_kmask; /* which optional tensors exist */
   int partial, multi, flip;   /* partial conv, multi-channel mask, flip */

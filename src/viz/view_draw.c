@@ -75,6 +75,62 @@ static int param_chips(const vz_view *v, chip *c, int max) {
       n++;                                                               \
     }                                                                    \
   } while (0)
+  if (v->pool == VZ_POOL_UNPOOL) { /* fixed by the indices: no keys */
+    const cp_pool_params *q = &v->preq;
+    CHIP("", 0, "kernel_size %lld,%lld", (long long)q->kernel[0],
+         (long long)q->kernel[1]);
+    CHIP("", 0, "stride %lld,%lld", (long long)q->stride[0],
+         (long long)q->stride[1]);
+    CHIP("", 0, "padding %lld,%lld", (long long)q->pad[0],
+         (long long)q->pad[1]);
+    CHIP("", 0, "output %lldx%lld", (long long)v->unpool_hw[0],
+         (long long)v->unpool_hw[1]);
+    return n;
+  }
+  if (v->pool) { /* pooling: the window and its options */
+    cp_pool_params pp;
+    vz_pool_params(v, &pp);
+    int at = v->dims1 ? 1 : 0;
+#define PAIR(a) (long long)(a)[at], (long long)(a)[1]
+    CHIP("", 0, v->dims1 ? "kernel_size %lld" : "kernel_size %lld,%lld",
+         PAIR(pp.kernel));
+    CHIP("s", 1, v->dims1 ? "stride %lld" : "stride %lld,%lld",
+         PAIR(pp.stride));
+    CHIP("p", 1, v->dims1 ? "padding %lld" : "padding %lld,%lld",
+         PAIR(pp.pad));
+    if (v->pool == VZ_POOL_MAX)
+      CHIP("d", 1, v->dims1 ? "dilation %lld" : "dilation %lld,%lld",
+           PAIR(pp.dilation));
+#undef PAIR
+    CHIP("e", 0, "ceil_mode %s", pp.ceil_mode ? "on" : "off");
+    if (v->pool == VZ_POOL_AVG)
+      CHIP("i", 0, "count_include_pad %s",
+           pp.count_include_pad ? "on" : "off");
+    if (pp.divisor_override)
+      CHIP("", 0, "divisor_override %lld", (long long)pp.divisor_override);
+    if (v->ret_idx) CHIP("", 0, "return_indices");
+    return n;
+  }
+  if (v->dims1) { /* 1-D: one number each, padding as left, right */
+    if (p->transposed)
+      CHIP("v", 0, "%s", v->scatter ? "scatter view"
+                                    : "zero-insertion (gather) view");
+    CHIP("s", 1, "stride %lld", (long long)p->stride[1]);
+    if (v->causal)
+      CHIP("p", 1, "padding causal (%lld left, 0 right)",
+           (long long)p->pad[2]);
+    else if (p->pad[2] != p->pad[3])
+      CHIP("p", 1, "padding %lld left, %lld right", (long long)p->pad[2],
+           (long long)p->pad[3]);
+    else
+      CHIP("p", 1, "padding %lld", (long long)p->pad[2]);
+    CHIP("d", 1, "dilation %lld", (long long)p->dilation[1]);
+    if (p->transposed)
+      CHIP("o", 1, "output_padding %lld", (long long)p->out_pad[1]);
+    CHIP("", 0, "groups %lld", (long long)p->groups);
+    if (!p->transposed) CHIP("m", 0, "%s", cp_padmode_name(p->mode));
+    return n;
+  }
   if (v->grad)
     CHIP("g", 0, "gradient: %s", v->grad == VZ_GRAD_INPUT ? "grad_input"
                                  : v->grad == VZ_GRAD_WEIGHT ? "grad_weight"
@@ -187,6 +243,12 @@ static int chip_lines(const vz_view *v) { return v->height_now < 400 ? 1 : 2; }
 static void title_text(const vz_view *v, char *t, size_t n) {
   const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
   if (v->title[0]) snprintf(t, n, "%s", v->title);
+  else if (v->pool) snprintf(t, n, "%s", vz_pool_name(v));
+  else if (v->dims1 && !p->transposed)
+    snprintf(t, n, "conv1d%s", v->causal ? " (causal)" : "");
+  else if (v->dims1)
+    snprintf(t, n, "conv_transpose1d (%s view)",
+             v->scatter ? "scatter" : "zero-insertion");
   else if (v->grad == VZ_GRAD_INPUT)
     snprintf(t, n, "conv2d backward: grad_input (%s)",
              v->scatter ? "scatter" : "zero-insertion");
@@ -321,12 +383,16 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
   vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
   vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
+  if (v->pool) {
+    vzp_pool_tap_text(v, tp, buf, n, compact, done);
+    return;
+  }
   if (vzg_tap_text(v, tp, buf, n, compact, done) ||
       vzc_tap_text(v, tp, buf, n, compact, done))
     return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48];
-    idx1(os, sizeof os, "y", tp->out, 4);
+    vidx(v, os, sizeof os, "y", tp->out);
     if (tp->kind == CP_TAP_CROPPED)
       snprintf(buf, n, "%s %s×%s = %s  cropped", os, a, b, p);
     else if (!done)
@@ -340,18 +406,18 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   case CP_TAP_HOLE: snprintf(xs, sizeof xs, "hole"); break;
   case CP_TAP_PADSRC: {
     char t[48];
-    idx1(t, sizeof t, "x", tp->in, 4);
+    vidx(v, t, sizeof t, "x", tp->in);
     snprintf(xs, sizeof xs, "pad=%s", t);
     break;
   }
-  default: idx1(xs, sizeof xs, "x", tp->in, 4);
+  default: vidx(v, xs, sizeof xs, "x", tp->in);
   }
   if (v->has_mask && tp->xm != 1 && tp->kind != CP_TAP_PAD &&
       tp->kind != CP_TAP_HOLE) {
     size_t l = strlen(xs);
     snprintf(xs + l, sizeof xs - l, "·m");
   }
-  idx1(ws, sizeof ws, "w", tp->w, 4);
+  vidx(v, ws, sizeof ws, "w", tp->w);
   if (v->has_kmask && tp->km != 1) {
     size_t l = strlen(ws);
     snprintf(ws + l, sizeof ws - l, "·M");
@@ -366,24 +432,35 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
 static void taps_headline(const vz_view *v, char *line, size_t n) {
   const cp_geom *g = &v->g;
   char t1[64], t2[32];
+  if (v->pool) {
+    vzp_pool_headline(v, line, n);
+    return;
+  }
   if (vzg_headline(v, line, n) || vzu_headline(v, line, n) ||
       vzc_headline(v, line, n))
     return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     float xv = xval(v, v->info.idx[0], v->info.idx[1], v->info.idx[2],
                     v->info.idx[3]);
-    idx1(t1, sizeof t1, "x", v->info.idx, 4);
+    vidx(v, t1, sizeof t1, "x", v->info.idx);
     vz_fmt(t2, sizeof t2, xv, 9);
     /* where the kernel's first tap lands, 1-based like every index shown
      * (row 0 and above are the cropped padding) */
     long long r = (long long)cp_geomT_out_row(g, v->info.idx[2], 0) + 1;
     long long c = (long long)cp_geomT_out_col(g, v->info.idx[3], 0) + 1;
-    snprintf(line, n,
-             "%s = %s times the kernel, its first tap added at y row %lld, "
-             "col %lld%s",
-             t1, t2, r, c, r < 1 || c < 1 ? " (in the cropped padding)" : "");
+    if (v->dims1)
+      snprintf(line, n,
+               "%s = %s times the kernel, its first tap added at y position "
+               "%lld%s",
+               t1, t2, c, c < 1 ? " (in the cropped padding)" : "");
+    else
+      snprintf(line, n,
+               "%s = %s times the kernel, its first tap added at y row %lld, "
+               "col %lld%s",
+               t1, t2, r, c, r < 1 || c < 1 ? " (in the cropped padding)"
+                                            : "");
   } else {
-    idx1(t1, sizeof t1, "y", v->info.idx, 4);
+    vidx(v, t1, sizeof t1, "y", v->info.idx);
     vz_fmt(t2, sizeof t2, v->info.bias, 9);
     snprintf(line, n, "%s = %s%s + Σ x·w  over %lld taps", t1,
              v->has_b ? "b=" : "", v->has_b ? t2 : "0",
@@ -394,6 +471,10 @@ static void taps_headline(const vz_view *v, char *line, size_t n) {
 /* The result line under the taps. */
 static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   char t1[32], t2[32], t3[64];
+  if (v->pool) {
+    vzp_pool_result(v, done, line, n);
+    return;
+  }
   if (vzg_result(v, done, line, n) || vzc_result(v, done, line, n)) return;
   if (v->t.kind == CP_TRACE_SCATTER) {
     int64_t land = 0;
@@ -407,7 +488,7 @@ static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   }
   double sum = vz_view_sum(v);
   vz_fmt(t1, sizeof t1, sum, 10);
-  idx1(t3, sizeof t3, "y", v->info.idx, 4);
+  vidx(v, t3, sizeof t3, "y", v->info.idx);
   if (done < v->t.ntaps) {
     snprintf(line, n, "running sum after %lld of %lld taps: %s",
              (long long)done, (long long)v->t.ntaps, t1);
@@ -536,7 +617,7 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   if (v->panels & VZ_PANEL_FORMULA) {
     vz_text(s, b.x, y, "output size", v->fs, VZ_BOLD, VZ_FG, VZ_LEFT);
     y += v->lh + 2;
-    for (int d = 0; d < 2 && y < end; d++) {
+    for (int d = v->dims1 ? 1 : 0; d < 2 && y < end; d++) {
       vz_view_formula(v, d, line, sizeof line);
       vz_color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
       /* the rule on one line, the numbers under it */
@@ -558,6 +639,17 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   }
   if (!v->ok || vz_view_steps(v) == 0 || y + lh > end) return;
   y += 4;
+  if (v->pool) {
+    vzp_pool_notes(s, v, b, y);
+    return;
+  }
+  if (v->causal && y + lh <= end) {
+    snprintf(line, sizeof line,
+             "causal: %lld zeros on the left (d·(k-1)), none on the right: "
+             "output t reads inputs t-%lld .. t only",
+             (long long)g->p.pad[2], (long long)g->p.pad[2]);
+    y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
+  }
   if (v->grad) { /* the identity this backward mode steps through */
     y += vz_para(s, b.x, y, b.w, end - y, vzg_identity(v), fs, 0, VZ_FG) + 4;
     if (y + lh > end || v->grad >= VZ_GRAD_WEIGHT) return;
@@ -577,22 +669,39 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   if (v->t.kind == CP_TRACE_GATHER) {
     cp_convT_canvas cv;
     cp_geomT_canvas(g, &cv);
-    snprintf(line, sizeof line,
-             "zero insertion: %lld hole(s) between pixels; border "
-             "d(k-1)-p = %lld rows, %lld cols (+%lld, %lld output_padding); "
-             "then a stride-1 correlation with the flipped kernel",
-             (long long)(g->p.stride[0] - 1), (long long)cv.border[0],
-             (long long)cv.border[1], (long long)g->p.out_pad[0],
-             (long long)g->p.out_pad[1]);
+    if (v->dims1)
+      snprintf(line, sizeof line,
+               "zero insertion: %lld hole(s) between samples; border "
+               "d(k-1)-p = %lld (+%lld output_padding at the end); then a "
+               "stride-1 correlation with the flipped kernel",
+               (long long)(g->p.stride[1] - 1), (long long)cv.border[1],
+               (long long)g->p.out_pad[1]);
+    else
+      snprintf(line, sizeof line,
+               "zero insertion: %lld hole(s) between pixels; border "
+               "d(k-1)-p = %lld rows, %lld cols (+%lld, %lld "
+               "output_padding); then a stride-1 correlation with the "
+               "flipped kernel",
+               (long long)(g->p.stride[0] - 1), (long long)cv.border[0],
+               (long long)cv.border[1], (long long)g->p.out_pad[0],
+               (long long)g->p.out_pad[1]);
     y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
   } else if (v->t.kind == CP_TRACE_SCATTER) {
     cp_convT_canvas cv;
     cp_geomT_canvas(g, &cv);
-    int n = snprintf(line, sizeof line,
-                     "canvas: (H-1)s+d(k-1)+1 = %lld rows; cropped: p=%lld "
-                     "top, ",
-                     (long long)cv.rows, (long long)g->p.pad[0]);
-    if (cv.crop_after[0] >= 0)
+    int n = v->dims1
+                ? snprintf(line, sizeof line,
+                           "canvas: (L-1)s+d(k-1)+1 = %lld; cropped: p=%lld "
+                           "left, p-op=%lld right",
+                           (long long)cv.cols, (long long)g->p.pad[2],
+                           (long long)cv.crop_after[1])
+                : snprintf(line, sizeof line,
+                           "canvas: (H-1)s+d(k-1)+1 = %lld rows; cropped: "
+                           "p=%lld top, ",
+                           (long long)cv.rows, (long long)g->p.pad[0]);
+    if (v->dims1)
+      ; /* said above */
+    else if (cv.crop_after[0] >= 0)
       snprintf(line + n, sizeof line - n, "p-op=%lld bottom",
                (long long)cv.crop_after[0]);
     else
@@ -712,8 +821,12 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
   cp_tap *tmp = malloc(sizeof *tmp * (size_t)(v->t.ntaps > 0 ? v->t.ntaps : 1));
   if (!tmp) return 0;
   cp_unit info;
+  if (v->hover == 1 && v->pool) {
+    free(tmp);
+    return vzp_pool_tooltip(v, lines, max);
+  }
   if (v->hover == 1) { /* an output cell: its value and computation */
-    idx1(a, sizeof a, "y", v->hover_idx, 4);
+    vidx(v, a, sizeof a, "y", v->hover_idx);
     float val = v->y[yoff(v, v->hover_idx[0], v->hover_idx[1],
                           v->hover_idx[2], v->hover_idx[3])];
     vz_fmt(b, sizeof b, val, 10);
@@ -768,7 +881,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
               !memcmp(tmp[k].out, v->hover_idx, sizeof v->hover_idx)) {
             if (found < 3 && o < 150) {
               char xs[48];
-              idx1(xs, sizeof xs, "x", info.idx, 4);
+              vidx(v, xs, sizeof xs, "x", info.idx);
               o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·w",
                             found ? " + " : "", xs);
             }
@@ -782,7 +895,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
       n++;
     }
   } else if (v->hover == 2) { /* an input cell: the outputs it feeds */
-    idx1(a, sizeof a, "x", v->hover_idx, 4);
+    vidx(v, a, sizeof a, "x", v->hover_idx);
     vz_fmt(b, sizeof b, xval(v, v->hover_idx[0], v->hover_idx[1],
                              v->hover_idx[2], v->hover_idx[3]), 10);
     snprintf(lines[n++], 200, "%s = %s", a, b);
@@ -795,7 +908,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
           if (tmp[k].kind != CP_TAP_CROPPED) {
             if (found < 3 && o < 150) {
               char ys[48];
-              idx1(ys, sizeof ys, "y", tmp[k].out, 4);
+              vidx(v, ys, sizeof ys, "y", tmp[k].out);
               o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s",
                             found ? ", " : "", ys);
             }
@@ -815,7 +928,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
               !memcmp(tmp[k].in, v->hover_idx, sizeof v->hover_idx)) {
             if (found < 3 && o < 150) {
               char ys[48];
-              idx1(ys, sizeof ys, "y", oi, 4);
+              vidx(v, ys, sizeof ys, "y", oi);
               o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s",
                             found ? ", " : "", ys);
             }
@@ -910,11 +1023,23 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
                              : scatter ? "this input pixel, its products"
                                        : "footprint: taps done");
   if (!scatter) ITEM(KEY_DASHED, VZ_ACCENT, "taps to come");
-  if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2, "this output");
+  if (!scatter) ITEM(KEY_SOLID, VZ_ACCENT2,
+                     v->pool == VZ_POOL_MAX ? "this output, its argmax"
+                                            : "this output");
   if (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] || g->p.pad[3] ||
       v->t.kind == CP_TRACE_GATHER)
-    ITEM(KEY_DASHED, VZ_DIM, scatter ? "cropped" : "padding");
+    ITEM(KEY_DASHED, VZ_DIM, scatter ? "cropped"
+                             : v->pool == VZ_POOL_MAX ? "padding (−∞)"
+                                                      : "padding");
   if (v->has_mask || v->has_kmask) ITEM(KEY_CROSS, VZ_DIM, "masked");
+  if (v->pool && v->t.pg.p.ceil_mode &&
+      (v->g.OH < cp_pool_out_len_raw(g->H, v->t.pg.p.kernel[0],
+                                     g->p.stride[0], v->t.pg.p.pad[0],
+                                     g->p.dilation[0], 1) ||
+       v->g.OW < cp_pool_out_len_raw(g->W, v->t.pg.p.kernel[1],
+                                     g->p.stride[1], v->t.pg.p.pad[1],
+                                     g->p.dilation[1], 1)))
+    ITEM(KEY_DASHED, VZ_ERRC, "dropped window");
   if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]))
     ITEM(KEY_BAR, vz_th->outpad, "output_padding");
   ITEM(KEY_SOLID, VZ_HOVER, "under the pointer");
@@ -1084,9 +1209,8 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     /* no grids to step through: the reason, where they would be */
     char msg[700];
     snprintf(msg, sizeof msg,
-             "invalid parameters: %s\nchange a parameter (s/S p/P d/D o/O "
-             "m) to fix it",
-             v->err);
+             "invalid parameters: %s\nchange a parameter (%s) to fix it",
+             v->err, v->pool ? "s/S p/P d/D e" : "s/S p/P d/D o/O m");
     v->nin = v->nk = v->nout = 0;
     message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
   } else {

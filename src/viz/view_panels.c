@@ -118,11 +118,22 @@ static void tile_label(vz_canvas *s, const vz_view *v, int x, int y, int w,
   vz_text(s, x, y, buf, v->fsm, 0, c, VZ_LEFT);
 }
 
+/* "input x (1x2x5x5)"; a 1-D view leaves out its H of 1: "(1x2x16)". */
+static void shape_title(const vz_view *v, char *b, size_t n, const char *name,
+                        int64_t a, int64_t c, int64_t h, int64_t w) {
+  if (v->dims1)
+    snprintf(b, n, "%s (%lldx%lldx%lld)", name, (long long)a, (long long)c,
+             (long long)w);
+  else
+    snprintf(b, n, "%s (%lldx%lldx%lldx%lld)", name, (long long)a,
+             (long long)c, (long long)h, (long long)w);
+}
+
 static inmap input_map(const vz_view *v) {
   inmap m = {0, 0, v->x.shape[2], v->x.shape[3], 0};
   if (!v->ok) return m;
   const cp_geom *g = &v->g;
-  if (v->t.kind == CP_TRACE_CONV) {
+  if (v->t.kind == CP_TRACE_CONV || v->pool) {
     m.r0 = -g->p.pad[0];
     m.c0 = -g->p.pad[2];
     m.rows = g->H + g->p.pad[0] + g->p.pad[1];
@@ -176,6 +187,10 @@ static void draw_input_grid(vz_canvas *s, vz_view *v, vz_grid *gr,
       int64_t sr = -1, sc = -1;
       int kind = input_cell(v, m, r, c, &sr, &sc);
       int cs = gr->cs;
+      if (kind == 1 && v->pool) {
+        vzp_pool_outside_cell(s, v, r, c, x, y, cs);
+        continue;
+      }
       if (kind == 1 || kind == 3) {
         vz_color f = kind == 1 ? vz_th->pad : vz_th->hole;
         paint_cell(s, x, y, cs, f, "0", 0);
@@ -230,7 +245,9 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   /* an empty input (zero batch) has no cells to draw, even when the
    * view shows an error (then n = 0 below would read sample 1) */
   int nch = cp_tensor_numel(&v->x) ? shown_inputs(v, grp, cur, chs, fit) : 0;
-  const char *sub = !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
+  const char *sub = v->ok && v->pool ? vzp_pool_pad_note(v)
+                    : v->ok && v->causal ? "causal: zeros on the left only"
+                    : !v->ok || v->t.kind == CP_TRACE_SCATTER ? NULL
                     : m.canvas ? "zero-inserted (stride holes) + border"
                     : (g->p.pad[0] || g->p.pad[1] || g->p.pad[2] ||
                        g->p.pad[3])
@@ -238,10 +255,8 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                                                      : "with padding")
                         : NULL;
   char title[96];
-  snprintf(title, sizeof title, "%s (%lldx%lldx%lldx%lld)",
-           vz_grad_panel_name(v, 0),
-           (long long)v->x.shape[0], (long long)v->x.shape[1],
-           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  shape_title(v, title, sizeof title, vz_grad_panel_name(v, 0),
+              v->x.shape[0], v->x.shape[1], v->x.shape[2], v->x.shape[3]);
   char chlab[96] = "";
   if (v->x.shape[1] > nch && nch > 0)
     snprintf(chlab, sizeof chlab, "channels %lld-%lld of %lld",
@@ -314,6 +329,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
       }
     }
   }
+  if (v->pool) vzp_pool_input_marks(s, v, done);
   /* ---- hover ---- */
   if (v->ok && v->hover == 1) {
     cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
@@ -362,15 +378,17 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
 /* Kernel slices of the current unit. */
 void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
                               int64_t done) {
+  if (v->pool && v->ok) {
+    vzp_window_panel(s, v, b, done);
+    return;
+  }
   const cp_geom *g = &v->g;
   const char *sub = v->t.kind == CP_TRACE_GATHER ? "flipped, in/out swapped"
                     : v->flip                     ? "flipped (true conv)"
                                                   : NULL;
   char title[96];
-  snprintf(title, sizeof title, "%s (%lldx%lldx%lldx%lld)",
-           vz_grad_panel_name(v, 1),
-           (long long)v->w.shape[0], (long long)v->w.shape[1],
-           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  shape_title(v, title, sizeof title, vz_grad_panel_name(v, 1),
+              v->w.shape[0], v->w.shape[1], v->w.shape[2], v->w.shape[3]);
   int th = panel_title(s, v, b, title, NULL);
   int lhs = line_hpx(v->fsm);
   if (sub) {
@@ -574,10 +592,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   const cp_geom *g = &v->g;
   char title[96], bv[32];
   if (v->ok)
-    snprintf(title, sizeof title, "%s (%lldx%lldx%lldx%lld)",
-             vz_grad_panel_name(v, 2),
-             (long long)g->N, (long long)g->O, (long long)g->OH,
-             (long long)g->OW);
+    shape_title(v, title, sizeof title, vz_grad_panel_name(v, 2), g->N, g->O, g->OH, g->OW);
   else
     snprintf(title, sizeof title, "%s", vz_grad_panel_name(v, 2));
   int th = panel_title(s, v, b, title,
@@ -906,13 +921,16 @@ void vzp_input_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
   char t[96];
-  snprintf(t, sizeof t, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 0),
-           (long long)v->x.shape[0], (long long)v->x.shape[1],
-           (long long)v->x.shape[2], (long long)v->x.shape[3]);
+  shape_title(v, t, sizeof t, vz_grad_panel_name(v, 0),
+              v->x.shape[0], v->x.shape[1], v->x.shape[2], v->x.shape[3]);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }
 
 void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
+  if (v->pool && v->ok) {
+    vzp_window_extent(v, e);
+    return;
+  }
   int64_t nsl = v->ok ? (v->t.kind == CP_TRACE_SCATTER ? v->g.Og : v->g.Cg)
                       : 1;
   e->rows = v->w.shape[2];
@@ -924,9 +942,8 @@ void vzp_kernel_extent(const vz_view *v, vzp_extent *e) {
   if (v->w.shape[0] * v->w.shape[1] > 1) e->fixed_h += lhs + 8;
   e->max_cs = max_cell(v) * 7 / 8;
   char t[96];
-  snprintf(t, sizeof t, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 1),
-           (long long)v->w.shape[0], (long long)v->w.shape[1],
-           (long long)v->w.shape[2], (long long)v->w.shape[3]);
+  shape_title(v, t, sizeof t, vz_grad_panel_name(v, 1),
+              v->w.shape[0], v->w.shape[1], v->w.shape[2], v->w.shape[3]);
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }
 
@@ -945,8 +962,7 @@ void vzp_output_extent(const vz_view *v, vzp_extent *e) {
   e->fixed_h = v->lh + 4 + legend_h(v) + 4;
   e->max_cs = max_cell(v);
   char t[96];
-  snprintf(t, sizeof t, "%s (%lldx%lldx%lldx%lld)", vz_grad_panel_name(v, 2),
-           (long long)(v->ok ? v->g.N : 0), (long long)(v->ok ? v->g.O : 0),
-           (long long)(v->ok ? v->g.OH : 0), (long long)(v->ok ? v->g.OW : 0));
+  shape_title(v, t, sizeof t, vz_grad_panel_name(v, 2),
+              (v->ok ? v->g.N : 0), (v->ok ? v->g.O : 0), (v->ok ? v->g.OH : 0), (v->ok ? v->g.OW : 0));
   vz_text_size(t, v->fs, VZ_BOLD, &e->title_w, NULL);
 }

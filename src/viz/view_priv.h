@@ -9,6 +9,7 @@
 
 #include "viz/draw.h"
 #include "viz/view.h"
+#include "viz/view_pool.h"
 
 
 typedef struct box { int x, y, w, h; } box;
@@ -146,6 +147,18 @@ static inline void idx1(char *b, size_t n, const char *name, const int64_t *i,
   if (o < (int)n) snprintf(b + o, n - (size_t)o, "]");
 }
 
+/* A 4-D index of view v as the Lua surface shows it: 1-based, and for a
+ * 1-D view (H = 1) without the H index (x[n,c,t], w[o,i,j]). */
+static inline void vidx(const vz_view *v, char *b, size_t n, const char *name,
+                        const int64_t *i) {
+  if (!v->dims1) {
+    idx1(b, n, name, i, 4);
+    return;
+  }
+  int64_t j[3] = {i[0], i[1], i[3]};
+  idx1(b, n, name, j, 3);
+}
+
 /* Cut UTF-8 text to at most maxc characters (never inside a character). */
 static inline void utf8_cut(char *t, int maxc) {
   if (maxc < 1) return;
@@ -216,5 +229,26 @@ int vzc_headline(const vz_view *v, char *buf, size_t n);
 int vzc_result(vz_view *v, int64_t done, char *buf, size_t n);
 /* A line for the side panel: the identity this mode steps through. */
 const char *vzg_identity(const vz_view *v);
+/* ---- pooling views (view_pool.c) ---- */
+/* The bottom's texts for a pooling unit (see view_draw.c's tap_text,
+ * taps_headline, taps_result). */
+void vzp_pool_tap_text(const vz_view *v, const cp_tap *tp, char *buf,
+                       size_t n, int compact, int done);
+void vzp_pool_headline(const vz_view *v, char *line, size_t n);
+void vzp_pool_result(vz_view *v, int64_t done, char *line, size_t n);
+/* Notes under the formula from y to end; returns the new y. */
+int vzp_pool_notes(vz_canvas *s, vz_view *v, box b, int y);
+/* The window panel (in place of the kernel) and its extent. */
+void vzp_window_panel(vz_canvas *s, vz_view *v, box b, int64_t done);
+void vzp_window_extent(const vz_view *v, vzp_extent *e);
+/* An input-side cell outside the input: padding (-inf / 0) or past it. */
+void vzp_pool_outside_cell(vz_canvas *s, const vz_view *v, int64_t r,
+                           int64_t c, int x, int y, int cs);
+/* The running argmax on the input grids (max pooling). */
+void vzp_pool_input_marks(vz_canvas *s, vz_view *v, int64_t done);
+/* The input panel's note on its padding. */
+const char *vzp_pool_pad_note(const vz_view *v);
+/* Tooltip lines for a hovered output cell; returns how many. */
+int vzp_pool_tooltip(vz_view *v, char lines[][200], int max);
 
 #endif

@@ -478,3 +478,56 @@ test("layout: correlation vs convolution side by side at every size", function()
     end
   end
 end)
+
+test("layout: pooling views (max, avg, 1-D; ceil_mode, padding, indices) at every size", function()
+  local x = tensor.randn(1, 2, 7, 7)
+  local views = {
+    viz.max_pool2d(x, 3, {stride = 2, padding = 1, ceil_mode = true, return_indices = true}),
+    viz.max_pool2d(x, 2, {dilation = 2, by = "tap"}),
+    viz.avg_pool2d(x, 2, {padding = 1, ceil_mode = true, count_include_pad = false}),
+    viz.avg_pool2d(tensor.randn(2, 5, 12, 12), {3, 2}, {divisor_override = 4, by = "tap"}),
+    viz.max_pool1d(tensor.randn(2, 3, 16), 3, {stride = 2, padding = 1, ceil_mode = true}),
+    viz.avg_pool1d(tensor.randn(1, 40), 4, {stride = 3}),
+  }
+  local py, pi = conv.max_pool2d(tensor.randn(1, 2, 8, 8), 2, {return_indices = true})
+  views[#views + 1] = viz.max_unpool2d(py, pi, 2)
+  local qy, qi = conv.max_pool2d(tensor.randn(2, 1, 9, 7), 3, {stride = 2, padding = 1, return_indices = true})
+  views[#views + 1] = viz.max_unpool2d(qy, qi, 3, {stride = 2, padding = 1, output_size = {9, 7}})
+  local n = 0
+  for i, v in ipairs(views) do
+    n = n + check_view(v, "pool view " .. i, SIZES, {"dark", "light"})
+    v:hover("output", {1, 1, 1, 1})
+    for _, sz in ipairs{{640, 400}, {1280, 720}, {1920, 1080}} do
+      local p = problems(v:layout{width = sz[1], height = sz[2]},
+                         string.format("pool view %d hover %dx%d", i, sz[1], sz[2]))
+      check(p == nil, p)
+    end
+    v:hover()
+    v:key("p"); v:key("p"); v:key("p") -- invalid: pad > k/2
+    local p = problems(v:layout{width = 640, height = 400}, "pool view " .. i .. " invalid")
+    check(p == nil, p)
+  end
+  check(n >= 200, n)
+end)
+
+test("layout: 1-D views (conv1d causal and dilated, conv_transpose1d) at every size", function()
+  local views = {
+    viz.conv1d(tensor.randn(1, 1, 16), tensor.randn(1, 1, 3), {padding = "causal", dilation = 2, by = "tap"}),
+    viz.conv1d(tensor.randn(2, 4, 40), tensor.randn(6, 2, 5), {groups = 2, stride = 2, bias = tensor.randn(6)}),
+    viz.conv1d(tensor.randn(3, 9), tensor.randn(2, 3, 2), {padding = {left = 1, right = 0}}),
+    viz.conv_transpose1d(tensor.randn(1, 2, 6), tensor.randn(2, 1, 3), {stride = 2, output_padding = 1}),
+    viz.conv_transpose1d(tensor.randn(1, 2, 6), tensor.randn(2, 1, 3), {stride = 3, view = "gather"}),
+  }
+  local n = 0
+  for i, v in ipairs(views) do
+    n = n + check_view(v, "1-D view " .. i, SIZES, {"dark", "light"})
+    v:hover("output", {1, 1, 1, 1})
+    for _, sz in ipairs{{640, 400}, {1920, 1080}} do
+      local p = problems(v:layout{width = sz[1], height = sz[2]},
+                         string.format("1-D view %d hover %dx%d", i, sz[1], sz[2]))
+      check(p == nil, p)
+    end
+    v:hover()
+  end
+  check(n >= 150, n)
+end)

@@ -25,11 +25,11 @@ win() { find_window_id '^convplay$'; }
 # the window before its loop runs)
 start_spin() {
   rm -f spinning.txt
-  for try in 1 2 3; do
+  for try in 1 2 3 4 5; do
     xdotool windowfocus --sync "$1" 2>/dev/null
     sleep 0.3
     xdotool key x
-    i=0; while [ ! -f spinning.txt ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+    i=0; while [ ! -f spinning.txt ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
     [ -f spinning.txt ] && return 0
   done
   return 1
