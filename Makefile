@@ -193,7 +193,7 @@ test-asan:
 	  test-fast
 
 bench: all
-	@sh tests/deps.sh $(BENCH_DEBS)
+	@sh tests/deps.sh $(BENCH_DEBS) || echo "bench: an anchor is missing; its columns stay empty"
 	@sh tests/bench/run.sh $(BUILD)
 
 golden:
