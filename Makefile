@@ -202,7 +202,7 @@ test-tsan:
 	@bash tests/viz/tsan_lab.sh build/tsan
 
 bench: all
-	@sh tests/deps.sh $(BENCH_DEBS)
+	@sh tests/deps.sh $(BENCH_DEBS) || echo "bench: an anchor is missing; its columns stay empty"
 	@sh tests/bench/run.sh $(BUILD)
 
 # gen_code.py runs the code views generate (v:code) through PyTorch: it
