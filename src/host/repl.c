@@ -386,8 +386,12 @@ static int poll_prompt(lua_State *L, int timeout_ms) {
       break;
     }
     history_add(line);
-    if (run_line(L, line)) flags |= CPL_IDLE_RAN;
+    int ran = run_line(L, line);
     free(line);
+    if (ran) { /* one line per frame: the next sees the views it changed */
+      flags |= CPL_IDLE_RAN;
+      break;
+    }
   }
   return flags | (R.eof ? CPL_IDLE_QUIT : 0);
 }

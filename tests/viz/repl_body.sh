@@ -69,6 +69,11 @@ printf 'for i = 1, 2 do\nprint("line" .. i)\nend\n6 * 7\n' >&3
 wait_for "$out/pipe.log" "^42$"
 check multi-line-and-values $?
 grep -q "^line2$" "$out/pipe.log"; check multi-line-runs $?
+# lines that arrive together still run one per frame: the second sees the
+# view rebuilt after the first
+printf 'x:set(1, 1, 1, 1, 0)\nprint("o11=" .. v:output():get(1, 1, 1, 1))\n' >&3
+wait_for "$out/pipe.log" "^o11="
+grep -q "^o11=54" "$out/pipe.log"; check batched-lines-see-rebuilt-view $? "$(grep '^o11=' "$out/pipe.log")"
 exec 3>&-
 wait_exit $pid 100; check end-of-input-quits $?
 wait $pid; check pipe-exit-status $?
