@@ -18,6 +18,33 @@ int cp_all_finite(const cp_tensor *t) {
   return acc[0] == 0.0f;
 }
 
+int cp_wino_safe(const cp_tensor *t) {
+  const float *p = cp_tensor_data(t);
+  int64_t n = cp_tensor_numel(t), i = 0;
+  float mx[8] = {0}, sm[8] = {0}; /* eight lanes */
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      float a = p[i + k] < 0 ? -p[i + k] : p[i + k];
+      mx[k] = a > mx[k] ? a : mx[k];
+      sm[k] += a;
+    }
+  double sum = 0;
+  float big = 0;
+  for (; i < n; i++) {
+    float a = p[i] < 0 ? -p[i] : p[i];
+    big = a > big ? a : big;
+    sum += a;
+  }
+  for (int k = 0; k < 8; k++) {
+    big = mx[k] > big ? mx[k] : big;
+    sum += sm[k];
+  }
+  if (!(sum <= 1e300)) return 0; /* an Inf or NaN */
+  if (n <= 1 || big == 0) return 1;
+  /* the typical magnitude, the largest value left out */
+  return (double)big <= 1e4 * ((sum - big) / (double)(n - 1));
+}
+
 /* ====================================================================== */
 /* The grad_weight product C += A B^T (rows of A and B run along L)         */
 /* ====================================================================== */
@@ -504,9 +531,9 @@ int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     return -1;
   }
   int rc = 1;
-  /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
+  /* Inf, NaN or an outlier would spread over whole transformed tiles:
    * such inputs take the direct path, which keeps PyTorch's pattern. */
-  if (cp_all_finite(&yc) && cp_all_finite(&xc)) {
+  if (cp_wino_safe(&yc) && cp_wino_safe(&xc)) {
     float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
     wino_job J = {u, cp_tensor_data(&xc), cp_tensor_data(&yc), U, V, M,
                   cp_tensor_data(gw), O, C, O / G, C / G, G, L, th, tw,
@@ -823,7 +850,7 @@ int cp_wino_grad_input(cp_tensor *gx, const cp_tensor *gy4,
   int rc = 1;
   int64_t xs[4] = {g->N, C, g->H, g->W};
   /* Inf or NaN would smear over whole tiles (Inf - Inf): direct path */
-  if (cp_all_finite(&yc) && cp_all_finite(&wc) &&
+  if (cp_wino_safe(&yc) && cp_wino_safe(&wc) &&
       cp_tensor_empty(gx, 4, xs, e) == 0) {
     float *V = cp_tensor_data(&buf), *Wt = V + WN * pv, *M = Wt + WN * pw;
     winx_job J = {g, cp_tensor_data(&yc), cp_tensor_data(&wc), V, Wt, M,
