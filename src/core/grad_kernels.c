@@ -18,27 +18,58 @@ int cp_all_finite(const cp_tensor *t) {
   return acc[0] == 0.0f;
 }
 
-int cp_wino_safe(const cp_tensor *t) {
-  const float *p = cp_tensor_data(t);
-  int64_t n = cp_tensor_numel(t), i = 0;
+/* The largest |v| and the sum of |v| of p[0..n). */
+__attribute__((target("avx512f"))) static void abs_stats_512(
+    const float *p, int64_t n, float *big, double *sum) {
+  __m512 mx = _mm512_setzero_ps(), sm = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 a = _mm512_abs_ps(_mm512_loadu_ps(p + i));
+    mx = _mm512_max_ps(a, mx); /* (a NaN shows in the sum) */
+    sm = _mm512_add_ps(sm, a);
+  }
+  float b = _mm512_reduce_max_ps(mx);
+  double s = _mm512_reduce_add_ps(sm);
+  for (; i < n; i++) {
+    float a = p[i] < 0 ? -p[i] : p[i];
+    b = a > b ? a : b;
+    s += a;
+  }
+  *big = b, *sum = s;
+}
+
+static void abs_stats_plain(const float *p, int64_t n, float *big,
+                            double *sum) {
   float mx[8] = {0}, sm[8] = {0}; /* eight lanes */
+  int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     for (int k = 0; k < 8; k++) {
       float a = p[i + k] < 0 ? -p[i + k] : p[i + k];
       mx[k] = a > mx[k] ? a : mx[k];
       sm[k] += a;
     }
-  double sum = 0;
-  float big = 0;
+  float b = 0;
+  double s = 0;
   for (; i < n; i++) {
     float a = p[i] < 0 ? -p[i] : p[i];
-    big = a > big ? a : big;
-    sum += a;
+    b = a > b ? a : b;
+    s += a;
   }
   for (int k = 0; k < 8; k++) {
-    big = mx[k] > big ? mx[k] : big;
-    sum += sm[k];
+    b = mx[k] > b ? mx[k] : b;
+    s += sm[k];
   }
+  *big = b, *sum = s;
+}
+
+int cp_wino_safe(const cp_tensor *t) {
+  int64_t n = cp_tensor_numel(t);
+  float big;
+  double sum;
+  if (__builtin_cpu_supports("avx512f"))
+    abs_stats_512(cp_tensor_data(t), n, &big, &sum);
+  else
+    abs_stats_plain(cp_tensor_data(t), n, &big, &sum);
   if (!(sum <= 1e300)) return 0; /* an Inf or NaN */
   if (n <= 1 || big == 0) return 1;
   /* the typical magnitude, the largest value left out */
