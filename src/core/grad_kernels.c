@@ -18,6 +18,64 @@ int cp_all_finite(const cp_tensor *t) {
   return acc[0] == 0.0f;
 }
 
+/* The largest |v| and the sum of |v| of p[0..n). */
+__attribute__((target("avx512f"))) static void abs_stats_512(
+    const float *p, int64_t n, float *big, double *sum) {
+  __m512 mx = _mm512_setzero_ps(), sm = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m512 a = _mm512_abs_ps(_mm512_loadu_ps(p + i));
+    mx = _mm512_max_ps(a, mx); /* (a NaN shows in the sum) */
+    sm = _mm512_add_ps(sm, a);
+  }
+  float b = _mm512_reduce_max_ps(mx);
+  double s = _mm512_reduce_add_ps(sm);
+  for (; i < n; i++) {
+    float a = p[i] < 0 ? -p[i] : p[i];
+    b = a > b ? a : b;
+    s += a;
+  }
+  *big = b, *sum = s;
+}
+
+static void abs_stats_plain(const float *p, int64_t n, float *big,
+                            double *sum) {
+  float mx[8] = {0}, sm[8] = {0}; /* eight lanes */
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      float a = p[i + k] < 0 ? -p[i + k] : p[i + k];
+      mx[k] = a > mx[k] ? a : mx[k];
+      sm[k] += a;
+    }
+  float b = 0;
+  double s = 0;
+  for (; i < n; i++) {
+    float a = p[i] < 0 ? -p[i] : p[i];
+    b = a > b ? a : b;
+    s += a;
+  }
+  for (int k = 0; k < 8; k++) {
+    b = mx[k] > b ? mx[k] : b;
+    s += sm[k];
+  }
+  *big = b, *sum = s;
+}
+
+int cp_wino_safe(const cp_tensor *t) {
+  int64_t n = cp_tensor_numel(t);
+  float big;
+  double sum;
+  if (__builtin_cpu_supports("avx512f"))
+    abs_stats_512(cp_tensor_data(t), n, &big, &sum);
+  else
+    abs_stats_plain(cp_tensor_data(t), n, &big, &sum);
+  if (!(sum <= 1e300)) return 0; /* an Inf or NaN */
+  if (n <= 1 || big == 0) return 1;
+  /* the typical magnitude, the largest value left out */
+  return (double)big <= 1e4 * ((sum - big) / (double)(n - 1));
+}
+
 /* ====================================================================== */
 /* The grad_weight product C += A B^T (rows of A and B run along L)         */
 /* ====================================================================== */
@@ -504,9 +562,9 @@ int cp_wino_grad_weight(cp_tensor *gw, const cp_tensor *gy4,
     return -1;
   }
   int rc = 1;
-  /* Inf or NaN would spread over a whole transformed tile (Inf - Inf):
+  /* Inf, NaN or an outlier would spread over whole transformed tiles:
    * such inputs take the direct path, which keeps PyTorch's pattern. */
-  if (cp_all_finite(&yc) && cp_all_finite(&xc)) {
+  if (cp_wino_safe(&yc) && cp_wino_safe(&xc)) {
     float *U = cp_tensor_data(&buf), *V = U + WN * pu, *M = V + WN * pv;
     wino_job J = {u, cp_tensor_data(&xc), cp_tensor_data(&yc), U, V, M,
                   cp_tensor_data(gw), O, C, O / G, C / G, G, L, th, tw,
@@ -823,7 +881,7 @@ int cp_wino_grad_input(cp_tensor *gx, const cp_tensor *gy4,
   int rc = 1;
   int64_t xs[4] = {g->N, C, g->H, g->W};
   /* Inf or NaN would smear over whole tiles (Inf - Inf): direct path */
-  if (cp_all_finite(&yc) && cp_all_finite(&wc) &&
+  if (cp_wino_safe(&yc) && cp_wino_safe(&wc) &&
       cp_tensor_empty(gx, 4, xs, e) == 0) {
     float *V = cp_tensor_data(&buf), *Wt = V + WN * pv, *M = Wt + WN * pw;
     winx_job J = {g, cp_tensor_data(&yc), cp_tensor_data(&wc), V, Wt, M,

@@ -34,5 +34,9 @@ int cp_wino_grad_input(cp_tensor *gx, const cp_tensor *gy4,
                        const cp_tensor *w, const cp_geom *g, cp_err *e);
 /* No Inf or NaN in a contiguous tensor. */
 int cp_all_finite(const cp_tensor *t);
+/* Data the Winograd paths may take: finite, and no value above 1e4 times
+ * the mean |v| of the others (the transforms mix every value of a tile, so
+ * an outlier's rounding error would reach outputs that do not see it). */
+int cp_wino_safe(const cp_tensor *t);
 
 #endif
