@@ -1187,7 +1187,7 @@ static int m_layout(lua_State *L) {
   }
   if (v) { /* the clickable controls of this frame */
     static const char *const kinds[] = {"", "minus", "plus", "chip", "play",
-                                        "help"};
+                                        "help", "code"};
     lua_createtable(L, v->nctl, 0);
     for (int i = 0; i < v->nctl; i++) {
       const struct vz_control *c = &v->ctl[i];
@@ -1204,7 +1204,7 @@ static int m_layout(lua_State *L) {
       lua_setfield(L, -2, "key");
       lua_pushboolean(L, c->shift);
       lua_setfield(L, -2, "shift");
-      lua_pushstring(L, c->kind >= 0 && c->kind <= VZ_CTL_HELP ? kinds[c->kind]
+      lua_pushstring(L, c->kind >= 0 && c->kind <= VZ_CTL_CODE ? kinds[c->kind]
                                                                : "");
       lua_setfield(L, -2, "kind");
       lua_rawseti(L, -2, i + 1);

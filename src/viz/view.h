@@ -233,7 +233,7 @@ void vz_view_release(vz_view *v);
 void vz_view_status(vz_view *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 enum { VZ_CTL_MINUS = 1, VZ_CTL_PLUS, VZ_CTL_CHIP, VZ_CTL_PLAY,
-       VZ_CTL_HELP };
+       VZ_CTL_HELP, VZ_CTL_CODE };
 /* Hover a cell directly (what = 1 output, 2 input; 0 clears). */
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
 

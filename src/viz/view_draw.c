@@ -321,7 +321,20 @@ static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
   int rw = 0;
   /* the help button at the far right, the page left of it */
   button(s, v, b.x + b.w - bh, b.y, bh, bh, "?", "?", 0, VZ_CTL_HELP);
-  int rx = b.x + b.w - bh - fs;
+  int rx = b.x + b.w - bh - fs / 2;
+  /* left of it, the code panel's button (PyTorch → Keras → hidden) when
+   * the frame is wide enough to keep room for the timeline */
+  {
+    const char *cl = v->code ? "code ✕" : "code";
+    int cw;
+    vz_text_size(cl, fs, VZ_BOLD, &cw, NULL);
+    cw += fs;
+    if (b.w >= 12 * cw) {
+      button(s, v, rx - cw, b.y, cw, bh, cl, "c", 1, VZ_CTL_CODE);
+      rx -= cw + fs / 2;
+    }
+  }
+  rx -= fs / 2;
   if (right[0]) {
     vz_ellipsize(right, fs, VZ_BOLD, b.w / 3);
     vz_text_size(right, fs, VZ_BOLD, &rw, NULL);

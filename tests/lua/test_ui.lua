@@ -180,3 +180,28 @@ test("consistency: a tap list that does not fit says how many are hidden", funct
   end
   check(found and found:find("taps"), "'… N earlier taps' line: " .. tostring(found))
 end)
+
+test("mouse: the footer's code button cycles PyTorch, Keras, hidden", function()
+  local v = viz.conv2d(tensor.randn(1, 1, 5, 5), tensor.randn(1, 1, 3, 3))
+  -- a small frame has the button too, inside the frame
+  local small
+  for _, c in ipairs(v:layout{width = 640, height = 400, chrome = true}.controls) do
+    if c.kind == "code" then small = c end
+  end
+  check(small and small.x + small.w <= 640 and small.y + small.h <= 400, "code button at 640x400")
+  -- clicks land on the controls of the frame the view last showed: its own size
+  for _, sz in ipairs{{1280, 720}} do
+    local want = {"pytorch", "keras", false}
+    for i = 1, 3 do
+      local btn
+      for _, c in ipairs(v:layout{width = sz[1], height = sz[2], chrome = true}.controls) do
+        if c.kind == "code" then btn = c end
+      end
+      check(btn, "a code button at " .. sz[1] .. "x" .. sz[2])
+      if not btn then return end
+      v:click(btn.x + btn.w // 2, btn.y + btn.h // 2)
+      check(v:state().code == want[i], sz[1] .. ": click " .. i .. " shows " .. tostring(want[i]) ..
+            ", got " .. tostring(v:state().code))
+    end
+  end
+end)
