@@ -131,7 +131,8 @@ check timeline-drag-middle $? "$(state)"
 # every other control of the header and the footer
 for c in "p plus:pad=2 " "p minus:pad=1 " "d plus:dil=2 " "d minus:dil=1 " \
          "f chip:flip=true " "f chip:flip=false " "m chip:mode=reflect " \
-         "Space play:play=true" "Space play:play=false"; do
+         "Space play:play=true" "Space play:play=false" \
+         "c code:code=pytorch" "c code:code=keras" "c code:code=false"; do
   set -- $(ctl ${c%%:*})
   xdotool mousemove "$1" "$2" click 1
   wait_for "$out/state.txt" "${c#*:}"
