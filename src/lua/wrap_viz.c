@@ -211,6 +211,26 @@ static int make_view(lua_State *L, int transposed) {
   return finish_view(L, 3, fname, &in);
 }
 
+/* opts[key] as one of names: its index, or -1 when absent; any other
+ * string is an error listing the choices ("expected \"a\", \"b\" or
+ * \"c\", got ..."). */
+static int opt_choice(lua_State *L, int idx, const char *fname,
+                      const char *key, const char *const *names) {
+  const char *m = cplv_opt_string(L, idx, key, fname);
+  if (!m) return -1;
+  int n = 0;
+  while (names[n] && strcmp(names[n], m)) n++;
+  if (names[n]) return n;
+  char list[200] = "", arg[64];
+  for (int i = 0; names[i]; i++) {
+    size_t len = strlen(list);
+    snprintf(list + len, sizeof list - len, "%s\"%s\"",
+             i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+  }
+  snprintf(arg, sizeof arg, "opts.%s", key);
+  return cpl_argerror(L, fname, idx, arg, "expected %s, got \"%s\"", list, m);
+}
+
 /* viz.conv2d_backward(x, w, grad_output [, opts]): the backward view of
  * conv2d; opts.grad = "input" | "weight" | "bias" picks the mode. */
 static const char *const grad_keys[] = {
@@ -234,15 +254,8 @@ static int l_conv2d_backward(lua_State *L) {
   in.grad_out = gy;
   in.multi = -1;
   in.grad = VZ_GRAD_INPUT;
-  const char *m = cplv_opt_string(L, 4, "grad", fname);
-  if (m) {
-    int i = 0;
-    while (grad_modes[i] && strcmp(grad_modes[i], m)) i++;
-    if (!grad_modes[i])
-      cpl_argerror(L, fname, 4, "opts.grad", "expected \"input\", "
-                   "\"weight\" or \"bias\", got \"%s\"", m);
-    in.grad = VZ_GRAD_INPUT + i;
-  }
+  int i = opt_choice(L, 4, fname, "grad", grad_modes);
+  if (i >= 0) in.grad = VZ_GRAD_INPUT + i;
   const char *view = cplv_opt_string(L, 4, "view", fname);
   if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
     cpl_argerror(L, fname, 4, "opts.view",
@@ -274,15 +287,8 @@ static int l_unfold(lua_State *L) {
   in.bias = bias;
   in.multi = -1;
   in.gemm = VZ_GEMM_IM2COL;
-  const char *m = cplv_opt_string(L, 3, "gemm", fname);
-  if (m) {
-    int i = 0;
-    while (gemm_modes[i] && strcmp(gemm_modes[i], m)) i++;
-    if (!gemm_modes[i])
-      cpl_argerror(L, fname, 3, "opts.gemm", "expected \"im2col\", "
-                   "\"matrix\" or \"matrix_t\", got \"%s\"", m);
-    in.gemm = VZ_GEMM_IM2COL + i;
-  }
+  int i = opt_choice(L, 3, fname, "gemm", gemm_modes);
+  if (i >= 0) in.gemm = VZ_GEMM_IM2COL + i;
   return finish_view(L, 3, fname, &in);
 }
 
