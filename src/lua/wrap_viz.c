@@ -494,7 +494,8 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "zoom");
   if (v->hover) {
     lua_createtable(L, 0, 2);
-    lua_pushstring(L, v->hover == 1 ? "output" : "input");
+    lua_pushstring(L, v->hover == 1 ? "output" : v->hover == 2 ? "input"
+                                                               : "gradient");
     lua_setfield(L, -2, "what");
     push_idx(L, v->hover_idx, 4);
     lua_setfield(L, -2, "index");
@@ -1041,18 +1042,30 @@ static int m_hover(lua_State *L) {
     return 0;
   }
   const char *what = luaL_checkstring(L, 2);
-  int w = !strcmp(what, "output") ? 1 : !strcmp(what, "input") ? 2 : 0;
-  if (!w) return luaL_argerror(L, 2, "expected \"output\" or \"input\"");
+  int w = !strcmp(what, "output")     ? 1
+          : !strcmp(what, "input")    ? 2
+          : !strcmp(what, "gradient") ? VZ_HOVER_GRAD
+                                      : 0;
+  if (!w)
+    return luaL_argerror(L, 2,
+                         "expected \"output\", \"input\" or \"gradient\"");
+  if (w == VZ_HOVER_GRAD && v->grad < VZ_GRAD_WEIGHT)
+    return cpl_argerror(L, "view:hover", 2, "what",
+                        "gradient cells belong to the grad_weight and "
+                        "grad_bias views");
   luaL_checktype(L, 3, LUA_TTABLE);
   if (!v->ok) { /* the view shows an error: no cells to hover */
     vz_view_hover(v, 0, NULL);
     return 0;
   }
   const cp_geom *g = &v->g;
-  const int64_t dims[2][4] = {{g->N, g->O, g->OH, g->OW},
-                              {g->N, g->C, g->H, g->W}};
-  int64_t idx[4];
-  for (int i = 0; i < 4; i++) {
+  const int64_t dims[3][4] = {{g->N, g->O, g->OH, g->OW},
+                              {g->N, g->C, g->H, g->W},
+                              {g->O, g->Cg, g->kH, g->kW}};
+  /* grad_bias: {o} */
+  int nidx = w == VZ_HOVER_GRAD && v->grad == VZ_GRAD_BIAS ? 1 : 4;
+  int64_t idx[4] = {0, 0, 0, 0};
+  for (int i = 0; i < nidx; i++) {
     lua_rawgeti(L, 3, i + 1);
     idx[i] = cpl_checkint_arg(L, lua_gettop(L), 3, "view:hover", "index", 1,
                               LUA_MAXINTEGER) - 1;
@@ -1071,8 +1084,10 @@ static int m_hover(lua_State *L) {
 static int m_mouse(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:mouse");
   vz_view_mouse(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
-  lua_pushstring(L, v->hover == 1 ? "output" : v->hover == 2 ? "input"
-                                                             : "none");
+  lua_pushstring(L, v->hover == 1   ? "output"
+                  : v->hover == 2 ? "input"
+                  : v->hover      ? "gradient"
+                                  : "none");
   if (v->hover) {
     push_idx(L, v->hover_idx, 4);
     return 2;

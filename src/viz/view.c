@@ -634,8 +634,8 @@ int vz_view_key(vz_view *v, const char *key, int shift) {
 }
 
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]) {
-  /* grad_weight / grad_bias draw their own grids, without hover */
-  if (v->grad >= VZ_GRAD_WEIGHT) what = 0;
+  /* grad_weight / grad_bias hover only their own gradient cells */
+  if ((v->grad >= VZ_GRAD_WEIGHT) != (what == VZ_HOVER_GRAD)) what = 0;
   v->hover = what;
   if (what) memcpy(v->hover_idx, idx, sizeof v->hover_idx);
 }

@@ -234,7 +234,9 @@ void vz_view_status(vz_view *v, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 enum { VZ_CTL_MINUS = 1, VZ_CTL_PLUS, VZ_CTL_CHIP, VZ_CTL_PLAY,
        VZ_CTL_HELP, VZ_CTL_CODE };
-/* Hover a cell directly (what = 1 output, 2 input; 0 clears). */
+/* Hover a cell directly (what = 1 output, 2 input, VZ_HOVER_GRAD a
+ * grad_weight / grad_bias cell {o, c, i, j} / {o, 0, 0, 0}; 0 clears). */
+enum { VZ_HOVER_GRAD = 3 };
 void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
 
 /* The output-size formula with the numbers substituted, per dimension

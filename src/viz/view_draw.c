@@ -831,6 +831,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
   const cp_geom *g = &v->g;
   int n = 0;
   char a[64], b[32];
+  if (v->hover == VZ_HOVER_GRAD) return vzg_tooltip(v, lines, max);
   cp_tap *tmp = malloc(sizeof *tmp * (size_t)(v->t.ntaps > 0 ? v->t.ntaps : 1));
   if (!tmp) return 0;
   cp_unit info;
@@ -962,6 +963,7 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
 
 /* Where the hovered cell is on screen (its grid's rectangle), or 0. */
 static int hover_rect(const vz_view *v, int *x, int *y, int *cs) {
+  if (v->hover == VZ_HOVER_GRAD) return vzg_hover_rect(v, x, y, cs);
   const vz_grid *gs = v->hover == 1 ? v->gout : v->gin;
   int ng = v->hover == 1 ? v->nout : v->nin;
   int64_t r = v->hover_idx[2], c = v->hover_idx[3];

@@ -103,21 +103,110 @@ void vz_view_set_grad(vz_view *v, int grad) {
   vz_view_rebuild(v);
 }
 
-int vzg_click(vz_view *v, int x, int y) {
+/* The gradient cell under (x, y), as its unit's index (grad_weight
+ * {o, c, i, j}, grad_bias {o, 0, 0, 0}); 1 when there is one. */
+static int grad_hit(const vz_view *v, int x, int y, int64_t idx[4]) {
   if (v->grad < VZ_GRAD_WEIGHT || !v->ok) return 0;
   for (int i = 0; i < v->nout; i++) {
     const vz_grid *g = &v->gout[i];
     if (x < g->x || y < g->y) continue;
     int64_t r = (y - g->y) / g->cs, c = (x - g->x) / g->cs;
     if (r >= g->rows || c >= g->cols) continue;
-    int64_t idx[4] = {g->ch2, g->ch, r, c};
-    if (g->ch < 0) idx[0] = c; /* grad_bias: unit = channel */
+    if (g->ch < 0) { /* grad_bias: the columns are the channels */
+      idx[0] = c;
+      idx[1] = idx[2] = idx[3] = 0;
+    } else {
+      idx[0] = g->ch2;
+      idx[1] = g->ch;
+      idx[2] = r;
+      idx[3] = c;
+    }
     int64_t u = cp_trace_unit_of(&v->t, idx);
-    if (u < 0 || u >= v->t.nunits) return 0;
-    vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap, u, 0));
+    return u >= 0 && u < v->t.nunits;
+  }
+  return 0;
+}
+
+/* A click on a gradient cell goes to its step and pins its tooltip. */
+int vzg_click(vz_view *v, int x, int y) {
+  int64_t idx[4];
+  if (!grad_hit(v, x, y, idx)) return 0;
+  vz_view_seek(v, cp_trace_step_of(&v->t, v->by_tap,
+                                   cp_trace_unit_of(&v->t, idx), 0));
+  vz_view_hover(v, VZ_HOVER_GRAD, idx);
+  v->pinned = 1;
+  return 1;
+}
+
+int vzg_mouse(vz_view *v, int x, int y) {
+  if (v->grad < VZ_GRAD_WEIGHT) return 0;
+  int64_t idx[4];
+  if (grad_hit(v, x, y, idx)) vz_view_hover(v, VZ_HOVER_GRAD, idx);
+  else v->hover = 0;
+  return 1;
+}
+
+int vzg_hover_rect(const vz_view *v, int *x, int *y, int *cs) {
+  const int64_t *h = v->hover_idx;
+  int bias = v->grad == VZ_GRAD_BIAS;
+  for (int i = 0; i < v->nout; i++) {
+    const vz_grid *g = &v->gout[i];
+    if (bias ? g->ch >= 0 : g->ch != h[1] || g->ch2 != h[0]) continue;
+    cell_rect(g, bias ? 0 : h[2], bias ? h[0] : h[3], x, y);
+    *cs = g->cs;
     return 1;
   }
   return 0;
+}
+
+/* The tooltip of a gradient cell: its value and the products it sums. */
+int vzg_tooltip(vz_view *v, char lines[][200], int max) {
+  int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
+  if (u < 0 || u >= v->t.nunits || max < 3) return 0;
+  cp_tap *tmp = malloc(sizeof *tmp * (size_t)(v->t.ntaps > 0 ? v->t.ntaps
+                                                              : 1));
+  if (!tmp) return 0;
+  cp_unit info;
+  cp_trace_unit(&v->t, u, NULL, tmp, &info);
+  int bias = v->grad == VZ_GRAD_BIAS, n = 0;
+  char a[64], b[32];
+  idx1(a, sizeof a, bias ? "gb" : "gw", v->hover_idx, bias ? 1 : 4);
+  vz_fmt(b, sizeof b, v->y[u], 10);
+  snprintf(lines[n++], 200, "%s = %s", a, b);
+  int o = snprintf(lines[n], 200, "= ");
+  int64_t shown = 0, real = 0;
+  for (int64_t k = 0; k < v->t.ntaps; k++) {
+    if (tmp[k].kind == CP_TAP_PAD) continue; /* read zero padding */
+    real++;
+    if (o >= 150) continue;
+    char xs[24], gs[24];
+    vz_fmt(gs, sizeof gs, tmp[k].wv, 6);
+    if (bias) {
+      o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s", shown ? " + " : "",
+                    gs);
+    } else {
+      vz_fmt(xs, sizeof xs, tmp[k].xv, 6);
+      o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·%s",
+                    shown ? " + " : "", xs, gs);
+    }
+    shown++;
+  }
+  if (shown < real)
+    snprintf(lines[n] + o, 200 - (size_t)o, " + …");
+  else if (!real)
+    snprintf(lines[n], 200, "= 0 (every product reads padding)");
+  n++;
+  if (bias)
+    snprintf(lines[n++], 200, "the sum of %lld grad_output cells of channel "
+             "%lld", (long long)real, (long long)v->hover_idx[0] + 1);
+  else
+    snprintf(lines[n++], 200, "%lld products x·gy (every output position of "
+             "channel %lld)", (long long)real, (long long)v->hover_idx[0] + 1);
+  if (u >= v->cur_unit && n < max)
+    snprintf(lines[n++], 200, "(computed at step %lld)",
+             (long long)cp_trace_step_of(&v->t, v->by_tap, u, 0));
+  free(tmp);
+  return n;
 }
 
 int vz_grad_key(vz_view *v, const char *key, int shift) {

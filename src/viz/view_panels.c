@@ -819,6 +819,7 @@ void vz_view_mouse(vz_view *v, int x, int y) {
     return;
   }
   if (!v->ok || v->pinned) return;
+  if (vzg_mouse(v, x, y)) return; /* grad_weight / grad_bias cells */
   int64_t r, c, n = v->info.idx[0];
   for (int i = 0; i < v->nout; i++)
     if (v->gout[i].ch >= 0 && hit(&v->gout[i], x, y, &r, &c)) {

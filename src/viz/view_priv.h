@@ -202,6 +202,11 @@ int vz_grad_params(vz_view *v, cp_conv_params *q, cp_err *e);
 /* grad_weight / grad_bias: a click on a gradient cell goes to its step
  * (1), else 0. */
 int vzg_click(vz_view *v, int x, int y);
+/* grad_weight / grad_bias: hover (1: handled, hovered or not), the hovered
+ * cell's rectangle and its tooltip. */
+int vzg_mouse(vz_view *v, int x, int y);
+int vzg_hover_rect(const vz_view *v, int *x, int *y, int *cs);
+int vzg_tooltip(vz_view *v, char lines[][200], int max);
 /* Keys of the backward view: 1 used, 0 refused, -1 not its key. */
 int vz_grad_key(vz_view *v, const char *key, int shift);
 /* Panel titles: which = 0 input side, 1 kernel, 2 output side. */

@@ -236,3 +236,40 @@ test("viz.conv2d_backward: a click on a grad_weight or grad_bias cell goes to it
   v:click(g.x + g.cell * 2 + g.cell // 2, g.y + g.cell // 2)
   check(v:state().out[1] == 3 and v:state().step == 3)
 end)
+
+test("viz.conv2d_backward: hovering a grad_weight or grad_bias cell shows its value and products", function()
+  local x, w = tensor.randn(2, 2, 5, 5), tensor.randn(3, 2, 3, 3)
+  local gy = tensor.randn(2, 3, 3, 3)
+  local _, gw, gb = conv.conv2d_backward(x, w, gy)
+  local function tip(lay)
+    local t = {}
+    for _, b in ipairs(lay) do
+      if b.layer == 1 and b.kind == "text" then t[#t + 1] = b.text end
+    end
+    return t
+  end
+  for _, mode in ipairs{"weight", "bias"} do
+    for _, sz in ipairs{{1280, 720}, {640, 400}} do
+      -- the view's own size: the mouse reads the grids of the frame it shows
+      local v = viz.conv2d_backward(x, w, gy, {grad = mode, width = sz[1], height = sz[2]})
+      local lay = v:layout{width = sz[1], height = sz[2]}
+      local g = lay.output[#lay.output]
+      local what, idx = v:mouse(g.x + g.cell + 1, g.y + 1) -- row 1, column 2
+      check(what == "gradient", mode .. ": hovered a gradient cell, got " .. tostring(what))
+      local t = tip(v:layout{width = sz[1], height = sz[2]})
+      local want = mode == "weight" and gw:get(table.unpack(idx)) or gb:get(idx[1])
+      local name = mode == "weight" and string.format("gw[%d,%d,%d,%d]", table.unpack(idx))
+                   or string.format("gb[%d]", idx[1])
+      local val = t[1] and tonumber(t[1]:match(" = (%S+)$"))
+      check(t[1] and t[1]:find(name, 1, true) == 1, mode .. ": tooltip names the cell: " .. tostring(t[1]))
+      check(val and math.abs(val - want) <= 1e-4 * (1 + math.abs(want)),
+            mode .. ": tooltip value " .. tostring(val) .. " vs " .. want)
+      check(t[2] and t[2]:find("^= "), mode .. ": the products: " .. tostring(t[2]))
+      -- every output position of that channel, in every sample (no padding here)
+      local count = t[3] and tonumber(t[3]:match("(%d+) "))
+      check(count == 2 * 3 * 3, mode .. ": how many: " .. tostring(t[3]))
+      v:mouse(2, 2)
+      check(v:state().hover == nil, mode .. ": moving off clears the hover")
+    end
+  end
+end)
