@@ -104,6 +104,15 @@ static inline int64_t cp_geom_in_row(const cp_geom *g, int64_t r, int64_t i) {
 static inline int64_t cp_geom_in_col(const cp_geom *g, int64_t c, int64_t j) {
   return c * g->p.stride[1] + j * g->p.dilation[1] - g->p.pad[2];
 }
+/* The rows of the padded input (0 = the first padding row) that output
+ * rows r0..r1-1 read: *in0 and *len.  The lab computes in bands of output
+ * rows with this. */
+static inline void cp_geom_band_rows(const cp_geom *g, int64_t r0,
+                                     int64_t r1, int64_t *in0,
+                                     int64_t *len) {
+  *in0 = cp_geom_in_row(g, r0, 0) + g->p.pad[0];
+  *len = cp_geom_in_row(g, r1 - 1, g->kH - 1) + g->p.pad[0] - *in0 + 1;
+}
 /* Resolve coordinate x of a dimension of length n under a padding mode:
  * the source index in 0..n-1, or -1 when the cell reads zero. */
 int64_t cp_pad_index(int64_t x, int64_t n, cp_padmode m);

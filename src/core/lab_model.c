@@ -299,7 +299,6 @@ static int compute_bands(const cp_lab *lab, const cp_geom *g,
                     (w2 ? 2 : 1);
   int64_t rows = (int64_t)((double)prog->band_macs / (row_macs > 1 ? row_macs : 1));
   if (rows < 1) rows = 1;
-  int64_t s = g->p.stride[0], ext = g->p.dilation[0] * (g->kH - 1) + 1;
   int64_t next = rows;
   for (int64_t r0 = 0; r0 < g->OH; r0 += rows) {
     if (prog->cancel && *prog->cancel) {
@@ -309,7 +308,8 @@ static int compute_bands(const cp_lab *lab, const cp_geom *g,
     rows = next;
     double t0 = now_ms();
     int64_t r1 = r0 + rows < g->OH ? r0 + rows : g->OH;
-    int64_t in0 = r0 * s, in_len = (r1 - 1 - r0) * s + ext;
+    int64_t in0, in_len;
+    cp_geom_band_rows(g, r0, r1, &in0, &in_len);
     if (cp_tensor_narrow(&band_in, &xp, 1, in0, in_len, e)) goto fail;
     if (conv_once(&band_out, &band_in, w, w2, &cp, e)) goto fail;
     cp_tensor_release(&band_in);

@@ -305,3 +305,34 @@ TEST(image_round_trip_and_atomic_save) {
   cp_tensor_release(&back);
   cp_tensor_release(&t);
 }
+
+/* The lab's bands: the padded-input rows that output rows r0..r1-1 read are
+ * exactly the span of their taps (first row of r0's window to the last row
+ * of r1-1's), for strides, dilations and unequal top/bottom padding. */
+TEST(band_rows_span_the_taps) {
+  for (int trial = 0; trial < 200; trial++) {
+    cp_conv_params p;
+    cp_conv_params_default(&p);
+    p.stride[0] = 1 + trial % 3;
+    p.dilation[0] = 1 + (trial / 3) % 3;
+    p.pad[0] = trial % 4;
+    p.pad[1] = (trial / 4) % 3;
+    int64_t k = 1 + (trial / 7) % 4;
+    int64_t xs[4] = {1, 1, 6 + trial % 9, 5}, ws[4] = {1, 1, k, 2};
+    cp_geom g;
+    if (cp_geom_init(&g, &p, xs, ws, 0, 0, 0, NULL)) continue;
+    for (int64_t r0 = 0; r0 < g.OH; r0++)
+      for (int64_t r1 = r0 + 1; r1 <= g.OH; r1++) {
+        int64_t lo = INT64_MAX, hi = INT64_MIN, in0, len;
+        for (int64_t r = r0; r < r1; r++)
+          for (int64_t i = 0; i < k; i++) {
+            int64_t row = r * p.stride[0] + i * p.dilation[0]; /* padded */
+            if (row < lo) lo = row;
+            if (row > hi) hi = row;
+          }
+        cp_geom_band_rows(&g, r0, r1, &in0, &len);
+        CHECK(in0 == lo && len == hi - lo + 1);
+        CHECK(in0 + len <= g.H + p.pad[0] + p.pad[1]);
+      }
+  }
+}
