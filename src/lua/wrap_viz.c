@@ -748,57 +748,24 @@ static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
  * hit tests use the grids of the last frame it drew). */
 typedef struct fig_saved {
   const char *theme, *palette;
-  int chrome;
-  unsigned panels;
-  vz_grid gin[VZ_MAXGRIDS], gout[VZ_MAXGRIDS], gk[VZ_MAXGRIDS];
-  int nin, nout, nk;
-  struct vz_control ctl[24];
-  int nctl, tl[4];
+  vz_view_frame fr;
 } fig_saved;
 
 static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
   sv->theme = vz_set_theme(f->theme);
   sv->palette = vz_set_palette(f->palette);
-  if (!lv->v) return;
-  vz_view *v = lv->v;
-  sv->chrome = v->chrome;
-  sv->panels = v->panels;
-  memcpy(sv->gin, v->gin, sizeof v->gin);
-  memcpy(sv->gout, v->gout, sizeof v->gout);
-  memcpy(sv->gk, v->gk, sizeof v->gk);
-  sv->nin = v->nin;
-  sv->nout = v->nout;
-  sv->nk = v->nk;
-  memcpy(sv->ctl, v->ctl, sizeof v->ctl);
-  sv->nctl = v->nctl;
-  sv->tl[0] = v->tl_x;
-  sv->tl[1] = v->tl_y;
-  sv->tl[2] = v->tl_w;
-  sv->tl[3] = v->tl_h;
-  v->chrome = f->chrome;
-  v->panels = f->panels;
+  if (lv->v) vz_view_frame_begin(lv->v, &sv->fr, f->chrome, f->panels);
 }
 
-static void fig_end(lview *lv, fig_saved *sv) {
+/* keep_hits: the figure had the window's own size, so its grids and
+ * controls stay for the mouse (see vz_view_frame_end) */
+static void fig_end_keep(lview *lv, fig_saved *sv, int keep_hits) {
   if (sv->theme) vz_set_theme(sv->theme);
   if (sv->palette) vz_set_palette(sv->palette);
-  if (!lv->v) return;
-  vz_view *v = lv->v;
-  v->chrome = sv->chrome;
-  v->panels = sv->panels;
-  memcpy(v->gin, sv->gin, sizeof v->gin);
-  memcpy(v->gout, sv->gout, sizeof v->gout);
-  memcpy(v->gk, sv->gk, sizeof v->gk);
-  v->nin = sv->nin;
-  v->nout = sv->nout;
-  v->nk = sv->nk;
-  memcpy(v->ctl, sv->ctl, sizeof v->ctl);
-  v->nctl = sv->nctl;
-  v->tl_x = sv->tl[0];
-  v->tl_y = sv->tl[1];
-  v->tl_w = sv->tl[2];
-  v->tl_h = sv->tl[3];
+  if (lv->v) vz_view_frame_end(lv->v, &sv->fr, keep_hits);
 }
+
+static void fig_end(lview *lv, fig_saved *sv) { fig_end_keep(lv, sv, 0); }
 
 static void draw_page(lview *lv, vz_canvas *s) {
   if (lv->v) vz_view_draw(lv->v, s);
@@ -877,7 +844,7 @@ static int m_record(lua_State *L) {
   int64_t keep = v->step, keep_by = v->by_tap;
   int keep_play = v->playing;
   vz_view_set_by_tap(v, by);
-  v->playing = 0;
+  vz_view_set_playing(v, 0, 0);
   int64_t n = vz_view_steps(v), every = (n + maxf - 1) / maxf;
   if (every < 1) every = 1;
   char err[512] = "out of memory";
@@ -905,7 +872,7 @@ static int m_record(lua_State *L) {
   fig_end(lv, &sv);
   vz_view_set_by_tap(v, (int)keep_by);
   vz_view_seek(v, keep);
-  v->playing = keep_play;
+  vz_view_set_playing(v, keep_play, 0);
   if (rc) return luaL_error(L, "%s: %s", fname, err);
   lua_pushinteger(L, frames);
   return 1;
@@ -1024,9 +991,7 @@ static int m_set(lua_State *L) {
   }
   lua_pop(L, 1);
   cpl_conv_opts_over(L, 2, fname, &np);
-  v->req = np;
-  v->flip = flip;
-  if (vz_view_rebuild(v)) {
+  if (vz_view_set_params(v, &np, flip)) {
     lua_pushboolean(L, 0);
     lua_pushstring(L, v->err);
     return 2;
@@ -1249,13 +1214,7 @@ static int m_layout(lua_State *L) {
   lua_pushinteger(L, f.h);
   lua_setfield(L, -2, "height");
   /* same size as the view's frame: keep these grids for hit tests */
-  if (!(v && f.w == v->width && f.h == v->height)) fig_end(lv, &sv);
-  else {
-    if (sv.theme) vz_set_theme(sv.theme);
-    if (sv.palette) vz_set_palette(sv.palette);
-    v->chrome = sv.chrome;
-    v->panels = sv.panels;
-  }
+  fig_end_keep(lv, &sv, v && f.w == v->width && f.h == v->height);
   vz_canvas_free(s);
   return 1;
 }
@@ -1324,7 +1283,8 @@ static int m_code(lua_State *L) {
                                                "\"keras\", got \"%s\"", name));
   if (!lua_isnoneornil(L, 3)) { /* show (true) or hide (false) the panel */
     luaL_checktype(L, 3, LUA_TBOOLEAN);
-    v->code = lua_toboolean(L, 3) ? (lang == VZ_CODE_KERAS ? 2 : 1) : 0;
+    vz_view_show_code(v, lua_toboolean(L, 3)
+                             ? (lang == VZ_CODE_KERAS ? 2 : 1) : 0);
   }
   int ok;
   char *t = vz_code(v, lang, &ok);
@@ -1350,7 +1310,7 @@ static int m_compare(lua_State *L) {
                          "this is a transposed view", fname);
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TBOOLEAN);
-    v->compare = lua_toboolean(L, 2);
+    vz_view_show_compare(v, lua_toboolean(L, 2));
   }
   if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
   cp_tensor *a = cpl_newtensor(L), *b = cpl_newtensor(L);
@@ -1392,8 +1352,8 @@ static int m_output(lua_State *L) {
 
 static int m_play(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:play");
-  v->playing = lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2);
-  if (lua_isnumber(L, 3)) v->speed = lua_tonumber(L, 3);
+  vz_view_set_playing(v, lua_isnoneornil(L, 2) ? 1 : lua_toboolean(L, 2),
+                      lua_isnumber(L, 3) ? lua_tonumber(L, 3) : 0);
   return 0;
 }
 

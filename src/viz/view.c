@@ -373,6 +373,61 @@ void vz_view_move(vz_view *v, int64_t n) {
   vz_view_seek(v, to);
 }
 
+void vz_view_set_playing(vz_view *v, int playing, double speed) {
+  v->playing = playing;
+  if (speed > 0) v->speed = speed;
+}
+
+int vz_view_set_params(vz_view *v, const cp_conv_params *req, int flip) {
+  v->req = *req;
+  v->flip = flip;
+  return vz_view_rebuild(v);
+}
+
+void vz_view_show_code(vz_view *v, int which) {
+  v->code = which >= 0 && which <= 2 ? which : 0;
+}
+
+void vz_view_show_compare(vz_view *v, int on) { v->compare = !!on; }
+
+void vz_view_frame_begin(vz_view *v, vz_view_frame *sv, int chrome,
+                         unsigned panels) {
+  sv->chrome = v->chrome;
+  sv->panels = v->panels;
+  memcpy(sv->gin, v->gin, sizeof v->gin);
+  memcpy(sv->gout, v->gout, sizeof v->gout);
+  memcpy(sv->gk, v->gk, sizeof v->gk);
+  sv->nin = v->nin;
+  sv->nout = v->nout;
+  sv->nk = v->nk;
+  memcpy(sv->ctl, v->ctl, sizeof v->ctl);
+  sv->nctl = v->nctl;
+  sv->tl[0] = v->tl_x;
+  sv->tl[1] = v->tl_y;
+  sv->tl[2] = v->tl_w;
+  sv->tl[3] = v->tl_h;
+  v->chrome = chrome;
+  v->panels = panels;
+}
+
+void vz_view_frame_end(vz_view *v, const vz_view_frame *sv, int keep_hits) {
+  v->chrome = sv->chrome;
+  v->panels = sv->panels;
+  if (keep_hits) return;
+  memcpy(v->gin, sv->gin, sizeof v->gin);
+  memcpy(v->gout, sv->gout, sizeof v->gout);
+  memcpy(v->gk, sv->gk, sizeof v->gk);
+  v->nin = sv->nin;
+  v->nout = sv->nout;
+  v->nk = sv->nk;
+  memcpy(v->ctl, sv->ctl, sizeof v->ctl);
+  v->nctl = sv->nctl;
+  v->tl_x = sv->tl[0];
+  v->tl_y = sv->tl[1];
+  v->tl_w = sv->tl[2];
+  v->tl_h = sv->tl[3];
+}
+
 void vz_view_set_by_tap(vz_view *v, int by_tap) {
   by_tap = by_tap ? 1 : 0;
   if (by_tap == v->by_tap || !v->ok) {

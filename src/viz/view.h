@@ -73,6 +73,7 @@ typedef struct vz_grid {
 } vz_grid;
 
 #define VZ_MAXGRIDS 32
+#define VZ_MAXCTL 24
 
 /* Parts of a frame that can be shown or left out (figures). */
 enum {
@@ -160,7 +161,7 @@ typedef struct vz_view {
     char key[12];             /* the key it presses ("" = none) */
     int shift;
     int kind;                 /* VZ_CTL_* */
-  } ctl[24];
+  } ctl[VZ_MAXCTL];
   int nctl;
   int tl_x, tl_y, tl_w, tl_h; /* the timeline's bar in the last frame */
   int fs, fsm, lh;            /* this frame's body / small font, line h */
@@ -189,6 +190,33 @@ int64_t vz_view_steps(const vz_view *v);
 void vz_view_seek(vz_view *v, int64_t step);
 void vz_view_move(vz_view *v, int64_t n);
 void vz_view_set_by_tap(vz_view *v, int by_tap);
+/* Play or pause; speed in steps per second when > 0. */
+void vz_view_set_playing(vz_view *v, int playing, double speed);
+/* New requested parameters (and flip); rebuilds: 0, or -1 with the
+ * reason in v->err (the view then shows it). */
+int vz_view_set_params(vz_view *v, const cp_conv_params *req, int flip);
+/* The code panel: 0 hidden, 1 PyTorch, 2 Keras; the side-by-side
+ * correlation / convolution panel on or off. */
+void vz_view_show_code(vz_view *v, int which);
+void vz_view_show_compare(vz_view *v, int on);
+
+/* A figure of another size or with other chrome / panels redraws the
+ * view; what the window's last frame recorded for clicks and hover (grids,
+ * controls, timeline) is saved first and put back after. */
+typedef struct vz_view_frame {
+  int chrome;
+  unsigned panels;
+  vz_grid gin[VZ_MAXGRIDS], gout[VZ_MAXGRIDS], gk[VZ_MAXGRIDS];
+  int nin, nout, nk;
+  struct vz_control ctl[VZ_MAXCTL];
+  int nctl, tl[4];
+} vz_view_frame;
+/* Save the frame state into sv, then draw with chrome and panels. */
+void vz_view_frame_begin(vz_view *v, vz_view_frame *sv, int chrome,
+                         unsigned panels);
+/* keep_hits: keep the grids, controls and timeline just drawn (a figure
+ * of the window's own size), put back the chrome and panels only. */
+void vz_view_frame_end(vz_view *v, const vz_view_frame *sv, int keep_hits);
 void vz_view_set_scatter(vz_view *v, int scatter);
 /* Backward view: step through grad_input, grad_weight or grad_bias
  * (VZ_GRAD_*); 0 on a view that is not a backward view does nothing. */
