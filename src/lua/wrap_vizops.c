@@ -222,8 +222,9 @@ static int set_size(lua_State *L, const char *key, int dims1, int64_t lo,
   return 1;
 }
 
-static int set_result(lua_State *L, vz_view *v) {
-  if (vz_view_rebuild(v)) {
+static int set_result(lua_State *L, vz_view *v, const cp_conv_params *np,
+                      const cp_pool_params *pr, int causal) {
+  if (vz_view_set_special(v, np, pr, causal)) {
     lua_pushboolean(L, 0);
     lua_pushstring(L, v->err);
     return 2;
@@ -247,7 +248,10 @@ int cplv_set_special(lua_State *L, vz_view *v) {
                             : v->pool == VZ_POOL_AVG ? avgk
                                                      : c1k;
   cpl_check_keys(L, 2, fname, 1, keys);
-  cp_conv_params *p = &v->req;
+  /* read into copies; the view takes them (and rebuilds) at the end */
+  cp_conv_params np = v->req, *p = &np;
+  cp_pool_params pr = v->preq;
+  int causal = v->causal;
   int64_t a[2] = {p->stride[0], p->stride[1]};
   if (set_size(L, "stride", v->dims1, 1, a))
     p->stride[0] = a[0], p->stride[1] = a[1];
@@ -262,25 +266,25 @@ int cplv_set_special(lua_State *L, vz_view *v) {
     if (strcmp(m, "causal"))
       cpl_argerror(L, fname, 1, "opts.padding",
                    "expected a number or \"causal\", got \"%s\"", m);
-    v->causal = 1;
+    causal = 1;
     lua_pop(L, 1);
   } else {
     if (!v->pool) lua_pop(L, 1);
     a[0] = p->pad[0], a[1] = p->pad[2];
     if (set_size(L, "padding", v->dims1, 0, a)) {
-      if (v->dims1) p->pad[2] = p->pad[3] = a[1], v->causal = 0;
+      if (v->dims1) p->pad[2] = p->pad[3] = a[1], causal = 0;
       else p->pad[0] = p->pad[1] = a[0], p->pad[2] = p->pad[3] = a[1];
     }
   }
   if (v->pool) {
     if (lua_getfield(L, 2, "ceil_mode") != LUA_TNIL)
-      v->preq.ceil_mode = lua_toboolean(L, -1);
+      pr.ceil_mode = lua_toboolean(L, -1);
     lua_pop(L, 1);
     if (lua_getfield(L, 2, "count_include_pad") != LUA_TNIL)
-      v->preq.count_include_pad = lua_toboolean(L, -1);
+      pr.count_include_pad = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  return set_result(L, v);
+  return set_result(L, v, &np, &pr, causal);
 }
 
 /* v:state() of a pooling view: the pool's parameters, and for the current

@@ -384,6 +384,14 @@ int vz_view_set_params(vz_view *v, const cp_conv_params *req, int flip) {
   return vz_view_rebuild(v);
 }
 
+int vz_view_set_special(vz_view *v, const cp_conv_params *req,
+                        const cp_pool_params *pool, int causal) {
+  v->req = *req;
+  v->preq = *pool;
+  v->causal = causal;
+  return vz_view_rebuild(v);
+}
+
 void vz_view_show_code(vz_view *v, int which) {
   v->code = which >= 0 && which <= 2 ? which : 0;
 }

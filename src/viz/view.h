@@ -198,6 +198,10 @@ int vz_view_set_params(vz_view *v, const cp_conv_params *req, int flip);
 /* The code panel: 0 hidden, 1 PyTorch, 2 Keras; the side-by-side
  * correlation / convolution panel on or off. */
 void vz_view_show_code(vz_view *v, int which);
+/* Pooling and 1-D views: parameters, pooling options and 1-D causal
+ * padding; rebuilds as vz_view_set_params. */
+int vz_view_set_special(vz_view *v, const cp_conv_params *req,
+                        const cp_pool_params *pool, int causal);
 void vz_view_show_compare(vz_view *v, int on);
 
 /* A figure of another size or with other chrome / panels redraws the
