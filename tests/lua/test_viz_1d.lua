@@ -140,3 +140,14 @@ test("viz 1-D views: bad calls name the function and the argument", function()
   raises(function() viz.conv_transpose1d(x, tensor.randn(2, 1, 3), {view = "x"}) end,
          "viz.conv_transpose1d", "opts.view")
 end)
+
+test("viz.conv1d: a v:set that fails on one key changes nothing", function()
+  local v = viz.conv1d(tensor.randn(1, 1, 9), tensor.randn(1, 1, 3))
+  local before = v:state().params.stride
+  local ok, err = pcall(v.set, v, {stride = 2, padding = "sideways"})
+  check(not ok and err:find("causal", 1, true), tostring(err))
+  v:set{} -- a rebuild: a half-applied stride would show now
+  local after = v:state().params.stride
+  check(after[1] == before[1] and after[#after] == before[#before],
+        "stride unchanged: " .. table.concat(after, ","))
+end)
