@@ -41,6 +41,7 @@ lview *cplv_newview(lua_State *L) {
   lview *lv = lua_newuserdatauv(L, sizeof *lv, 1);
   lv->v = NULL;
   lv->sh = NULL;
+  lv->st = NULL;
   luaL_setmetatable(L, VIEW_MT);
   return lv;
 }
@@ -55,6 +56,7 @@ static vz_view *checkview(lua_State *L, int idx, const char *fname) {
   lview *lv = checklview(L, idx);
   if (!lv->v) {
     if (lv->sh) luaL_error(L, "%s: not a step-through view (viz.show)", fname);
+    if (lv->st) luaL_error(L, "%s: not a step-through view (viz.stack)", fname);
     luaL_error(L, "%s: the view was closed", fname);
   }
   return lv->v;
@@ -64,8 +66,10 @@ static void lview_free(void *p) {
   lview *lv = p;
   vz_view_free(lv->v);
   vz_show_free(lv->sh);
+  vz_stack_free(lv->st);
   lv->v = NULL;
   lv->sh = NULL;
+  lv->st = NULL;
 }
 
 static int view_release(lua_State *L) {
@@ -73,8 +77,10 @@ static int view_release(lua_State *L) {
   if (cpl_release_later(lv, lview_free)) return 0;
   vz_view_free(lv->v);
   vz_show_free(lv->sh);
+  vz_stack_free(lv->st);
   lv->v = NULL;
   lv->sh = NULL;
+  lv->st = NULL;
   return 0;
 }
 
@@ -451,6 +457,8 @@ static void gemm_state(lua_State *L, vz_view *v) {
 }
 
 static int m_state(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_state(L, lv->st);
   vz_view *v = checkview(L, 1, "view:state");
   int64_t done;
   vz_view_current(v, &done);
@@ -667,8 +675,10 @@ static const char *const panel_names[] = {"input", "kernel", "output", "taps",
  * `extra` are allowed (read by the caller), any other key is an error. */
 static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
                      fig *f, const char *const *extra) {
-  f->w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : VZ_DEFAULT_W;
-  f->h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : VZ_DEFAULT_H;
+  f->w = lv->v ? lv->v->width : lv->sh ? lv->sh->width
+         : lv->st ? lv->st->width : VZ_DEFAULT_W;
+  f->h = lv->v ? lv->v->height : lv->sh ? lv->sh->height
+         : lv->st ? lv->st->height : VZ_DEFAULT_H;
   snprintf(f->theme, sizeof f->theme, "%s", vz_th->name);
   snprintf(f->palette, sizeof f->palette, "%s", vz_palette_name());
   f->chrome = lv->v ? lv->v->chrome : 1;
@@ -796,6 +806,7 @@ static void fig_end(lview *lv, fig_saved *sv) {
 static void draw_page(lview *lv, vz_canvas *s) {
   if (lv->v) vz_view_draw(lv->v, s);
   else if (lv->sh) vz_show_draw(lv->sh, s);
+  else if (lv->st) vz_stack_draw(lv->st, s);
   else vz_clear(s, VZ_BG);
 }
 
@@ -1029,6 +1040,8 @@ static int m_set(lua_State *L) {
 }
 
 static int m_hover(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_hover(L, lv->st);
   vz_view *v = checkview(L, 1, "view:hover");
   if (lua_isnoneornil(L, 2)) {
     vz_view_hover(v, 0, NULL);
@@ -1380,8 +1393,10 @@ static int m_play(lua_State *L) {
  * line; return the current text. */
 static int m_title(lua_State *L) {
   lview *lv = checklview(L, 1);
-  char *dst = lv->v ? lv->v->title : lv->sh ? lv->sh->title : NULL;
-  size_t n = lv->v ? sizeof lv->v->title : sizeof lv->sh->title;
+  char *dst = lv->v ? lv->v->title : lv->sh ? lv->sh->title
+              : lv->st ? lv->st->title : NULL;
+  size_t n = lv->v ? sizeof lv->v->title : lv->sh ? sizeof lv->sh->title
+             : sizeof lv->st->title;
   if (!dst) return luaL_error(L, "view:title: the view was closed");
   if (!lua_isnoneornil(L, 2)) snprintf(dst, n, "%s", luaL_checkstring(L, 2));
   lua_pushstring(L, dst);
@@ -1406,6 +1421,8 @@ static int m_tostring(lua_State *L) {
                     (int)lv->v->step, (int)vz_view_steps(lv->v));
   else if (lv->sh)
     lua_pushfstring(L, "viz show (%d grids)", lv->sh->n);
+  else if (lv->st)
+    lua_pushfstring(L, "viz stack (%d layers)", lv->st->n);
   else
     lua_pushstring(L, "viz view (closed)");
   return 1;
@@ -1467,6 +1484,7 @@ static const luaL_Reg viz_funcs[] = {
     {"conv1d", cplv_conv1d},
     {"conv_transpose1d", cplv_conv_transpose1d},
     {"show", l_show},
+    {"stack", cplv_stack},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};
 
