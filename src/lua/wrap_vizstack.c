@@ -5,6 +5,8 @@
  *                 ..., title =, width =, height =}
  * Layers are the array part; a layer's numbers are an int or {h, w}.
  * The geometry is core/geometry's (cp_layer_*), the drawing viz/stack.c. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "viz/stack.h"
@@ -12,6 +14,18 @@
 
 static const char *const ops[] = {"conv2d", "conv_transpose2d", "max_pool2d",
                                   "avg_pool2d", NULL};
+
+/* Raise "viz.stack: layer i: reason" (printf formats: %lld too). */
+static int lerr(lua_State *L, int i, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int lerr(lua_State *L, int i, const char *fmt, ...) {
+  char b[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(b, sizeof b, fmt, ap);
+  va_end(ap);
+  return luaL_error(L, "viz.stack: layer %d: %s", i, b);
+}
 
 /* Raise "viz.stack: layer i: reason". */
 static int layer_error(lua_State *L, int i, const char *fmt, const char *a) {
@@ -107,17 +121,17 @@ static int64_t parse_layer(lua_State *L, int idx, int i, int64_t C,
       int64_t cin = kind ? w->shape[0] : w->shape[1] * groups;
       int64_t cout = kind ? w->shape[1] * groups : w->shape[0];
       if (kind && w->shape[0] % groups)
-        luaL_error(L, "viz.stack: layer %d: weight's %lld input channels "
-                   "are not divisible by groups %lld", i,
+        lerr(L, i, "weight's %lld input channels "
+                   "are not divisible by groups %lld",
                    (long long)w->shape[0], (long long)groups);
       if (!kind && cout % groups)
-        luaL_error(L, "viz.stack: layer %d: weight's %lld output channels "
-                   "are not divisible by groups %lld", i, (long long)cout,
+        lerr(L, i, "weight's %lld output channels "
+                   "are not divisible by groups %lld", (long long)cout,
                    (long long)groups);
       if (C && cin != C)
-        luaL_error(L, "viz.stack: layer %d: channel mismatch: the weight "
+        lerr(L, i, "channel mismatch: the weight "
                    "expects %lld input channels, the previous layer gives "
-                   "%lld", i, (long long)cin, (long long)C);
+                   "%lld", (long long)cin, (long long)C);
       outC = cout;
       int64_t ks[2];
       pair_field(L, idx, i, "kernel_size", l->k[0], l->k[1], ks);
