@@ -227,12 +227,18 @@ static void build_lines(const vz_stack *st, lines *ls) {
       char b[64];
       list_unset(d ? st->cread[i - 1] : st->rread[i - 1],
                  d ? st->W[i - 1] : st->H[i - 1], b, sizeof b);
+      /* all after the last read cell: floor division dropped them;
+       * otherwise the windows step over them (stride, dilation) */
+      const unsigned char *rd = d ? st->cread[i - 1] : st->rread[i - 1];
+      int64_t len = d ? st->W[i - 1] : st->H[i - 1], last = -1, first = -1;
+      for (int64_t q = 0; q < len; q++)
+        if (rd[q]) last = q;
+      for (int64_t q = len - 1; q >= 0; q--)
+        if (!rd[q]) first = q;
       add_line(ls, 1, "  L%d never reads input %s %s (hatched): %s",
                i, dn[d], b,
-               st->l[i - 1].d[d] > 1 && st->l[i - 1].k[d] > 1 &&
-                       st->l[i - 1].s[d] == 1
-                   ? "the dilation skips them"
-                   : "stride / floor division drops them");
+               first > last ? "floor division drops them"
+                            : "the windows step over them");
     }
     if (st->l[i - 1].kind == CP_LAYER_CONVT)
       for (int d = 0; d < 2; d++) {
@@ -328,11 +334,20 @@ void vz_stack_draw(vz_stack *st, vz_canvas *s) {
   vz_ellipsize(t, tpx, VZ_BOLD, Wf - 2 * m);
   vz_text(s, m, 8, t, tpx, VZ_BOLD, VZ_FG, VZ_LEFT);
   int y = 8 + tpx + 10;
+  int empty = 0; /* the hovered cell reads no input cell at all */
+  if (st->hl > 0) {
+    int anyr = 0, anyc = 0;
+    for (int64_t q = 0; q < st->H[0]; q++) anyr |= st->rset[0][q];
+    for (int64_t q = 0; q < st->W[0]; q++) anyc |= st->cset[0][q];
+    empty = !anyr || !anyc;
+  }
   snprintf(t, sizeof t, "%s",
-           st->hl >= 0 ? "highlighted: the hovered cell and its receptive "
-                         "field in every earlier grid"
-                       : "hover a cell: its receptive field in every "
-                         "earlier grid · hatched: never read");
+           empty ? "the hovered cell reads no input: only padding or "
+                   "output_padding reach it"
+           : st->hl >= 0 ? "highlighted: the hovered cell and its receptive "
+                           "field in every earlier grid"
+                         : "hover a cell: its receptive field in every "
+                           "earlier grid · hatched: never read");
   vz_ellipsize(t, px, 0, Wf - 2 * m);
   vz_text(s, m, y, t, px, 0, VZ_DIM, VZ_LEFT);
   y += lh + 6;
