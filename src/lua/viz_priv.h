@@ -69,5 +69,11 @@ int cplv_set_special(lua_State *L, vz_view *v);
 int cplv_stack(lua_State *L);
 int cplv_stack_hover(lua_State *L, vz_stack *st);
 int cplv_stack_state(lua_State *L, vz_stack *st);
+/* s:mouse(x, y): hover what the last drawn frame shows there; returns
+ * the grid (0 input) and the 1-based row, col, or nil. */
+int cplv_stack_mouse(lua_State *L, vz_stack *st);
+/* s:layout()'s `grids` field (the table on top): each grid of the frame
+ * just drawn, {x, y, cell, rows, cols}. */
+void cplv_stack_grids(lua_State *L, const vz_stack *st);
 
 #endif

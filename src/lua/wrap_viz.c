@@ -1076,6 +1076,8 @@ static int m_hover(lua_State *L) {
 }
 
 static int m_mouse(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_mouse(L, lv->st);
   vz_view *v = checkview(L, 1, "view:mouse");
   vz_view_mouse(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
   lua_pushstring(L, v->hover == 1 ? "output" : v->hover == 2 ? "input"
@@ -1236,6 +1238,7 @@ static int m_layout(lua_State *L) {
       lua_setfield(L, -2, "timeline");
     }
   }
+  if (lv->st) cplv_stack_grids(L, lv->st);
   lua_pushinteger(L, f.w);
   lua_setfield(L, -2, "width");
   lua_pushinteger(L, f.h);

@@ -363,3 +363,34 @@ int cplv_stack_state(lua_State *L, vz_stack *st) {
   }
   return 1;
 }
+
+int cplv_stack_mouse(lua_State *L, vz_stack *st) {
+  vz_stack_mouse(st, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
+  if (st->hl < 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushinteger(L, st->hl);
+  lua_pushinteger(L, st->hr + 1);
+  lua_pushinteger(L, st->hc + 1);
+  return 3;
+}
+
+void cplv_stack_grids(lua_State *L, const vz_stack *st) {
+  lua_createtable(L, st->n + 1, 0);
+  for (int j = 0; j <= st->n; j++) {
+    lua_createtable(L, 0, 5);
+    lua_pushnumber(L, st->gx[j]);
+    lua_setfield(L, -2, "x");
+    lua_pushnumber(L, st->gy[j]);
+    lua_setfield(L, -2, "y");
+    lua_pushnumber(L, st->gcs[j]);
+    lua_setfield(L, -2, "cell");
+    lua_pushinteger(L, st->H[j]);
+    lua_setfield(L, -2, "rows");
+    lua_pushinteger(L, st->W[j]);
+    lua_setfield(L, -2, "cols");
+    lua_rawseti(L, -2, j + 1);
+  }
+  lua_setfield(L, -2, "grids");
+}

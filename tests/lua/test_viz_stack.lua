@@ -282,3 +282,18 @@ test("stack: screenshots (PNG, SVG, PDF), layout, tostring, tensor input", funct
   check(s:title("new") == "new")
   raises(function() s:step() end, "not a step-through view (viz.stack)")
 end)
+
+test("stack: the mouse hovers what the frame shows (as in the window)", function()
+  local s = viz.stack{input = {12, 10},
+    {op = "conv2d", kernel_size = 3, stride = 2},
+    {op = "max_pool2d", kernel_size = 2}}
+  local lay = s:layout{width = 640, height = 400}
+  check(#lay.grids == 3)
+  local g = lay.grids[2] -- layer 1's output, 5x4
+  check(g.rows == 5 and g.cols == 4 and g.cell > 4)
+  local j, r, c = s:mouse(g.x + 2.5 * g.cell, g.y + 1.5 * g.cell)
+  check(j == 1 and r == 2 and c == 3, tostring(j) .. " " .. tostring(r) .. " " .. tostring(c))
+  local f = s:state().input.field -- output (2, 3) of k3 s2 reads rows 3..5, cols 5..7
+  check(f.rows[1] == 3 and f.rows[2] == 5 and f.cols[1] == 5 and f.cols[2] == 7)
+  check(s:mouse(1, 1) == nil and s:state().hover == nil)
+end)
