@@ -757,11 +757,17 @@ typedef struct fig_saved {
   int nin, nout, nk;
   struct vz_control ctl[24];
   int nctl, tl[4];
+  double sgx[VZ_STACK_MAX + 1], sgy[VZ_STACK_MAX + 1], sgcs[VZ_STACK_MAX + 1];
 } fig_saved;
 
 static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
   sv->theme = vz_set_theme(f->theme);
   sv->palette = vz_set_palette(f->palette);
+  if (lv->st) { /* where the window drew the grids (its mouse hit test) */
+    memcpy(sv->sgx, lv->st->gx, sizeof sv->sgx);
+    memcpy(sv->sgy, lv->st->gy, sizeof sv->sgy);
+    memcpy(sv->sgcs, lv->st->gcs, sizeof sv->sgcs);
+  }
   if (!lv->v) return;
   vz_view *v = lv->v;
   sv->chrome = v->chrome;
@@ -785,6 +791,11 @@ static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
 static void fig_end(lview *lv, fig_saved *sv) {
   if (sv->theme) vz_set_theme(sv->theme);
   if (sv->palette) vz_set_palette(sv->palette);
+  if (lv->st) {
+    memcpy(lv->st->gx, sv->sgx, sizeof sv->sgx);
+    memcpy(lv->st->gy, sv->sgy, sizeof sv->sgy);
+    memcpy(lv->st->gcs, sv->sgcs, sizeof sv->sgcs);
+  }
   if (!lv->v) return;
   vz_view *v = lv->v;
   v->chrome = sv->chrome;
@@ -1244,7 +1255,10 @@ static int m_layout(lua_State *L) {
   lua_pushinteger(L, f.h);
   lua_setfield(L, -2, "height");
   /* same size as the view's frame: keep these grids for hit tests */
-  if (!(v && f.w == v->width && f.h == v->height)) fig_end(lv, &sv);
+  if (lv->st && f.w == lv->st->width && f.h == lv->st->height) {
+    if (sv.theme) vz_set_theme(sv.theme); /* keep the grids, as a view */
+    if (sv.palette) vz_set_palette(sv.palette);
+  } else if (!(v && f.w == v->width && f.h == v->height)) fig_end(lv, &sv);
   else {
     if (sv.theme) vz_set_theme(sv.theme);
     if (sv.palette) vz_set_palette(sv.palette);

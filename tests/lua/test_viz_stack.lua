@@ -287,8 +287,10 @@ test("stack: the mouse hovers what the frame shows (as in the window)", function
   local s = viz.stack{input = {12, 10},
     {op = "conv2d", kernel_size = 3, stride = 2},
     {op = "max_pool2d", kernel_size = 2}}
-  local lay = s:layout{width = 640, height = 400}
-  check(#lay.grids == 3)
+  -- a figure of another size leaves the hit test alone (the window's)
+  local other = s:layout{width = 640, height = 400}
+  local lay = s:layout() -- the page's own size: its grids are the hit test
+  check(#lay.grids == 3 and other.grids[2].cell ~= lay.grids[2].cell)
   local g = lay.grids[2] -- layer 1's output, 5x4
   check(g.rows == 5 and g.cols == 4 and g.cell > 4)
   local j, r, c = s:mouse(g.x + 2.5 * g.cell, g.y + 1.5 * g.cell)
@@ -296,4 +298,9 @@ test("stack: the mouse hovers what the frame shows (as in the window)", function
   local f = s:state().input.field -- output (2, 3) of k3 s2 reads rows 3..5, cols 5..7
   check(f.rows[1] == 3 and f.rows[2] == 5 and f.cols[1] == 5 and f.cols[2] == 7)
   check(s:mouse(1, 1) == nil and s:state().hover == nil)
+  local tmp = os.tmpname()
+  s:screenshot(tmp, {width = 480, height = 320}) -- another size: no change
+  os.remove(tmp)
+  j, r, c = s:mouse(g.x + 2.5 * g.cell, g.y + 1.5 * g.cell)
+  check(j == 1 and r == 2 and c == 3)
 end)
