@@ -4,6 +4,7 @@
  *   v = viz.conv2d(x, w [, opts])            step-through view
  *   v = viz.conv_transpose2d(x, w [, opts])  opts.view = "scatter"|"gather"
  *   s = viz.show{input=, kernel=, mask=, output=, title=}
+ *   s = viz.stack{{op = "conv2d", ...}, ..., input = {H, W}}  (wrap_vizstack.c)
  *   viz.run([v | {v1, v2, ...}])             window loop (returns at once
  *                                            under --headless)
  * Views are userdata of metatable "convplay.view"; see docs/viz.md.  The
