@@ -203,9 +203,34 @@ static void add_line(lines *ls, int note, const char *fmt, ...) {
   ls->dim[ls->n++] = note;
 }
 
+/* First and last set cell (0-based) and how many; 0 when none. */
+static int64_t set_span(const unsigned char *set, int64_t n, int64_t *lo,
+                        int64_t *hi) {
+  int64_t k = 0;
+  *lo = *hi = -1;
+  for (int64_t i = 0; i < n; i++)
+    if (set[i]) {
+      if (*lo < 0) *lo = i;
+      *hi = i;
+      k++;
+    }
+  return k;
+}
+
 static void build_lines(const vz_stack *st, lines *ls) {
   static const char *const dn[2] = {"rows", "columns"};
   ls->n = 0;
+  if (st->hl > 0) { /* the hovered cell's field in the input */
+    int64_t r0, r1, c0, c1;
+    int64_t nr = set_span(st->rset[0], st->H[0], &r0, &r1);
+    int64_t nc = set_span(st->cset[0], st->W[0], &c0, &c1);
+    if (nr && nc)
+      add_line(ls, 0, "L%d (%lld, %lld) sees input rows %lld–%lld, "
+               "columns %lld–%lld (%lld×%lld cells read)", st->hl,
+               (long long)st->hr + 1, (long long)st->hc + 1,
+               (long long)r0 + 1, (long long)r1 + 1, (long long)c0 + 1,
+               (long long)c1 + 1, (long long)nr, (long long)nc);
+  }
   for (int i = 1; i <= st->n; i++) {
     char f0[160], f1[160];
     formula_rhs(st, i, 0, f0, sizeof f0);

@@ -204,6 +204,13 @@ test("stack: a dilated stack's field grows; known example", function()
   check(#f2.row_list == 3 and f2.row_list[1] == 12 and f2.row_list[3] == 20)
   check(st.layers[1].formula_h == "H_out = ⌊(32 + 2·1 − 1·(3−1) − 1)/1⌋ + 1 = 32",
         st.layers[1].formula_h)
+  local seen = false
+  for _, b in ipairs(s:layout{width = 1280, height = 720}) do
+    if b.text == "L3 (16, 16) sees input rows 9–23, columns 9–23 (15×15 cells read)" then
+      seen = true
+    end
+  end
+  check(seen, "the field's summary line is not drawn")
   s:hover()
   check(s:state().hover == nil and s:state().input.field == nil)
   check(s:hover(3, 33, 1) == false)
