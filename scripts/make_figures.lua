@@ -167,4 +167,15 @@ vc:seek(9)
 vc:screenshot(out("conv1d_causal.png"), fig)
 vc:record(out("conv1d_causal.gif"), {fps = 2, width = 960, height = 400, chrome = false})
 
+-- a stack of layers: the receptive field of one output cell back to the input
+local vs = viz.stack{input = {3, 32, 32},
+  title = "viz.stack: conv s2 → max_pool → dilated conv → conv_transpose, one cell's receptive field",
+  {op = "conv2d", weight = tensor.zeros(8, 3, 3, 3), stride = 2, padding = 1},
+  {op = "max_pool2d", kernel_size = 2},
+  {op = "conv2d", weight = tensor.zeros(16, 8, 3, 3), padding = 2, dilation = 2},
+  {op = "conv_transpose2d", weight = tensor.zeros(16, 8, 3, 3), stride = 2, padding = 1,
+   output_padding = 1}}
+vs:hover(4, 8, 8)
+vs:screenshot(out("stack_receptive.png"), {width = 1280, height = 560})
+
 print("figures written to " .. dir .. " (GIF: " .. frames .. " frames)")

@@ -138,6 +138,19 @@ do
        #pages + 1 .. ". 1-D causal convolution, dilation 2",
        "d(k-1) zeros on the left only: output t reads inputs t-4, t-2, t and none later; d/D grows the receptive field")
 end
+-- a stack of layers: every shape, its formula, the receptive field of a
+-- hovered cell back to the input (a static page: no steps)
+do
+  local s = viz.stack{input = {3, 32, 32},
+    {op = "conv2d", weight = tensor.zeros(8, 3, 3, 3), stride = 2, padding = 1},
+    {op = "max_pool2d", kernel_size = 2},
+    {op = "conv2d", weight = tensor.zeros(16, 8, 3, 3), padding = 2, dilation = 2},
+    {op = "conv_transpose2d", weight = tensor.zeros(16, 8, 3, 3), stride = 2, padding = 1,
+     output_padding = 1},
+    title = #pages + 1 .. ". a stack of layers: shapes and receptive fields (hover a cell)"}
+  s:hover(4, 8, 8)
+  pages[#pages + 1] = s
+end
 
 if viz.headless then return pages end
 viz.run(pages)

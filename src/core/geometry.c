@@ -794,3 +794,86 @@ int64_t cp_conv_out_len_raw(int64_t in, int64_t k, int64_t s,
   int64_t q = s > 0 ? (num >= 0 ? num / s : -((-num + s - 1) / s)) : 0;
   return q + 1;
 }
+
+/* ---- a stack of layers ------------------------------------------------------ */
+
+int64_t cp_layer_out_len(const cp_layer *l, int dim, int64_t in, cp_err *e) {
+  const char *dn = dim ? "width" : "height";
+  int64_t k = l->k[dim], s = l->s[dim], p = l->p[dim], d = l->d[dim];
+  if (k < 1) return cp_fail(e, "kernel size must be at least 1, got %lld",
+                            (long long)k), -1;
+  if (s < 1) return cp_fail(e, "stride must be at least 1, got %lld",
+                            (long long)s), -1;
+  if (d < 1) return cp_fail(e, "dilation must be at least 1, got %lld",
+                            (long long)d), -1;
+  if (p < 0) return cp_fail(e, "padding must not be negative, got %lld",
+                            (long long)p), -1;
+  if (k > 4096 || s > 4096 || d > 4096 || p > 4096 || in > 1 << 20)
+    return cp_fail(e, "parameters too large"), -1;
+  int64_t out;
+  if (l->kind == CP_LAYER_CONVT) {
+    int64_t op = l->op[dim];
+    if (op < 0 || (op >= s && op >= d))
+      return cp_fail(e, "output_padding %lld must be smaller than the "
+                     "stride (%lld) or the dilation (%lld)", (long long)op,
+                     (long long)s, (long long)d), -1;
+    out = (in - 1) * s - 2 * p + d * (k - 1) + op + 1;
+    if (out < 1)
+      return cp_fail(e, "output %s would be %lld: (%lld-1)*%lld - 2*%lld + "
+                     "%lld*(%lld-1) + %lld + 1", dn, (long long)out,
+                     (long long)in, (long long)s, (long long)p, (long long)d,
+                     (long long)k, (long long)op), -1;
+    return out;
+  }
+  if (l->kind != CP_LAYER_CONV && 2 * p > k)
+    return cp_fail(e, "padding %lld should be at most half of the kernel "
+                   "size %lld", (long long)p, (long long)k), -1;
+  if (l->kind == CP_LAYER_CONV)
+    out = cp_conv_out_len_raw(in, k, s, p, p, d);
+  else
+    out = cp_pool_out_len(in, k, s, p, d, l->ceil_mode);
+  if (out < 1)
+    return cp_fail(e, "output %s would be %lld: the window (%lld) is larger "
+                   "than the padded input (%lld)", dn, (long long)out,
+                   (long long)(d * (k - 1) + 1), (long long)(in + 2 * p)), -1;
+  return out;
+}
+
+void cp_layer_field(const cp_layer *l, int dim, int64_t in, int64_t out,
+                    const unsigned char *out_set, unsigned char *in_set) {
+  int64_t k = l->k[dim], s = l->s[dim], p = l->p[dim], d = l->d[dim];
+  for (int64_t i = 0; i < in; i++) in_set[i] = 0;
+  if (l->kind == CP_LAYER_CONVT) { /* input i, tap t writes i*s + t*d - p */
+    for (int64_t i = 0; i < in; i++)
+      for (int64_t t = 0; t < k && !in_set[i]; t++) {
+        int64_t o = i * s + t * d - p;
+        if (o >= 0 && o < out && out_set[o]) in_set[i] = 1;
+      }
+    return;
+  }
+  for (int64_t o = 0; o < out; o++) { /* output o reads o*s - p + t*d */
+    if (!out_set[o]) continue;
+    for (int64_t t = 0; t < k; t++) {
+      int64_t i = o * s - p + t * d;
+      if (i >= 0 && i < in) in_set[i] = 1;
+    }
+  }
+}
+
+int64_t cp_layer_unread(const cp_layer *l, int dim, int64_t in, int64_t out,
+                        unsigned char *read) {
+  int64_t n = 0;
+  if (l->kind == CP_LAYER_CONVT) { /* every input cell is scattered */
+    for (int64_t i = 0; i < in; i++) read[i] = 1;
+    return 0;
+  }
+  for (int64_t i = 0; i < in; i++) read[i] = 0;
+  int64_t k = l->k[dim], s = l->s[dim], p = l->p[dim], d = l->d[dim];
+  for (int64_t o = 0; o < out; o++)
+    for (int64_t t = 0; t < k; t++) {
+      int64_t i = o * s - p + t * d;
+      if (i >= 0 && i < in) read[i] = 1;
+    }
+  for (int64_t i = 0; i < in; i++) n += !read[i];
+  return n;
+}

@@ -323,6 +323,36 @@ static inline float cp_partial_ratio(float taps, float S) {
 int64_t cp_conv_out_len_raw(int64_t in, int64_t k, int64_t s,
                             int64_t pad_before, int64_t pad_after, int64_t d);
 
+/* ---- a stack of layers (viz.stack) -------------------------------------------
+ * Only the spatial geometry of each layer, one dimension at a time (0 rows,
+ * 1 columns): every layer is separable, so a receptive field is the
+ * product of a row set and a column set.  Output lengths are the formulas
+ * above (pooling: cp_pool_out_len, ceil_mode included).  A layer's
+ * connection: conv / pool output o reads input o*s - p + t*d (t < k);
+ * a transposed conv's input i, tap t, writes output i*s + t*d - p. */
+typedef enum {
+  CP_LAYER_CONV = 0, CP_LAYER_CONVT, CP_LAYER_MAXPOOL, CP_LAYER_AVGPOOL
+} cp_layer_kind;
+
+typedef struct cp_layer {
+  cp_layer_kind kind;
+  int64_t k[2], s[2], p[2], d[2]; /* kernel, stride, padding, dilation */
+  int64_t op[2];              /* output_padding (transposed only) */
+  int ceil_mode;              /* pooling only */
+} cp_layer;
+
+/* Output length of dimension dim for input length in; -1 with a reason in
+ * e when the output would be empty or the parameters are invalid. */
+int64_t cp_layer_out_len(const cp_layer *l, int dim, int64_t in, cp_err *e);
+/* Back through one layer: in_set[i] (length in) = 1 when input cell i
+ * feeds any output cell o with out_set[o] (length out) set. */
+void cp_layer_field(const cp_layer *l, int dim, int64_t in, int64_t out,
+                    const unsigned char *out_set, unsigned char *in_set);
+/* Input cells no output reads (conv / pool: rows the floor division or
+ * the dilation skip); read[i] = 0 for those.  Returns how many. */
+int64_t cp_layer_unread(const cp_layer *l, int dim, int64_t in, int64_t out,
+                        unsigned char *read);
+
 /* Names, for messages and the UI. */
 const char *cp_padmode_name(cp_padmode m);
 int cp_padmode_parse(const char *s, cp_padmode *m); /* 0 ok, -1 unknown */

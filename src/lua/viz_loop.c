@@ -408,7 +408,8 @@ static vz_page h_page(void *ud, int i) {
   lua_State *L = ud;
   lview *lv = page_at(L, i);
   /* the page list holds it, so the pointers stay valid after the pop */
-  vz_page pg = {lv ? lv->v : NULL, lv ? lv->sh : NULL, NULL};
+  vz_page pg = {lv ? lv->v : NULL, lv ? lv->sh : NULL, NULL,
+                lv ? lv->st : NULL};
   lua_pop(L, 1);
   return pg;
 }

@@ -5,6 +5,7 @@
 
 #include "cpl.h"
 #include "viz/show.h"
+#include "viz/stack.h"
 #include "viz/view.h"
 
 #define VIEW_MT "convplay.view"
@@ -14,6 +15,7 @@
 typedef struct lview {
   vz_view *v;                 /* a step-through view, or NULL */
   vz_show *sh;                /* static grids, or NULL */
+  vz_stack *st;               /* a stack of layers, or NULL */
 } lview;
 
 
@@ -62,5 +64,16 @@ void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done);
 /* v:set{...} (table at 2) of a pooling or 1-D view: its own keys; returns
  * as v:set does (true, or false and the reason). */
 int cplv_set_special(lua_State *L, vz_view *v);
+
+/* wrap_vizstack.c: viz.stack, and s:hover / s:state of a stack page. */
+int cplv_stack(lua_State *L);
+int cplv_stack_hover(lua_State *L, vz_stack *st);
+int cplv_stack_state(lua_State *L, vz_stack *st);
+/* s:mouse(x, y): hover what the last drawn frame shows there; returns
+ * the grid (0 input) and the 1-based row, col, or nil. */
+int cplv_stack_mouse(lua_State *L, vz_stack *st);
+/* s:layout()'s `grids` field (the table on top): each grid of the frame
+ * just drawn, {x, y, cell, rows, cols}. */
+void cplv_stack_grids(lua_State *L, const vz_stack *st);
 
 #endif

@@ -4,6 +4,7 @@
  *   v = viz.conv2d(x, w [, opts])            step-through view
  *   v = viz.conv_transpose2d(x, w [, opts])  opts.view = "scatter"|"gather"
  *   s = viz.show{input=, kernel=, mask=, output=, title=}
+ *   s = viz.stack{{op = "conv2d", ...}, ..., input = {H, W}}  (wrap_vizstack.c)
  *   viz.run([v | {v1, v2, ...}])             window loop (returns at once
  *                                            under --headless)
  * Views are userdata of metatable "convplay.view"; see docs/viz.md.  The
@@ -41,6 +42,7 @@ lview *cplv_newview(lua_State *L) {
   lview *lv = lua_newuserdatauv(L, sizeof *lv, 1);
   lv->v = NULL;
   lv->sh = NULL;
+  lv->st = NULL;
   luaL_setmetatable(L, VIEW_MT);
   return lv;
 }
@@ -55,6 +57,7 @@ static vz_view *checkview(lua_State *L, int idx, const char *fname) {
   lview *lv = checklview(L, idx);
   if (!lv->v) {
     if (lv->sh) luaL_error(L, "%s: not a step-through view (viz.show)", fname);
+    if (lv->st) luaL_error(L, "%s: not a step-through view (viz.stack)", fname);
     luaL_error(L, "%s: the view was closed", fname);
   }
   return lv->v;
@@ -64,8 +67,10 @@ static void lview_free(void *p) {
   lview *lv = p;
   vz_view_free(lv->v);
   vz_show_free(lv->sh);
+  vz_stack_free(lv->st);
   lv->v = NULL;
   lv->sh = NULL;
+  lv->st = NULL;
 }
 
 static int view_release(lua_State *L) {
@@ -73,8 +78,10 @@ static int view_release(lua_State *L) {
   if (cpl_release_later(lv, lview_free)) return 0;
   vz_view_free(lv->v);
   vz_show_free(lv->sh);
+  vz_stack_free(lv->st);
   lv->v = NULL;
   lv->sh = NULL;
+  lv->st = NULL;
   return 0;
 }
 
@@ -457,6 +464,8 @@ static void gemm_state(lua_State *L, vz_view *v) {
 }
 
 static int m_state(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_state(L, lv->st);
   vz_view *v = checkview(L, 1, "view:state");
   int64_t done;
   vz_view_current(v, &done);
@@ -674,8 +683,10 @@ static const char *const panel_names[] = {"input", "kernel", "output", "taps",
  * `extra` are allowed (read by the caller), any other key is an error. */
 static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
                      fig *f, const char *const *extra) {
-  f->w = lv->v ? lv->v->width : lv->sh ? lv->sh->width : VZ_DEFAULT_W;
-  f->h = lv->v ? lv->v->height : lv->sh ? lv->sh->height : VZ_DEFAULT_H;
+  f->w = lv->v ? lv->v->width : lv->sh ? lv->sh->width
+         : lv->st ? lv->st->width : VZ_DEFAULT_W;
+  f->h = lv->v ? lv->v->height : lv->sh ? lv->sh->height
+         : lv->st ? lv->st->height : VZ_DEFAULT_H;
   snprintf(f->theme, sizeof f->theme, "%s", vz_th->name);
   snprintf(f->palette, sizeof f->palette, "%s", vz_palette_name());
   f->chrome = lv->v ? lv->v->chrome : 1;
@@ -749,11 +760,17 @@ static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
 typedef struct fig_saved {
   const char *theme, *palette;
   vz_view_frame fr;
+  double sgx[VZ_STACK_MAX + 1], sgy[VZ_STACK_MAX + 1], sgcs[VZ_STACK_MAX + 1];
 } fig_saved;
 
 static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
   sv->theme = vz_set_theme(f->theme);
   sv->palette = vz_set_palette(f->palette);
+  if (lv->st) { /* where the window drew the grids (its mouse hit test) */
+    memcpy(sv->sgx, lv->st->gx, sizeof sv->sgx);
+    memcpy(sv->sgy, lv->st->gy, sizeof sv->sgy);
+    memcpy(sv->sgcs, lv->st->gcs, sizeof sv->sgcs);
+  }
   if (lv->v) vz_view_frame_begin(lv->v, &sv->fr, f->chrome, f->panels);
 }
 
@@ -762,6 +779,11 @@ static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
 static void fig_end_keep(lview *lv, fig_saved *sv, int keep_hits) {
   if (sv->theme) vz_set_theme(sv->theme);
   if (sv->palette) vz_set_palette(sv->palette);
+  if (lv->st && !keep_hits) {
+    memcpy(lv->st->gx, sv->sgx, sizeof sv->sgx);
+    memcpy(lv->st->gy, sv->sgy, sizeof sv->sgy);
+    memcpy(lv->st->gcs, sv->sgcs, sizeof sv->sgcs);
+  }
   if (lv->v) vz_view_frame_end(lv->v, &sv->fr, keep_hits);
 }
 
@@ -770,6 +792,7 @@ static void fig_end(lview *lv, fig_saved *sv) { fig_end_keep(lv, sv, 0); }
 static void draw_page(lview *lv, vz_canvas *s) {
   if (lv->v) vz_view_draw(lv->v, s);
   else if (lv->sh) vz_show_draw(lv->sh, s);
+  else if (lv->st) vz_stack_draw(lv->st, s);
   else vz_clear(s, VZ_BG);
 }
 
@@ -1001,6 +1024,8 @@ static int m_set(lua_State *L) {
 }
 
 static int m_hover(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_hover(L, lv->st);
   vz_view *v = checkview(L, 1, "view:hover");
   if (lua_isnoneornil(L, 2)) {
     vz_view_hover(v, 0, NULL);
@@ -1047,6 +1072,8 @@ static int m_hover(lua_State *L) {
 }
 
 static int m_mouse(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_mouse(L, lv->st);
   vz_view *v = checkview(L, 1, "view:mouse");
   vz_view_mouse(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
   lua_pushstring(L, v->hover == 1   ? "output"
@@ -1209,12 +1236,15 @@ static int m_layout(lua_State *L) {
       lua_setfield(L, -2, "timeline");
     }
   }
+  if (lv->st) cplv_stack_grids(L, lv->st);
   lua_pushinteger(L, f.w);
   lua_setfield(L, -2, "width");
   lua_pushinteger(L, f.h);
   lua_setfield(L, -2, "height");
   /* same size as the view's frame: keep these grids for hit tests */
-  fig_end_keep(lv, &sv, v && f.w == v->width && f.h == v->height);
+  fig_end_keep(lv, &sv, (v && f.w == v->width && f.h == v->height) ||
+                           (lv->st && f.w == lv->st->width &&
+                            f.h == lv->st->height));
   vz_canvas_free(s);
   return 1;
 }
@@ -1361,8 +1391,10 @@ static int m_play(lua_State *L) {
  * line; return the current text. */
 static int m_title(lua_State *L) {
   lview *lv = checklview(L, 1);
-  char *dst = lv->v ? lv->v->title : lv->sh ? lv->sh->title : NULL;
-  size_t n = lv->v ? sizeof lv->v->title : sizeof lv->sh->title;
+  char *dst = lv->v ? lv->v->title : lv->sh ? lv->sh->title
+              : lv->st ? lv->st->title : NULL;
+  size_t n = lv->v ? sizeof lv->v->title : lv->sh ? sizeof lv->sh->title
+             : sizeof lv->st->title;
   if (!dst) return luaL_error(L, "view:title: the view was closed");
   if (!lua_isnoneornil(L, 2)) snprintf(dst, n, "%s", luaL_checkstring(L, 2));
   lua_pushstring(L, dst);
@@ -1387,6 +1419,8 @@ static int m_tostring(lua_State *L) {
                     (int)lv->v->step, (int)vz_view_steps(lv->v));
   else if (lv->sh)
     lua_pushfstring(L, "viz show (%d grids)", lv->sh->n);
+  else if (lv->st)
+    lua_pushfstring(L, "viz stack (%d layers)", lv->st->n);
   else
     lua_pushstring(L, "viz view (closed)");
   return 1;
@@ -1448,6 +1482,7 @@ static const luaL_Reg viz_funcs[] = {
     {"conv1d", cplv_conv1d},
     {"conv_transpose1d", cplv_conv_transpose1d},
     {"show", l_show},
+    {"stack", cplv_stack},
     {"lab", cpl_viz_lab},
     {NULL, NULL}};
 

@@ -229,7 +229,7 @@ static void draw_message(vz_canvas *s) {
 }
 
 static vz_page current(void) {
-  vz_page none = {NULL, NULL, NULL};
+  vz_page none = {NULL, NULL, NULL, NULL};
   int n = A.h->npages ? A.h->npages(A.h->ud) : 0;
   if (n == 0) return none;
   if (A.page < 1) A.page = 1;
@@ -240,7 +240,7 @@ static vz_page current(void) {
 /* Draw the frame; returns the canvas to show (a lab page draws its own). */
 static vz_canvas *draw_frame(void) {
   vz_canvas *s = A.frame;
-  vz_page lp = A.err ? (vz_page){NULL, NULL, NULL} : current();
+  vz_page lp = A.err ? (vz_page){NULL, NULL, NULL, NULL} : current();
   if (lp.lab) {
     s = vz_lab_draw(lp.lab);
     draw_message(s);
@@ -263,6 +263,8 @@ static vz_canvas *draw_frame(void) {
       vz_view_draw(pg.v, s);
     } else if (pg.sh) {
       vz_show_draw(pg.sh, s);
+    } else if (pg.st) {
+      vz_stack_draw(pg.st, s);
     } else {
       vz_clear(s, VZ_BG);
       if (A.h->idle)
@@ -440,6 +442,9 @@ static void handle_event(const SDL_Event *ev, int *dragging, int *moved) {
       if (*moved >= 4) vz_view_drag(v, ev->motion.xrel, ev->motion.yrel);
     } else if (v) {
       vz_view_mouse(v, ev->motion.x, ev->motion.y);
+    } else if (pg.st && !A.err &&
+               vz_stack_mouse(pg.st, ev->motion.x, ev->motion.y)) {
+      vz_app_dirty();
     }
     break;
   case SDL_MOUSEWHEEL:

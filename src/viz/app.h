@@ -29,6 +29,7 @@
 
 #include "viz/draw.h"
 #include "viz/show.h"
+#include "viz/stack.h"
 #include "viz/view.h"
 
 typedef struct vz_lab vz_lab;
@@ -37,6 +38,7 @@ typedef struct vz_page {
   vz_view *v;                 /* a step-through, or NULL */
   vz_show *sh;                /* static grids, or NULL */
   vz_lab *lab;                /* the image lab, or NULL */
+  vz_stack *st;               /* a stack of layers, or NULL */
 } vz_page;
 
 typedef struct vz_app_hooks {

@@ -488,7 +488,7 @@ int vz_lab_animating(vz_lab *lb) { return lab_busy_ms(lb) >= 0; }
 static int lab_npages(void *ud) { (void)ud; return 1; }
 static vz_page lab_page(void *ud, int i) {
   (void)i;
-  vz_page pg = {NULL, NULL, ud};
+  vz_page pg = {NULL, NULL, ud, NULL};
   return pg;
 }
 

@@ -336,3 +336,59 @@ TEST(band_rows_span_the_taps) {
       }
   }
 }
+
+/* A stack layer (viz.stack): output lengths equal the ops' formulas, and
+ * the field of one output cell equals the taps of the conv2d geometry /
+ * the gather view of a transposed one (an independent formula). */
+TEST(stack_layer_lengths_and_fields) {
+  int checked = 0;
+  for (int trial = 0; trial < 400; trial++) {
+    cp_layer l;
+    memset(&l, 0, sizeof l);
+    l.kind = (cp_layer_kind)(trial % 4);
+    int64_t in = 1 + trial % 11, k = 1 + trial % 4, s = 1 + (trial / 4) % 3;
+    int64_t d = l.kind == CP_LAYER_AVGPOOL ? 1 : 1 + (trial / 12) % 2;
+    int64_t p = (trial / 24) % 3;
+    l.k[0] = k, l.s[0] = s, l.d[0] = d, l.p[0] = p;
+    l.op[0] = l.kind == CP_LAYER_CONVT ? (trial / 72) % (s > d ? s : d) : 0;
+    l.ceil_mode = l.kind >= CP_LAYER_MAXPOOL && (trial / 72) % 2;
+    l.k[1] = l.s[1] = l.d[1] = 1; /* dimension 1 unused here */
+    cp_err e;
+    int64_t out = cp_layer_out_len(&l, 0, in, &e);
+    int64_t want =
+        l.kind == CP_LAYER_CONV ? cp_conv_out_len(in, k, s, p, p, d, NULL)
+        : l.kind == CP_LAYER_CONVT
+            ? cp_convT_out_len(in, k, s, p, d, l.op[0], NULL)
+            : (2 * p > k ? -1 : cp_pool_out_len(in, k, s, p, d, l.ceil_mode));
+    if (want < 1) want = -1;
+    CHECK(out == want);
+    if (out < 1) continue;
+    /* one conv geometry for both directions */
+    cp_conv_params cpp;
+    cp_conv_params_default(&cpp);
+    cpp.transposed = l.kind == CP_LAYER_CONVT;
+    cpp.stride[0] = s, cpp.dilation[0] = d, cpp.out_pad[0] = l.op[0];
+    cpp.pad[0] = cpp.pad[1] = p;
+    int64_t xs[4] = {1, 1, in, 1}, ws[4] = {1, 1, k, 1};
+    cp_geom g;
+    if (l.kind != CP_LAYER_MAXPOOL && l.kind != CP_LAYER_AVGPOOL &&
+        cp_geom_init(&g, &cpp, xs, ws, 0, 0, 0, NULL))
+      continue;
+    unsigned char os[64] = {0}, is[64], want_is[64];
+    for (int64_t o = 0; o < out && o < 64; o++) {
+      memset(os, 0, sizeof os);
+      os[o] = 1;
+      cp_layer_field(&l, 0, in, out, os, is);
+      memset(want_is, 0, sizeof want_is);
+      for (int64_t t = 0; t < k; t++) {
+        int64_t i;
+        if (l.kind == CP_LAYER_CONVT) i = cp_geomT_gather_row(&g, o, t, NULL);
+        else i = o * s - p + t * d; /* cp_geom_in_row / cp_pool_in_row */
+        if (i >= 0 && i < in) want_is[i] = 1;
+      }
+      CHECK(!memcmp(is, want_is, (size_t)in));
+      checked++;
+    }
+  }
+  CHECK(checked > 500);
+}

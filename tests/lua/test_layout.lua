@@ -131,7 +131,10 @@ local function check_view(v, name, sizes, themes)
   return n
 end
 
-local pages = dofile("../../scripts/tour.lua")
+local pages = {} -- the tour's step-through pages (viz.stack pages have no steps)
+for _, v in ipairs(dofile("../../scripts/tour.lua")) do
+  if v:state().steps then pages[#pages + 1] = v end
+end
 
 test("layout: every tour page at every size and theme", function()
   check(#pages >= 11, "tour pages: " .. #pages)
@@ -535,4 +538,46 @@ test("layout: 1-D views (conv1d causal and dilated, conv_transpose1d) at every s
     v:hover()
   end
   check(n >= 150, n)
+end)
+
+test("layout: viz.stack pages at every size and theme, with and without a hover", function()
+  local w3 = tensor.zeros(8, 3, 3, 3)
+  local stacks = {
+    viz.stack{input = {3, 32, 32}, title = "encoder / decoder",
+      {op = "conv2d", weight = w3, stride = 2, padding = 1},
+      {op = "max_pool2d", kernel_size = 2},
+      {op = "conv2d", weight = tensor.zeros(16, 8, 3, 3), dilation = 2, padding = 2},
+      {op = "conv_transpose2d", weight = tensor.zeros(16, 8, 3, 3), stride = 2, padding = 1,
+       output_padding = 1},
+      {op = "avg_pool2d", kernel_size = 3, stride = 2, ceil_mode = true}},
+    viz.stack{input = {33, 20},
+      {op = "conv2d", kernel_size = {3, 5}, stride = {2, 3}},
+      {op = "max_pool2d", kernel_size = 2, dilation = 2},
+      {op = "conv_transpose2d", kernel_size = {4, 2}, stride = {3, 2}, output_padding = {2, 1}}},
+    viz.stack{input = {64, 64}, title = "a dilated stack: the field grows",
+      {op = "conv2d", kernel_size = 3, padding = 1},
+      {op = "conv2d", kernel_size = 3, padding = 2, dilation = 2},
+      {op = "conv2d", kernel_size = 3, padding = 4, dilation = 4},
+      {op = "conv2d", kernel_size = 3, padding = 8, dilation = 8}},
+    viz.stack{input = {2, 3}, {op = "conv_transpose2d", kernel_size = 3, stride = 3}},
+  }
+  local n = 0
+  for i, s in ipairs(stacks) do
+    local st = s:state()
+    local last = st.layers[#st.layers].shape
+    for _, hover in ipairs{false, true} do
+      if hover then s:hover(#st.layers, last[#last - 1] // 2 + 1, last[#last] // 2 + 1)
+      else s:hover() end
+      for _, sz in ipairs(SIZES) do
+        for _, th in ipairs{"dark", "light"} do
+          local what = string.format("stack %d%s %dx%d %s", i, hover and " hover" or "",
+                                     sz[1], sz[2], th)
+          local p = problems(s:layout{width = sz[1], height = sz[2], theme = th}, what)
+          check(p == nil, p)
+          n = n + 1
+        end
+      end
+    end
+  end
+  check(n == #stacks * 2 * #SIZES * 2, n)
 end)

@@ -406,7 +406,7 @@ test("the tour builds every page headless, and each renders", function()
   check(#pages >= 10, "pages: " .. #pages)
   local png = tmpfile("tour.png")
   for i, v in ipairs(pages) do
-    v:step(2)
+    if v:state().steps then v:step(2) end -- (a viz.stack page has no steps)
     v:screenshot(png)
     check(v:state().error == nil, "page " .. i .. ": " .. tostring(v:state().error))
   end
