@@ -141,7 +141,7 @@ typedef cpl_conv_extra extra_opts;
  * per known key): sizes, padding, mode, bias and the extras.  Keys it does
  * not know are left to cpl_check_keys / the caller. */
 /* The keys present in the table at idx, over what p holds already. */
-static void parse_into(lua_State *L, int idx, const char *fname,
+static void parse_into(lua_State *L, int idx, int arg, const char *fname,
                        int transposed, cp_conv_params *p, cp_tensor **bias,
                        extra_opts *x);
 
@@ -152,23 +152,24 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
   p->transposed = transposed;
   if (bias) *bias = NULL;
   if (x) memset(x, 0, sizeof *x);
-  parse_into(L, idx, fname, transposed, p, bias, x);
+  parse_into(L, idx, idx, fname, transposed, p, bias, x);
 }
 
-/* The one parser of conv options: conv.*, viz.* views (created, and
- * changed live with v:set) and the lab's settings all go through it. */
-void cpl_conv_opts_over(lua_State *L, int idx, const char *fname,
+/* The one parser of conv options: conv.* and viz.* views (created, and
+ * changed live with v:set) go through it; arg numbers the table in
+ * messages (1 for a method's opts).  The lab still reads its own. */
+void cpl_conv_opts_over(lua_State *L, int idx, int arg, const char *fname,
                         cp_conv_params *p) {
-  parse_into(L, idx, fname, p->transposed, p, NULL, NULL);
+  parse_into(L, idx, arg, fname, p->transposed, p, NULL, NULL);
 }
 
-static void parse_into(lua_State *L, int idx, const char *fname,
+static void parse_into(lua_State *L, int idx, int arg, const char *fname,
                        int transposed, cp_conv_params *p, cp_tensor **bias,
                        extra_opts *x) {
   if (lua_isnoneornil(L, idx)) return;
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) != LUA_TTABLE)
-    cpl_argerror(L, fname, idx, "opts", "table expected, got %s",
+    cpl_argerror(L, fname, arg, "opts", "table expected, got %s",
                  luaL_typename(L, idx));
   int convert_bias = 0;
   lua_pushnil(L);
@@ -177,32 +178,32 @@ static void parse_into(lua_State *L, int idx, const char *fname,
     const char *k = lua_type(L, v - 1) == LUA_TSTRING ? lua_tostring(L, v - 1)
                                                        : "";
     if (!strcmp(k, "stride")) {
-      value_pair(L, v, fname, idx, k, p->stride);
+      value_pair(L, v, fname, arg, k, p->stride);
     } else if (!strcmp(k, "padding")) {
-      value_padding(L, v, fname, idx, transposed, p);
+      value_padding(L, v, fname, arg, transposed, p);
     } else if (!strcmp(k, "dilation")) {
-      value_pair(L, v, fname, idx, k, p->dilation);
+      value_pair(L, v, fname, arg, k, p->dilation);
     } else if (!strcmp(k, "groups")) {
-      p->groups = value_int(L, v, fname, idx, "groups");
+      p->groups = value_int(L, v, fname, arg, "groups");
     } else if (!strcmp(k, "output_padding") && transposed) {
-      value_pair(L, v, fname, idx, k, p->out_pad);
+      value_pair(L, v, fname, arg, k, p->out_pad);
       if (x) x->has_out_pad = 1;
     } else if (!strcmp(k, "output_size") && transposed && x) {
       /* {h, w}, or PyTorch's {n, c, h, w}: the last two count */
       if (lua_type(L, v) == LUA_TTABLE && lua_rawlen(L, v) == 4) {
         for (int i = 0; i < 2; i++) {
           lua_rawgeti(L, v, i + 3);
-          x->out_size[i] = value_int(L, lua_gettop(L), fname, idx, k);
+          x->out_size[i] = value_int(L, lua_gettop(L), fname, arg, k);
           lua_pop(L, 1);
         }
       } else {
-        value_pair(L, v, fname, idx, k, x->out_size);
+        value_pair(L, v, fname, arg, k, x->out_size);
       }
       x->has_out_size = 1;
     } else if (!strcmp(k, "padding_mode")) {
       const char *m = lua_tostring(L, v);
       if (lua_type(L, v) != LUA_TSTRING || cp_padmode_parse(m, &p->mode))
-        cpl_argerror(L, fname, idx, "opts.padding_mode",
+        cpl_argerror(L, fname, arg, "opts.padding_mode",
                      "padding_mode must be one of 'zeros', 'reflect', "
                      "'replicate' or 'circular', but got %s",
                      lua_type(L, v) == LUA_TSTRING ? m : luaL_typename(L, v));
@@ -215,7 +216,7 @@ static void parse_into(lua_State *L, int idx, const char *fname,
       const char *f = lua_tostring(L, v);
       if (lua_type(L, v) != LUA_TSTRING ||
           (strcmp(f, "channels_last") && strcmp(f, "channels_first")))
-        cpl_argerror(L, fname, idx, "opts.data_format",
+        cpl_argerror(L, fname, arg, "opts.data_format",
                      "expected \"channels_first\" or \"channels_last\", got "
                      "%s",
                      lua_type(L, v) == LUA_TSTRING ? f : luaL_typename(L, v));
@@ -227,7 +228,7 @@ static void parse_into(lua_State *L, int idx, const char *fname,
   }
   if (convert_bias) {
     lua_getfield(L, idx, "bias");
-    *bias = cpl_checktensorlike(L, lua_gettop(L), fname, idx, "opts.bias");
+    *bias = cpl_checktensorlike(L, lua_gettop(L), fname, arg, "opts.bias");
     /* (pushes the tensor) */
     lua_remove(L, -2);                              /* the plain table */
   }

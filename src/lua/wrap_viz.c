@@ -1013,7 +1013,7 @@ static int m_set(lua_State *L) {
     flip = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
-  cpl_conv_opts_over(L, 2, fname, &np);
+  cpl_conv_opts_over(L, 2, 1, fname, &np); /* a method: opts is #1 */
   if (vz_view_set_params(v, &np, flip)) {
     lua_pushboolean(L, 0);
     lua_pushstring(L, v->err);

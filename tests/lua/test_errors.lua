@@ -315,3 +315,10 @@ test("error: view coordinates: NaN refused, huge ones clamped (no int overflow)"
   v:mouse(2 ^ 62, 2 ^ 62)
   check(v:state().step == 1, "a click far outside the frame selects nothing")
 end)
+
+test("view:set numbers its options table as argument #1, as other methods do", function()
+  local v = viz.conv2d(tensor.randn(1, 1, 5, 5), tensor.randn(1, 1, 3, 3))
+  local ok, err = pcall(v.set, v, {padding = "foo"})
+  check(not ok and err:find("view:set: bad argument #1 'opts.padding': Invalid padding string", 1, true),
+        tostring(err))
+end)
