@@ -113,8 +113,8 @@ void cpl_conv_opts_ex(lua_State *L, int idx, const char *fname,
                       cpl_conv_extra *x);
 
 /* The keys present in the option table at idx over the parameters p
- * holds already (v:set): same parser, same messages; arg numbers the
- * table in messages (1 for a method's opts). */
+ * holds already (v:set, the lab): same parser, same messages; arg numbers
+ * the table in messages (1 for a method's opts). */
 void cpl_conv_opts_over(lua_State *L, int idx, int arg, const char *fname,
                         cp_conv_params *p);
 

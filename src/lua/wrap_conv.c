@@ -155,9 +155,9 @@ static void parse_opts(lua_State *L, int idx, const char *fname,
   parse_into(L, idx, idx, fname, transposed, p, bias, x);
 }
 
-/* The one parser of conv options: conv.* and viz.* views (created, and
- * changed live with v:set) go through it; arg numbers the table in
- * messages (1 for a method's opts).  The lab still reads its own. */
+/* The one parser of conv options: conv.*, viz.* views (created, and
+ * changed live with v:set) and the lab's settings go through it; arg
+ * numbers the table in messages (1 for a method's opts). */
 void cpl_conv_opts_over(lua_State *L, int idx, int arg, const char *fname,
                         cp_conv_params *p) {
   parse_into(L, idx, arg, fname, p->transposed, p, NULL, NULL);

@@ -185,29 +185,49 @@ static void apply_settings(lua_State *L, vz_lab *lb, int t,
       if (rc) FAIL("%s: bad argument #1 'opts.kernel': %s", fname, e.msg);
     }
     lua_settop(L, top + 1);
-    if (opt_field(L, t, "stride")) m.p.stride = int_field(L, fname, "stride", 1, 64);
-    lua_pop(L, 1);
-    if (opt_field(L, t, "dilation")) m.p.dilation = int_field(L, fname, "dilation", 1, 64);
-    lua_pop(L, 1);
-    if (opt_field(L, t, "padding")) {
-      if (lua_type(L, -1) == LUA_TSTRING) {
-        const char *s = lua_tostring(L, -1);
-        if (strcmp(s, "same") == 0) m.p.same = 1;
-        else if (strcmp(s, "valid") == 0) { m.p.same = 0; m.p.pad = 0; }
-        else FAIL("%s: bad argument #1 'opts.padding': Invalid padding string: '%s'", fname, s);
-      } else {
-        m.p.pad = int_field(L, fname, "padding", 0, 1024);
-        m.p.same = 0;
+    {
+      /* stride, dilation, padding and padding_mode: the one conv option
+       * parser (conv.*'s keys, forms and messages) over the lab's values,
+       * then the lab's own limits: one number for both dimensions */
+      cp_conv_params cp;
+      cp_conv_params_default(&cp);
+      cp.stride[0] = cp.stride[1] = m.p.stride;
+      cp.dilation[0] = cp.dilation[1] = m.p.dilation;
+      for (int i = 0; i < 4; i++) cp.pad[i] = m.p.pad;
+      cp.padspec = m.p.same ? CP_PADSPEC_SAME : CP_PADSPEC_EXPLICIT;
+      cp.mode = m.p.mode;
+      cpl_conv_opts_over(L, t, 1, fname, &cp);
+      const char *names[2] = {"stride", "dilation"};
+      const int64_t *vals[2] = {cp.stride, cp.dilation};
+      for (int i = 0; i < 2; i++) {
+        if (vals[i][0] != vals[i][1])
+          FAIL("%s: bad argument #1 'opts.%s': the lab uses one %s for both "
+               "dimensions, got {%lld, %lld}", fname, names[i], names[i],
+               (long long)vals[i][0], (long long)vals[i][1]);
+        if (vals[i][0] < 1 || vals[i][0] > 64)
+          FAIL("%s: bad argument #1 'opts.%s': %lld is out of range 1..64",
+               fname, names[i], (long long)vals[i][0]);
       }
+      m.p.stride = cp.stride[0];
+      m.p.dilation = cp.dilation[0];
+      if (cp.padspec == CP_PADSPEC_SAME) {
+        m.p.same = 1;
+      } else {
+        if (cp.padspec == CP_PADSPEC_VALID) memset(cp.pad, 0, sizeof cp.pad);
+        if (cp.pad[1] != cp.pad[0] || cp.pad[2] != cp.pad[0] ||
+            cp.pad[3] != cp.pad[0])
+          FAIL("%s: bad argument #1 'opts.padding': the lab pads all four "
+               "sides alike, got top %lld, bottom %lld, left %lld, right %lld",
+               fname, (long long)cp.pad[0], (long long)cp.pad[1],
+               (long long)cp.pad[2], (long long)cp.pad[3]);
+        if (cp.pad[0] < 0 || cp.pad[0] > 1024)
+          FAIL("%s: bad argument #1 'opts.padding': %lld is out of range "
+               "0..1024", fname, (long long)cp.pad[0]);
+        m.p.same = 0;
+        m.p.pad = cp.pad[0];
+      }
+      m.p.mode = cp.mode;
     }
-    lua_pop(L, 1);
-    if (opt_field(L, t, "padding_mode")) {
-      const char *s = str_field(L, fname, "padding_mode");
-      if (cp_padmode_parse(s, &m.p.mode))
-        FAIL("%s: bad argument #1 'opts.padding_mode': padding_mode must be one of "
-             "zeros, reflect, replicate, circular, but got '%s'", fname, s);
-    }
-    lua_pop(L, 1);
     if (opt_field(L, t, "convolution")) m.p.flip = bool_field(L, fname, "convolution");
     lua_pop(L, 1);
     if (opt_field(L, t, "mixing")) {

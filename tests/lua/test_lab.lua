@@ -428,3 +428,17 @@ test("lab readout: products rounded to float32 as computed (1e30 x 1e30 is inf)"
   check(y:get(1, 2, 2) == math.huge, "the result agrees: " .. tostring(y:get(1, 2, 2)))
   lab:close()
 end)
+
+test("lab:set reads stride, dilation and padding with conv.*'s parser (pairs, 'valid') and the lab's limits", function()
+  local lab = viz.lab(nil, {preset = "box"})
+  lab:set{stride = {2, 2}, padding = {1, 1}, dilation = {1}}
+  local s = lab:get()
+  check(s.stride == 2 and s.padding == 1 and s.dilation == 1, "pairs: " .. s.stride .. " " .. s.padding)
+  lab:set{padding = "valid"}
+  check(lab:get().padding == 0, "valid")
+  raises(function() lab:set{stride = {1, 2}} end, "'opts.stride'", "one stride for both dimensions")
+  raises(function() lab:set{padding = {top = 1}} end, "'opts.padding'", "all four sides alike")
+  raises(function() lab:set{padding = "foo"} end, "'opts.padding'", "Invalid padding string")
+  raises(function() lab:set{dilation = 65} end, "'opts.dilation'", "out of range 1..64")
+  check(lab:get().stride == 2, "a failed set changes nothing")
+end)
