@@ -10,12 +10,8 @@ local p = viz.max_pool2d(tensor.randn(1, 1, 7, 7), 3, {stride = 2})
 local s = viz.stack{{op = "conv2d", kernel_size = 3, stride = 2}, {op = "max_pool2d", kernel_size = 2},
                     input = {16, 16}}
 
-local function write(name, text)
-  local f = assert(io.open(out .. "/" .. name .. ".tmp", "w"))
-  f:write(text)
-  f:close()
-  os.rename(out .. "/" .. name .. ".tmp", out .. "/" .. name)
-end
+local util = dofile("tests/viz/app_util.lua")
+local write = util.writer(out)
 
 -- "KEY KIND X Y" per control of pages 1 and 2, "cell PAGE X Y" for a cell
 -- to hover: grad_weight's last grid, the stack's last grid
@@ -52,13 +48,7 @@ function update(dt)
     last = line
     write("state.txt", line)
   end
-  local tip = "none"
-  for _, b in ipairs(v:layout()) do
-    if b.layer == 1 and b.kind == "text" then
-      tip = b.text
-      break
-    end
-  end
+  local tip = util.tooltip(v)
   if tip ~= last_tip then
     last_tip = tip
     write("tooltip.txt", tip .. "\n")

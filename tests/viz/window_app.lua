@@ -8,12 +8,8 @@ local a = viz.conv2d(x, tensor.ones(1, 1, 3, 3), {padding = 1, title = "window t
 local b = viz.conv_transpose2d(tensor.ones(1, 1, 3, 3), tensor.ones(1, 1, 2, 2),
                                {stride = 2, view = "scatter"})
 
-local function write(name, text)
-  local f = assert(io.open(out .. "/" .. name .. ".tmp", "w"))
-  f:write(text)
-  f:close()
-  os.rename(out .. "/" .. name .. ".tmp", out .. "/" .. name)
-end
+local util = dofile("tests/viz/app_util.lua")
+local write = util.writer(out)
 
 -- where output cell (2,3) of page 1 is, for the mouse
 local g = a:layout().output[1]
@@ -77,15 +73,7 @@ function update(dt)
     write("size.txt", size)
   end
   -- the tooltip's first line, when a cell is hovered
-  local tip = "none"
-  if s.hover then
-    for _, box in ipairs(v:layout()) do
-      if box.layer == 1 and box.kind == "text" and box.text:find("^[xy]%[") then
-        tip = box.text
-        break
-      end
-    end
-  end
+  local tip = s.hover and util.tooltip(v, "^[xy]%[") or "none"
   if tip ~= last_tip then
     last_tip = tip
     write("tooltip.txt", tip .. "\n")
