@@ -31,6 +31,12 @@ int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
 int cplv_opt_bool(lua_State *L, int opts, const char *key, int dflt);
 const char *cplv_opt_string(lua_State *L, int opts, const char *key,
                             const char *fname);
+/* opts[key] as one of names (NULL-terminated): its index, or -1 when
+ * absent; any other string is an error listing the choices. */
+int cplv_opt_choice(lua_State *L, int opts, const char *fname,
+                    const char *key, const char *const *names);
+/* opts.view of a transposed view: 1 "scatter" (the default), 0 "gather". */
+int cplv_opt_scatter(lua_State *L, int opts, const char *fname);
 
 /* The text and panel boxes a canvas recorded (see v:layout()), as the
  * array part of the table on top of the stack. */

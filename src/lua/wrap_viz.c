@@ -150,6 +150,32 @@ const char * cplv_opt_string(lua_State *L, int opts, const char *key,
   return s;
 }
 
+/* opts[key] as one of names: its index, or -1 when absent; any other
+ * string is an error listing the choices ("expected \"a\", \"b\" or
+ * \"c\", got ..."). */
+int cplv_opt_choice(lua_State *L, int idx, const char *fname,
+                    const char *key, const char *const *names) {
+  const char *m = cplv_opt_string(L, idx, key, fname);
+  if (!m) return -1;
+  int n = 0;
+  while (names[n] && strcmp(names[n], m)) n++;
+  if (names[n]) return n;
+  char list[200] = "", arg[64];
+  for (int i = 0; names[i]; i++) {
+    size_t len = strlen(list);
+    snprintf(list + len, sizeof list - len, "%s\"%s\"",
+             i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+  }
+  snprintf(arg, sizeof arg, "opts.%s", key);
+  return cpl_argerror(L, fname, idx, arg, "expected %s, got \"%s\"", list, m);
+}
+
+int cplv_opt_scatter(lua_State *L, int idx, const char *fname) {
+  static const char *const views[] = {"scatter", "gather", NULL};
+  return cplv_opt_choice(L, idx, fname, "view", views) != 1;
+}
+
+
 int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
                  const char *fname, int lo, int hi) {
   if (lua_isnoneornil(L, opts)) return dflt;
@@ -210,32 +236,8 @@ static int make_view(lua_State *L, int transposed) {
   in.flip = cplv_opt_bool(L, 3, "flip", 0);
   in.keras = cplv_opt_bool(L, 3, "keras", 0);
   in.compare = cplv_opt_bool(L, 3, "compare", 0);
-  const char *view = cplv_opt_string(L, 3, "view", fname);
-  if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
-    cpl_argerror(L, fname, 3, "opts.view",
-                 "expected \"scatter\" or \"gather\", got \"%s\"", view);
-  in.scatter = view ? !strcmp(view, "scatter") : 1;
+  in.scatter = cplv_opt_scatter(L, 3, fname);
   return finish_view(L, 3, fname, &in);
-}
-
-/* opts[key] as one of names: its index, or -1 when absent; any other
- * string is an error listing the choices ("expected \"a\", \"b\" or
- * \"c\", got ..."). */
-static int opt_choice(lua_State *L, int idx, const char *fname,
-                      const char *key, const char *const *names) {
-  const char *m = cplv_opt_string(L, idx, key, fname);
-  if (!m) return -1;
-  int n = 0;
-  while (names[n] && strcmp(names[n], m)) n++;
-  if (names[n]) return n;
-  char list[200] = "", arg[64];
-  for (int i = 0; names[i]; i++) {
-    size_t len = strlen(list);
-    snprintf(list + len, sizeof list - len, "%s\"%s\"",
-             i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
-  }
-  snprintf(arg, sizeof arg, "opts.%s", key);
-  return cpl_argerror(L, fname, idx, arg, "expected %s, got \"%s\"", list, m);
 }
 
 /* viz.conv2d_backward(x, w, grad_output [, opts]): the backward view of
@@ -261,13 +263,9 @@ static int l_conv2d_backward(lua_State *L) {
   in.grad_out = gy;
   in.multi = -1;
   in.grad = VZ_GRAD_INPUT;
-  int i = opt_choice(L, 4, fname, "grad", grad_modes);
+  int i = cplv_opt_choice(L, 4, fname, "grad", grad_modes);
   if (i >= 0) in.grad = VZ_GRAD_INPUT + i;
-  const char *view = cplv_opt_string(L, 4, "view", fname);
-  if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
-    cpl_argerror(L, fname, 4, "opts.view",
-                 "expected \"scatter\" or \"gather\", got \"%s\"", view);
-  in.scatter = view ? !strcmp(view, "scatter") : 1;
+  in.scatter = cplv_opt_scatter(L, 4, fname);
   return finish_view(L, 4, fname, &in);
 }
 
@@ -294,7 +292,7 @@ static int l_unfold(lua_State *L) {
   in.bias = bias;
   in.multi = -1;
   in.gemm = VZ_GEMM_IM2COL;
-  int i = opt_choice(L, 3, fname, "gemm", gemm_modes);
+  int i = cplv_opt_choice(L, 3, fname, "gemm", gemm_modes);
   if (i >= 0) in.gemm = VZ_GEMM_IM2COL + i;
   return finish_view(L, 3, fname, &in);
 }

@@ -127,11 +127,7 @@ static int conv1d_view(lua_State *L, const char *fname, int T) {
   in.causal = a.causal;
   in.multi = -1;
   if (T) {
-    const char *view = cplv_opt_string(L, 3, "view", fname);
-    if (view && strcmp(view, "scatter") && strcmp(view, "gather"))
-      cpl_argerror(L, fname, 3, "opts.view",
-                   "expected \"scatter\" or \"gather\", got \"%s\"", view);
-    in.scatter = view ? !strcmp(view, "scatter") : 1;
+    in.scatter = cplv_opt_scatter(L, 3, fname);
   }
   lview *lv = cplv_newview(L);
   cp_err e;
