@@ -113,6 +113,7 @@ static const char *const convT1d_view_keys[] = {
 
 /* conv1d / conv_transpose1d as the 2-D view with H = 1, drawn as rows. */
 static int conv1d_view(lua_State *L, const char *fname, int T) {
+  lua_settop(L, 3); /* opts stays at 3 (nil when absent) as values pile up */
   cplv_fonts(L, fname);
   cpl_conv1d a;
   cpl_conv1d_args(L, fname, T, T ? convT1d_view_keys : conv1d_view_keys, &a);

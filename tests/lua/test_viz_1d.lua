@@ -151,3 +151,9 @@ test("viz.conv1d: a v:set that fails on one key changes nothing", function()
   check(after[1] == before[1] and after[#after] == before[#before],
         "stride unchanged: " .. table.concat(after, ","))
 end)
+
+test("viz.conv_transpose1d and viz.conv1d work without an options table", function()
+  local v = viz.conv_transpose1d(tensor.ones(1, 1, 3), tensor.ones(1, 1, 2))
+  check(v:state().view == "scatter", tostring(v:state().view))
+  check(viz.conv1d(tensor.ones(1, 1, 3), tensor.ones(1, 1, 2)):state().view == "conv1d")
+end)
