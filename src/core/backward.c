@@ -267,6 +267,34 @@ static int gather_grad_input(cp_tensor *out, const cp_tensor *gy4,
   return rc;
 }
 
+/* Zero the outputs, then check the ranks of input, weight and
+ * grad_output (wdims names the weight's first two dimensions). */
+static int check_ranks(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
+                       const cp_tensor *x, const cp_tensor *w,
+                       const cp_tensor *gy, const char *op,
+                       const char *wdims, cp_err *e) {
+  char b1[160];
+  cp_tensor *outs[3] = {gx, gw, gb};
+  for (int i = 0; i < 3; i++)
+    if (outs[i]) memset(outs[i], 0, sizeof *outs[i]);
+  if (x->ndim != 3 && x->ndim != 4)
+    return cp_fail(e,
+                   "input: Expected 3D (unbatched) or 4D (batched) input to "
+                   "%s, but got input of size: %s",
+                   op, cp_shape_str(x->ndim, x->shape, b1, sizeof b1));
+  if (w->ndim != 4)
+    return cp_fail(e,
+                   "weight: expected a 4-D weight (%s, kH, kW), but got "
+                   "weight of size %s",
+                   wdims, cp_shape_str(w->ndim, w->shape, b1, sizeof b1));
+  if (gy->ndim != x->ndim)
+    return cp_fail(e,
+                   "grad_output: expected %d dimensions like the input, but "
+                   "got %s",
+                   x->ndim, cp_shape_str(gy->ndim, gy->shape, b1, sizeof b1));
+  return 0;
+}
+
 /* ====================================================================== */
 /* conv2d                                                                   */
 /* ====================================================================== */
@@ -275,25 +303,10 @@ int cp_conv2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
                        const cp_tensor *x, const cp_tensor *w,
                        const cp_tensor *gy, const cp_conv_params *p,
                        cp_err *e) {
-  char b1[160];
-  cp_tensor *outs[3] = {gx, gw, gb};
-  for (int i = 0; i < 3; i++)
-    if (outs[i]) memset(outs[i], 0, sizeof *outs[i]);
-  if (x->ndim != 3 && x->ndim != 4)
-    return cp_fail(e,
-                   "input: Expected 3D (unbatched) or 4D (batched) input to "
-                   "conv2d, but got input of size: %s",
-                   cp_shape_str(x->ndim, x->shape, b1, sizeof b1));
-  if (w->ndim != 4)
-    return cp_fail(e,
-                   "weight: expected a 4-D weight (out_channels, "
-                   "in_channels/groups, kH, kW), but got weight of size %s",
-                   cp_shape_str(w->ndim, w->shape, b1, sizeof b1));
-  if (gy->ndim != x->ndim)
-    return cp_fail(e,
-                   "grad_output: expected %d dimensions like the input, but "
-                   "got %s",
-                   x->ndim, cp_shape_str(gy->ndim, gy->shape, b1, sizeof b1));
+  if (check_ranks(gx, gw, gb, x, w, gy, "conv2d",
+                  "out_channels, in_channels/groups", e))
+    return -1;
+  cp_tensor *outs[3] = {gx, gw, gb}; /* released on failure */
   const int was3 = x->ndim == 3;
   cp_tensor x4, gy4, xp;
   memset(&xp, 0, sizeof xp);
@@ -387,25 +400,10 @@ int cp_conv_transpose2d_backward(cp_tensor *gx, cp_tensor *gw, cp_tensor *gb,
                                  const cp_tensor *x, const cp_tensor *w,
                                  const cp_tensor *gy,
                                  const cp_conv_params *p, cp_err *e) {
-  char b1[160];
-  cp_tensor *outs[3] = {gx, gw, gb};
-  for (int i = 0; i < 3; i++)
-    if (outs[i]) memset(outs[i], 0, sizeof *outs[i]);
-  if (x->ndim != 3 && x->ndim != 4)
-    return cp_fail(e,
-                   "input: Expected 3D (unbatched) or 4D (batched) input to "
-                   "conv_transpose2d, but got input of size: %s",
-                   cp_shape_str(x->ndim, x->shape, b1, sizeof b1));
-  if (w->ndim != 4)
-    return cp_fail(e,
-                   "weight: expected a 4-D weight (in_channels, "
-                   "out_channels/groups, kH, kW), but got weight of size %s",
-                   cp_shape_str(w->ndim, w->shape, b1, sizeof b1));
-  if (gy->ndim != x->ndim)
-    return cp_fail(e,
-                   "grad_output: expected %d dimensions like the input, but "
-                   "got %s",
-                   x->ndim, cp_shape_str(gy->ndim, gy->shape, b1, sizeof b1));
+  if (check_ranks(gx, gw, gb, x, w, gy, "conv_transpose2d",
+                  "in_channels, out_channels/groups", e))
+    return -1;
+  cp_tensor *outs[3] = {gx, gw, gb}; /* released on failure */
   const int was3 = x->ndim == 3;
   cp_tensor x4, gy4;
   if (as4(&x4, x, e)) return -1;
