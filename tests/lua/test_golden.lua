@@ -11,25 +11,8 @@ local RTOL = 1e-4
 
 -- ---- fixture tensors --------------------------------------------------------
 
-local function numel_of(shape)
-  local n = 1
-  for _, d in ipairs(shape) do n = n * d end
-  return n
-end
-
-local function T(spec)
-  if numel_of(spec.shape) == 0 then return tensor.zeros(spec.shape) end
-  return tensor.new(spec.data):reshape(spec.shape)
-end
-
--- The same values as a non-contiguous view (last two dims' strides swapped):
--- the ops must not assume contiguous inputs.
-local function T_strided(spec)
-  local t = T(spec)
-  local nd = #spec.shape
-  if nd < 2 then return t end
-  return t:transpose(nd - 1, nd):contiguous():transpose(nd - 1, nd)
-end
+local GT = dofile("golden_tensors.lua")
+local numel_of, T, T_strided = GT.numel_of, GT.T, GT.T_strided
 
 local function flat(t)
   local n = t:numel()
