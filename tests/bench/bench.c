@@ -18,28 +18,11 @@
 #define REPS 11
 #define REPS_SMALL 31
 
-static double now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 static int fill(cp_tensor *t, int64_t a, int64_t b, int64_t c, int64_t d,
                 cp_rng *r) {
-  cp_err e;
-  if (cp_tensor_empty4(t, a, b, c, d, &e)) {
-    fprintf(stderr, "bench: %s\n", e.msg);
-    return -1;
-  }
-  float *p = cp_tensor_data(t);
-  for (int64_t i = 0; i < cp_tensor_numel(t); i++)
-    p[i] = (float)cp_rng_normal(r);
-  return 0;
+  return bench_fill(t, a, b, c, d, r, "bench");
 }
 
 typedef struct bcase {
