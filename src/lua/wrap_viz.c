@@ -194,11 +194,8 @@ int cplv_opt_int(lua_State *L, int opts, const char *key, int dflt,
  * height, in the table at opts), then the view itself, pushed. */
 static int finish_view(lua_State *L, int opts, const char *fname,
                        vz_view_init *in) {
-  const char *by = cplv_opt_string(L, opts, "by", fname);
-  if (by && strcmp(by, "tap") && strcmp(by, "cell"))
-    cpl_argerror(L, fname, opts, "opts.by", "expected \"tap\" or \"cell\", "
-                 "got \"%s\"", by);
-  in->by_tap = by && !strcmp(by, "tap");
+  static const char *const bys[] = {"tap", "cell", NULL};
+  in->by_tap = cplv_opt_choice(L, opts, fname, "by", bys) == 0;
   in->title = cplv_opt_string(L, opts, "title", fname);
   in->caption = cplv_opt_string(L, opts, "caption", fname);
   in->width = cplv_opt_int(L, opts, "width", VZ_DEFAULT_W, fname, 320, 8192);
@@ -240,6 +237,26 @@ static int make_view(lua_State *L, int transposed) {
   return finish_view(L, 3, fname, &in);
 }
 
+/* The start shared by the conv2d-based views (backward, unfold,
+ * compare): x (#1), w (#2), a third tensor (#3, when third names it), the
+ * option keys, the conv options; returns the bias (or NULL). */
+static cp_tensor *conv_view_begin(lua_State *L, const char *fname, int opts,
+                                  const char *const *keys, const char *third,
+                                  cp_tensor **t3, vz_view_init *in) {
+  cplv_fonts(L, fname);
+  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
+  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
+  if (third) *t3 = cpl_checktensor_arg(L, 3, 3, fname, third);
+  cpl_check_keys(L, opts, fname, opts, keys);
+  memset(in, 0, sizeof *in);
+  cp_tensor *bias = NULL;
+  cpl_conv_opts(L, opts, fname, 0, &in->p, &bias);
+  in->x = x;
+  in->w = w;
+  in->multi = -1;
+  return bias;
+}
+
 /* viz.conv2d_backward(x, w, grad_output [, opts]): the backward view of
  * conv2d; opts.grad = "input" | "weight" | "bias" picks the mode. */
 static const char *const grad_keys[] = {
@@ -249,19 +266,10 @@ static const char *const grad_modes[] = {"input", "weight", "bias", NULL};
 
 static int l_conv2d_backward(lua_State *L) {
   const char *fname = "viz.conv2d_backward";
-  cplv_fonts(L, fname);
-  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
-  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
-  cp_tensor *gy = cpl_checktensor_arg(L, 3, 3, fname, "grad_output");
-  cpl_check_keys(L, 4, fname, 4, grad_keys);
   vz_view_init in;
-  memset(&in, 0, sizeof in);
-  cp_tensor *bias = NULL;
-  cpl_conv_opts(L, 4, fname, 0, &in.p, &bias);
-  in.x = x;
-  in.w = w;
+  cp_tensor *gy;
+  conv_view_begin(L, fname, 4, grad_keys, "grad_output", &gy, &in);
   in.grad_out = gy;
-  in.multi = -1;
   in.grad = VZ_GRAD_INPUT;
   int i = cplv_opt_choice(L, 4, fname, "grad", grad_modes);
   if (i >= 0) in.grad = VZ_GRAD_INPUT + i;
@@ -279,18 +287,8 @@ static const char *const gemm_modes[] = {"im2col", "matrix", "matrix_t",
 
 static int l_unfold(lua_State *L) {
   const char *fname = "viz.unfold";
-  cplv_fonts(L, fname);
-  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
-  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
-  cpl_check_keys(L, 3, fname, 3, unfold_keys);
   vz_view_init in;
-  memset(&in, 0, sizeof in);
-  cp_tensor *bias = NULL;
-  cpl_conv_opts(L, 3, fname, 0, &in.p, &bias);
-  in.x = x;
-  in.w = w;
-  in.bias = bias;
-  in.multi = -1;
+  in.bias = conv_view_begin(L, fname, 3, unfold_keys, NULL, NULL, &in);
   in.gemm = VZ_GEMM_IM2COL;
   int i = cplv_opt_choice(L, 3, fname, "gemm", gemm_modes);
   if (i >= 0) in.gemm = VZ_GEMM_IM2COL + i;
@@ -305,18 +303,8 @@ static const char *const compare_keys[] = {
 
 static int l_compare(lua_State *L) {
   const char *fname = "viz.compare";
-  cplv_fonts(L, fname);
-  cp_tensor *x = cpl_checktensor_arg(L, 1, 1, fname, "input");
-  cp_tensor *w = cpl_checktensor_arg(L, 2, 2, fname, "weight");
-  cpl_check_keys(L, 3, fname, 3, compare_keys);
   vz_view_init in;
-  memset(&in, 0, sizeof in);
-  cp_tensor *bias = NULL;
-  cpl_conv_opts(L, 3, fname, 0, &in.p, &bias);
-  in.x = x;
-  in.w = w;
-  in.bias = bias;
-  in.multi = -1;
+  in.bias = conv_view_begin(L, fname, 3, compare_keys, NULL, NULL, &in);
   in.cmpview = 1;
   return finish_view(L, 3, fname, &in);
 }
