@@ -329,7 +329,7 @@ static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
     int cw;
     vz_text_size(cl, fs, VZ_BOLD, &cw, NULL);
     cw += fs;
-    if (b.w >= 12 * cw) {
+    if (b.w >= 8 * cw) {
       button(s, v, rx - cw, b.y, cw, bh, cl, "c", 1, VZ_CTL_CODE);
       rx -= cw + fs / 2;
     }
@@ -858,11 +858,8 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
         for (int64_t k = 0; k < v->t.ntaps && o < 150; k++) {
           if (tmp[k].kind == CP_TAP_PAD || tmp[k].kind == CP_TAP_HOLE)
             continue; /* zeros: they add nothing */
-          char xs[24], ws[24];
-          vz_fmt(xs, sizeof xs, tmp[k].xv, 6);
-          vz_fmt(ws, sizeof ws, tmp[k].wv, 6);
-          o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·%s",
-                        shown ? " + " : "", xs, ws);
+          o = vz_product_term(lines[n], o, 200, !shown, tmp[k].xv,
+                              tmp[k].wv);
           shown++;
         }
         int64_t real = 0;

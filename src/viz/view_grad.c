@@ -179,15 +179,13 @@ int vzg_tooltip(vz_view *v, char lines[][200], int max) {
     if (tmp[k].kind == CP_TAP_PAD) continue; /* read zero padding */
     real++;
     if (o >= 150) continue;
-    char xs[24], gs[24];
-    vz_fmt(gs, sizeof gs, tmp[k].wv, 6);
     if (bias) {
+      char gs[24];
+      vz_fmt(gs, sizeof gs, tmp[k].wv, 6);
       o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s", shown ? " + " : "",
                     gs);
     } else {
-      vz_fmt(xs, sizeof xs, tmp[k].xv, 6);
-      o += snprintf(lines[n] + o, 200 - (size_t)o, "%s%s·%s",
-                    shown ? " + " : "", xs, gs);
+      o = vz_product_term(lines[n], o, 200, !shown, tmp[k].xv, tmp[k].wv);
     }
     shown++;
   }

@@ -103,6 +103,18 @@ static inline void cell_rect(const vz_grid *g, int64_t r, int64_t c, int *x, int
   *y = g->y + (int)((r - g->r0) * g->cs);
 }
 
+/* One product of a tooltip's sum at buf + o (of n): " + a·b", the first
+ * without " + ", a negative second factor in parentheses; returns the new
+ * length. */
+static inline int vz_product_term(char *buf, int o, size_t n, int first,
+                                  float a, float b) {
+  char as[24], bs[24];
+  vz_fmt(as, sizeof as, a, 6);
+  vz_fmt(bs, sizeof bs, b, 6);
+  return o + snprintf(buf + o, n - (size_t)o, b < 0 ? "%s%s·(%s)" : "%s%s·%s",
+                      first ? "" : " + ", as, bs);
+}
+
 /* Outline cell (r, c) of grid g (drawn if the grid covers it). */
 static inline void mark(vz_canvas *s, const vz_grid *g, int64_t r, int64_t c,
                  int t, vz_color col) {
