@@ -43,16 +43,16 @@ void cp_fft_set_enabled(int on) { atomic_store(&fft_on, on); }
 /* ====================================================================== */
 
 /* Measured on the benchmark machine (process CPU time per call of
- * 1x3x1080x1920 depthwise, "same" padding, kernels 7..31, median of 9): the
- * direct tiles cost DIRECT_NS per output and kernel tap (0.0171 at 7x7,
- * 0.0129 at 15x15, 0.0118 at 31x31); a tile of n*m cells costs about
- * FFT_NS * n*m*log2(n*m) through gather, forward transform, product,
- * inverse transform and scatter (4.1-5.3 ns per output with 512 x 512
- * tiles, whatever the kernel).  The two meet near 21x21 (34.4 ms direct,
- * 33.1 ms by transform); at 31x31 the transform takes 25.7 ms against
- * 70.3 ms (512 x 512 tiles; 256 x 512, chosen now, about 10% less). */
+ * 1x3x1080x1920 depthwise, "same" padding): the direct tiles cost DIRECT_NS
+ * per output and kernel tap (0.0124 at 15x15, 0.0123 at 21x21); a tile of
+ * n*m cells costs about FFT_NS * n*m*log2(n*m) through gather, forward
+ * transform, product, inverse transform and scatter (fully measured plans:
+ * 3.3 ns per output at 31x31 with 256 x 512 tiles).  Direct against
+ * transform, ms of CPU per call: 15x15 17.4 / 19.8, 17x17 22.2 / 18.3,
+ * 19x19 27.9 / 21.5, 21x21 33.7 / 21.2, 25x25 47.3 / 20.9: the model
+ * keeps 15x15 direct and takes the transform from 17x17. */
 #define DIRECT_NS 0.0125
-#define FFT_NS 0.23
+#define FFT_NS 0.16
 /* A tile and its spectrum within about 1 MiB, the L2 share of a thread:
  * measured at 31x31, 512 x 512 tiles cost 5.6 ns per output against 4.2
  * for 256 x 512 and 3.8 for 128 x 512 (wide tiles gather whole rows). */
@@ -119,9 +119,12 @@ static const plan_pair *get_plans(int n, int m) {
     fftwf_complex *sp =
         fftwf_malloc(sizeof(fftwf_complex) * (size_t)n * (m / 2 + 1));
     if (re && sp) {
-      /* Measured plans run 20-30% faster than estimated ones; planning
-       * a new tile size costs at most about this long, once. */
-      fftwf_set_timelimit(0.1);
+      /* Measured plans run 20-30% faster than estimated ones.  A full
+       * measurement of a 256 x 512 pair takes about 0.3 s, once per tile
+       * size and process; cut at 0.1 s per plan, the plans it found ran
+       * 22% slower (0.318 ms against 0.259 ms per forward + inverse, CPU
+       * time, three runs each), so the limit only guards odd cases. */
+      fftwf_set_timelimit(1.0);
       plan_pair *p = &plans[nplans];
       p->n = n, p->m = m;
       p->fwd = fftwf_plan_dft_r2c_2d(n, m, re, sp, FFTW_MEASURE);
@@ -161,18 +164,6 @@ typedef struct fjob {
   atomic_int bad;             /* a NaN/Inf met, or no scratch */
 } fjob;
 
-/* 1 when every value is finite: an OR of exponent tests vectorises where a
- * float sum would not. */
-VECTOR_CLONES static int all_finite(const float *p, int64_t n) {
-  uint32_t bad = 0;
-  for (int64_t i = 0; i < n; i++) {
-    uint32_t u;
-    memcpy(&u, p + i, sizeof u);
-    bad |= (u & 0x7f800000u) == 0x7f800000u;
-  }
-  return bad == 0;
-}
-
 /* s *= k over n complex values (interleaved re, im). */
 VECTOR_CLONES static void cmul(float *restrict s, const float *restrict k,
                                int64_t n) {
@@ -183,9 +174,19 @@ VECTOR_CLONES static void cmul(float *restrict s, const float *restrict k,
   }
 }
 
-VECTOR_CLONES static void add_bias(float *restrict d, const float *restrict s,
-                                   float bias, int64_t n) {
-  for (int64_t i = 0; i < n; i++) d[i] = s[i] + bias;
+/* d = s + bias; returns 1 when every result is finite (an OR of exponent
+ * tests in the same pass: it vectorises where a float sum would not). */
+VECTOR_CLONES static int add_bias(float *restrict d, const float *restrict s,
+                                  float bias, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; i++) {
+    float v = s[i] + bias;
+    uint32_t u;
+    memcpy(&u, &v, sizeof u);
+    bad |= (u & 0x7f800000u) == 0x7f800000u;
+    d[i] = v;
+  }
+  return bad == 0;
 }
 
 /* Gather the tile whose output corner is (r0, c0) into re (n x m). */
@@ -235,10 +236,8 @@ static void do_tile(fjob *J, int64_t it, float *re, fftwf_complex *sp) {
   int64_t cols = g->OW - c0 < J->vw ? g->OW - c0 : J->vw;
   float *yo = J->y + ((nn * g->O + o) * g->OH + r0) * g->OW + c0;
   int ok = 1;
-  for (int64_t q = 0; q < rows; q++) {
-    add_bias(yo + q * g->OW, re + q * J->m, bias, cols);
-    ok &= all_finite(yo + q * g->OW, cols);
-  }
+  for (int64_t q = 0; q < rows; q++)
+    ok &= add_bias(yo + q * g->OW, re + q * J->m, bias, cols);
   if (!ok) atomic_store(&J->bad, 1);
 }
 
