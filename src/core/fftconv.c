@@ -283,6 +283,61 @@ static int make_spectra(const fjob *J, const float *w, fftwf_complex *spec) {
   return 0;
 }
 
+/* The spectra of the last call's kernels, kept for the next call: a filter
+ * applied to frame after frame (the lab, a video, a benchmark) transforms
+ * its kernels once.  The entry is taken out while a call uses it, so two
+ * concurrent calls never share it (the second computes its own and keeps
+ * whichever is put back last). */
+typedef struct spectra {
+  int n, m;
+  int64_t O, kH, kW, dH, dW;
+  float *w;                   /* the kernels they were made from */
+  fftwf_complex *spec;
+  size_t wcap, scap;          /* allocated counts */
+} spectra;
+static _Atomic(spectra *) kept;
+
+static void spectra_free(spectra *c) {
+  if (c == NULL) return;
+  free(c->w);
+  fftwf_free(c->spec);
+  free(c);
+}
+
+/* The spectra of w for J: the kept ones when they were made from the same
+ * kernels (bit for bit) and tile, else new ones.  NULL when out of memory. */
+static spectra *get_spectra(const fjob *J, const float *w) {
+  const cp_geom *g = J->g;
+  size_t nw = (size_t)(g->O * g->kH * g->kW), ns = (size_t)(g->O * J->nspec);
+  spectra *c = atomic_exchange(&kept, NULL);
+  if (c && c->n == J->n && c->m == J->m && c->O == g->O && c->kH == g->kH &&
+      c->kW == g->kW && c->dH == g->p.dilation[0] &&
+      c->dW == g->p.dilation[1] && memcmp(c->w, w, nw * sizeof *w) == 0)
+    return c;
+  if (c == NULL && (c = calloc(1, sizeof *c)) == NULL) return NULL;
+  if (c->wcap < nw || c->scap < ns) {
+    free(c->w);
+    fftwf_free(c->spec);
+    c->w = malloc(nw * sizeof *w);
+    c->spec = fftwf_malloc(ns * sizeof(fftwf_complex));
+    c->wcap = c->w ? nw : 0;
+    c->scap = c->spec ? ns : 0;
+  }
+  c->O = 0; /* matches nothing until filled */
+  if (c->w == NULL || c->spec == NULL || make_spectra(J, w, c->spec)) {
+    spectra_free(c);
+    return NULL;
+  }
+  memcpy(c->w, w, nw * sizeof *w);
+  c->n = J->n, c->m = J->m, c->O = g->O, c->kH = g->kH, c->kW = g->kW;
+  c->dH = g->p.dilation[0], c->dW = g->p.dilation[1];
+  return c;
+}
+
+static void keep_spectra(spectra *c) {
+  spectra_free(atomic_exchange(&kept, c));
+}
+
 int cp_conv2d_fft(const cp_geom *g, const float *x, const float *w,
                   const float *b, float *y) {
   if (!cp_fft_worth(g) || g->N == 0 || g->O == 0) return 1;
@@ -303,17 +358,12 @@ int cp_conv2d_fft(const cp_geom *g, const float *x, const float *w,
               sizeof(fftwf_complex) * (size_t)J.nspec;
   J.pl = get_plans(J.n, J.m);
   if (J.pl == NULL) return 1;
-  fftwf_complex *spec =
-      fftwf_malloc(sizeof(fftwf_complex) * (size_t)(g->O * J.nspec));
-  if (spec == NULL) return 1;
-  int rc = 1;
-  if (make_spectra(&J, w, spec) == 0) {
-    J.spec = spec;
-    J.nitems = g->N * g->O * J.th * J.tw;
-    int nth = J.nitems < 2 ? 1 : cp_threads_count();
-    cp_threads_run(nth, work, &J);
-    rc = atomic_load(&J.bad) ? 1 : 0;
-  }
-  fftwf_free(spec);
-  return rc;
+  spectra *sp = get_spectra(&J, w);
+  if (sp == NULL) return 1;
+  J.spec = sp->spec;
+  J.nitems = g->N * g->O * J.th * J.tw;
+  int nth = J.nitems < 2 ? 1 : cp_threads_count();
+  cp_threads_run(nth, work, &J);
+  keep_spectra(sp);
+  return atomic_load(&J.bad) ? 1 : 0;
 }

@@ -11,7 +11,9 @@
  * the outputs (kH' = (kH-1)dH+1 with dilation).  Scratch is one tile of
  * at most 2^17 cells and its spectrum per thread (about 1 MiB) plus one
  * spectrum per output channel, bounded (16 MiB of spectra, under 64 MiB in
- * all); beyond that the call returns 1.
+ * all); beyond that the call returns 1.  The last call's spectra are kept
+ * with a copy of its kernels: a call with the same kernels (bit for bit),
+ * dilation and tile reuses them instead of transforming the kernels again.
  *
  * Accuracy: an FFT spreads each cell's rounding over the tile, so the bound
  * is not per window as for the direct loops but per tile.  Tested:

@@ -2,9 +2,10 @@
 -- RGB image with a 3x3 kernel; one frame = a kernel edit, the compute
 -- (cp_conv2d, depthwise) and the display update (the result sampled and
 -- mapped into the 1280x800 frame, plus the panel), measured in C around
--- exactly that (lab:frame()).  Target: at most 8 ms.
+-- exactly that (lab:frame()).  Target: at most 4 ms (the performance
+-- issue's; the pictures issue asked 8).
 -- Run: build/convplay --headless tests/bench/lab_frame.lua
--- Prints one line: "lab frame 1920x1080 3x3: X ms (target 8 ms)" (median).
+-- Prints one line: "lab frame 1920x1080 3x3: X ms (target 4 ms)" (median).
 tensor.manual_seed(1)
 local x = tensor.rand(3, 1080, 1920)
 local lab = viz.lab(x, image.kernels.sharpen())
@@ -23,6 +24,6 @@ for i = 1, 40 do
   if i > 5 then times[#times + 1] = ms end -- warm-up frames
 end
 table.sort(times)
-print(string.format("lab frame 1920x1080 3x3: %.2f ms (target 8 ms)",
+print(string.format("lab frame 1920x1080 3x3: %.2f ms (target 4 ms)",
                     times[(#times + 1) // 2]))
 lab:close()

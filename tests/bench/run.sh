@@ -85,7 +85,7 @@ maxpool3x3s2 ratio 2
 avgpool2x2 ratio 2
 unfold3x3 ratio 1
 lua_loop_4x4 us 0.5
-lab_frame ms 8
+lab_frame ms 4
 view_frame ms 8
 T
 

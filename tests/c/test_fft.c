@@ -96,6 +96,36 @@ TEST(fft_random_shapes) {
   CHECK(failed == 0);
 }
 
+/* The kernels' spectra are kept from one call to the next: a kernel that
+ * differs in its last value only, the same values at another dilation, and
+ * the first kernel again must each give their own reference. */
+TEST(fft_kept_spectra_follow_the_kernel) {
+  cp_rng_seed(&rng, 77);
+  cp_fft_set_enabled(2);
+  cp_conv_params p;
+  cp_conv_params_default(&p);
+  p.groups = 2;
+  int64_t nx = 2 * 60 * 90, nw = 2 * 9 * 9;
+  float *x = rand_buf(nx, 1.0), *w = rand_buf(nw, 1.0);
+  float *yf = malloc((size_t)nx * 4), *yr = malloc((size_t)nx * 4);
+  const struct { float last; int64_t dil; } steps[] = {
+      {0.5f, 1}, {-0.25f, 1}, {-0.25f, 2}, {0.5f, 1}, {0.5f, 1}};
+  for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+    w[nw - 1] = steps[s].last;
+    p.dilation[0] = p.dilation[1] = steps[s].dil;
+    cp_geom g;
+    CHECK(make_geom(&g, &p, 1, 2, 60, 90, 2, 9, 9, 0) == 0);
+    int64_t ny = g.N * g.O * g.OH * g.OW;
+    CHECK(cp_conv2d_fft(&g, x, w, NULL, yf) == 0);
+    cp_conv2d_ref(&g, x, w, NULL, yr);
+    double worst = 0;
+    for (int64_t i = 0; i < ny; i++) worst = fmax(worst, fabs(yf[i] - yr[i]));
+    if (!CHECK(worst < 1e-5 * 81)) printf("  step %zu: off by %g\n", s, worst);
+  }
+  cp_fft_set_enabled(1);
+  free(x), free(w), free(yf), free(yr);
+}
+
 /* A large image: many tiles, both threads, and the dispatcher's choice
  * for a 31x31 kernel agrees with the reference too. */
 TEST(fft_large_kernel_dispatch) {
