@@ -388,8 +388,9 @@ static void pool_code(gen *G, const prob *P, int *expressible) {
                  "(N, L, C)\n");
       vzc_printf(o, "y = keras.layers.%s1D(pool_size=%s, strides=%s, "
                    "padding=\"valid\")(x)\n", layer, k, st);
-      vzc_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 2, 1)  # "
-                 "(N, C, L_out)\n");
+      vzc_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 2, 1)"
+                 "[:, :, None, :]  # (N, C, 1, L_out), as convplay's output "
+                 "panel\n");
     } else {
       vzc_puts(o, "x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC\n");
       vzc_printf(o, "y = keras.layers.%s2D(pool_size=%s, strides=%s, "
