@@ -211,6 +211,7 @@ golden: $(BUILD)/convplay
 	/usr/bin/python3 tests/golden/gen_golden.py
 	/usr/bin/python3 tests/golden/gen_code.py $(BUILD)/convplay
 	/usr/bin/python3 tests/golden/gen_code_grad.py $(BUILD)/convplay
+	/usr/bin/python3 tests/golden/gen_code_kind.py $(BUILD)/convplay
 
 clean:
 	rm -rf build

@@ -287,6 +287,9 @@ void vzc_tensors(gen *G, const prob *P, int64_t ms[4]) {
   vzc_tensor(G, "w", cp_tensor_data(&v->w), 4, v->w.shape,
              P->transposed ? "weight (C_in, C_out/groups, kH, kW)"
                            : "weight (C_out, C_in/groups, kH, kW)");
+  if (v->pool == VZ_POOL_UNPOOL) /* whole numbers, exact as float32 */
+    vzc_tensor(G, "indices", cp_tensor_data(&v->ind), 4, v->ind.shape,
+               "max_pool2d's indices: flat h*W_out + w in each plane");
   if (v->has_b)
     vzc_tensor(G, "b", cp_tensor_data(&v->b), 1, v->b.shape, "bias");
   if (v->has_mask) {
@@ -340,6 +343,7 @@ static void pool_pair(char *b, size_t n, const vz_view *v, const int64_t *a) {
 /* Why Keras' MaxPooling / AveragePooling cannot compute this, or NULL. */
 static const char *pool_keras_reason(const vz_view *v,
                                      const cp_pool_params *p) {
+  if (v->pool == VZ_POOL_UNPOOL) return "Keras has no max unpooling layer";
   if (p->pad[0] || p->pad[1])
     return "Keras pooling pads only as \"same\" (TensorFlow's rule), not "
            "with PyTorch's symmetric padding";
@@ -384,8 +388,9 @@ static void pool_code(gen *G, const prob *P, int *expressible) {
                  "(N, L, C)\n");
       vzc_printf(o, "y = keras.layers.%s1D(pool_size=%s, strides=%s, "
                    "padding=\"valid\")(x)\n", layer, k, st);
-      vzc_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 2, 1)  # "
-                 "(N, C, L_out)\n");
+      vzc_puts(o, "y = keras.ops.convert_to_numpy(y).transpose(0, 2, 1)"
+                 "[:, :, None, :]  # (N, C, 1, L_out), as convplay's output "
+                 "panel\n");
     } else {
       vzc_puts(o, "x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC\n");
       vzc_printf(o, "y = keras.layers.%s2D(pool_size=%s, strides=%s, "
@@ -407,7 +412,12 @@ static void pool_code(gen *G, const prob *P, int *expressible) {
   if (v->dims1)
     vzc_puts(o, "x = x.squeeze(2)  # (N, C, 1, L) -> (N, C, L)\n");
   const char *ceil = p.ceil_mode ? "True" : "False";
-  if (is_max) {
+  if (v->pool == VZ_POOL_UNPOOL) {
+    vzc_printf(o, "y = F.max_unpool2d(x, indices.long(), kernel_size=%s, "
+                  "stride=%s, padding=%s,\n    output_size=(%lld, %lld))\n",
+               k, st, pd, (long long)v->unpool_hw[0],
+               (long long)v->unpool_hw[1]);
+  } else if (is_max) {
     vzc_printf(o, "%s = F.%s(x, kernel_size=%s, stride=%s, padding=%s,\n"
                  "    dilation=%s, ceil_mode=%s%s)\n",
               v->ret_idx ? "y, indices" : "y", name, k, st, pd, dl, ceil,

@@ -19,6 +19,9 @@ formula in numpy, and the padding choices:
                     no window reads, hold only the bias); kernel (kH, kW,
                     filters, in)
   Cropping2D        ((top, bottom), (left, right))
+  MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D
+                    padding "valid" only: the windows that fit whole,
+                    out = (H - k) // s + 1; strides default to pool_size
   ops.convert_to_numpy
 """
 import types
@@ -129,10 +132,42 @@ class Cropping2D:
         return x[:, self.t:x.shape[1] - self.b, self.l:x.shape[2] - self.r, :]
 
 
+class _Pooling:
+    def __init__(self, pool_size, strides=None, padding="valid"):
+        assert padding == "valid"
+        self.k = _pair(pool_size)
+        self.s = _pair(strides) if strides is not None else self.k
+
+    def __call__(self, x):
+        x = np.asarray(x, "float32")
+        if x.ndim == 3:  # (N, L, C): as (N, 1, L, C) with a 1-row window
+            k, s = (1, self.k[0]), (1, self.s[0])
+            return self._pool(x[:, None], k, s)[:, 0]
+        return self._pool(x, self.k, self.s)
+
+    def _pool(self, x, k, s):
+        for i in (0, 1):
+            if x.shape[1 + i] < k[i]:
+                raise ValueError("pool_size larger than the input")
+        return _nhwc(self.op(_nchw(x), k, stride=s))
+
+
+class MaxPooling2D(_Pooling):
+    op = staticmethod(F.max_pool2d)
+
+
+class AveragePooling2D(_Pooling):
+    op = staticmethod(F.avg_pool2d)
+
+
 keras = types.ModuleType("keras")
 keras.layers = types.SimpleNamespace(Conv2D=Conv2D,
                                      Conv2DTranspose=Conv2DTranspose,
                                      ZeroPadding2D=ZeroPadding2D,
-                                     Cropping2D=Cropping2D)
+                                     Cropping2D=Cropping2D,
+                                     MaxPooling2D=MaxPooling2D,
+                                     AveragePooling2D=AveragePooling2D,
+                                     MaxPooling1D=MaxPooling2D,
+                                     AveragePooling1D=AveragePooling2D)
 keras.ops = types.SimpleNamespace(
     convert_to_numpy=lambda t: np.asarray(t))

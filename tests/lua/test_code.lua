@@ -11,9 +11,6 @@
 -- gen_code.py ran it through tests/golden/keras_mock.py (Keras's
 -- documented rules on top of torch) and it gave PyTorch's numbers.
 
-local GOLDEN = "../golden/"
-local RTOL = 1e-4
-
 -- ---- helpers -------------------------------------------------------------
 
 local function has(text, ...)
@@ -78,62 +75,9 @@ local function same_f32(got, want, what)
   end
 end
 
--- ---- generated code against PyTorch (fixtures) ------------------------------
+-- ---- generated code against PyTorch (fixtures: code_golden.lua) -------------
 
-local views = dofile(GOLDEN .. "code_cases.lua")()
-local fixtures = dofile(GOLDEN .. "code_views.lua")
-
-test("code golden: at least 50 views, the same list as the fixtures", function()
-  check(#fixtures >= 50, "fixtures: " .. #fixtures)
-  check(#views == #fixtures, string.format("%d views, %d fixtures", #views, #fixtures))
-  for i, f in ipairs(fixtures) do
-    check(views[i].desc == f.desc, string.format("view %d is %q, fixture %q", i,
-                                                 views[i].desc, f.desc))
-  end
-end)
-
-local function first_diff(a, b)
-  local la, lb = {}, {}
-  for l in (a .. "\n"):gmatch("(.-)\n") do la[#la + 1] = l end
-  for l in (b .. "\n"):gmatch("(.-)\n") do lb[#lb + 1] = l end
-  for i = 1, math.max(#la, #lb) do
-    if la[i] ~= lb[i] then
-      return string.format("line %d:\n  now:     %s\n  fixture: %s", i,
-                           tostring(la[i]), tostring(lb[i]))
-    end
-  end
-end
-
-for i, f in ipairs(fixtures) do
-  test("code golden " .. f.desc, function()
-    local v = assert(views[i], "no view " .. i).view
-    local code, ok = v:code("pytorch")
-    check(ok == true, "pytorch code is always expressible")
-    if code ~= f.code then
-      error("the code is not the text PyTorch ran (make golden after changing "
-            .. "the generator); " .. first_diff(code, f.code))
-    end
-    -- the Keras text too: gen_code.py ran it through keras_mock.py
-    local keras = v:code("keras")
-    if keras ~= f.keras then
-      error("the Keras code is not the text make golden checked; "
-            .. first_diff(keras, f.keras))
-    end
-    local y = v:output()
-    local ys = y:size()
-    check(#ys == #f.out.shape, "output rank")
-    for d = 1, #ys do check(ys[d] == f.out.shape[d], "output shape") end
-    local got, scale = flat(y), 1
-    for _, e in ipairs(f.out.data) do
-      if e == e and math.abs(e) ~= math.huge then scale = math.max(scale, math.abs(e)) end
-    end
-    for k, e in ipairs(f.out.data) do
-      local g = got[k]
-      check((g ~= g and e ~= e) or g == e or math.abs(g - e) <= RTOL * scale,
-            string.format("y[%d] = %.9g, PyTorch %.9g", k, g, e))
-    end
-  end)
-end
+dofile("code_golden.lua")("code_cases.lua", "code_views.lua", "code golden")
 
 -- ---- each feature in the text -----------------------------------------------
 
