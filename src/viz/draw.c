@@ -686,6 +686,75 @@ void vz_fmt(char *buf, size_t n, double v, int maxc) {
   else snprintf(buf, n, "%s", "…");
 }
 
+/* Width of a number's text at px in the cells' font (VZ_SANS): the sum of
+ * its characters' widths, measured once per size (DejaVu's digits are
+ * tabular and numbers have no kerning pairs, so this is the drawn width to
+ * a pixel). */
+static int num_width(const char *t, int px) {
+  static const char chars[] = "0123456789-.e+infa";
+  static int cw[65][sizeof chars];
+  if (px < 1 || px > 64) {
+    int w;
+    vz_text_size(t, px, VZ_SANS, &w, NULL);
+    return w;
+  }
+  if (cw[px][0] == 0)
+    for (size_t i = 0; i + 1 < sizeof chars; i++) {
+      char one[2] = {chars[i], 0};
+      int w;
+      vz_text_size(one, px, VZ_SANS, &w, NULL);
+      cw[px][i] = w > 0 ? w : 1;
+    }
+  int w = 0;
+  for (const char *c = t; *c; c++) {
+    const char *at = strchr(chars, *c);
+    w += at ? cw[px][at - chars] : px;
+  }
+  return w + 1;
+}
+
+/* A text of v is faithful when it keeps two significant digits ("-17" for
+ * -16.9) or is v itself ("1" for 1.0): never "-4" for -4.5 or "-1" for
+ * -0.96. */
+static int faithful(const char *t, double v) {
+  double r = strtod(t, NULL);
+  if (r == 0) return 0;
+  if (fabs(r - v) <= 1e-6 * fabs(v)) return 1;
+  int sig = 0, lead = 1;
+  for (const char *c = t; *c && *c != 'e'; c++) {
+    if (*c < '0' || *c > '9') continue;
+    if (lead && *c == '0') continue;
+    lead = 0;
+    sig++;
+  }
+  return sig >= 2;
+}
+
+void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
+  if (isnan(v) || isinf(v) || v == 0) {
+    vz_fmt(buf, n, v, 8);
+    if (num_width(buf, px) > w) snprintf(buf, n, "%s", "…");
+    return;
+  }
+  char t[64];
+  /* the most precise form first: %g by falling precision, then fixed
+   * point, then a bare exponent */
+  for (int prec = 6; prec >= 1; prec--) {
+    snprintf(t, sizeof t, "%.*g", prec, v);
+    if (faithful(t, v) && num_width(t, px) <= w) goto found;
+  }
+  if (fabs(v) < 1e6)
+    for (int dec = 3; dec >= 0; dec--) {
+      snprintf(t, sizeof t, "%.*f", dec, v);
+      if (faithful(t, v) && num_width(t, px) <= w) goto found;
+    }
+  snprintf(t, sizeof t, "%.0e", v);
+  if (faithful(t, v) && num_width(t, px) <= w) goto found;
+  snprintf(t, sizeof t, "%s", "…");
+found:
+  snprintf(buf, n, "%s", t);
+}
+
 static vz_color lerp_stops(const uint8_t (*st)[3], int nst, float t) {
   if (!(t >= 0)) t = 0;
   if (t > 1) t = 1;

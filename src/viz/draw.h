@@ -192,6 +192,12 @@ int vz_ellipsize(char *t, int px, int style, int w);
 /* Compact value text: at most maxc characters ("3", "-0.25", "1.2e+04");
  * never "-0". */
 void vz_fmt(char *buf, size_t n, double v, int maxc);
+/* A cell's value text: the most precise form of v that fits w pixels at px
+ * in the cells' font (VZ_SANS, whose sign and point are narrow) and still
+ * keeps two significant digits, or is v exactly (never "-4" for -4.5 or
+ * "0" for -0.1);
+ * "…" when no such form fits (the tooltip and the tap list have it). */
+void vz_fmt_fit(char *buf, size_t n, double v, int px, int w);
 /* Diverging scale of the current palette, zero a neutral mid tone; v in
  * [-absmax, absmax] (clamped).  NaN is drawn magenta-grey. */
 vz_color vz_diverging(float v, float absmax);

@@ -60,11 +60,10 @@ void vz_draw_slice(vz_canvas *s, const float *v, int64_t rows,
       int cx = x + (int)(c * cs), cy = y + (int)(r * cs);
       vz_fill(s, cx, cy, cs - gap, cs - gap, f);
       if (px) {
-        int maxc = (cs - 4) * 10 / (px * 6);
-        vz_fmt(b, sizeof b, val, maxc < 1 ? 1 : maxc > 8 ? 8 : maxc);
-        int fit = vz_fit_text(b, px, 0, cs - 4, cs - 2);
+        vz_fmt_fit(b, sizeof b, val, px, cs - 4);
+        int fit = vz_fit_text(b, px, VZ_SANS, cs - 4, cs - 2);
         if (fit)
-          vz_text_box(s, cx, cy, cs - gap, cs - gap, b, fit, 0,
+          vz_text_box(s, cx, cy, cs - gap, cs - gap, b, fit, VZ_SANS,
                       vz_contrast(f), f);
       }
     }

@@ -1081,8 +1081,10 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
 /* The frame                                                               */
 /* ====================================================================== */
 
-/* Place header, footer and bottom; the panels get the rest. */
-static void frame_layout(vz_view *v, frame *f, int W, int H) {
+/* Place header, footer and bottom; the panels get the rest.  tapcols: the
+ * columns the tap list is sized for (1, or 2 to leave the grids more
+ * height). */
+static void frame_layout(vz_view *v, frame *f, int W, int H, int tapcols) {
   frame_fonts(v, W, H);
   v->height_now = H;
   f->W = W;
@@ -1108,7 +1110,8 @@ static void frame_layout(vz_view *v, frame *f, int W, int H) {
   f->bottom = (box){m / 2, bottom, W - m, 0};
   if (want_taps || want_side) {
     /* as tall as the taps need, at most a third of the frame */
-    int64_t need = want_taps && v->ok ? v->t.ntaps + 3 : 4;
+    int64_t need =
+        want_taps && v->ok ? (v->t.ntaps + tapcols - 1) / tapcols + 3 : 4;
     int side_need = want_side ? 7 * line_h(v->fsm) : 0;
     int hb = (int)(need * lh > side_need ? need * lh : side_need) + m;
     int cap = (bottom - y) * (H < 480 ? 1 : 2) / (H < 480 ? 3 : 5);
@@ -1129,7 +1132,7 @@ static void frame_layout(vz_view *v, frame *f, int W, int H) {
  * the largest cell size at which every panel's tiles fit, each panel as
  * wide as its tiles (at least its title), the space left spread between
  * them. */
-static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
+static int split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
   int gap = v->fs * 2;
   vzp_extent ex[3];
   box *out[3] = {bin, bk, bout};
@@ -1151,6 +1154,7 @@ static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
   }
   if (tsum > avail * 3 / 4)
     for (int i = 0; i < 3; i++) minw[i] = 8 * cw;
+  int chosen = 1;
   for (int cs = max_cell(v); cs >= 1; cs--) {
     int sum = 0;
     for (int i = 0; i < 3; i++) {
@@ -1168,7 +1172,10 @@ static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
       need[i] = best < minw[i] ? minw[i] : best;
       sum += need[i];
     }
-    if (sum <= avail || cs == 1) break;
+    if (sum <= avail || cs == 1) {
+      chosen = cs;
+      break;
+    }
   }
   int sum = 0;
   for (int i = 0; i < 3; i++) sum += on[i] ? need[i] : 0;
@@ -1188,6 +1195,57 @@ static void split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
     *out[i] = (box){x, a.y, w, a.h};
     x += w + gap;
   }
+  return chosen;
+}
+
+/* The colour key's height under the grids, 0 when the frame has no room. */
+static int key_h(const vz_view *v, const frame *f) {
+  return f->panels.h >= 14 * v->lh ? line_hpx(v->fsm) + 4 : 0;
+}
+
+/* A cell this size shows a signed value with a decimal ("-4.5") at its
+ * digits' size. */
+#define DIGITS_CS 44
+
+/* The smallest cell the grids get in the panels' area a (the panels fit
+ * their tiles into their boxes as vzp_fit_tiles does). */
+static int grid_cs(vz_view *v, box a) {
+  box b[3];
+  int cs = split_panels(v, a, &b[0], &b[1], &b[2]);
+  vzp_extent ex[3];
+  vzp_input_extent(v, &ex[0]);
+  vzp_kernel_extent(v, &ex[1]);
+  vzp_output_extent(v, &ex[2]);
+  for (int i = 0; i < 3; i++) {
+    if (b[i].w <= 0) continue;
+    int nc, c = vzp_fit_tiles(b[i].w, b[i].h - ex[i].fixed_h, ex[i].tiles,
+                              ex[i].rows, ex[i].cols, ex[i].label_h, &nc);
+    if (c > ex[i].max_cs) c = ex[i].max_cs;
+    if (c < cs) cs = c;
+  }
+  return cs;
+}
+
+/* The frame's layout: the tap list in one column, or in two when that lets
+ * the grids' cells grow to show their values (the bottom's height goes to
+ * the grids). */
+static void choose_layout(vz_view *v, frame *f, int W, int H) {
+  frame_layout(v, f, W, H, 1);
+  if (!v->ok || v->cmpview || v->gemm || v->grad >= VZ_GRAD_WEIGHT ||
+      !(v->panels & VZ_PANEL_TAPS) || v->t.ntaps < 4)
+    return;
+  int cw;
+  vz_text_size("0", v->fs, 0, &cw, NULL);
+  if (f->taps.w / 2 < 34 * cw) return; /* no room for two columns */
+  box a = f->panels;
+  a.h -= key_h(v, f);
+  int cs1 = grid_cs(v, a);
+  if (cs1 >= DIGITS_CS) return;
+  frame two;
+  frame_layout(v, &two, W, H, 2);
+  a = two.panels;
+  a.h -= key_h(v, &two);
+  if (grid_cs(v, a) > cs1) *f = two;
 }
 
 void vz_view_draw(vz_view *v, vz_canvas *s) {
@@ -1197,7 +1255,7 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
   int64_t done = 0;
   vz_view_current(v, &done);
   frame f;
-  frame_layout(v, &f, s->w, s->h);
+  choose_layout(v, &f, s->w, s->h);
   if (v->panels & VZ_PANEL_HEADER) draw_header(s, v, &f);
   if (v->chrome) draw_footer(s, v, &f);
   if (f.bottom.h > 0) {
@@ -1227,8 +1285,8 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
     message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
   } else {
     /* the colour key under the grids, when the frame has room for it */
-    int kh = line_hpx(v->fsm) + 4;
-    if (f.panels.h >= 14 * v->lh) {
+    int kh = key_h(v, &f);
+    if (kh > 0) {
       f.panels.h -= kh;
       draw_key(s, v, (box){f.panels.x, f.panels.y + f.panels.h, f.panels.w,
                            kh});

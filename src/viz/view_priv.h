@@ -73,8 +73,9 @@ static inline void paint_cell(vz_canvas *s, int x, int y, int cs, vz_color fill,
     vz_line(s, x + cs - 3, y + 2, x + 2, y + cs - 3, 1, lc);
   }
   if (px && txt && *txt) {
-    int fit = vz_fit_text(txt, px, 0, cs - 4, cs - 2);
-    if (fit) vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, 0, tc, fill);
+    int fit = vz_fit_text(txt, px, VZ_SANS, cs - 4, cs - 2);
+    if (fit)
+      vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, VZ_SANS, tc, fill);
   }
 }
 
@@ -94,8 +95,7 @@ static inline void fmt_value(char *b, size_t n, double v, int cs) {
     b[0] = 0;
     return;
   }
-  int maxc = px ? (cs - 4) * 10 / (px * 6) : 4;
-  vz_fmt(b, n, v, maxc < 1 ? 1 : maxc > 8 ? 8 : maxc);
+  vz_fmt_fit(b, n, v, px, cs - 4);
 }
 
 static inline void cell_rect(const vz_grid *g, int64_t r, int64_t c, int *x, int *y) {

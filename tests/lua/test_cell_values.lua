@@ -1,0 +1,123 @@
+-- test_cell_values.lua: a number drawn in a grid cell is that cell's value.
+-- Cells are small; a value that does not fit is shown as "…" (its tooltip
+-- and the tap list have it), never rounded into another number: "-4.5"
+-- must not read "-4", "-0.7" not "-1".  Every digit label of the input,
+-- weight and output grids is checked against the tensor it shows, on
+-- values with one decimal (the case that went wrong) and on random ones,
+-- at sizes from 480x320 to 2560x1440.
+local SIZES = {{480, 320}, {640, 400}, {1024, 640}, {1366, 768}, {2560, 1440}}
+
+-- the text keeps two significant digits of v, or is v itself
+local function faithful(t, v)
+  local r = tonumber(t)
+  if r == nil or r == 0 then return v == 0 and r == 0 end
+  if math.abs(r - v) <= 1e-6 * math.abs(v) then return true end
+  local mant = t:gsub("e.*", ""):gsub("[^0-9]", ""):gsub("^0+", "")
+  return #mant >= 2 and math.abs(r - v) <= 0.051 * math.abs(v)
+end
+
+-- (row, col) of the cell under a label's centre in grid g (1-based, in the
+-- grid's own coordinates: row0/col0 are its first shown row and column)
+local function cell_of(g, b)
+  local cx, cy = b.x + b.w / 2, b.y + b.h / 2
+  if cx < g.x or cy < g.y or cx >= g.x + g.cols * g.cell or
+     cy >= g.y + g.rows * g.cell then
+    return nil
+  end
+  return g.row0 + (cy - g.y) // g.cell, g.col0 + (cx - g.x) // g.cell
+end
+
+-- Every digit label inside one of the grids of `grids` must be faithful to
+-- value(g, r, c); returns the labels checked.
+local function check_grids(lay, grids, value, what)
+  local n = 0
+  for _, b in ipairs(lay) do
+    if b.kind == "label" and b.text and tonumber(b.text) then
+      for _, g in ipairs(grids) do
+        local r, c = cell_of(g, b)
+        if r then
+          local v = value(g, r, c)
+          if v then
+            n = n + 1
+            check(faithful(b.text, v), string.format(
+              "%s: cell (%d,%d) of channel %d shows '%s' for %.9g",
+              what, r, c, g.channel, b.text, v))
+          end
+        end
+      end
+    end
+  end
+  return n
+end
+
+local function one_decimal(n)
+  local t = {}
+  for i = 1, n do t[i] = math.floor((math.random() - 0.5) * 400 + 0.5) / 10 end
+  return t
+end
+
+-- Grids give the 1-based row and column of their first shown cell (row0,
+-- col0); padding rows and columns are 0 and below or past the size.
+local function check_view(x, w, opts, W, H, what)
+  local v = viz.conv2d(x, w, opts)
+  v:seek(math.max(1, v:state().steps // 2))
+  local lay = v:layout{width = W, height = H}
+  local y = conv.conv2d(x, w, opts)
+  local n = 0
+  n = n + check_grids(lay, lay.input, function(g, r, c)
+    if r < 1 or c < 1 or r > x:size(3) or c > x:size(4) then return nil end
+    return x:get(1, g.channel, r, c)
+  end, what .. " input")
+  n = n + check_grids(lay, lay.output, function(g, r, c)
+    local st = v:state()
+    -- only finished outputs carry their final value
+    if r < 1 or c < 1 or r > y:size(3) or c > y:size(4) then return nil end
+    local done = (g.channel - 1) * y:size(3) * y:size(4) + (r - 1) * y:size(4) + c
+    if done >= st.step then return nil end
+    return y:get(1, g.channel, r, c)
+  end, what .. " output")
+  return n
+end
+
+test("cell labels with one decimal are never rounded into another number", function()
+  math.randomseed(7)
+  local checked = 0
+  for _, sz in ipairs(SIZES) do
+    for _, shape in ipairs{{1, 5, 5}, {2, 6, 6}, {1, 9, 9}} do
+      local C, H, W = shape[1], shape[2], shape[3]
+      local x = tensor.new(one_decimal(C * H * W)):reshape(1, C, H, W)
+      local w = tensor.new(one_decimal(2 * C * 9)):reshape(2, C, 3, 3) / 10
+      checked = checked + check_view(x, w, {}, sz[1], sz[2],
+                                     string.format("%dx%d %dx%dx%d", sz[1], sz[2], C, H, W))
+    end
+  end
+  check(checked > 200, "too few labels checked: " .. checked)
+end)
+
+test("random values: every digit label is faithful or an ellipsis", function()
+  tensor.manual_seed(3)
+  local checked = 0
+  for _, sz in ipairs(SIZES) do
+    local x = tensor.randn(1, 2, 7, 7) * 10
+    local w = tensor.randn(3, 2, 3, 3)
+    checked = checked + check_view(x, w, {stride = 2}, sz[1], sz[2],
+                                   string.format("%dx%d random", sz[1], sz[2]))
+  end
+  check(checked > 50, "too few labels checked: " .. checked)
+end)
+
+test("the tap list goes to two columns when that lets the cells show values", function()
+  local x = tensor.new{{-0.1, -4.5, 3.6, 8.1, 3.7}, {-4.0, -0.7, -9.9, -16.9, 14.7},
+                       {1.9, -7.4, -8.0, 6.5, 8.6}, {-9.0, 8.3, 6.4, 13.6, -3.6},
+                       {-1.4, 2.2, -10.1, 11.1, 6.4}}:reshape(1, 1, 5, 5)
+  local v = viz.conv2d(x, tensor.ones(1, 1, 3, 3), {padding = 1, stride = 2})
+  v:seek(4)
+  local lay = v:layout{width = 1024, height = 640}
+  local shown = {}
+  for _, b in ipairs(lay) do
+    if b.kind == "label" then shown[b.text] = true end
+  end
+  for _, t in ipairs{"-4.5", "-0.7", "-0.1", "14.7", "-7.4"} do
+    check(shown[t], "cell value " .. t .. " not shown at 1024x640")
+  end
+end)
