@@ -730,26 +730,32 @@ static int faithful(const char *t, double v) {
   return sig >= 2;
 }
 
+/* Does t fit w pixels at some size from px down to the smallest? */
+static int fits(const char *t, int px, int w) {
+  return num_width(t, px < VZ_MIN_PX ? px : VZ_MIN_PX) <= w;
+}
+
 void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
   if (isnan(v) || isinf(v) || v == 0) {
     vz_fmt(buf, n, v, 8);
-    if (num_width(buf, px) > w) snprintf(buf, n, "%s", "…");
+    if (!fits(buf, px, w)) snprintf(buf, n, "%s", "…");
     return;
   }
   char t[64];
   /* the most precise form first: %g by falling precision, then fixed
-   * point, then a bare exponent */
+   * point, then a bare exponent; precision before size (the cell draws
+   * the text as large as fits) */
   for (int prec = 6; prec >= 1; prec--) {
     snprintf(t, sizeof t, "%.*g", prec, v);
-    if (faithful(t, v) && num_width(t, px) <= w) goto found;
+    if (faithful(t, v) && fits(t, px, w)) goto found;
   }
   if (fabs(v) < 1e6)
     for (int dec = 3; dec >= 0; dec--) {
       snprintf(t, sizeof t, "%.*f", dec, v);
-      if (faithful(t, v) && num_width(t, px) <= w) goto found;
+      if (faithful(t, v) && fits(t, px, w)) goto found;
     }
   snprintf(t, sizeof t, "%.0e", v);
-  if (faithful(t, v) && num_width(t, px) <= w) goto found;
+  if (faithful(t, v) && fits(t, px, w)) goto found;
   snprintf(t, sizeof t, "%s", "…");
 found:
   snprintf(buf, n, "%s", t);

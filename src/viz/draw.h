@@ -193,7 +193,7 @@ int vz_ellipsize(char *t, int px, int style, int w);
  * never "-0". */
 void vz_fmt(char *buf, size_t n, double v, int maxc);
 /* A cell's value text: the most precise form of v that fits w pixels at px
- * in the cells' font (VZ_SANS, whose sign and point are narrow) and still
+ * or smaller, down to VZ_MIN_PX, in the cells' font (VZ_SANS, whose sign and point are narrow) and still
  * keeps two significant digits, or is v exactly (never "-4" for -4.5 or
  * "0" for -0.1);
  * "…" when no such form fits (the tooltip and the tap list have it). */

@@ -588,6 +588,15 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
 /* Bottom right: output size, groups, notes                                 */
 /* ====================================================================== */
 
+/* "channel 3" or "channels 3-4" for n channels from first (0-based). */
+static void channel_range(char *b, size_t sz, int64_t first, int64_t n) {
+  if (n == 1)
+    snprintf(b, sz, "channel %lld", (long long)first + 1);
+  else
+    snprintf(b, sz, "channels %lld-%lld", (long long)first + 1,
+             (long long)(first + n));
+}
+
 /* The groups wiring: which input channels feed which output channels,
  * the current group highlighted.  Fits in b. */
 static void draw_wiring(vz_canvas *s, vz_view *v, box b) {
@@ -623,6 +632,34 @@ static void draw_wiring(vz_canvas *s, vz_view *v, box b) {
   }
 }
 
+/* A formula wider than w at px loses its spaces, but those around "=",
+ * and its minus signs become U+2212 (no line break after them), so that it
+ * wraps at an "=" rather than inside a bracket: "⌊(H+2p−d·(k−1)−1)/s⌋+1".
+ * A note in words at the end ("(the last window ...)") is kept as it is.
+ * t holds n bytes. Returns 1 when it changed t. */
+static int tight_formula(char *t, size_t n, int px, int w) {
+  int tw;
+  vz_text_size(t, px, 0, &tw, NULL);
+  if (tw <= w) return 0;
+  char out[512];
+  size_t o = 0;
+  const char *c = t;
+  for (; *c && o + 4 < sizeof out; c++) {
+    if (c[0] == ' ' && c[1] == '(' && c[2] >= 'a' && c[2] <= 'z') break;
+    int by_eq = c[1] == '=' || (c > t && c[-1] == '=');
+    if (*c == ' ' && !by_eq) continue;
+    if (*c == '-') {
+      memcpy(out + o, "\xe2\x88\x92", 3);
+      o += 3;
+      continue;
+    }
+    out[o++] = *c;
+  }
+  snprintf(out + o, sizeof out - o, "%s", c);
+  snprintf(t, n, "%s", out);
+  return 1;
+}
+
 static void draw_side(vz_canvas *s, vz_view *v, box b) {
   const cp_geom *g = &v->g;
   char line[512];
@@ -636,14 +673,24 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
       /* the rule on one line, the numbers under it */
       char *eq = strstr(line, " = ");
       char *nums = eq ? strstr(eq + 3, " = ") : NULL;
-      if (nums) {
+      int ind;
+      vz_text_size("H_out", fs, 0, &ind, NULL);
+      if (nums && end - y < 2 * lh) {
+        /* room for one line: the name, the numbers and the result */
+        char one[512];
+        snprintf(one, sizeof one, "%.*s%s", (int)(eq - line), line, nums);
+        tight_formula(one, sizeof one, fs, b.w);
+        y += vz_para(s, b.x, y, b.w, end - y, one, fs, 0, fc) + 4;
+      } else if (nums) {
         *nums = 0;
+        char rest[512];
+        snprintf(rest, sizeof rest, "%s", nums + 1);
+        tight_formula(line, sizeof line, fs, b.w);
         y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, fc);
-        int ind;
-        vz_text_size("H_out", fs, 0, &ind, NULL);
+        /* a numbers line too wide for its indent starts at the margin */
+        if (tight_formula(rest, sizeof rest, fs, b.w - ind)) ind = 0;
         if (y < end)
-          y += vz_para(s, b.x + ind, y, b.w - ind, end - y, nums + 1, fs, 0,
-                       fc);
+          y += vz_para(s, b.x + ind, y, b.w - ind, end - y, rest, fs, 0, fc);
         y += 4;
       } else {
         y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, fc) + 4;
@@ -669,12 +716,12 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   }
   if (g->p.groups > 1) {
     int64_t grp = v->info.group;
+    char rd[48], wr[48];
+    channel_range(rd, sizeof rd, grp * g->Cg, g->Cg);
+    channel_range(wr, sizeof wr, grp * g->Og, g->Og);
     snprintf(line, sizeof line,
-             "groups=%lld: group %lld reads input channels %lld-%lld and "
-             "writes output channels %lld-%lld",
-             (long long)g->p.groups, (long long)grp + 1,
-             (long long)(grp * g->Cg + 1), (long long)((grp + 1) * g->Cg),
-             (long long)(grp * g->Og + 1), (long long)((grp + 1) * g->Og));
+             "groups=%lld: group %lld reads input %s and writes output %s",
+             (long long)g->p.groups, (long long)grp + 1, rd, wr);
     y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
     draw_wiring(s, v, (box){b.x, y, b.w, end - y});
     return;

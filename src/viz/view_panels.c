@@ -31,11 +31,11 @@ int vzp_fit_tiles(int w, int h, int n, int64_t rows, int64_t cols,
 /* Which channels / slices are shown                                       */
 /* ====================================================================== */
 
-/* Input channels to show: all when few, else the current group's. */
 /* First of `shown` consecutive slices out of n that keeps slice cur in
- * view (near the top). */
+ * view: one before it when two or more are shown, so the step's neighbour
+ * is there too; cur itself when only one is. */
 static int64_t window_start(int64_t n, int shown, int64_t cur) {
-  int64_t first = cur - 1;
+  int64_t first = shown >= 2 ? cur - 1 : cur;
   if (first > n - shown) first = n - shown;
   return first < 0 ? 0 : first;
 }
@@ -258,7 +258,10 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   shape_title(v, title, sizeof title, vz_grad_panel_name(v, 0),
               v->x.shape[0], v->x.shape[1], v->x.shape[2], v->x.shape[3]);
   char chlab[96] = "";
-  if (v->x.shape[1] > nch && nch > 0)
+  if (v->x.shape[1] > nch && nch == 1)
+    snprintf(chlab, sizeof chlab, "channel %lld of %lld",
+             (long long)chs[0] + 1, (long long)v->x.shape[1]);
+  else if (v->x.shape[1] > nch && nch > 0)
     snprintf(chlab, sizeof chlab, "channels %lld-%lld of %lld",
              (long long)chs[0] + 1, (long long)chs[nch - 1] + 1,
              (long long)v->x.shape[1]);

@@ -57,6 +57,10 @@ static inline int value_px(int cs) {
   return px < VZ_MIN_PX ? VZ_MIN_PX : px > 20 ? 20 : px;
 }
 
+/* The width a cell's digits may take: clear of the 3 px outlines that mark
+ * the footprint and the current cell, so an outline never cuts a digit. */
+static inline int cell_text_w(int cs) { return cs - 8; }
+
 /* A coloured cell with its value when it fits; crossed = masked out (a
  * thin cross under the digits).  The digits are black or white, whichever
  * contrasts more with the fill (at least 4.5:1). */
@@ -73,7 +77,7 @@ static inline void paint_cell(vz_canvas *s, int x, int y, int cs, vz_color fill,
     vz_line(s, x + cs - 3, y + 2, x + 2, y + cs - 3, 1, lc);
   }
   if (px && txt && *txt) {
-    int fit = vz_fit_text(txt, px, VZ_SANS, cs - 4, cs - 2);
+    int fit = vz_fit_text(txt, px, VZ_SANS, cell_text_w(cs), cs - 2);
     if (fit)
       vz_text_box(s, x, y, cs - gap, cs - gap, txt, fit, VZ_SANS, tc, fill);
   }
@@ -95,7 +99,7 @@ static inline void fmt_value(char *b, size_t n, double v, int cs) {
     b[0] = 0;
     return;
   }
-  vz_fmt_fit(b, n, v, px, cs - 4);
+  vz_fmt_fit(b, n, v, px, cell_text_w(cs));
 }
 
 static inline void cell_rect(const vz_grid *g, int64_t r, int64_t c, int *x, int *y) {
