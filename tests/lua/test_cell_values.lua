@@ -121,3 +121,26 @@ test("the tap list goes to two columns when that lets the cells show values", fu
     check(shown[t], "cell value " .. t .. " not shown at 1024x640")
   end
 end)
+
+test("the channel being computed is among the grids drawn, at every size", function()
+  local x = tensor.arange(8 * 32 * 32):reshape(1, 8, 32, 32) / 1000
+  local v = viz.conv2d(x, tensor.ones(8, 4, 3, 3), {groups = 2, stride = 2, padding = 1})
+  for _, step in ipairs{1, 5 * 256 + 100, 2048} do
+    v:seek(step)
+    local out = v:state().out
+    for _, sz in ipairs(SIZES) do
+      local lay = v:layout{width = sz[1], height = sz[2]}
+      local seen = false
+      for _, g in ipairs(lay.output) do seen = seen or g.channel == out[2] end
+      check(seen, string.format("step %d at %dx%d: output channel %d not drawn",
+                                step, sz[1], sz[2], out[2]))
+      -- the input grids drawn belong to the current output's group
+      local grp = (out[2] - 1) // 4
+      for _, g in ipairs(lay.input) do
+        check((g.channel - 1) // 4 == grp, string.format(
+          "step %d at %dx%d: input channel %d is not in group %d", step,
+          sz[1], sz[2], g.channel, grp + 1))
+      end
+    end
+  end
+end)
