@@ -554,13 +554,17 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   if (cap < 0) cap = 0;
   /* keep the current tap in view: the window of taps ending at it */
   if (nt > cap && done > cap) first = done - cap;
+  /* "… N earlier taps" goes before the taps it stands for, anything else
+   * about hidden taps after them */
+  int more_top = more_line && first > 0 && first + cap >= nt;
+  int slot0 = more_top ? 1 : 0;
   for (int64_t k = first; k < nt && k < first + cap; k++) {
     int is_done = k < done;
     tap_text(v, &v->taps[k], line, sizeof line, compact, is_done);
     vz_ellipsize(line, fs, 0, colw);
     int is_cur = k == done - 1 && v->by_tap;
     vz_color c = is_done ? (is_cur ? VZ_ACCENT : VZ_FG) : VZ_DIM;
-    int64_t i = k - first;
+    int64_t i = k - first + slot0;
     int row = (int)(ncols == 1 ? i : i % lines),
         col = (int)(ncols == 1 ? 0 : i / lines);
     vz_text(s, b.x + col * (colw + fs), y + row * lh, line, fs, 0, c,
@@ -576,7 +580,7 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
       snprintf(line, sizeof line, "… %lld %s taps", (long long)(before + after),
                before ? "earlier" : "more");
     vz_ellipsize(line, fs, 0, colw);
-    int i = (int)cap, row = ncols == 1 ? i : i % lines,
+    int i = more_top ? 0 : (int)cap, row = ncols == 1 ? i : i % lines,
         col = ncols == 1 ? 0 : i / lines;
     vz_text(s, b.x + col * (colw + fs), y + row * lh, line, fs, 0, VZ_DIM,
             VZ_LEFT);

@@ -110,10 +110,29 @@ static void panel_legend(vz_canvas *s, const vz_view *v, box b, float am) {
 }
 
 /* A label over a tile, shortened to the tile's width. */
+/* Replace the first `from` in t (n bytes) by `to`. */
+static void replace_word(char *t, size_t n, const char *from, const char *to) {
+  char *at = strstr(t, from);
+  if (!at) return;
+  char tail[96];
+  snprintf(tail, sizeof tail, "%s", at + strlen(from));
+  snprintf(at, n - (size_t)(at - t), "%s%s", to, tail);
+}
+
+/* A tile's label in w pixels, never past the panel's right edge `right`:
+ * "channel 2", else "ch 2" ("sample 1, channel 2": "n1, ch 2"), else cut
+ * with "…". */
 static void tile_label(vz_canvas *s, const vz_view *v, int x, int y, int w,
-                       const char *text, vz_color c) {
+                       int right, const char *text, vz_color c) {
   char buf[96];
   snprintf(buf, sizeof buf, "%s", text);
+  if (x + w > right) w = right - x;
+  int tw;
+  vz_text_size(buf, v->fsm, 0, &tw, NULL);
+  if (tw > w) {
+    replace_word(buf, sizeof buf, "channel ", "ch ");
+    replace_word(buf, sizeof buf, "sample ", "n");
+  }
   vz_ellipsize(buf, v->fsm, 0, w);
   vz_text(s, x, y, buf, v->fsm, 0, c, VZ_LEFT);
 }
@@ -296,7 +315,7 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
                (long long)chs[t] + 1);
     else
       snprintf(lab, sizeof lab, "channel %lld", (long long)chs[t] + 1);
-    tile_label(s, v, gr->x, gr->y - label_h, (int)(m.cols * cs) + TILE_GAP - 6,
+    tile_label(s, v, gr->x, gr->y - label_h, (int)(m.cols * cs), b.x + b.w,
                lab, active ? VZ_FG : VZ_DIM);
     draw_input_grid(s, v, gr, &m, n, chs[t], active);
   }
@@ -460,12 +479,13 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
     int64_t wi[2] = {A, B};
     idx1(lab, sizeof lab, "w", wi, 2);
     int tw = (int)(g->kW * cs) + TILE_GAP - 6;
-    tile_label(s, v, gr->x, gr->y - label_h, tw, lab, VZ_FG);
+    tile_label(s, v, gr->x, gr->y - label_h, tw, b.x + b.w, lab, VZ_FG);
     if (v->keras) {
       /* HWIO: k[i, j, in, out]; conv2d OIHW (A=o, B=ci) -> [:,:,ci,o] */
       snprintf(lab, sizeof lab, "k[:,:,%lld,%lld]", (long long)B + 1,
                (long long)A + 1);
-      tile_label(s, v, gr->x, gr->y - label_h + lhs + 1, tw, lab, VZ_DIM);
+      tile_label(s, v, gr->x, gr->y - label_h + lhs + 1, tw, b.x + b.w, lab,
+                 VZ_DIM);
     }
     for (int64_t i = 0; i < g->kH; i++)
       for (int64_t j = 0; j < g->kW; j++) {
@@ -498,7 +518,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   if (nsl > shown) {
     snprintf(lab, sizeof lab, "slices %lld-%lld of %lld", (long long)first + 1,
              (long long)(first + shown), (long long)nsl);
-    tile_label(s, v, a.x, bottom + 4, b.w, lab, VZ_DIM);
+    tile_label(s, v, a.x, bottom + 4, b.w, b.x + b.w, lab, VZ_DIM);
     bottom += lhs + 4;
   }
   /* every slice of the weight, rows = its first dimension: which slices
@@ -506,7 +526,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   if (csm >= 2) {
     int top2 = bottom + lhs + 8;
     {
-      tile_label(s, v, a.x, top2 - lhs - 2,  b.w,
+      tile_label(s, v, a.x, top2 - lhs - 2, b.w, b.x + b.w,
                  v->t.kind == CP_TRACE_CONV ? "all slices (out × in)"
                                             : "all slices (in × out)",
                  VZ_DIM);
@@ -660,7 +680,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
     if (t == nch) { /* partial: the updated mask */
       gr->ch = -1;
       tile_label(s, v, gr->x, gr->y - label_h, (int)(cols * cs) + TILE_GAP - 6,
-                 "updated mask", VZ_FG);
+                 b.x + b.w, "updated mask", VZ_FG);
       cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
       for (int64_t r = 0; r < g->OH && tmp; r++)
         for (int64_t c = 0; c < g->OW; c++) {
@@ -690,7 +710,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
                (long long)o + 1);
     else
       snprintf(lab, sizeof lab, "channel %lld", (long long)o + 1);
-    tile_label(s, v, gr->x, gr->y - label_h, (int)(cols * cs) + TILE_GAP - 6,
+    tile_label(s, v, gr->x, gr->y - label_h, (int)(cols * cs), b.x + b.w,
                lab, o == cur_o ? VZ_FG : VZ_DIM);
     unsigned char *touched = v->t.kind == CP_TRACE_SCATTER
                                  ? scatter_touched(v, n, o, done)
