@@ -656,34 +656,30 @@ void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
 /* Numbers and colours                                                     */
 /* ====================================================================== */
 
+static int faithful(const char *t, double v);
+
 void vz_fmt(char *buf, size_t n, double v, int maxc) {
   if (maxc < 1) maxc = 1;
   if ((size_t)maxc >= n) maxc = (int)n - 1;
   if (isnan(v)) { snprintf(buf, n, "nan"); return; }
   if (isinf(v)) { snprintf(buf, n, v > 0 ? "inf" : "-inf"); return; }
   if (v == 0) { snprintf(buf, n, "0"); return; }
-  /* The most precise of %.Ng or fixed-point that fits; a value that rounds
-   * to zero at the precision shown is "0", never "-0" or "-0.0". */
+  /* The most precise of %.Ng or fixed-point that fits and is faithful
+   * (two significant digits, or v itself); when none fits, two
+   * significant digits anyway: a longer text, never another number. */
   char t[64];
   for (int prec = 6; prec >= 1; prec--) {
     snprintf(t, sizeof t, "%.*g", prec, v);
-    if ((int)strlen(t) <= maxc) {
-      snprintf(buf, n, "%s", t);
-      return;
-    }
+    if ((int)strlen(t) <= maxc && faithful(t, v)) goto found;
   }
   if (fabs(v) < 1e6)
     for (int dec = 3; dec >= 0; dec--) {
       snprintf(t, sizeof t, "%.*f", dec, v);
-      if ((int)strlen(t) <= maxc) {
-        if (strtod(t, NULL) == 0) snprintf(t, sizeof t, "0");
-        snprintf(buf, n, "%s", t);
-        return;
-      }
+      if ((int)strlen(t) <= maxc && faithful(t, v)) goto found;
     }
-  snprintf(t, sizeof t, "%.0e", v);
-  if ((int)strlen(t) <= maxc) snprintf(buf, n, "%s", t);
-  else snprintf(buf, n, "%s", "…");
+  snprintf(t, sizeof t, "%.2g", v);
+found:
+  snprintf(buf, n, "%s", t);
 }
 
 /* Width of a number's text at px in the cells' font (VZ_SANS): the sum of

@@ -189,8 +189,9 @@ int vz_fit_text(const char *utf8, int px, int style, int w, int h);
 int vz_ellipsize(char *t, int px, int style, int w);
 
 /* ---- numbers and colours ---------------------------------------------------- */
-/* Compact value text: at most maxc characters ("3", "-0.25", "1.2e+04");
- * never "-0". */
+/* Compact value text: at most maxc characters ("3", "-0.25", "1.2e+04")
+ * when that keeps two significant digits (or is v itself), else v to two
+ * significant digits, longer: never "-0", never "0" for -0.02. */
 void vz_fmt(char *buf, size_t n, double v, int maxc);
 /* A cell's value text: the most precise form of v that fits w pixels at px
  * or smaller, down to VZ_MIN_PX, in the cells' font (VZ_SANS, whose sign and point are narrow) and still

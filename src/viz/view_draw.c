@@ -392,10 +392,12 @@ static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
 static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
                      size_t n, int compact, int done) {
   char xs[64], ws[64], a[24], b[24], p[24], sm[24];
-  vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
-  vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
-  vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
-  vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
+  /* compact 2: the shortest numbers (a line still too wide) */
+  int tight = compact >= 2;
+  vz_fmt(a, sizeof a, tp->xv, tight ? 4 : compact ? 5 : 7);
+  vz_fmt(b, sizeof b, tp->wv, tight ? 4 : compact ? 5 : 7);
+  vz_fmt(p, sizeof p, tp->prod, tight ? 5 : compact ? 6 : 8);
+  vz_fmt(sm, sizeof sm, tp->sum, tight ? 6 : compact ? 7 : 9);
   if (v->pool) {
     vzp_pool_tap_text(v, tp, buf, n, compact, done);
     return;
@@ -406,12 +408,20 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   if (v->t.kind == CP_TRACE_SCATTER) {
     char os[48];
     vidx(v, os, sizeof os, "y", tp->out);
-    if (tp->kind == CP_TAP_CROPPED)
-      snprintf(buf, n, "%s %s×%s = %s  cropped", os, a, b, p);
+    /* a negative factor in parentheses: "2.82×(-0.51)" */
+    char ab[64];
+    snprintf(ab, sizeof ab, tp->wv < 0 ? "%s×(%s)" : "%s×%s", a, b);
+    /* tight: the product is left out (the factors and the sum say it) */
+    if (tp->kind == CP_TAP_CROPPED && tight)
+      snprintf(buf, n, "%s %s cropped", os, ab);
+    else if (tp->kind == CP_TAP_CROPPED)
+      snprintf(buf, n, "%s %s = %s  cropped", os, ab, p);
     else if (!done)
-      snprintf(buf, n, "%s += %s×%s", os, a, b);
+      snprintf(buf, n, "%s += %s", os, ab);
+    else if (tight)
+      snprintf(buf, n, "%s += %s → %s", os, ab, sm);
     else
-      snprintf(buf, n, "%s += %s×%s = %s  → %s", os, a, b, p, sm);
+      snprintf(buf, n, "%s += %s = %s  → %s", os, ab, p, sm);
     return;
   }
   switch (tp->kind) {
@@ -554,6 +564,17 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   if (cap < 0) cap = 0;
   /* keep the current tap in view: the window of taps ending at it */
   if (nt > cap && done > cap) first = done - cap;
+  /* one form for the whole list: shorter numbers (then no names) when a
+   * line shown would not fit, before any line is cut */
+  for (int64_t k = first; k < nt && k < first + cap && compact < 2; k++) {
+    tap_text(v, &v->taps[k], line, sizeof line, compact, k < done);
+    int lw;
+    vz_text_size(line, fs, 0, &lw, NULL);
+    if (lw > colw) {
+      compact++;
+      k = first - 1; /* again, in the shorter form */
+    }
+  }
   /* "… N earlier taps" goes before the taps it stands for, anything else
    * about hidden taps after them */
   int more_top = more_line && first > 0 && first + cap >= nt;
