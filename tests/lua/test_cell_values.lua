@@ -144,3 +144,25 @@ test("the channel being computed is among the grids drawn, at every size", funct
     end
   end
 end)
+
+test("tap lines fit their column without being cut, and no factor reads 0", function()
+  tensor.manual_seed(1)
+  local x = tensor.randn(1, 2, 3, 3) * 10
+  local w = tensor.randn(2, 3, 3, 3)
+  w:set(2, 3, 1, 2, -0.022) -- a small negative factor
+  local v = viz.conv_transpose2d(x, w, {stride = 2, padding = 1, output_padding = 1})
+  for _, step in ipairs{1, 10, 18} do
+    v:seek(step)
+    for _, sz in ipairs{{1366, 768}, {1920, 1080}} do
+      local lay = v:layout{width = sz[1], height = sz[2]}
+      for _, b in ipairs(lay) do
+        if b.kind == "text" and b.text and b.text:match("^y%[") then
+          check(not b.text:find("…", 1, true), string.format(
+            "step %d at %dx%d: tap line cut: %s", step, sz[1], sz[2], b.text))
+          check(not b.text:find("×%(0%)") and not b.text:find("×0 "),
+                "a factor reads 0: " .. b.text)
+        end
+      end
+    end
+  end
+end)
