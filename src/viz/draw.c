@@ -738,10 +738,11 @@ void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
     return;
   }
   char t[64];
-  /* the most precise form first: %g by falling precision, then fixed
-   * point, then a bare exponent; precision before size (the cell draws
-   * the text as large as fits) */
-  for (int prec = 6; prec >= 1; prec--) {
+  /* the most precise form first, up to 3 significant digits (a cell is a
+   * glance; the tap list and the tooltip have the rest): %g by falling
+   * precision, then fixed point, then a bare exponent; precision before
+   * size (the cell draws the text as large as fits) */
+  for (int prec = 3; prec >= 1; prec--) {
     snprintf(t, sizeof t, "%.*g", prec, v);
     if (faithful(t, v) && fits(t, px, w)) goto found;
   }

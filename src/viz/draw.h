@@ -193,7 +193,8 @@ int vz_ellipsize(char *t, int px, int style, int w);
  * when that keeps two significant digits (or is v itself), else v to two
  * significant digits, longer: never "-0", never "0" for -0.02. */
 void vz_fmt(char *buf, size_t n, double v, int maxc);
-/* A cell's value text: the most precise form of v that fits w pixels at px
+/* A cell's value text: the most precise form of v, to at most 3
+ * significant digits, that fits w pixels at px
  * or smaller, down to VZ_MIN_PX, in the cells' font (VZ_SANS, whose sign and point are narrow) and still
  * keeps two significant digits, or is v exactly (never "-4" for -4.5 or
  * "0" for -0.1);

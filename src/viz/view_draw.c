@@ -445,8 +445,12 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
     size_t l = strlen(ws);
     snprintf(ws + l, sizeof ws - l, "·M");
   }
-  if (compact && !done) snprintf(buf, n, "%s × %s", a, b);
-  else if (compact) snprintf(buf, n, "%s × %s = %s  Σ %s", a, b, p, sm);
+  /* bare numbers: a negative second factor in parentheses */
+  const char *bare = tp->wv < 0 ? "%s × (%s)" : "%s × %s";
+  char ab[64];
+  snprintf(ab, sizeof ab, bare, a, b);
+  if (compact && !done) snprintf(buf, n, "%s", ab);
+  else if (compact) snprintf(buf, n, "%s = %s  Σ %s", ab, p, sm);
   else if (!done) snprintf(buf, n, "%s=%s × %s=%s", xs, a, ws, b);
   else snprintf(buf, n, "%s=%s × %s=%s = %s   Σ %s", xs, a, ws, b, p, sm);
 }
@@ -529,6 +533,19 @@ static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   }
 }
 
+/* The short form of a running result, whose number matters more than its
+ * words: "running sum after 5 of 9 taps: 5.17" -> "Σ after 5/9: 5.17",
+ * "running max after 4 of 9 cells: 0.84 at x[..]" -> "max after 4/9: ...". */
+static void short_result(char *res, size_t n) {
+  char kind[16], rest[400];
+  long long a, b;
+  if (sscanf(res, "running %15s after %lld of %lld %*[^:]: %399[^\n]", kind, &a,
+             &b, rest) != 4)
+    return;
+  snprintf(res, n, "%s after %lld/%lld: %s",
+           strcmp(kind, "sum") == 0 ? "Σ" : kind, a, b, rest);
+}
+
 static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   char line[512];
   int lh = v->lh, fs = v->fs, y = b.y;
@@ -545,6 +562,10 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   taps_result(v, done, res, sizeof res);
   int rw;
   vz_text_size(res, fs, VZ_BOLD, &rw, NULL);
+  if (rw > b.w && (b.h < 5 * lh || rw > 2 * b.w)) {
+    short_result(res, sizeof res);
+    vz_text_size(res, fs, VZ_BOLD, &rw, NULL);
+  }
   int rlines = rw > b.w && b.h >= 5 * lh ? 2 : 1;
   int result_y = b.y + b.h - rlines * lh;
   /* tap lines between the headline and the result line */
