@@ -64,11 +64,19 @@ const float *vz_view_output(const vz_view *v, int conv) {
 }
 
 int64_t vz_view_step(const vz_view *v) { return v->step; }
+int vz_view_playing(const vz_view *v) { return v->playing; }
 
 const char *vz_view_error(const vz_view *v) { return v->ok ? NULL : v->err; }
 
 void vz_view_hits_get(const vz_view *v, vz_view_hits *hit) {
   *hit = v->hit;
+}
+
+void vz_view_set_frame(vz_view *v, int width, int height,
+                       const char *footer) {
+  v->width = width;
+  v->height = height;
+  snprintf(v->footer, sizeof v->footer, "%s", footer);
 }
 
 const char *vz_view_title(const vz_view *v) { return v->title; }
