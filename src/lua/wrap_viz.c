@@ -719,11 +719,16 @@ static const char *const panel_names[] = {"input", "kernel", "output", "taps",
 /* The frame size of the page lv. */
 static void page_size(const lview *lv, int *w, int *h) {
   vz_view_state vs;
-  if (lv->v) view_state(lv->v, &vs);
-  *w = lv->v ? vs.width : lv->sh ? lv->sh->width
-       : lv->st ? lv->st->width : VZ_DEFAULT_W;
-  *h = lv->v ? vs.height : lv->sh ? lv->sh->height
-       : lv->st ? lv->st->height : VZ_DEFAULT_H;
+  *w = VZ_DEFAULT_W;
+  *h = VZ_DEFAULT_H;
+  if (lv->v) {
+    *w = view_state(lv->v, &vs)->width;
+    *h = vs.height;
+  } else if (lv->sh) {
+    vz_show_size(lv->sh, w, h);
+  } else if (lv->st) {
+    vz_stack_size(lv->st, w, h);
+  }
 }
 
 /* Read the figure options of the table at idx (may be none/nil); keys in
@@ -805,17 +810,14 @@ static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
 typedef struct fig_saved {
   const char *theme, *palette;
   vz_view_frame fr;
-  double sgx[VZ_STACK_MAX + 1], sgy[VZ_STACK_MAX + 1], sgcs[VZ_STACK_MAX + 1];
+  vz_stack_hits st;
 } fig_saved;
 
 static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
   sv->theme = vz_set_theme(f->theme);
   sv->palette = vz_set_palette(f->palette);
-  if (lv->st) { /* where the window drew the grids (its mouse hit test) */
-    memcpy(sv->sgx, lv->st->gx, sizeof sv->sgx);
-    memcpy(sv->sgy, lv->st->gy, sizeof sv->sgy);
-    memcpy(sv->sgcs, lv->st->gcs, sizeof sv->sgcs);
-  }
+  /* where the window drew the grids (its mouse hit test) */
+  if (lv->st) vz_stack_hits_get(lv->st, &sv->st);
   if (lv->v) vz_view_frame_begin(lv->v, &sv->fr, f->chrome, f->panels);
 }
 
@@ -824,11 +826,7 @@ static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
 static void fig_end_keep(lview *lv, fig_saved *sv, int keep_hits) {
   if (sv->theme) vz_set_theme(sv->theme);
   if (sv->palette) vz_set_palette(sv->palette);
-  if (lv->st && !keep_hits) {
-    memcpy(lv->st->gx, sv->sgx, sizeof sv->sgx);
-    memcpy(lv->st->gy, sv->sgy, sizeof sv->sgy);
-    memcpy(lv->st->gcs, sv->sgcs, sizeof sv->sgcs);
-  }
+  if (lv->st && !keep_hits) vz_stack_hits_set(lv->st, &sv->st);
   if (lv->v) vz_view_frame_end(lv->v, &sv->fr, keep_hits);
 }
 
@@ -1464,11 +1462,16 @@ static int m_title(lua_State *L) {
     lua_pushstring(L, vz_view_title(lv->v));
     return 1;
   }
-  char *dst = lv->sh ? lv->sh->title : lv->st ? lv->st->title : NULL;
-  size_t n = lv->sh ? sizeof lv->sh->title : sizeof lv->st->title;
-  if (!dst) return luaL_error(L, "view:title: the view was closed");
-  if (!lua_isnoneornil(L, 2)) snprintf(dst, n, "%s", luaL_checkstring(L, 2));
-  lua_pushstring(L, dst);
+  if (lv->sh) {
+    if (!lua_isnoneornil(L, 2))
+      vz_show_set_title(lv->sh, luaL_checkstring(L, 2));
+    lua_pushstring(L, vz_show_title(lv->sh));
+    return 1;
+  }
+  if (!lv->st) return luaL_error(L, "view:title: the view was closed");
+  if (!lua_isnoneornil(L, 2))
+    vz_stack_set_title(lv->st, luaL_checkstring(L, 2));
+  lua_pushstring(L, vz_stack_title(lv->st));
   return 1;
 }
 
@@ -1487,9 +1490,9 @@ static int m_tostring(lua_State *L) {
     lua_pushfstring(L, "viz view (%s, step %d of %d)", kind_name(&s),
                     (int)s.step, (int)s.steps);
   } else if (lv->sh)
-    lua_pushfstring(L, "viz show (%d grids)", lv->sh->n);
+    lua_pushfstring(L, "viz show (%d grids)", vz_show_count(lv->sh));
   else if (lv->st)
-    lua_pushfstring(L, "viz stack (%d layers)", lv->st->n);
+    lua_pushfstring(L, "viz stack (%d layers)", vz_stack_count(lv->st));
   else
     lua_pushstring(L, "viz view (closed)");
   return 1;
