@@ -478,7 +478,11 @@ static void run_loop(lua_State *L, const char *fname) {
                      .idle = S.idle ? h_idle : NULL};
   int w = VZ_DEFAULT_W, hgt = VZ_DEFAULT_H;
   lview *first = page_at(L, 1);
-  if (first && first->v) w = first->v->width, hgt = first->v->height;
+  if (first && first->v) {
+    vz_view_state s;
+    vz_view_state_get(first->v, &s);
+    w = s.width, hgt = s.height;
+  }
   lua_pop(L, 1);
   S.L = L;
   S.mtime = script_mtime(L);

@@ -38,6 +38,9 @@ int cplv_opt_choice(lua_State *L, int opts, const char *fname,
 /* opts.view of a transposed view: 1 "scatter" (the default), 0 "gather". */
 int cplv_opt_scatter(lua_State *L, int opts, const char *fname);
 
+/* A list of the n integers a[i] + add, pushed. */
+void cplv_push_ints(lua_State *L, const int64_t *a, int n, int64_t add);
+
 /* The text and panel boxes a canvas recorded (see v:layout()), as the
  * array part of the table on top of the stack. */
 void cplv_push_boxes(lua_State *L, const vz_canvas *s);
@@ -66,10 +69,14 @@ int cplv_avg_pool1d(lua_State *L);
 int cplv_conv1d(lua_State *L);
 int cplv_max_unpool2d(lua_State *L);
 int cplv_conv_transpose1d(lua_State *L);
-void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done);
-/* v:set{...} (table at 2) of a pooling or 1-D view: its own keys; returns
- * as v:set does (true, or false and the reason). */
-int cplv_set_special(lua_State *L, vz_view *v);
+void cplv_pool_state(lua_State *L, const vz_view *v, const vz_view_state *s,
+                     const vz_view_unit *u);
+/* v:set{...} (table at 2) of a pooling or 1-D view (s: its state): its own
+ * keys; returns as v:set does. */
+int cplv_set_special(lua_State *L, vz_view *v, const vz_view_state *s);
+/* What v:set returns after the change (rc: 0, or -1 when the view now
+ * shows an error): true, or false and the reason. */
+int cplv_set_result(lua_State *L, vz_view *v, int rc);
 
 /* wrap_vizstack.c: viz.stack, and s:hover / s:state of a stack page. */
 int cplv_stack(lua_State *L);

@@ -137,7 +137,8 @@ static void apply_settings(lua_State *L, vz_lab *lb, int t,
   luaL_setmetatable(L, LABTMP_MT);
   if (cp_lab_copy(mp, vz_lab_model(lb), &e)) cpl_error(L, fname, &e);
   cp_lab m = *mp; /* same references; mp stays the owner until the end */
-  vz_lab_view v = *vz_lab_viewp(lb);
+  vz_lab_view v;
+  vz_lab_view_get(lb, &v);
   char err[1024];
   int fail = 0;
   int top = lua_gettop(L);
@@ -366,10 +367,8 @@ done:
   m = *mp;
   memset(mp, 0, sizeof *mp);
   lua_pop(L, 1);
-  cp_lab *cur = vz_lab_model(lb);
-  cp_lab_free(cur);
-  *cur = m;
-  *vz_lab_viewp(lb) = v;
+  vz_lab_set_model(lb, &m);
+  vz_lab_view_set(lb, &v);
   if (vz_lab_update(lb, err, sizeof err)) luaL_error(L, "%s: %s", fname, err);
   vz_lab_render(lb);
 }
@@ -570,7 +569,8 @@ static void set_bool(lua_State *L, const char *k, int v) {
 static int lab_get(lua_State *L) {
   vz_lab *lb = check_lab(L);
   cp_lab *m = vz_lab_model(lb);
-  vz_lab_view *v = vz_lab_viewp(lb);
+  vz_lab_view v;
+  vz_lab_view_get(lb, &v);
   static const char *const views[3] = {"split", "after", "before"};
   lua_newtable(L);
   set_str(L, "preset", cp_preset_name(m->preset));
@@ -588,10 +588,10 @@ static int lab_get(lua_State *L) {
   set_str(L, "mixing", m->p.full_mix ? "full" : "depthwise");
   set_str(L, "map", cp_signmap_name(m->p.map));
   set_bool(L, "magnitude", m->p.magnitude);
-  set_str(L, "view", views[v->mode]);
-  lua_pushnumber(L, v->split);
+  set_str(L, "view", views[v.mode]);
+  lua_pushnumber(L, v.split);
   lua_setfield(L, -2, "split");
-  lua_pushnumber(L, v->zoom);
+  lua_pushnumber(L, v.zoom);
   lua_setfield(L, -2, "zoom");
   int64_t OH, OW;
   if (cp_lab_out_size(m, &OH, &OW, NULL) == 0) {

@@ -63,6 +63,12 @@ static vz_view *checkview(lua_State *L, int idx, const char *fname) {
   return lv->v;
 }
 
+/* A snapshot of v (viz/view.h), returned for one-line reads. */
+static const vz_view_state *view_state(const vz_view *v, vz_view_state *s) {
+  vz_view_state_get(v, s);
+  return s;
+}
+
 static void lview_free(void *p) {
   lview *lv = p;
   vz_view_free(lv->v);
@@ -345,7 +351,7 @@ static int m_step(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:step");
   lua_Integer n = luaL_optinteger(L, 2, 1);
   vz_view_move(v, (int64_t)n);
-  lua_pushinteger(L, v->step);
+  lua_pushinteger(L, vz_view_step(v));
   return 1;
 }
 
@@ -354,16 +360,21 @@ static int m_seek(lua_State *L) {
   lua_Integer n = luaL_checkinteger(L, 2);
   if (n < 0) n = vz_view_steps(v) + 1 + n; /* -1 = last step */
   vz_view_seek(v, (int64_t)n);
-  lua_pushinteger(L, v->step);
+  lua_pushinteger(L, vz_view_step(v));
   return 1;
 }
 
-static void push_idx(lua_State *L, const int64_t *idx, int n) {
+void cplv_push_ints(lua_State *L, const int64_t *a, int n, int64_t add) {
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
-    lua_pushinteger(L, idx[i] + 1);
+    lua_pushinteger(L, a[i] + add);
     lua_rawseti(L, -2, i + 1);
   }
+}
+
+/* A 0-based index, 1-based. */
+static void push_idx(lua_State *L, const int64_t *idx, int n) {
+  cplv_push_ints(L, idx, n, 1);
 }
 
 static void push_pair(lua_State *L, const int64_t *p, int stride) {
@@ -374,60 +385,103 @@ static void push_pair(lua_State *L, const int64_t *p, int stride) {
   lua_rawseti(L, -2, 2);
 }
 
-/* The rest of v:state() for grad_weight / grad_bias: the unit is a weight
- * tap (o, ci, i, j) or an output channel; its taps the output positions. */
-static int grad_state(lua_State *L, vz_view *v, int64_t done) {
-  int w = v->t.kind == CP_TRACE_GRADW;
-  lua_createtable(L, w ? 4 : 1, 0);
-  for (int i = 0; i < (w ? 4 : 1); i++) {
-    lua_pushinteger(L, w ? v->w.shape[i] : v->g.O);
-    lua_rawseti(L, -2, i + 1);
+/* One tap of v:state()'s taps list (a forward, scatter or gather unit). */
+static void push_tap(lua_State *L, int kind, const cp_tap *tp, int done) {
+  lua_createtable(L, 0, 12);
+  /* a scatter tap that lands is "output" (it reads the unit's pixel) */
+  int lands = kind == CP_TRACE_SCATTER && tp->kind == CP_TAP_INPUT;
+  lua_pushstring(L, lands ? "output" : cp_tap_kind_name(tp->kind));
+  lua_setfield(L, -2, "kind");
+  if (tp->kind == CP_TAP_INPUT || tp->kind == CP_TAP_PADSRC ||
+      kind == CP_TRACE_SCATTER) {
+    push_idx(L, tp->in, 4);
+    lua_setfield(L, -2, tp->kind == CP_TAP_PADSRC ? "source" : "input");
   }
-  lua_setfield(L, -2, "output_shape");
-  lua_pushinteger(L, done);
-  lua_setfield(L, -2, "tap");
-  lua_pushinteger(L, v->info.group + 1);
-  lua_setfield(L, -2, "group");
-  push_idx(L, v->info.idx, w ? 4 : 1);
+  push_idx(L, tp->w, 4);
+  lua_setfield(L, -2, "kernel");
+  push_idx(L, tp->out, 4);
   lua_setfield(L, -2, "out");
-  lua_pushnumber(L, v->y[v->cur_unit]);
-  lua_setfield(L, -2, "value");
-  lua_pushnumber(L, vz_view_sum(v));
-  lua_setfield(L, -2, "sum");
-  lua_createtable(L, (int)v->t.ntaps, 0);
-  for (int64_t k = 0; k < v->t.ntaps; k++) {
-    const cp_tap *tp = &v->taps[k];
-    lua_createtable(L, 0, 10);
-    lua_pushstring(L, cp_tap_kind_name(tp->kind));
-    lua_setfield(L, -2, "kind");
-    if (w && tp->kind != CP_TAP_PAD) {
-      push_idx(L, tp->in, 4);
-      lua_setfield(L, -2, tp->kind == CP_TAP_PADSRC ? "source" : "input");
-    }
-    if (w) {
-      int64_t at[2] = {tp->pos[0], tp->pos[1]};
-      push_idx(L, at, 2);
-      lua_setfield(L, -2, "at");
-    }
-    /* the grad_output cell = the forward output cell the product is of */
-    push_idx(L, tp->w, 4);
-    lua_setfield(L, -2, "grad_output");
-    lua_pushinteger(L, w ? cp_trace_forward_tap(&v->g, tp->w, tp->out) + 1
-                         : 0);
-    lua_setfield(L, -2, "forward_tap");
-    lua_pushnumber(L, tp->xv);
-    lua_setfield(L, -2, "x");
-    lua_pushnumber(L, tp->wv);
-    lua_setfield(L, -2, "gy");
-    lua_pushnumber(L, tp->prod);
-    lua_setfield(L, -2, "product");
+  int64_t at[2] = {tp->pos[0], tp->pos[1]};
+  push_idx(L, at, 2);
+  lua_setfield(L, -2, "at");
+  lua_pushnumber(L, tp->xv);
+  lua_setfield(L, -2, "x");
+  lua_pushnumber(L, tp->wv);
+  lua_setfield(L, -2, "w");
+  lua_pushnumber(L, tp->prod);
+  lua_setfield(L, -2, "product");
+  if (tp->kind != CP_TAP_CROPPED) {
     lua_pushnumber(L, tp->sum);
     lua_setfield(L, -2, "sum");
-    lua_pushboolean(L, k < done);
-    lua_setfield(L, -2, "done");
+  }
+  lua_pushboolean(L, done);
+  lua_setfield(L, -2, "done");
+}
+
+/* One tap of a grad_weight / grad_bias unit: an output position. */
+static void push_grad_tap(lua_State *L, const vz_view_state *s, int w,
+                          const cp_tap *tp, int done) {
+  lua_createtable(L, 0, 10);
+  lua_pushstring(L, cp_tap_kind_name(tp->kind));
+  lua_setfield(L, -2, "kind");
+  if (w && tp->kind != CP_TAP_PAD) {
+    push_idx(L, tp->in, 4);
+    lua_setfield(L, -2, tp->kind == CP_TAP_PADSRC ? "source" : "input");
+  }
+  if (w) {
+    int64_t at[2] = {tp->pos[0], tp->pos[1]};
+    push_idx(L, at, 2);
+    lua_setfield(L, -2, "at");
+  }
+  /* the grad_output cell = the forward output cell the product is of */
+  push_idx(L, tp->w, 4);
+  lua_setfield(L, -2, "grad_output");
+  lua_pushinteger(L, w ? cp_trace_forward_tap(&s->g, tp->w, tp->out) + 1
+                       : 0);
+  lua_setfield(L, -2, "forward_tap");
+  lua_pushnumber(L, tp->xv);
+  lua_setfield(L, -2, "x");
+  lua_pushnumber(L, tp->wv);
+  lua_setfield(L, -2, "gy");
+  lua_pushnumber(L, tp->prod);
+  lua_setfield(L, -2, "product");
+  lua_pushnumber(L, tp->sum);
+  lua_setfield(L, -2, "sum");
+  lua_pushboolean(L, done);
+  lua_setfield(L, -2, "done");
+}
+
+/* The unit's taps as state.taps. */
+static void push_taps(lua_State *L, const vz_view_state *s,
+                      const vz_view_unit *u) {
+  int grad = u->kind == CP_TRACE_GRADW || u->kind == CP_TRACE_GRADB;
+  lua_createtable(L, (int)u->ntaps, 0);
+  for (int64_t k = 0; k < u->ntaps; k++) {
+    if (grad)
+      push_grad_tap(L, s, u->kind == CP_TRACE_GRADW, &u->taps[k],
+                    k < u->done);
+    else
+      push_tap(L, u->kind, &u->taps[k], k < u->done);
     lua_rawseti(L, -2, (lua_Integer)k + 1);
   }
   lua_setfield(L, -2, "taps");
+}
+
+/* The rest of v:state() for grad_weight / grad_bias: the unit is a weight
+ * tap (o, ci, i, j) or an output channel; its taps the output positions. */
+static int grad_state(lua_State *L, vz_view *v, const vz_view_state *s,
+                      const vz_view_unit *u) {
+  lua_pushinteger(L, u->done);
+  lua_setfield(L, -2, "tap");
+  lua_pushinteger(L, u->info.group + 1);
+  lua_setfield(L, -2, "group");
+  push_idx(L, u->info.idx, u->kind == CP_TRACE_GRADW ? 4 : 1);
+  lua_setfield(L, -2, "out");
+  lua_pushnumber(L, vz_view_output(v, 0)[u->index]);
+  lua_setfield(L, -2, "value");
+  lua_pushnumber(L, vz_view_sum(v));
+  lua_setfield(L, -2, "sum");
+  push_taps(L, s, u);
   return 1;
 }
 
@@ -449,60 +503,142 @@ static void gemm_state(lua_State *L, vz_view *v) {
   else lua_pop(L, 1);
 }
 
-static int m_state(lua_State *L) {
-  lview *lv = checklview(L, 1);
-  if (lv->st) return cplv_stack_state(L, lv->st);
-  vz_view *v = checkview(L, 1, "view:state");
-  int64_t done;
-  vz_view_current(v, &done);
-  lua_createtable(L, 0, 24);
-  const cp_conv_params *p = v->ok ? &v->g.p : &v->req;
-  lua_pushinteger(L, v->ok ? v->step : 0);
+/* The compare view: the convolution's side of the same unit. */
+static void cmpview_state(lua_State *L, vz_view *v, const vz_view_unit *u) {
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, u->info2.value);
+  lua_setfield(L, -2, "value");
+  lua_pushnumber(L, u->taps2[u->done > 0 ? u->done - 1 : 0].sum);
+  lua_setfield(L, -2, "sum");
+  lua_createtable(L, (int)u->ntaps, 0);
+  for (int64_t k = 0; k < u->ntaps; k++) {
+    push_idx(L, u->taps2[k].w, 4);
+    lua_rawseti(L, -2, (lua_Integer)k + 1);
+  }
+  lua_setfield(L, -2, "kernel");
+  lua_setfield(L, -2, "convolution");
+  lua_pushinteger(L, vz_compare_differ(v, NULL));
+  lua_setfield(L, -2, "differ");
+}
+
+/* The current output cell of a forward, scatter or gather unit: out,
+ * value, sum (and the scatter unit's input pixel, or the bias). */
+static void unit_out_state(lua_State *L, vz_view *v, const vz_view_state *s,
+                           const vz_view_unit *u) {
+  const int64_t *out = NULL;
+  if (u->kind == CP_TRACE_SCATTER) {
+    push_idx(L, u->info.idx, 4);
+    lua_setfield(L, -2, "input");
+    const cp_tap *tp = vz_view_scatter_tap(v, u->done);
+    if (tp) out = tp->out;
+  } else {
+    out = u->info.idx;
+    lua_pushnumber(L, u->info.bias);
+    lua_setfield(L, -2, "bias");
+  }
+  if (!out) return;
+  push_idx(L, out, 4);
+  lua_setfield(L, -2, "out");
+  lua_pushnumber(L, vz_view_output(v, 0)[cp_geom_yoff(&s->g, out[0], out[1],
+                                                      out[2], out[3])]);
+  lua_setfield(L, -2, "value");
+  double sum = vz_view_sum(v);
+  if (!isnan(sum) || u->kind != CP_TRACE_SCATTER) {
+    lua_pushnumber(L, sum);
+    lua_setfield(L, -2, "sum");
+  }
+}
+
+static void partial_state(lua_State *L, const cp_unit *info) {
+  lua_pushnumber(L, info->msum);
+  lua_setfield(L, -2, "mask_sum");
+  lua_pushnumber(L, info->ratio);
+  lua_setfield(L, -2, "ratio");
+  lua_pushnumber(L, info->newmask);
+  lua_setfield(L, -2, "new_mask");
+  lua_pushnumber(L, info->raw);
+  lua_setfield(L, -2, "raw");
+}
+
+/* What v:state() shows of the current unit (the view is valid and its
+ * output not empty). */
+static int unit_state(lua_State *L, vz_view *v, const vz_view_state *s,
+                      const vz_view_unit *u) {
+  if (u->kind == CP_TRACE_GRADW || u->kind == CP_TRACE_GRADB)
+    return grad_state(L, v, s, u);
+  lua_pushinteger(L, u->done);
+  lua_setfield(L, -2, "tap");
+  lua_pushinteger(L, u->info.group + 1);
+  lua_setfield(L, -2, "group");
+  unit_out_state(L, v, s, u);
+  if (s->partial) partial_state(L, &u->info);
+  push_taps(L, s, u);
+  if (s->gemm >= VZ_GEMM_MATRIX) gemm_state(L, v);
+  if (s->cmpview) cmpview_state(L, v, u);
+  if (s->pool) cplv_pool_state(L, v, s, u);
+  return 1;
+}
+
+static const char *hover_name(int hover) {
+  return hover == 1 ? "output" : hover == 2 ? "input" : hover ? "gradient"
+                                                              : "none";
+}
+
+/* The step, mode and presentation fields of v:state(). */
+static void mode_state(lua_State *L, const vz_view *v, const vz_view_state *s,
+                       const cp_conv_params *p) {
+  lua_pushinteger(L, s->ok ? s->step : 0);
   lua_setfield(L, -2, "step");
-  lua_pushinteger(L, vz_view_steps(v));
+  lua_pushinteger(L, s->steps);
   lua_setfield(L, -2, "steps");
-  lua_pushstring(L, v->by_tap ? "tap" : "cell");
+  lua_pushstring(L, s->by_tap ? "tap" : "cell");
   lua_setfield(L, -2, "by");
-  lua_pushstring(L, v->pool        ? vz_pool_name(v)
-                    : !p->transposed ? (v->dims1 ? "conv1d" : "conv2d")
-                    : v->scatter   ? "scatter"
+  lua_pushstring(L, s->pool        ? vz_pool_name(v)
+                    : !p->transposed ? (s->dims1 ? "conv1d" : "conv2d")
+                    : s->scatter   ? "scatter"
                                    : "gather");
   lua_setfield(L, -2, "view");
-  if (v->grad) {
-    lua_pushstring(L, vz_grad_name(v->grad));
+  if (s->grad) {
+    lua_pushstring(L, vz_grad_name(s->grad));
     lua_setfield(L, -2, "grad");
   }
-  if (v->gemm) {
-    lua_pushstring(L, vz_gemm_name(v->gemm));
+  if (s->gemm) {
+    lua_pushstring(L, vz_gemm_name(s->gemm));
     lua_setfield(L, -2, "gemm");
   }
-  lua_pushboolean(L, v->playing);
+  lua_pushboolean(L, s->playing);
   lua_setfield(L, -2, "playing");
-  lua_pushboolean(L, v->help);
+  lua_pushboolean(L, s->help);
   lua_setfield(L, -2, "help");
-  lua_pushboolean(L, v->compare);
+  lua_pushboolean(L, s->compare);
   lua_setfield(L, -2, "compare");
-  if (v->code) lua_pushstring(L, v->code == 2 ? "keras" : "pytorch");
+  if (s->code) lua_pushstring(L, s->code == 2 ? "keras" : "pytorch");
   else lua_pushboolean(L, 0);
   lua_setfield(L, -2, "code");
-  lua_pushnumber(L, v->zoom);
+  lua_pushnumber(L, s->zoom);
   lua_setfield(L, -2, "zoom");
-  if (v->hover) {
+}
+
+/* state.hover and state.status, when there are. */
+static void hover_state(lua_State *L, const vz_view_state *s) {
+  if (s->hover) {
     lua_createtable(L, 0, 2);
-    lua_pushstring(L, v->hover == 1 ? "output" : v->hover == 2 ? "input"
-                                                               : "gradient");
+    lua_pushstring(L, hover_name(s->hover));
     lua_setfield(L, -2, "what");
-    push_idx(L, v->hover_idx, 4);
+    push_idx(L, s->hover_idx, 4);
     lua_setfield(L, -2, "index");
-    lua_pushboolean(L, v->pinned);
+    lua_pushboolean(L, s->pinned);
     lua_setfield(L, -2, "pinned");
     lua_setfield(L, -2, "hover");
   }
-  if (v->status[0]) {
-    lua_pushstring(L, v->status);
+  if (s->status[0]) {
+    lua_pushstring(L, s->status);
     lua_setfield(L, -2, "status");
   }
-  /* parameters */
+}
+
+/* state.params: p (resolved, or as requested when invalid) and flip. */
+static void params_state(lua_State *L, const cp_conv_params *p, int flip) {
   lua_createtable(L, 0, 8);
   push_pair(L, p->stride, 1);
   lua_setfield(L, -2, "stride");
@@ -520,10 +656,13 @@ static int m_state(lua_State *L) {
   lua_setfield(L, -2, "groups");
   lua_pushstring(L, cp_padmode_name(p->mode));
   lua_setfield(L, -2, "padding_mode");
-  lua_pushboolean(L, v->flip);
+  lua_pushboolean(L, flip);
   lua_setfield(L, -2, "flip");
   lua_setfield(L, -2, "params");
-  /* formula */
+}
+
+/* state.formula: the output-size formula per dimension. */
+static void formula_state(lua_State *L, const vz_view *v) {
   char buf[512];
   lua_createtable(L, 0, 2);
   vz_view_formula(v, 0, buf, sizeof buf);
@@ -533,119 +672,31 @@ static int m_state(lua_State *L) {
   lua_pushstring(L, buf);
   lua_setfield(L, -2, "w");
   lua_setfield(L, -2, "formula");
-  if (!v->ok) {
-    lua_pushstring(L, v->err);
+}
+
+static int m_state(lua_State *L) {
+  lview *lv = checklview(L, 1);
+  if (lv->st) return cplv_stack_state(L, lv->st);
+  vz_view *v = checkview(L, 1, "view:state");
+  vz_view_unit u;
+  int has_unit = vz_view_unit_get(v, &u) == 0;
+  vz_view_state s;
+  vz_view_state_get(v, &s);
+  lua_createtable(L, 0, 24);
+  const cp_conv_params *p = s.ok ? &s.g.p : &s.req;
+  mode_state(L, v, &s, p);
+  hover_state(L, &s);
+  params_state(L, p, s.flip);
+  formula_state(L, v);
+  if (!s.ok) {
+    lua_pushstring(L, vz_view_error(v));
     lua_setfield(L, -2, "error");
     return 1;
   }
-  lua_createtable(L, 4, 0);
-  int64_t os[4] = {v->g.N, v->g.O, v->g.OH, v->g.OW};
-  for (int i = 0; i < 4; i++) {
-    lua_pushinteger(L, os[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
+  cplv_push_ints(L, s.out_shape, s.out_ndim, 0);
   lua_setfield(L, -2, "output_shape");
-  if (vz_view_steps(v) == 0) return 1; /* an empty output: nothing more */
-  if (v->t.kind == CP_TRACE_GRADW || v->t.kind == CP_TRACE_GRADB)
-    return grad_state(L, v, done);
-  lua_pushinteger(L, done);
-  lua_setfield(L, -2, "tap");
-  lua_pushinteger(L, v->info.group + 1);
-  lua_setfield(L, -2, "group");
-  /* the current output cell */
-  const int64_t *out = NULL;
-  if (v->t.kind == CP_TRACE_SCATTER) {
-    push_idx(L, v->info.idx, 4);
-    lua_setfield(L, -2, "input");
-    const cp_tap *tp = vz_view_scatter_tap(v, done);
-    if (tp) out = tp->out;
-  } else {
-    out = v->info.idx;
-    lua_pushnumber(L, v->info.bias);
-    lua_setfield(L, -2, "bias");
-  }
-  if (out) {
-    push_idx(L, out, 4);
-    lua_setfield(L, -2, "out");
-    lua_pushnumber(L, v->y[cp_geom_yoff(&v->g, out[0], out[1], out[2],
-                                        out[3])]);
-    lua_setfield(L, -2, "value");
-    double sum = vz_view_sum(v);
-    if (!isnan(sum) || v->t.kind != CP_TRACE_SCATTER) {
-      lua_pushnumber(L, sum);
-      lua_setfield(L, -2, "sum");
-    }
-  }
-  if (v->partial) {
-    lua_pushnumber(L, v->info.msum);
-    lua_setfield(L, -2, "mask_sum");
-    lua_pushnumber(L, v->info.ratio);
-    lua_setfield(L, -2, "ratio");
-    lua_pushnumber(L, v->info.newmask);
-    lua_setfield(L, -2, "new_mask");
-    lua_pushnumber(L, v->info.raw);
-    lua_setfield(L, -2, "raw");
-  }
-  /* taps */
-  lua_createtable(L, (int)v->t.ntaps, 0);
-  for (int64_t k = 0; k < v->t.ntaps; k++) {
-    const cp_tap *tp = &v->taps[k];
-    lua_createtable(L, 0, 12);
-    /* a scatter tap that lands is "output" (it reads the unit's pixel) */
-    int lands = v->t.kind == CP_TRACE_SCATTER && tp->kind == CP_TAP_INPUT;
-    lua_pushstring(L, lands ? "output" : cp_tap_kind_name(tp->kind));
-    lua_setfield(L, -2, "kind");
-    if (tp->kind == CP_TAP_INPUT || tp->kind == CP_TAP_PADSRC ||
-        v->t.kind == CP_TRACE_SCATTER) {
-      if (tp->kind == CP_TAP_PADSRC) {
-        push_idx(L, tp->in, 4);
-        lua_setfield(L, -2, "source");
-      } else {
-        push_idx(L, tp->in, 4);
-        lua_setfield(L, -2, "input");
-      }
-    }
-    push_idx(L, tp->w, 4);
-    lua_setfield(L, -2, "kernel");
-    push_idx(L, tp->out, 4);
-    lua_setfield(L, -2, "out");
-    int64_t at[2] = {tp->pos[0], tp->pos[1]};
-    push_idx(L, at, 2);
-    lua_setfield(L, -2, "at");
-    lua_pushnumber(L, tp->xv);
-    lua_setfield(L, -2, "x");
-    lua_pushnumber(L, tp->wv);
-    lua_setfield(L, -2, "w");
-    lua_pushnumber(L, tp->prod);
-    lua_setfield(L, -2, "product");
-    if (tp->kind != CP_TAP_CROPPED) {
-      lua_pushnumber(L, tp->sum);
-      lua_setfield(L, -2, "sum");
-    }
-    lua_pushboolean(L, k < done);
-    lua_setfield(L, -2, "done");
-    lua_rawseti(L, -2, (lua_Integer)k + 1);
-  }
-  lua_setfield(L, -2, "taps");
-  if (v->gemm >= VZ_GEMM_MATRIX) gemm_state(L, v);
-  if (v->cmpview) { /* the convolution's side of the same unit */
-    lua_createtable(L, 0, 3);
-    lua_pushnumber(L, v->info2.value);
-    lua_setfield(L, -2, "value");
-    lua_pushnumber(L, v->taps2[done > 0 ? done - 1 : 0].sum);
-    lua_setfield(L, -2, "sum");
-    lua_createtable(L, (int)v->t.ntaps, 0);
-    for (int64_t k = 0; k < v->t.ntaps; k++) {
-      push_idx(L, v->taps2[k].w, 4);
-      lua_rawseti(L, -2, (lua_Integer)k + 1);
-    }
-    lua_setfield(L, -2, "kernel");
-    lua_setfield(L, -2, "convolution");
-    lua_pushinteger(L, vz_compare_differ(v, NULL));
-    lua_setfield(L, -2, "differ");
-  }
-  if (v->pool) cplv_pool_state(L, v, done);
-  return 1;
+  if (!has_unit) return 1; /* an empty output: nothing more */
+  return unit_state(L, v, &s, &u);
 }
 
 /* ====================================================================== */
@@ -665,18 +716,31 @@ typedef struct fig {
 static const char *const panel_names[] = {"input", "kernel", "output", "taps",
                                           "formula", "header", NULL};
 
+/* The frame size of the page lv. */
+static void page_size(const lview *lv, int *w, int *h) {
+  vz_view_state vs;
+  *w = VZ_DEFAULT_W;
+  *h = VZ_DEFAULT_H;
+  if (lv->v) {
+    *w = view_state(lv->v, &vs)->width;
+    *h = vs.height;
+  } else if (lv->sh) {
+    vz_show_size(lv->sh, w, h);
+  } else if (lv->st) {
+    vz_stack_size(lv->st, w, h);
+  }
+}
+
 /* Read the figure options of the table at idx (may be none/nil); keys in
  * `extra` are allowed (read by the caller), any other key is an error. */
 static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
                      fig *f, const char *const *extra) {
-  f->w = lv->v ? lv->v->width : lv->sh ? lv->sh->width
-         : lv->st ? lv->st->width : VZ_DEFAULT_W;
-  f->h = lv->v ? lv->v->height : lv->sh ? lv->sh->height
-         : lv->st ? lv->st->height : VZ_DEFAULT_H;
+  page_size(lv, &f->w, &f->h);
   snprintf(f->theme, sizeof f->theme, "%s", vz_th->name);
   snprintf(f->palette, sizeof f->palette, "%s", vz_palette_name());
-  f->chrome = lv->v ? lv->v->chrome : 1;
-  f->panels = lv->v ? lv->v->panels : VZ_PANEL_ALL;
+  vz_view_state vs;
+  f->chrome = lv->v ? view_state(lv->v, &vs)->chrome : 1;
+  f->panels = lv->v ? vs.panels : VZ_PANEL_ALL;
   if (lua_isnoneornil(L, idx)) return;
   luaL_checktype(L, idx, LUA_TTABLE);
   static const char *const known[] = {"width", "height", "theme", "palette",
@@ -746,17 +810,14 @@ static void fig_opts(lua_State *L, int idx, const char *fname, lview *lv,
 typedef struct fig_saved {
   const char *theme, *palette;
   vz_view_frame fr;
-  double sgx[VZ_STACK_MAX + 1], sgy[VZ_STACK_MAX + 1], sgcs[VZ_STACK_MAX + 1];
+  vz_stack_hits st;
 } fig_saved;
 
 static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
   sv->theme = vz_set_theme(f->theme);
   sv->palette = vz_set_palette(f->palette);
-  if (lv->st) { /* where the window drew the grids (its mouse hit test) */
-    memcpy(sv->sgx, lv->st->gx, sizeof sv->sgx);
-    memcpy(sv->sgy, lv->st->gy, sizeof sv->sgy);
-    memcpy(sv->sgcs, lv->st->gcs, sizeof sv->sgcs);
-  }
+  /* where the window drew the grids (its mouse hit test) */
+  if (lv->st) vz_stack_hits_get(lv->st, &sv->st);
   if (lv->v) vz_view_frame_begin(lv->v, &sv->fr, f->chrome, f->panels);
 }
 
@@ -765,11 +826,7 @@ static void fig_begin(lview *lv, const fig *f, fig_saved *sv) {
 static void fig_end_keep(lview *lv, fig_saved *sv, int keep_hits) {
   if (sv->theme) vz_set_theme(sv->theme);
   if (sv->palette) vz_set_palette(sv->palette);
-  if (lv->st && !keep_hits) {
-    memcpy(lv->st->gx, sv->sgx, sizeof sv->sgx);
-    memcpy(lv->st->gy, sv->sgy, sizeof sv->sgy);
-    memcpy(lv->st->gcs, sv->sgcs, sizeof sv->sgcs);
-  }
+  if (lv->st && !keep_hits) vz_stack_hits_set(lv->st, &sv->st);
   if (lv->v) vz_view_frame_end(lv->v, &sv->fr, keep_hits);
 }
 
@@ -832,7 +889,8 @@ static int m_record(lua_State *L) {
   fig f;
   fig_opts(L, 3, fname, lv, &f, extra);
   int fps = 4, maxf = 400;
-  int by = v->by_tap;
+  vz_view_state vs;
+  int by = view_state(v, &vs)->by_tap;
   if (!lua_isnoneornil(L, 3)) {
     fps = cplv_opt_int(L, 3, "fps", 4, fname, 1, 100);
     maxf = cplv_opt_int(L, 3, "max_frames", 400, fname, 1, INT_MAX);
@@ -846,12 +904,12 @@ static int m_record(lua_State *L) {
   if (strlen(p) >= sizeof path)
     return cpl_argerror(L, fname, 2, "path", "file name too long");
   snprintf(path, sizeof path, "%s", p);
-  if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
-  if (cp_trace_steps(&v->t, by) == 0)
+  if (!vs.ok) return luaL_error(L, "%s: %s", fname, vz_view_error(v));
+  if (vz_view_steps_by(v, by) == 0)
     return luaL_error(L, "%s: nothing to record (the output is empty)", fname);
   cplv_fonts(L, fname);
-  int64_t keep = v->step, keep_by = v->by_tap;
-  int keep_play = v->playing;
+  int64_t keep = vs.step, keep_by = vs.by_tap;
+  int keep_play = vs.playing;
   vz_view_set_by_tap(v, by);
   vz_view_set_playing(v, 0, 0);
   int64_t n = vz_view_steps(v), every = (n + maxf - 1) / maxf;
@@ -910,58 +968,77 @@ static int m_mode(lua_State *L) {
       return luaL_argerror(L, 2, "expected \"tap\" or \"cell\"");
     vz_view_set_by_tap(v, !strcmp(m, "tap"));
   }
-  lua_pushstring(L, v->by_tap ? "tap" : "cell");
+  vz_view_state s;
+  lua_pushstring(L, view_state(v, &s)->by_tap ? "tap" : "cell");
   return 1;
 }
 
 /* v:grad(["input" | "weight" | "bias"]): the backward view's mode. */
 static int m_grad(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:grad");
-  if (!v->grad)
+  vz_view_state s;
+  if (!view_state(v, &s)->grad)
     return luaL_error(L, "view:grad: not a backward view "
                          "(viz.conv2d_backward)");
   if (!lua_isnoneornil(L, 2)) {
     int i = luaL_checkoption(L, 2, NULL, grad_modes);
     vz_view_set_grad(v, VZ_GRAD_INPUT + i);
   }
-  lua_pushstring(L, vz_grad_name(v->grad));
+  lua_pushstring(L, vz_grad_name(view_state(v, &s)->grad));
   return 1;
 }
 
 /* v:gemm(["im2col" | "matrix" | "matrix_t"]): the unfold view's picture. */
 static int m_gemm(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:gemm");
-  if (!v->gemm)
+  vz_view_state s;
+  if (!view_state(v, &s)->gemm)
     return luaL_error(L, "view:gemm: not an unfold view (viz.unfold)");
   if (!lua_isnoneornil(L, 2)) {
     int i = luaL_checkoption(L, 2, NULL, gemm_modes);
     vz_view_set_gemm(v, VZ_GEMM_IM2COL + i);
   }
-  lua_pushstring(L, vz_gemm_name(v->gemm));
+  lua_pushstring(L, vz_gemm_name(view_state(v, &s)->gemm));
   return 1;
+}
+
+/* "conv2d", or a transposed view's "scatter" / "gather". */
+static const char *kind_name(const vz_view_state *s) {
+  return !s->req.transposed ? "conv2d" : s->scatter ? "scatter" : "gather";
 }
 
 static int m_view(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:view");
+  vz_view_state s;
+  view_state(v, &s);
   if (!lua_isnoneornil(L, 2)) {
     const char *m = luaL_checkstring(L, 2);
     if (strcmp(m, "scatter") && strcmp(m, "gather"))
       return luaL_argerror(L, 2, "expected \"scatter\" or \"gather\"");
-    if (v->grad == VZ_GRAD_INPUT) {
-      if (v->scatter != !strcmp(m, "scatter")) vz_view_key(v, "v", 0);
+    if (s.grad == VZ_GRAD_INPUT) {
+      if (s.scatter != !strcmp(m, "scatter")) vz_view_key(v, "v", 0);
     } else {
-      if (!v->req.transposed)
+      if (!s.req.transposed)
         return luaL_error(L, "view:view: only a transposed view (or a "
                              "backward view's grad_input) has a scatter and "
                              "a gather view");
       vz_view_set_scatter(v, !strcmp(m, "scatter"));
     }
+    view_state(v, &s);
   }
-  lua_pushstring(L, v->grad == VZ_GRAD_INPUT ? (v->scatter ? "scatter"
-                                                             : "gather")
-                    : !v->req.transposed      ? "conv2d"
-                    : v->scatter              ? "scatter"
-                                              : "gather");
+  lua_pushstring(L, s.grad == VZ_GRAD_INPUT ? (s.scatter ? "scatter"
+                                                         : "gather")
+                                            : kind_name(&s));
+  return 1;
+}
+
+int cplv_set_result(lua_State *L, vz_view *v, int rc) {
+  if (rc) {
+    lua_pushboolean(L, 0);
+    lua_pushstring(L, vz_view_error(v));
+    return 2;
+  }
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -972,7 +1049,9 @@ static int m_set(lua_State *L) {
   const char *fname = "view:set";
   vz_view *v = checkview(L, 1, fname);
   luaL_checktype(L, 2, LUA_TTABLE);
-  if (v->pool || v->dims1) return cplv_set_special(L, v); /* wrap_vizops.c */
+  vz_view_state s;
+  if (view_state(v, &s)->pool || s.dims1)
+    return cplv_set_special(L, v, &s); /* wrap_vizops.c */
   static const char *const keys[] = {"stride", "padding", "dilation",
                                      "output_padding", "padding_mode",
                                      "flip", NULL};
@@ -988,31 +1067,27 @@ static int m_set(lua_State *L) {
                         fname, k);
   }
   /* The given keys over the current request, by the one parser. */
-  cp_conv_params np = v->req;
-  int flip = v->flip;
+  cp_conv_params np = s.req;
+  int flip = s.flip;
   if (lua_getfield(L, 2, "flip") != LUA_TNIL) {
     if (np.transposed)
       return luaL_error(L, "%s: flip is a conv2d option", fname);
-    if (v->grad || v->gemm || v->cmpview)
+    if (s.grad || s.gemm || s.cmpview)
       return luaL_error(L, "%s: flip does not apply to a %s view", fname,
-                        v->grad ? "backward" : v->gemm ? "unfold" : "compare");
+                        s.grad ? "backward" : s.gemm ? "unfold" : "compare");
     flip = lua_toboolean(L, -1);
   }
   lua_pop(L, 1);
   cpl_conv_opts_over(L, 2, 1, fname, &np); /* a method: opts is #1 */
-  if (vz_view_set_params(v, &np, flip)) {
-    lua_pushboolean(L, 0);
-    lua_pushstring(L, v->err);
-    return 2;
-  }
-  lua_pushboolean(L, 1);
-  return 1;
+  return cplv_set_result(L, v, vz_view_set_params(v, &np, flip));
 }
 
 static int m_hover(lua_State *L) {
   lview *lv = checklview(L, 1);
   if (lv->st) return cplv_stack_hover(L, lv->st);
   vz_view *v = checkview(L, 1, "view:hover");
+  vz_view_state s;
+  view_state(v, &s);
   if (lua_isnoneornil(L, 2)) {
     vz_view_hover(v, 0, NULL);
     return 0;
@@ -1025,21 +1100,21 @@ static int m_hover(lua_State *L) {
   if (!w)
     return luaL_argerror(L, 2,
                          "expected \"output\", \"input\" or \"gradient\"");
-  if (w == VZ_HOVER_GRAD && v->grad < VZ_GRAD_WEIGHT)
+  if (w == VZ_HOVER_GRAD && s.grad < VZ_GRAD_WEIGHT)
     return cpl_argerror(L, "view:hover", 2, "what",
                         "gradient cells belong to the grad_weight and "
                         "grad_bias views");
   luaL_checktype(L, 3, LUA_TTABLE);
-  if (!v->ok) { /* the view shows an error: no cells to hover */
+  if (!s.ok) { /* the view shows an error: no cells to hover */
     vz_view_hover(v, 0, NULL);
     return 0;
   }
-  const cp_geom *g = &v->g;
+  const cp_geom *g = &s.g;
   const int64_t dims[3][4] = {{g->N, g->O, g->OH, g->OW},
                               {g->N, g->C, g->H, g->W},
                               {g->O, g->Cg, g->kH, g->kW}};
   /* grad_bias: {o} */
-  int nidx = w == VZ_HOVER_GRAD && v->grad == VZ_GRAD_BIAS ? 1 : 4;
+  int nidx = w == VZ_HOVER_GRAD && s.grad == VZ_GRAD_BIAS ? 1 : 4;
   int64_t idx[4] = {0, 0, 0, 0};
   for (int i = 0; i < nidx; i++) {
     lua_rawgeti(L, 3, i + 1);
@@ -1062,12 +1137,10 @@ static int m_mouse(lua_State *L) {
   if (lv->st) return cplv_stack_mouse(L, lv->st);
   vz_view *v = checkview(L, 1, "view:mouse");
   vz_view_mouse(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
-  lua_pushstring(L, v->hover == 1   ? "output"
-                  : v->hover == 2 ? "input"
-                  : v->hover      ? "gradient"
-                                  : "none");
-  if (v->hover) {
-    push_idx(L, v->hover_idx, 4);
+  vz_view_state s;
+  lua_pushstring(L, hover_name(view_state(v, &s)->hover));
+  if (s.hover) {
+    push_idx(L, s.hover_idx, 4);
     return 2;
   }
   return 1;
@@ -1078,7 +1151,7 @@ static int m_mouse(lua_State *L) {
 static int m_click(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:click");
   vz_view_click(v, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
-  lua_pushinteger(L, v->step);
+  lua_pushinteger(L, vz_view_step(v));
   return 1;
 }
 
@@ -1154,6 +1227,60 @@ void cplv_push_boxes(lua_State *L, const vz_canvas *s) {
   }
 }
 
+/* The clickable controls of the last frame, as layout's `controls`. */
+static void push_controls(lua_State *L, const vz_control *ctl, int n) {
+  static const char *const kinds[] = {"", "minus", "plus", "chip", "play",
+                                      "help", "code"};
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    const vz_control *c = &ctl[i];
+    lua_createtable(L, 0, 7);
+    lua_pushinteger(L, c->x);
+    lua_setfield(L, -2, "x");
+    lua_pushinteger(L, c->y);
+    lua_setfield(L, -2, "y");
+    lua_pushinteger(L, c->w);
+    lua_setfield(L, -2, "w");
+    lua_pushinteger(L, c->h);
+    lua_setfield(L, -2, "h");
+    lua_pushstring(L, c->key);
+    lua_setfield(L, -2, "key");
+    lua_pushboolean(L, c->shift);
+    lua_setfield(L, -2, "shift");
+    lua_pushstring(L, c->kind >= 0 && c->kind <= VZ_CTL_CODE ? kinds[c->kind]
+                                                             : "");
+    lua_setfield(L, -2, "kind");
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+/* What a view's last frame recorded for hit tests: its grids (input,
+ * kernel, output), controls and timeline, into the table on top. */
+static void view_hits(lua_State *L, const vz_view *v) {
+  vz_view_hits hit;
+  vz_view_hits_get(v, &hit);
+  push_grids(L, hit.gin, hit.nin);
+  lua_setfield(L, -2, "input");
+  push_grids(L, hit.gk, hit.nk);
+  lua_setfield(L, -2, "kernel");
+  push_grids(L, hit.gout, hit.nout);
+  lua_setfield(L, -2, "output");
+  push_controls(L, hit.ctl, hit.nctl);
+  lua_setfield(L, -2, "controls");
+  if (hit.tl[2] > 0) {
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, hit.tl[0]);
+    lua_setfield(L, -2, "x");
+    lua_pushinteger(L, hit.tl[1]);
+    lua_setfield(L, -2, "y");
+    lua_pushinteger(L, hit.tl[2]);
+    lua_setfield(L, -2, "w");
+    lua_pushinteger(L, hit.tl[3]);
+    lua_setfield(L, -2, "h");
+    lua_setfield(L, -2, "timeline");
+  }
+}
+
 /* v:layout([opts]): a frame drawn now (the figure options of screenshot),
  * described: the array part lists every text, cell label and panel drawn
  * ({kind = "text" | "label" | "panel", text =, x =, y =, w =, h =, size =,
@@ -1175,62 +1302,16 @@ static int m_layout(lua_State *L) {
   draw_page(lv, s);
   lua_createtable(L, s->nbox, 5);
   cplv_push_boxes(L, s);
-  vz_view *v = lv->v;
-  if (v) {
-    push_grids(L, v->gin, v->nin);
-    lua_setfield(L, -2, "input");
-    push_grids(L, v->gk, v->nk);
-    lua_setfield(L, -2, "kernel");
-    push_grids(L, v->gout, v->nout);
-    lua_setfield(L, -2, "output");
-  }
-  if (v) { /* the clickable controls of this frame */
-    static const char *const kinds[] = {"", "minus", "plus", "chip", "play",
-                                        "help", "code"};
-    lua_createtable(L, v->nctl, 0);
-    for (int i = 0; i < v->nctl; i++) {
-      const struct vz_control *c = &v->ctl[i];
-      lua_createtable(L, 0, 7);
-      lua_pushinteger(L, c->x);
-      lua_setfield(L, -2, "x");
-      lua_pushinteger(L, c->y);
-      lua_setfield(L, -2, "y");
-      lua_pushinteger(L, c->w);
-      lua_setfield(L, -2, "w");
-      lua_pushinteger(L, c->h);
-      lua_setfield(L, -2, "h");
-      lua_pushstring(L, c->key);
-      lua_setfield(L, -2, "key");
-      lua_pushboolean(L, c->shift);
-      lua_setfield(L, -2, "shift");
-      lua_pushstring(L, c->kind >= 0 && c->kind <= VZ_CTL_CODE ? kinds[c->kind]
-                                                               : "");
-      lua_setfield(L, -2, "kind");
-      lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "controls");
-    if (v->tl_w > 0) {
-      lua_createtable(L, 0, 4);
-      lua_pushinteger(L, v->tl_x);
-      lua_setfield(L, -2, "x");
-      lua_pushinteger(L, v->tl_y);
-      lua_setfield(L, -2, "y");
-      lua_pushinteger(L, v->tl_w);
-      lua_setfield(L, -2, "w");
-      lua_pushinteger(L, v->tl_h);
-      lua_setfield(L, -2, "h");
-      lua_setfield(L, -2, "timeline");
-    }
-  }
+  if (lv->v) view_hits(L, lv->v);
   if (lv->st) cplv_stack_grids(L, lv->st);
   lua_pushinteger(L, f.w);
   lua_setfield(L, -2, "width");
   lua_pushinteger(L, f.h);
   lua_setfield(L, -2, "height");
   /* same size as the view's frame: keep these grids for hit tests */
-  fig_end_keep(lv, &sv, (v && f.w == v->width && f.h == v->height) ||
-                           (lv->st && f.w == lv->st->width &&
-                            f.h == lv->st->height));
+  int w, h;
+  page_size(lv, &w, &h);
+  fig_end_keep(lv, &sv, (lv->v || lv->st) && f.w == w && f.h == h);
   vz_canvas_free(s);
   return 1;
 }
@@ -1321,18 +1402,20 @@ static int m_code(lua_State *L) {
 static int m_compare(lua_State *L) {
   const char *fname = "view:compare";
   vz_view *v = checkview(L, 1, fname);
-  if (v->req.transposed)
+  vz_view_state s;
+  if (view_state(v, &s)->req.transposed)
     return luaL_error(L, "%s: correlation and convolution are conv2d's; "
                          "this is a transposed view", fname);
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TBOOLEAN);
     vz_view_show_compare(v, lua_toboolean(L, 2));
   }
-  if (!v->ok) return luaL_error(L, "%s: %s", fname, v->err);
+  if (!view_state(v, &s)->ok)
+    return luaL_error(L, "%s: %s", fname, vz_view_error(v));
   cp_tensor *a = cpl_newtensor(L), *b = cpl_newtensor(L);
   cp_err e;
-  if (cp_tensor_empty4(a, v->g.N, v->g.O, v->g.OH, v->g.OW, &e) ||
-      cp_tensor_empty4(b, v->g.N, v->g.O, v->g.OH, v->g.OW, &e))
+  if (cp_tensor_empty4(a, s.g.N, s.g.O, s.g.OH, s.g.OW, &e) ||
+      cp_tensor_empty4(b, s.g.N, s.g.O, s.g.OH, s.g.OW, &e))
     return cpl_error(L, fname, &e);
   if (vz_view_compare_outputs(v, cp_tensor_data(a), cp_tensor_data(b)))
     return luaL_error(L, "%s: out of memory", fname);
@@ -1343,25 +1426,21 @@ static int m_output(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:output");
   static const char *const which[] = {"correlation", "convolution", NULL};
   int conv = 0;
+  vz_view_state s;
+  view_state(v, &s);
   if (!lua_isnoneornil(L, 2)) {
     conv = luaL_checkoption(L, 2, NULL, which);
-    if (!v->cmpview)
+    if (!s.cmpview)
       return luaL_error(L, "view:output: only a compare view (viz.compare) "
                            "has two outputs");
   }
-  if (!v->ok) return luaL_error(L, "view:output: %s", v->err);
+  if (!s.ok) return luaL_error(L, "view:output: %s", vz_view_error(v));
   cp_tensor *t = cpl_newtensor(L);
   cp_err e;
-  int rc;
-  if (v->t.kind == CP_TRACE_GRADW) /* grad_weight: the weight's shape */
-    rc = cp_tensor_empty4(t, v->w.shape[0], v->w.shape[1], v->w.shape[2],
-                          v->w.shape[3], &e);
-  else if (v->t.kind == CP_TRACE_GRADB)
-    rc = cp_tensor_empty(t, 1, &v->g.O, &e);
-  else
-    rc = cp_tensor_empty4(t, v->g.N, v->g.O, v->g.OH, v->g.OW, &e);
-  if (rc) return cpl_error(L, "view:output", &e);
-  memcpy(cp_tensor_data(t), conv ? v->y2 : v->y,
+  /* grad_weight: the weight's shape; grad_bias: (O) */
+  if (cp_tensor_empty(t, s.out_ndim, s.out_shape, &e))
+    return cpl_error(L, "view:output", &e);
+  memcpy(cp_tensor_data(t), vz_view_output(v, conv),
          sizeof(float) * (size_t)cp_tensor_numel(t));
   return 1;
 }
@@ -1377,36 +1456,43 @@ static int m_play(lua_State *L) {
  * line; return the current text. */
 static int m_title(lua_State *L) {
   lview *lv = checklview(L, 1);
-  char *dst = lv->v ? lv->v->title : lv->sh ? lv->sh->title
-              : lv->st ? lv->st->title : NULL;
-  size_t n = lv->v ? sizeof lv->v->title : lv->sh ? sizeof lv->sh->title
-             : sizeof lv->st->title;
-  if (!dst) return luaL_error(L, "view:title: the view was closed");
-  if (!lua_isnoneornil(L, 2)) snprintf(dst, n, "%s", luaL_checkstring(L, 2));
-  lua_pushstring(L, dst);
+  if (lv->v) {
+    if (!lua_isnoneornil(L, 2))
+      vz_view_set_title(lv->v, luaL_checkstring(L, 2));
+    lua_pushstring(L, vz_view_title(lv->v));
+    return 1;
+  }
+  if (lv->sh) {
+    if (!lua_isnoneornil(L, 2))
+      vz_show_set_title(lv->sh, luaL_checkstring(L, 2));
+    lua_pushstring(L, vz_show_title(lv->sh));
+    return 1;
+  }
+  if (!lv->st) return luaL_error(L, "view:title: the view was closed");
+  if (!lua_isnoneornil(L, 2))
+    vz_stack_set_title(lv->st, luaL_checkstring(L, 2));
+  lua_pushstring(L, vz_stack_title(lv->st));
   return 1;
 }
 
 static int m_caption(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:caption");
-  if (!lua_isnoneornil(L, 2))
-    snprintf(v->caption, sizeof v->caption, "%s", luaL_checkstring(L, 2));
-  lua_pushstring(L, v->caption);
+  if (!lua_isnoneornil(L, 2)) vz_view_set_caption(v, luaL_checkstring(L, 2));
+  lua_pushstring(L, vz_view_caption(v));
   return 1;
 }
 
 static int m_tostring(lua_State *L) {
   lview *lv = checklview(L, 1);
-  if (lv->v)
-    lua_pushfstring(L, "viz view (%s, step %d of %d)",
-                    !lv->v->req.transposed ? "conv2d"
-                    : lv->v->scatter       ? "scatter"
-                                           : "gather",
-                    (int)lv->v->step, (int)vz_view_steps(lv->v));
-  else if (lv->sh)
-    lua_pushfstring(L, "viz show (%d grids)", lv->sh->n);
+  vz_view_state s;
+  if (lv->v) {
+    view_state(lv->v, &s);
+    lua_pushfstring(L, "viz view (%s, step %d of %d)", kind_name(&s),
+                    (int)s.step, (int)s.steps);
+  } else if (lv->sh)
+    lua_pushfstring(L, "viz show (%d grids)", vz_show_count(lv->sh));
   else if (lv->st)
-    lua_pushfstring(L, "viz stack (%d layers)", lv->st->n);
+    lua_pushfstring(L, "viz stack (%d layers)", vz_stack_count(lv->st));
   else
     lua_pushstring(L, "viz view (closed)");
   return 1;

@@ -219,45 +219,34 @@ static int set_size(lua_State *L, const char *key, int dims1, int64_t lo,
   return 1;
 }
 
-static int set_result(lua_State *L, vz_view *v, const cp_conv_params *np,
-                      const cp_pool_params *pr, int causal) {
-  if (vz_view_set_special(v, np, pr, causal)) {
-    lua_pushboolean(L, 0);
-    lua_pushstring(L, v->err);
-    return 2;
-  }
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-int cplv_set_special(lua_State *L, vz_view *v) {
+int cplv_set_special(lua_State *L, vz_view *v, const vz_view_state *s) {
   const char *fname = "view:set";
   static const char *const maxk[] = {"stride", "padding", "dilation",
                                      "ceil_mode", NULL};
   static const char *const avgk[] = {"stride", "padding", "ceil_mode",
                                      "count_include_pad", NULL};
   static const char *const c1k[] = {"stride", "padding", "dilation", NULL};
-  if (v->pool == VZ_POOL_UNPOOL)
+  if (s->pool == VZ_POOL_UNPOOL)
     return luaL_error(L, "%s: max_unpool2d's output is fixed by its indices "
                          "(make a new view from another max_pool2d)",
                       fname);
-  const char *const *keys = v->pool == VZ_POOL_MAX   ? maxk
-                            : v->pool == VZ_POOL_AVG ? avgk
+  const char *const *keys = s->pool == VZ_POOL_MAX   ? maxk
+                            : s->pool == VZ_POOL_AVG ? avgk
                                                      : c1k;
   cpl_check_keys(L, 2, fname, 1, keys);
   /* read into copies; the view takes them (and rebuilds) at the end */
-  cp_conv_params np = v->req, *p = &np;
-  cp_pool_params pr = v->preq;
-  int causal = v->causal;
+  cp_conv_params np = s->req, *p = &np;
+  cp_pool_params pr = s->preq;
+  int causal = s->causal;
   int64_t a[2] = {p->stride[0], p->stride[1]};
-  if (set_size(L, "stride", v->dims1, 1, a))
+  if (set_size(L, "stride", s->dims1, 1, a))
     p->stride[0] = a[0], p->stride[1] = a[1];
-  if (v->pool != VZ_POOL_AVG) {
+  if (s->pool != VZ_POOL_AVG) {
     a[0] = p->dilation[0], a[1] = p->dilation[1];
-    if (set_size(L, "dilation", v->dims1, 1, a))
+    if (set_size(L, "dilation", s->dims1, 1, a))
       p->dilation[0] = a[0], p->dilation[1] = a[1];
   }
-  if (!v->pool && lua_getfield(L, 2, "padding") == LUA_TSTRING) {
+  if (!s->pool && lua_getfield(L, 2, "padding") == LUA_TSTRING) {
     /* 1-D: "causal" (kept as the dilation changes) or a number */
     const char *m = lua_tostring(L, -1);
     if (strcmp(m, "causal"))
@@ -266,14 +255,14 @@ int cplv_set_special(lua_State *L, vz_view *v) {
     causal = 1;
     lua_pop(L, 1);
   } else {
-    if (!v->pool) lua_pop(L, 1);
+    if (!s->pool) lua_pop(L, 1);
     a[0] = p->pad[0], a[1] = p->pad[2];
-    if (set_size(L, "padding", v->dims1, 0, a)) {
-      if (v->dims1) p->pad[2] = p->pad[3] = a[1], causal = 0;
+    if (set_size(L, "padding", s->dims1, 0, a)) {
+      if (s->dims1) p->pad[2] = p->pad[3] = a[1], causal = 0;
       else p->pad[0] = p->pad[1] = a[0], p->pad[2] = p->pad[3] = a[1];
     }
   }
-  if (v->pool) {
+  if (s->pool) {
     if (lua_getfield(L, 2, "ceil_mode") != LUA_TNIL)
       pr.ceil_mode = lua_toboolean(L, -1);
     lua_pop(L, 1);
@@ -281,32 +270,24 @@ int cplv_set_special(lua_State *L, vz_view *v) {
       pr.count_include_pad = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  return set_result(L, v, &np, &pr, causal);
+  return cplv_set_result(L, v, vz_view_set_special(v, &np, &pr, causal));
 }
 
-/* v:state() of a pooling view: the pool's parameters, and for the current
- * output its argmax / indices (max) or divisor (avg). */
-void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done) {
+/* state.params of a pooling view gets the pool's own parameters. */
+static void pool_params_state(lua_State *L, const vz_view *v,
+                              const vz_view_state *s) {
   cp_pool_params p;
   vz_pool_params(v, &p);
   lua_getfield(L, -1, "params");
-  if (v->pool == VZ_POOL_UNPOOL) {
-    lua_createtable(L, 2, 0);
-    for (int i = 0; i < 2; i++) {
-      lua_pushinteger(L, v->unpool_hw[i]);
-      lua_rawseti(L, -2, i + 1);
-    }
+  if (s->pool == VZ_POOL_UNPOOL) {
+    cplv_push_ints(L, s->unpool_hw, 2, 0);
     lua_setfield(L, -2, "output_size");
   }
-  lua_createtable(L, 2, 0);
-  for (int i = 0; i < 2; i++) {
-    lua_pushinteger(L, p.kernel[i]);
-    lua_rawseti(L, -2, i + 1);
-  }
+  cplv_push_ints(L, p.kernel, 2, 0);
   lua_setfield(L, -2, "kernel_size");
   lua_pushboolean(L, p.ceil_mode);
   lua_setfield(L, -2, "ceil_mode");
-  if (v->pool == VZ_POOL_AVG) {
+  if (s->pool == VZ_POOL_AVG) {
     lua_pushboolean(L, p.count_include_pad);
     lua_setfield(L, -2, "count_include_pad");
     if (p.divisor_override) {
@@ -314,46 +295,44 @@ void cplv_pool_state(lua_State *L, const vz_view *v, int64_t done) {
       lua_setfield(L, -2, "divisor_override");
     }
   } else {
-    lua_pushboolean(L, v->ret_idx);
+    lua_pushboolean(L, s->ret_idx);
     lua_setfield(L, -2, "return_indices");
   }
   lua_pop(L, 1);
+}
+
+/* v:state() of a pooling view: the pool's parameters, and for the current
+ * output its argmax / indices (max) or divisor (avg). */
+void cplv_pool_state(lua_State *L, const vz_view *v, const vz_view_state *s,
+                     const vz_view_unit *u) {
+  pool_params_state(L, v, s);
   /* the input's width: index = (row - 1) * input_width + (col - 1) */
-  lua_pushinteger(L, v->x.shape[3]);
+  lua_pushinteger(L, s->xshape[3]);
   lua_setfield(L, -2, "input_width");
-  if (!v->ok || vz_view_steps(v) == 0) return;
-  if (v->pool == VZ_POOL_UNPOOL) {
+  if (s->pool == VZ_POOL_UNPOOL) {
     /* the index naming this output cell (0-based h*W_out + w) and the
      * input cell written there (1-based), if any */
-    lua_pushinteger(L, v->info.argmax);
+    lua_pushinteger(L, u->info.argmax);
     lua_setfield(L, -2, "index");
-    const cp_tap *tp = &v->taps[0];
+    const cp_tap *tp = &u->taps[0];
     if (tp->kind == CP_TAP_INPUT) {
-      lua_createtable(L, 4, 0);
-      for (int i = 0; i < 4; i++) {
-        lua_pushinteger(L, tp->in[i] + 1);
-        lua_rawseti(L, -2, i + 1);
-      }
+      cplv_push_ints(L, tp->in, 4, 1);
       lua_setfield(L, -2, "source");
     }
     return;
   }
-  if (v->pool == VZ_POOL_MAX) {
+  if (s->pool == VZ_POOL_MAX) {
     /* PyTorch's index (0-based flat h*W + w in the plane, as
      * conv.max_pool2d's return_indices) and the cell, 1-based */
-    int64_t arg = done > 0 ? v->taps[done - 1].arg : v->info.argmax;
+    int64_t arg = u->done > 0 ? u->taps[u->done - 1].arg : u->info.argmax;
     lua_pushinteger(L, arg);
     lua_setfield(L, -2, "index");
-    lua_createtable(L, 4, 0);
-    int64_t cell[4] = {v->info.idx[0], v->info.idx[1], arg / v->g.W,
-                       arg % v->g.W};
-    for (int i = 0; i < 4; i++) {
-      lua_pushinteger(L, cell[i] + 1);
-      lua_rawseti(L, -2, i + 1);
-    }
+    int64_t cell[4] = {u->info.idx[0], u->info.idx[1], arg / s->g.W,
+                       arg % s->g.W};
+    cplv_push_ints(L, cell, 4, 1);
     lua_setfield(L, -2, "argmax");
   } else {
-    lua_pushinteger(L, v->info.divisor);
+    lua_pushinteger(L, u->info.divisor);
     lua_setfield(L, -2, "divisor");
   }
 }

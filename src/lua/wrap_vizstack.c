@@ -227,7 +227,9 @@ int cplv_stack(lua_State *L) {
                         i, luaL_typename(L, -1));
     cp_layer l;
     const char *op;
-    int64_t oc = parse_layer(L, lua_gettop(L), i, lv->st->C[i - 1], &l, &op);
+    vz_stack_grid in;
+    vz_stack_grid_get(lv->st, i - 1, &in);
+    int64_t oc = parse_layer(L, lua_gettop(L), i, in.C, &l, &op);
     if (vz_stack_add(lv->st, &l, op, oc, &e))
       return luaL_error(L, "%s: layer %d (%s): %s", fname, i, op, e.msg);
     lua_pop(L, 1);
@@ -246,7 +248,8 @@ int cplv_stack_hover(lua_State *L, vz_stack *st) {
     lua_pushboolean(L, 1);
     return 1;
   }
-  lua_Integer j = cpl_checkint(L, 2, "stack:hover", "layer", 0, st->n);
+  lua_Integer j = cpl_checkint(L, 2, "stack:hover", "layer", 0,
+                               vz_stack_count(st));
   lua_Integer r = luaL_checkinteger(L, 3), c = luaL_checkinteger(L, 4);
   lua_pushboolean(L, vz_stack_hover(st, (int)j, r - 1, c - 1) == 0);
   return 1;
@@ -285,80 +288,92 @@ static void push_unset(lua_State *L, const unsigned char *m, int64_t n) {
 
 /* One grid's entry: shape, and the hovered field. */
 static void push_grid(lua_State *L, const vz_stack *st, int j) {
+  vz_stack_grid g;
+  vz_stack_grid_get(st, j, &g);
+  int64_t r, c;
+  int hl = vz_stack_hovered(st, &r, &c);
   lua_createtable(L, 0, 8);
   lua_createtable(L, 3, 0);
   int k = 0;
-  if (st->C[j]) {
-    lua_pushinteger(L, st->C[j]);
+  if (g.C) {
+    lua_pushinteger(L, g.C);
     lua_rawseti(L, -2, ++k);
   }
-  lua_pushinteger(L, st->H[j]);
+  lua_pushinteger(L, g.H);
   lua_rawseti(L, -2, ++k);
-  lua_pushinteger(L, st->W[j]);
+  lua_pushinteger(L, g.W);
   lua_rawseti(L, -2, ++k);
   lua_setfield(L, -2, "shape");
-  if (st->hl >= j) {
+  if (hl >= j) {
     lua_newtable(L);
-    push_set(L, st->rset[j], st->H[j], "rows", "row_list");
-    push_set(L, st->cset[j], st->W[j], "cols", "col_list");
+    push_set(L, g.rset, g.H, "rows", "row_list");
+    push_set(L, g.cset, g.W, "cols", "col_list");
     lua_setfield(L, -2, "field");
   }
-  if (j < st->n) { /* what layer j+1 never reads of this grid */
+  if (j < vz_stack_count(st)) { /* what layer j+1 never reads of it */
     lua_newtable(L);
-    push_unset(L, st->rread[j], st->H[j]);
+    push_unset(L, g.rread, g.H);
     lua_setfield(L, -2, "rows");
-    push_unset(L, st->cread[j], st->W[j]);
+    push_unset(L, g.cread, g.W);
     lua_setfield(L, -2, "cols");
     lua_setfield(L, -2, "unread");
   }
 }
 
+/* A transposed layer's forward_sizes: sizes[d] = {{input = n,
+ * output_padding = r}, ...}, into the table on top. */
+static void push_forward_sizes(lua_State *L, const vz_stack *st, int i) {
+  lua_createtable(L, 2, 0);
+  for (int d = 0; d < 2; d++) {
+    int64_t sz[64];
+    int m = vz_stack_convT_sizes(st, i, d, sz, 64);
+    lua_createtable(L, m, 0);
+    for (int r = 0; r < m; r++) {
+      lua_createtable(L, 0, 2);
+      lua_pushinteger(L, sz[r]);
+      lua_setfield(L, -2, "input");
+      lua_pushinteger(L, r);
+      lua_setfield(L, -2, "output_padding");
+      lua_rawseti(L, -2, r + 1);
+    }
+    lua_rawseti(L, -2, d + 1);
+  }
+  lua_setfield(L, -2, "forward_sizes");
+}
+
+/* Layer i's entry: its output grid, op, formulas (and forward sizes). */
+static void push_layer(lua_State *L, const vz_stack *st, int i) {
+  push_grid(L, st, i);
+  vz_stack_grid g;
+  vz_stack_grid_get(st, i, &g);
+  lua_pushstring(L, g.op);
+  lua_setfield(L, -2, "op");
+  char b[200];
+  vz_stack_formula(st, i, 0, b, sizeof b);
+  lua_pushstring(L, b);
+  lua_setfield(L, -2, "formula_h");
+  vz_stack_formula(st, i, 1, b, sizeof b);
+  lua_pushstring(L, b);
+  lua_setfield(L, -2, "formula_w");
+  if (g.transposed) push_forward_sizes(L, st, i);
+}
+
 int cplv_stack_state(lua_State *L, vz_stack *st) {
+  int n = vz_stack_count(st);
   lua_createtable(L, 0, 4);
   push_grid(L, st, 0);
   lua_setfield(L, -2, "input");
-  lua_createtable(L, st->n, 0);
-  for (int i = 1; i <= st->n; i++) {
-    push_grid(L, st, i);
-    lua_pushstring(L, st->op[i - 1]);
-    lua_setfield(L, -2, "op");
-    char b[200];
-    vz_stack_formula(st, i, 0, b, sizeof b);
-    lua_pushstring(L, b);
-    lua_setfield(L, -2, "formula_h");
-    vz_stack_formula(st, i, 1, b, sizeof b);
-    lua_pushstring(L, b);
-    lua_setfield(L, -2, "formula_w");
-    if (st->l[i - 1].kind == CP_LAYER_CONVT) {
-      /* sizes[d] = {{input = n, output_padding = r}, ...} */
-      lua_createtable(L, 2, 0);
-      for (int d = 0; d < 2; d++) {
-        int64_t sz[64];
-        int m = vz_stack_convT_sizes(st, i, d, sz, 64);
-        lua_createtable(L, m, 0);
-        for (int r = 0; r < m; r++) {
-          lua_createtable(L, 0, 2);
-          lua_pushinteger(L, sz[r]);
-          lua_setfield(L, -2, "input");
-          lua_pushinteger(L, r);
-          lua_setfield(L, -2, "output_padding");
-          lua_rawseti(L, -2, r + 1);
-        }
-        lua_rawseti(L, -2, d + 1);
-      }
-      lua_setfield(L, -2, "forward_sizes");
-    }
+  lua_createtable(L, n, 0);
+  for (int i = 1; i <= n; i++) {
+    push_layer(L, st, i);
     lua_rawseti(L, -2, i);
   }
   lua_setfield(L, -2, "layers");
-  if (st->hl >= 0) {
-    lua_createtable(L, 3, 0);
-    lua_pushinteger(L, st->hl);
-    lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, st->hr + 1);
-    lua_rawseti(L, -2, 2);
-    lua_pushinteger(L, st->hc + 1);
-    lua_rawseti(L, -2, 3);
+  int64_t r, c;
+  int hl = vz_stack_hovered(st, &r, &c);
+  if (hl >= 0) {
+    int64_t h[3] = {hl, r + 1, c + 1};
+    cplv_push_ints(L, h, 3, 0);
     lua_setfield(L, -2, "hover");
   }
   return 1;
@@ -366,29 +381,34 @@ int cplv_stack_state(lua_State *L, vz_stack *st) {
 
 int cplv_stack_mouse(lua_State *L, vz_stack *st) {
   vz_stack_mouse(st, cpl_checkcoord(L, 2), cpl_checkcoord(L, 3));
-  if (st->hl < 0) {
+  int64_t r, c;
+  int hl = vz_stack_hovered(st, &r, &c);
+  if (hl < 0) {
     lua_pushnil(L);
     return 1;
   }
-  lua_pushinteger(L, st->hl);
-  lua_pushinteger(L, st->hr + 1);
-  lua_pushinteger(L, st->hc + 1);
+  lua_pushinteger(L, hl);
+  lua_pushinteger(L, r + 1);
+  lua_pushinteger(L, c + 1);
   return 3;
 }
 
 void cplv_stack_grids(lua_State *L, const vz_stack *st) {
-  lua_createtable(L, st->n + 1, 0);
-  for (int j = 0; j <= st->n; j++) {
+  int n = vz_stack_count(st);
+  lua_createtable(L, n + 1, 0);
+  for (int j = 0; j <= n; j++) {
+    vz_stack_grid g;
+    vz_stack_grid_get(st, j, &g);
     lua_createtable(L, 0, 5);
-    lua_pushnumber(L, st->gx[j]);
+    lua_pushnumber(L, g.x);
     lua_setfield(L, -2, "x");
-    lua_pushnumber(L, st->gy[j]);
+    lua_pushnumber(L, g.y);
     lua_setfield(L, -2, "y");
-    lua_pushnumber(L, st->gcs[j]);
+    lua_pushnumber(L, g.cs);
     lua_setfield(L, -2, "cell");
-    lua_pushinteger(L, st->H[j]);
+    lua_pushinteger(L, g.H);
     lua_setfield(L, -2, "rows");
-    lua_pushinteger(L, st->W[j]);
+    lua_pushinteger(L, g.W);
     lua_setfield(L, -2, "cols");
     lua_rawseti(L, -2, j + 1);
   }

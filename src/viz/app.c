@@ -253,13 +253,10 @@ static vz_canvas *draw_frame(void) {
     vz_page pg = current();
     int np = A.h->npages ? A.h->npages(A.h->ud) : 0;
     if (pg.v) {
-      pg.v->width = s->w;
-      pg.v->height = s->h;
+      char foot[64] = "";
       if (np > 1)
-        snprintf(pg.v->footer, sizeof pg.v->footer,
-                 "page %d / %d · Tab: next", A.page, np);
-      else
-        pg.v->footer[0] = 0;
+        snprintf(foot, sizeof foot, "page %d / %d · Tab: next", A.page, np);
+      vz_view_set_frame(pg.v, s->w, s->h, foot);
       vz_view_draw(pg.v, s);
     } else if (pg.sh) {
       vz_show_draw(pg.sh, s);
@@ -524,7 +521,7 @@ int vz_app_run(const vz_app_hooks *h, int w, int hgt, char *err, size_t n) {
     if (!A.err && h->update) h->update(h->ud, dt);
     vz_page pg = current();
     if (pg.v) vz_view_tick(pg.v, dt);
-    int anim = (pg.v && pg.v->playing) || A.msg[0] ||
+    int anim = (pg.v && vz_view_playing(pg.v)) || A.msg[0] ||
                (pg.lab && vz_lab_animating(pg.lab)) ||
                (!A.err && h->animates && h->animates(h->ud));
     if (A.dirty || anim) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "viz/code.h"
+#include "viz/view_priv.h"
 
 /* A growing string; oom is set (and the text dropped) when memory fails. */
 typedef struct sb {

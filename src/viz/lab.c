@@ -228,7 +228,13 @@ void vz_lab_free(vz_lab *lb) {
 }
 
 cp_lab *vz_lab_model(vz_lab *lb) { return &lb->m; }
-vz_lab_view *vz_lab_viewp(vz_lab *lb) { return &lb->v; }
+void vz_lab_set_model(vz_lab *lb, const cp_lab *m) {
+  cp_lab_free(&lb->m);
+  lb->m = *m;
+}
+
+void vz_lab_view_get(const vz_lab *lb, vz_lab_view *v) { *v = lb->v; }
+void vz_lab_view_set(vz_lab *lb, const vz_lab_view *v) { lb->v = *v; }
 
 /* ====================================================================== */
 /* Updates and results                                                     */

@@ -57,7 +57,12 @@ vz_lab *vz_lab_new(const cp_tensor *image, const char *path, int headless,
 void vz_lab_free(vz_lab *lb);
 
 cp_lab *vz_lab_model(vz_lab *lb);
-vz_lab_view *vz_lab_viewp(vz_lab *lb);
+/* Replace the model by m (moved in: the lab owns its references now; the
+ * old model is freed). */
+void vz_lab_set_model(vz_lab *lb, const cp_lab *m);
+/* The view settings: a copy out, a copy in. */
+void vz_lab_view_get(const vz_lab *lb, vz_lab_view *v);
+void vz_lab_view_set(vz_lab *lb, const vz_lab_view *v);
 /* Validate the model and start (headless: run) the compute.  On a bad
  * setting returns -1 and keeps the previous result. */
 int vz_lab_update(vz_lab *lb, char *err, size_t n);

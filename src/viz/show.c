@@ -8,6 +8,14 @@
 
 #include "viz/draw.h"
 
+struct vz_show {
+  char title[256];                /* header line */
+  int n;                          /* items used */
+  char name[VZ_SHOW_MAX][32];     /* item labels ("input", ...) */
+  cp_tensor t[VZ_SHOW_MAX];       /* contiguous copies (owned) */
+  int width, height;              /* frame size */
+};
+
 vz_show *vz_show_new(const char *title, int width, int height) {
   vz_show *sh = calloc(1, sizeof *sh);
   if (!sh) return NULL;
@@ -145,4 +153,17 @@ void vz_show_draw(vz_show *sh, vz_canvas *s) {
     vz_legend(s, px0, H - 44, pw - 60 < 220 ? pw - 60 : 220, 10, lo, hi,
               !seq, NULL, 13);
   }
+}
+
+int vz_show_count(const vz_show *sh) { return sh->n; }
+
+void vz_show_size(const vz_show *sh, int *width, int *height) {
+  *width = sh->width;
+  *height = sh->height;
+}
+
+const char *vz_show_title(const vz_show *sh) { return sh->title; }
+
+void vz_show_set_title(vz_show *sh, const char *title) {
+  snprintf(sh->title, sizeof sh->title, "%s", title);
 }

@@ -14,19 +14,19 @@
 #define VZ_SHOW_MAX 8
 #define VZ_SHOW_TILES 16
 
-typedef struct vz_show {
-  char title[256];                /* header line */
-  int n;                          /* items used */
-  char name[VZ_SHOW_MAX][32];     /* item labels ("input", ...) */
-  cp_tensor t[VZ_SHOW_MAX];       /* contiguous copies (owned) */
-  int width, height;              /* frame size */
-} vz_show;
+typedef struct vz_show vz_show;   /* opaque */
 
 vz_show *vz_show_new(const char *title, int width, int height);
 /* Add a tensor (shares or copies it); -1 with a reason when full/invalid. */
 int vz_show_add(vz_show *sh, const char *name, const cp_tensor *t,
                 cp_err *e);
 void vz_show_free(vz_show *sh);
+/* How many grids; the frame size; the header's title (copied, cut to
+ * fit). */
+int vz_show_count(const vz_show *sh);
+void vz_show_size(const vz_show *sh, int *width, int *height);
+const char *vz_show_title(const vz_show *sh);
+void vz_show_set_title(vz_show *sh, const char *title);
 void vz_show_draw(vz_show *sh, vz_canvas *s);
 /* Draw one 2-D slice (values v, rows x cols) at x, y with cell size cs:
  * the grid primitive the script API (viz.grid) uses as well. */

@@ -7,6 +7,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct vz_stack {
+  char title[256];
+  int n;                              /* layers */
+  cp_layer l[VZ_STACK_MAX];           /* layer i+1 is l[i] */
+  char op[VZ_STACK_MAX][24];          /* "conv2d", ... */
+  int64_t C[VZ_STACK_MAX + 1];        /* grid j: channels (0 unknown) */
+  int64_t H[VZ_STACK_MAX + 1], W[VZ_STACK_MAX + 1];
+  unsigned char *rset[VZ_STACK_MAX + 1], *cset[VZ_STACK_MAX + 1];
+  /* field of the hovered cell */
+  unsigned char *rread[VZ_STACK_MAX], *cread[VZ_STACK_MAX];
+  /* rows / cols of grid i that layer i+1 reads */
+  int64_t ndrop[VZ_STACK_MAX][2];     /* unread rows / cols of grid i */
+  int hl;                             /* hovered grid, -1: none */
+  int64_t hr, hc;                     /* hovered cell (0-based) */
+  vz_stack_hits hit;                  /* where the last frame drew grids */
+  int width, height;                  /* frame size */
+};
+
 vz_stack *vz_stack_new(const char *title, int width, int height) {
   vz_stack *st = calloc(1, sizeof *st);
   if (!st) return NULL;
@@ -106,9 +124,9 @@ int vz_stack_mouse(vz_stack *st, int x, int y) {
   int ohl = st->hl;
   int64_t ohr = st->hr, ohc = st->hc;
   for (int j = 0; j <= st->n; j++) {
-    double cs = st->gcs[j];
+    double cs = st->hit.gcs[j];
     if (cs <= 0) continue;
-    double fx = (x - st->gx[j]) / cs, fy = (y - st->gy[j]) / cs;
+    double fx = (x - st->hit.gx[j]) / cs, fy = (y - st->hit.gy[j]) / cs;
     if (fx >= 0 && fy >= 0 && fx < st->W[j] && fy < st->H[j]) {
       vz_stack_hover(st, j, (int64_t)fy, (int64_t)fx);
       return ohl != st->hl || ohr != st->hr || ohc != st->hc;
@@ -393,7 +411,7 @@ void vz_stack_draw(vz_stack *st, vz_canvas *s) {
     double cs = (pw - 12) / st->W[j];
     if (gh / (double)st->H[j] < cs) cs = gh / (double)st->H[j];
     if (cs > 40) cs = 40;
-    st->gx[j] = x, st->gy[j] = gy, st->gcs[j] = cs;
+    st->hit.gx[j] = x, st->hit.gy[j] = gy, st->hit.gcs[j] = cs;
     if (cs * st->H[j] > tallest) tallest = cs * st->H[j];
     if (j == 0) snprintf(t, sizeof t, "input");
     else snprintf(t, sizeof t, "L%d %s", j, short_op(st->op[j - 1]));
@@ -421,4 +439,42 @@ void vz_stack_draw(vz_stack *st, vz_canvas *s) {
     vz_text(s, m, ty + k * lh, t, px, 0, ls.dim[k] ? VZ_DIM : VZ_FG,
             VZ_LEFT);
   }
+}
+
+int vz_stack_count(const vz_stack *st) { return st->n; }
+
+void vz_stack_grid_get(const vz_stack *st, int j, vz_stack_grid *g) {
+  *g = (vz_stack_grid){
+      .C = st->C[j], .H = st->H[j], .W = st->W[j],
+      .rset = st->rset[j], .cset = st->cset[j],
+      .rread = j < st->n ? st->rread[j] : NULL,
+      .cread = j < st->n ? st->cread[j] : NULL,
+      .x = st->hit.gx[j], .y = st->hit.gy[j], .cs = st->hit.gcs[j],
+      .op = j > 0 ? st->op[j - 1] : NULL,
+      .transposed = j > 0 && st->l[j - 1].kind == CP_LAYER_CONVT};
+}
+
+int vz_stack_hovered(const vz_stack *st, int64_t *r, int64_t *c) {
+  *r = st->hr;
+  *c = st->hc;
+  return st->hl;
+}
+
+void vz_stack_hits_get(const vz_stack *st, vz_stack_hits *hit) {
+  *hit = st->hit;
+}
+
+void vz_stack_hits_set(vz_stack *st, const vz_stack_hits *hit) {
+  st->hit = *hit;
+}
+
+void vz_stack_size(const vz_stack *st, int *width, int *height) {
+  *width = st->width;
+  *height = st->height;
+}
+
+const char *vz_stack_title(const vz_stack *st) { return st->title; }
+
+void vz_stack_set_title(vz_stack *st, const char *title) {
+  snprintf(st->title, sizeof st->title, "%s", title);
 }

@@ -24,27 +24,39 @@
 #define VZ_STACK_MAX 16
 #define VZ_STACK_MAXLEN 4096  /* largest height / width of any grid */
 
-typedef struct vz_stack {
-  char title[256];
-  int n;                              /* layers */
-  cp_layer l[VZ_STACK_MAX];           /* layer i+1 is l[i] */
-  char op[VZ_STACK_MAX][24];          /* "conv2d", ... */
-  int64_t C[VZ_STACK_MAX + 1];        /* grid j: channels (0 unknown) */
-  int64_t H[VZ_STACK_MAX + 1], W[VZ_STACK_MAX + 1];
-  unsigned char *rset[VZ_STACK_MAX + 1], *cset[VZ_STACK_MAX + 1];
-  /* field of the hovered cell */
-  unsigned char *rread[VZ_STACK_MAX], *cread[VZ_STACK_MAX];
-  /* rows / cols of grid i that layer i+1 reads */
-  int64_t ndrop[VZ_STACK_MAX][2];     /* unread rows / cols of grid i */
-  int hl;                             /* hovered grid, -1: none */
-  int64_t hr, hc;                     /* hovered cell (0-based) */
+typedef struct vz_stack vz_stack;   /* opaque */
+
+/* Where the last frame drew each grid (the mouse's hit test); a figure
+ * saves and puts them back. */
+typedef struct vz_stack_hits {
   double gx[VZ_STACK_MAX + 1], gy[VZ_STACK_MAX + 1], gcs[VZ_STACK_MAX + 1];
-  /* where the last frame drew each grid (mouse hit test) */
-  int width, height;                  /* frame size */
-} vz_stack;
+} vz_stack_hits;
+
+/* Grid j of a stack for readers (s:state(), s:layout()). */
+typedef struct vz_stack_grid {
+  int64_t C, H, W;            /* channels (0: unknown), rows, cols */
+  const unsigned char *rset, *cset; /* the hovered cell's field in this
+                                 grid (H / W flags; hovered grid >= j) */
+  const unsigned char *rread, *cread; /* rows / cols layer j+1 reads
+                                 (NULL for the last grid) */
+  double x, y, cs;            /* where the last frame drew it */
+  const char *op;             /* layer j's op ("conv2d", ...; NULL: input) */
+  int transposed;             /* layer j is a transposed convolution */
+} vz_stack_grid;
 
 vz_stack *vz_stack_new(const char *title, int width, int height);
 void vz_stack_free(vz_stack *st);
+/* How many layers; grid j (0 .. that count) into g. */
+int vz_stack_count(const vz_stack *st);
+void vz_stack_grid_get(const vz_stack *st, int j, vz_stack_grid *g);
+/* The hovered grid (-1: none) and its cell's row and column (0-based). */
+int vz_stack_hovered(const vz_stack *st, int64_t *r, int64_t *c);
+void vz_stack_hits_get(const vz_stack *st, vz_stack_hits *hit);
+void vz_stack_hits_set(vz_stack *st, const vz_stack_hits *hit);
+/* The frame size; the header's title (copied, cut to fit). */
+void vz_stack_size(const vz_stack *st, int *width, int *height);
+const char *vz_stack_title(const vz_stack *st);
+void vz_stack_set_title(vz_stack *st, const char *title);
 /* The input grid; -1 with a reason when a size is out of range. */
 int vz_stack_input(vz_stack *st, int64_t C, int64_t H, int64_t W,
                    cp_err *e);

@@ -354,8 +354,12 @@ static int rebuild_derived(vz_view *v, const cp_trace_src *src) {
 /* Stepping                                                                */
 /* ====================================================================== */
 
+int64_t vz_view_steps_by(const vz_view *v, int by_tap) {
+  return v->ok ? cp_trace_steps(&v->t, by_tap) : 0;
+}
+
 int64_t vz_view_steps(const vz_view *v) {
-  return v->ok ? cp_trace_steps(&v->t, v->by_tap) : 0;
+  return vz_view_steps_by(v, v->by_tap);
 }
 
 void vz_view_seek(vz_view *v, int64_t step) {
@@ -402,18 +406,7 @@ void vz_view_frame_begin(vz_view *v, vz_view_frame *sv, int chrome,
                          unsigned panels) {
   sv->chrome = v->chrome;
   sv->panels = v->panels;
-  memcpy(sv->gin, v->gin, sizeof v->gin);
-  memcpy(sv->gout, v->gout, sizeof v->gout);
-  memcpy(sv->gk, v->gk, sizeof v->gk);
-  sv->nin = v->nin;
-  sv->nout = v->nout;
-  sv->nk = v->nk;
-  memcpy(sv->ctl, v->ctl, sizeof v->ctl);
-  sv->nctl = v->nctl;
-  sv->tl[0] = v->tl_x;
-  sv->tl[1] = v->tl_y;
-  sv->tl[2] = v->tl_w;
-  sv->tl[3] = v->tl_h;
+  sv->hit = v->hit;
   v->chrome = chrome;
   v->panels = panels;
 }
@@ -421,19 +414,7 @@ void vz_view_frame_begin(vz_view *v, vz_view_frame *sv, int chrome,
 void vz_view_frame_end(vz_view *v, const vz_view_frame *sv, int keep_hits) {
   v->chrome = sv->chrome;
   v->panels = sv->panels;
-  if (keep_hits) return;
-  memcpy(v->gin, sv->gin, sizeof v->gin);
-  memcpy(v->gout, sv->gout, sizeof v->gout);
-  memcpy(v->gk, sv->gk, sizeof v->gk);
-  v->nin = sv->nin;
-  v->nout = sv->nout;
-  v->nk = sv->nk;
-  memcpy(v->ctl, sv->ctl, sizeof v->ctl);
-  v->nctl = sv->nctl;
-  v->tl_x = sv->tl[0];
-  v->tl_y = sv->tl[1];
-  v->tl_w = sv->tl[2];
-  v->tl_h = sv->tl[3];
+  if (!keep_hits) v->hit = sv->hit;
 }
 
 void vz_view_set_by_tap(vz_view *v, int by_tap) {

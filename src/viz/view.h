@@ -84,98 +84,28 @@ enum {
 
 enum { VZ_POOL_NONE = 0, VZ_POOL_MAX, VZ_POOL_AVG, VZ_POOL_UNPOOL };
 
-typedef struct vz_view {
-  /* ---- the problem ---- */
-  int pool;                   /* VZ_POOL_*: a pooling view (w = ones) */
-  cp_pool_params preq;        /* pooling: kernel, ceil_mode,
-                               * count_include_pad, divisor_override (stride,
-                               * padding, dilation come from req) */
-  int ret_idx;                /* max pooling: return_indices shown */
-  cp_tensor ind;              /* max_unpool2d: indices, contiguous 4-D */
-  int64_t *unpool_src;        /* max_unpool2d: per output cell the input
-                               * offset written there, or -1 */
-  int64_t unpool_hw[2];       /* max_unpool2d: output size */
-  int dims1;                  /* 1-D op (H = 1): indices shown as (n, c, t) */
-  int causal;                 /* 1-D: causal padding kept at d(k-1), 0 */
-  cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */
-  int has_b, has_mask, has_kmask; /* which optional tensors exist */
-  int partial, multi, flip;   /* partial conv, multi-channel mask, flip */
-  cp_conv_params req;         /* parameters as requested (keys edit) */
-  int scatter;                /* transposed: scatter (1) or gather (0) */
-  int grad;                   /* backward view: VZ_GRAD_* (0: forward) */
-  cp_tensor fx, gy;           /* backward: forward input, grad_output (x
-                                 shares gy for grad_input, fx otherwise;
-                                 req stays the forward conv2d's) */
-  int gemm;                   /* unfold view: VZ_GEMM_* (0: not one) */
-  float *cmat;                /* unfold view: C of sample cmat_n, or NULL */
-  int64_t cmat_n;
-  int cmpview;                /* compare view (view_cmpview.c): t2, y2,
-                                 taps2, info2 are the convolution's */
-  cp_trace t2;
-  float *y2;
-  cp_tap *taps2;
-  cp_unit info2;
-  /* ---- derived (vz_view_rebuild) ---- */
-  int ok;                     /* the problem is valid */
-  char err[512];              /* why not, when !ok */
-  cp_geom g;                  /* the validated problem */
-  cp_trace t;                 /* its step model */
-  float *y;                   /* final output N*O*OH*OW */
-  float *canvas;              /* scatter: output before unit canvas_unit */
-  int64_t canvas_unit;        /* unit the canvas is "before" */
-  cp_tap *taps;               /* taps of unit cur_unit */
-  cp_unit info;               /* info of unit cur_unit */
-  int64_t cur_unit;           /* unit taps/info describe (-1: none) */
-  float xmax, wmax, ymax;     /* largest |value| per panel (colour scale) */
-  /* ---- stepping ---- */
-  int by_tap;                 /* granularity: tap (1) or cell (0) */
-  int64_t step;               /* 1 .. steps */
-  int playing;                /* play/pause */
-  int backward;               /* playing backwards */
-  double speed;               /* steps per second while playing */
-  double play_acc;            /* fractional steps accumulated */
-  /* ---- presentation ---- */
-  char title[256];            /* shown in the header */
-  char caption[512];          /* explanation line (may be empty) */
-  int keras;                  /* HWIO labels */
-  int help;                   /* keyboard help shown */
-  int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
-  int compare;                /* correlation / convolution side by side */
-  int overlay[2][4];          /* code, compare panels last drawn: x, y, w, h */
-  int code_btn[4][4];         /* code panel chips: PyTorch, Keras, copy,
-                               * close (w = 0: not drawn) */
-  vz_grid cmp[3];             /* compare panel's output grids (ch = o,
-                               * ch2 = n) */
-  int width, height;          /* frame size */
-  int chrome;                 /* key hints, play state, footer shown */
-  unsigned panels;            /* VZ_PANEL_* shown */
-  char footer[160];           /* right side of the footer (page, set by
-                               * the app), may be empty */
-  char status[160];           /* a message for the status line (a key
-                               * that does not apply, a clamp), cleared
-                               * by the next key */
-  int pinned;                 /* the hovered cell is pinned (a click) */
-  int timeline_drag;          /* the timeline is being dragged */
-  struct vz_control {         /* clickable parts of the last frame */
-    int x, y, w, h;
-    char key[12];             /* the key it presses ("" = none) */
-    int shift;
-    int kind;                 /* VZ_CTL_* */
-  } ctl[VZ_MAXCTL];
-  int nctl;
-  int tl_x, tl_y, tl_w, tl_h; /* the timeline's bar in the last frame */
-  int fs, fsm, lh;            /* this frame's body / small font, line h */
-  int height_now;             /* this frame's height */
-  float zoom;                 /* grid zoom factor (1 = fit) */
-  int panx, pany;             /* grid pan in pixels */
-  int hover;                  /* 0 none, 1 output cell, 2 input cell */
-  int64_t hover_idx[4];       /* hovered cell (n, c, r, c) */
-  int mousex, mousey;         /* last mouse position */
-  vz_grid gin[VZ_MAXGRIDS];   /* input grids drawn last frame */
+/* A clickable part of the last frame (a button, a chip, the play key). */
+typedef struct vz_control {
+  int x, y, w, h;
+  char key[12];               /* the key it presses ("" = none) */
+  int shift;
+  int kind;                   /* VZ_CTL_* */
+} vz_control;
+
+/* What the last frame drew where (clicks, hover, v:layout()). */
+typedef struct vz_view_hits {
+  vz_grid gin[VZ_MAXGRIDS];   /* input grids */
   vz_grid gout[VZ_MAXGRIDS];  /* output grids */
   vz_grid gk[VZ_MAXGRIDS];    /* kernel slices */
   int nin, nout, nk;          /* grids used */
-} vz_view;
+  vz_control ctl[VZ_MAXCTL];  /* clickable parts */
+  int nctl;
+  int tl[4];                  /* the timeline's bar: x, y, w, h (w 0: none) */
+} vz_view_hits;
+
+/* The view is opaque (its struct is in view_priv.h); readers take a
+ * snapshot (vz_view_state_get) or call the functions below. */
+typedef struct vz_view vz_view;
 
 vz_view *vz_view_new(const vz_view_init *in, cp_err *e);
 void vz_view_free(vz_view *v);
@@ -186,12 +116,77 @@ int vz_view_rebuild(vz_view *v);
 /* What the view's trace reads (its tensors and flags), with flip given. */
 void vz_view_trace_src(const vz_view *v, int flip, cp_trace_src *src);
 
+/* A snapshot of a view for readers (v:state(), v:set, ...): plain data,
+ * copied out; nothing in it points into the view. */
+typedef struct vz_view_state {
+  /* ---- the problem ---- */
+  int ok;                     /* the problem is valid (else see
+                                 vz_view_error) */
+  cp_conv_params req;         /* parameters as requested */
+  cp_geom g;                  /* the validated problem (when ok) */
+  int64_t xshape[4];          /* the input, 4-D (1-D views: H = 1) */
+  int64_t wshape[4];          /* the weight as stored */
+  int out_ndim;               /* v:output()'s shape (when ok): (N,O,OH,OW), */
+  int64_t out_shape[4];       /* the weight's (grad_weight) or (O) */
+  int pool;                   /* VZ_POOL_* (0: not a pooling view) */
+  cp_pool_params preq;        /* pooling: as requested */
+  int ret_idx;                /* max pooling: return_indices shown */
+  int64_t unpool_hw[2];       /* max_unpool2d: the output size */
+  int dims1, causal;          /* a 1-D view; its padding is "causal" */
+  int partial, flip;          /* partial convolution; true convolution */
+  int scatter;                /* transposed: scatter (1) or gather (0) */
+  int grad, gemm;             /* VZ_GRAD_*, VZ_GEMM_* (0: neither view) */
+  int cmpview;                /* the compare view (viz.compare) */
+  /* ---- stepping ---- */
+  int by_tap;                 /* granularity: tap (1) or cell (0) */
+  int64_t step, steps;        /* 1 .. steps (steps 0: invalid or empty) */
+  int playing;                /* play/pause */
+  /* ---- presentation ---- */
+  int width, height;          /* frame size */
+  int chrome;                 /* key hints, play state, footer shown */
+  unsigned panels;            /* VZ_PANEL_* shown */
+  int help;                   /* keyboard help shown */
+  int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
+  int compare;                /* correlation / convolution panel shown */
+  float zoom;                 /* grid zoom factor (1 = fit) */
+  int hover;                  /* 0 none, 1 output, 2 input, VZ_HOVER_GRAD */
+  int64_t hover_idx[4];       /* the hovered cell (0-based) */
+  int pinned;                 /* the hover is pinned (a click) */
+  char status[160];           /* the status line's message, or "" */
+} vz_view_state;
+void vz_view_state_get(const vz_view *v, vz_view_state *s);
+
+/* The unit (output cell, scatter input pixel, gradient cell) of the
+ * current step, made current first (vz_view_current).  The tap pointers
+ * point into the view: valid until the view next changes. */
+typedef struct vz_view_unit {
+  int kind;                   /* the trace's CP_TRACE_* */
+  int64_t index;              /* the unit's number (0-based) */
+  int64_t done;               /* its taps done at this step */
+  int64_t ntaps;              /* taps per unit */
+  const cp_tap *taps;         /* ntaps taps */
+  cp_unit info;
+  const cp_tap *taps2;        /* compare view: the convolution's taps and */
+  cp_unit info2;              /* info (taps2 NULL in other views) */
+} vz_view_unit;
+/* 0, or -1 when there is no unit (an invalid problem or empty output). */
+int vz_view_unit_get(vz_view *v, vz_view_unit *u);
+/* The final output (vz_view_state's out_shape; conv: the compare view's
+ * convolution), or NULL when the problem is invalid. */
+const float *vz_view_output(const vz_view *v, int conv);
+
+int64_t vz_view_step(const vz_view *v);
+/* Why the problem is invalid, or NULL when it is valid. */
+const char *vz_view_error(const vz_view *v);
 int64_t vz_view_steps(const vz_view *v);
 void vz_view_seek(vz_view *v, int64_t step);
 void vz_view_move(vz_view *v, int64_t n);
+/* Steps at granularity by_tap (0 when the problem is invalid). */
+int64_t vz_view_steps_by(const vz_view *v, int by_tap);
 void vz_view_set_by_tap(vz_view *v, int by_tap);
 /* Play or pause; speed in steps per second when > 0. */
 void vz_view_set_playing(vz_view *v, int playing, double speed);
+int vz_view_playing(const vz_view *v);
 /* New requested parameters (and flip); rebuilds: 0, or -1 with the
  * reason in v->err (the view then shows it). */
 int vz_view_set_params(vz_view *v, const cp_conv_params *req, int flip);
@@ -210,11 +205,10 @@ void vz_view_show_compare(vz_view *v, int on);
 typedef struct vz_view_frame {
   int chrome;
   unsigned panels;
-  vz_grid gin[VZ_MAXGRIDS], gout[VZ_MAXGRIDS], gk[VZ_MAXGRIDS];
-  int nin, nout, nk;
-  struct vz_control ctl[VZ_MAXCTL];
-  int nctl, tl[4];
+  vz_view_hits hit;
 } vz_view_frame;
+/* The last frame's grids, controls and timeline (v:layout()). */
+void vz_view_hits_get(const vz_view *v, vz_view_hits *hit);
 /* Save the frame state into sv, then draw with chrome and panels. */
 void vz_view_frame_begin(vz_view *v, vz_view_frame *sv, int chrome,
                          unsigned panels);
@@ -275,6 +269,16 @@ void vz_view_hover(vz_view *v, int what, const int64_t idx[4]);
  * (dim 0 = height, 1 = width), e.g. "H_out = ⌊(5 + 1 + 1 - 1·(3-1) - 1)/2⌋
  * + 1 = 3".  Also right for an invalid problem (shows the bad number). */
 void vz_view_formula(const vz_view *v, int dim, char *buf, size_t n);
+
+/* The window's frame: its size and the footer's right side (the app's
+ * page line; "" for none). */
+void vz_view_set_frame(vz_view *v, int width, int height,
+                       const char *footer);
+/* The header's title and explanation line (copied, cut to fit). */
+const char *vz_view_title(const vz_view *v);
+void vz_view_set_title(vz_view *v, const char *text);
+const char *vz_view_caption(const vz_view *v);
+void vz_view_set_caption(vz_view *v, const char *text);
 
 /* Draw the whole frame. */
 void vz_view_draw(vz_view *v, vz_canvas *s);

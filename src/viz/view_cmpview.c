@@ -180,7 +180,7 @@ void vzc_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   const cp_geom *g = &v->g;
   int gap = v->fs * 2, lab = line_hpx(v->fsm) + 4;
   int wl = a.w * 3 / 10;
-  v->nk = v->nout = 0;
+  v->hit.nk = v->hit.nout = 0;
   if (v->panels & VZ_PANEL_INPUT)
     vzp_input_panel(s, v, (box){a.x, a.y, wl, a.h}, done);
   else

@@ -11,6 +11,7 @@
 #include "viz/code.h"
 #include "viz/compare.h"
 #include "viz/draw.h"
+#include "viz/view_priv.h"
 
 #define WRAP_ROWS 3             /* rows one code line may take */
 

@@ -175,8 +175,8 @@ static int param_chips(const vz_view *v, chip *c, int max) {
 
 static void add_control(vz_view *v, int x, int y, int w, int h,
                         const char *key, int shift, int kind) {
-  if (v->nctl >= (int)(sizeof v->ctl / sizeof v->ctl[0])) return;
-  struct vz_control *c = &v->ctl[v->nctl++];
+  if (v->hit.nctl >= (int)(sizeof v->hit.ctl / sizeof v->hit.ctl[0])) return;
+  struct vz_control *c = &v->hit.ctl[v->hit.nctl++];
   c->x = x;
   c->y = y;
   c->w = w;
@@ -317,7 +317,7 @@ static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
                                                           : 0);
   char right[200], left[200];
   snprintf(right, sizeof right, "%s", v->footer);
-  v->tl_w = 0;
+  v->hit.tl[2] = 0;
   int rw = 0;
   /* the help button at the far right, the page left of it */
   button(s, v, b.x + b.w - bh, b.y, bh, bh, "?", "?", 0, VZ_CTL_HELP);
@@ -355,10 +355,10 @@ static void draw_footer(vz_canvas *s, vz_view *v, const frame *f) {
       double t = steps > 1 ? (double)(v->step - 1) / (steps - 1) : 1;
       vz_fill(s, x, ty, tw * t, 6, VZ_ACCENT2);
       vz_disc(s, x + tw * t, ty + 3, bh / 3.0, VZ_FG);
-      v->tl_x = x;
-      v->tl_y = b.y;
-      v->tl_w = tw;
-      v->tl_h = bh;
+      v->hit.tl[0] = x;
+      v->hit.tl[1] = b.y;
+      v->hit.tl[2] = tw;
+      v->hit.tl[3] = bh;
       vz_panel_box(s, "timeline", x - 2, b.y, tw + 4, bh);
       x += tw + fs;
     }
@@ -1054,8 +1054,8 @@ static int tooltip_lines(vz_view *v, char lines[][200], int max) {
 /* Where the hovered cell is on screen (its grid's rectangle), or 0. */
 static int hover_rect(const vz_view *v, int *x, int *y, int *cs) {
   if (v->hover == VZ_HOVER_GRAD) return vzg_hover_rect(v, x, y, cs);
-  const vz_grid *gs = v->hover == 1 ? v->gout : v->gin;
-  int ng = v->hover == 1 ? v->nout : v->nin;
+  const vz_grid *gs = v->hover == 1 ? v->hit.gout : v->hit.gin;
+  int ng = v->hover == 1 ? v->hit.nout : v->hit.nin;
   int64_t r = v->hover_idx[2], c = v->hover_idx[3];
   if (v->hover == 2 && v->t.kind == CP_TRACE_GATHER) {
     r *= v->g.p.stride[0];
@@ -1343,8 +1343,8 @@ static void choose_layout(vz_view *v, frame *f, int W, int H) {
 
 void vz_view_draw(vz_view *v, vz_canvas *s) {
   vz_clear(s, VZ_BG);
-  v->nctl = 0;
-  v->tl_w = 0;
+  v->hit.nctl = 0;
+  v->hit.tl[2] = 0;
   int64_t done = 0;
   vz_view_current(v, &done);
   frame f;
@@ -1367,14 +1367,14 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
              (long long)v->g.N, (long long)v->g.O, (long long)v->g.OH,
              (long long)v->g.OW, (long long)v->t.ntaps);
     message_box(s, v, f.panels, msg, VZ_FG, VZ_PANEL);
-    v->nin = v->nk = v->nout = 0;
+    v->hit.nin = v->hit.nk = v->hit.nout = 0;
   } else if (!v->ok) {
     /* no grids to step through: the reason, where they would be */
     char msg[700];
     snprintf(msg, sizeof msg,
              "invalid parameters: %s\nchange a parameter (%s) to fix it",
              v->err, v->pool ? "s/S p/P d/D e" : "s/S p/P d/D o/O m");
-    v->nin = v->nk = v->nout = 0;
+    v->hit.nin = v->hit.nk = v->hit.nout = 0;
     message_box(s, v, f.panels, msg, VZ_ERRC, vz_th->errbg);
   } else {
     /* the colour key under the grids, when the frame has room for it */
@@ -1385,7 +1385,7 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
                            kh});
     }
     box bin, bk, bout;
-    v->nin = v->nk = v->nout = 0;
+    v->hit.nin = v->hit.nk = v->hit.nout = 0;
     if (v->cmpview) {
       vzc_panels(s, v, f.panels, done);
     } else if (v->gemm) {

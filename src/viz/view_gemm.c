@@ -414,11 +414,11 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
 }
 
 void vzu_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
-  v->nk = v->nout = 0;
+  v->hit.nk = v->hit.nout = 0;
   if (v->gemm == VZ_GEMM_IM2COL) {
     im2col_panels(s, v, a, done);
   } else {
-    v->nin = 0;
+    v->hit.nin = 0;
     matrix_panels(s, v, a, done);
   }
 }

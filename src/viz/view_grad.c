@@ -107,8 +107,8 @@ void vz_view_set_grad(vz_view *v, int grad) {
  * {o, c, i, j}, grad_bias {o, 0, 0, 0}); 1 when there is one. */
 static int grad_hit(const vz_view *v, int x, int y, int64_t idx[4]) {
   if (v->grad < VZ_GRAD_WEIGHT || !v->ok) return 0;
-  for (int i = 0; i < v->nout; i++) {
-    const vz_grid *g = &v->gout[i];
+  for (int i = 0; i < v->hit.nout; i++) {
+    const vz_grid *g = &v->hit.gout[i];
     if (x < g->x || y < g->y) continue;
     int64_t r = (y - g->y) / g->cs, c = (x - g->x) / g->cs;
     if (r >= g->rows || c >= g->cols) continue;
@@ -149,8 +149,8 @@ int vzg_mouse(vz_view *v, int x, int y) {
 int vzg_hover_rect(const vz_view *v, int *x, int *y, int *cs) {
   const int64_t *h = v->hover_idx;
   int bias = v->grad == VZ_GRAD_BIAS;
-  for (int i = 0; i < v->nout; i++) {
-    const vz_grid *g = &v->gout[i];
+  for (int i = 0; i < v->hit.nout; i++) {
+    const vz_grid *g = &v->hit.gout[i];
     if (bias ? g->ch >= 0 : g->ch != h[1] || g->ch2 != h[0]) continue;
     cell_rect(g, bias ? 0 : h[2], bias ? h[0] : h[3], x, y);
     *cs = g->cs;
@@ -596,7 +596,7 @@ void vzg_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
     p[i].b = (box){x, a.y, w, a.h};
     x += w + gap;
   }
-  v->nin = v->nk = v->nout = 0;
+  v->hit.nin = v->hit.nk = v->hit.nout = 0;
   char vb[32], lab[96];
   vz_grid gr;
   memset(&gr, 0, sizeof gr);
@@ -695,7 +695,8 @@ void vzg_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
       gr.used = 1;
       gr.ch = wmode ? sl : -1; /* grad_bias: the columns are channels */
       gr.ch2 = o;
-      if (v->nout < VZ_MAXGRIDS) v->gout[v->nout++] = gr; /* clicks */
+      if (v->hit.nout < VZ_MAXGRIDS) /* clicks */
+        v->hit.gout[v->hit.nout++] = gr;
       if (wmode) {
         int64_t wi[2] = {o, sl};
         idx1(lab, sizeof lab, "gw", wi, 2);

@@ -293,10 +293,10 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   if (cs < 1) cs = 1;
   vz_clip(s, a.x, a.y, a.w, a.h);
   int64_t n = v->ok ? v->info.idx[0] : 0;
-  v->nin = 0;
+  v->hit.nin = 0;
   for (int t = 0; t < nch; t++) {
     int tc = t % ncol, tr = t / ncol;
-    vz_grid *gr = &v->gin[v->nin++];
+    vz_grid *gr = &v->hit.gin[v->hit.nin++];
     gr->cs = cs;
     gr->r0 = m.r0;
     gr->c0 = m.c0;
@@ -322,8 +322,8 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
   /* ---- the footprint of the current unit ---- */
   if (v->ok && v->t.ntaps > 0) {
     int mt = cs >= 30 ? 3 : 2;
-    for (int i = 0; i < v->nin; i++) {
-      vz_grid *gr = &v->gin[i];
+    for (int i = 0; i < v->hit.nin; i++) {
+      vz_grid *gr = &v->hit.gin[i];
       if (v->t.kind == CP_TRACE_SCATTER) {
         if (gr->ch == v->info.idx[1]) {
           int64_t r = v->info.idx[2], c = v->info.idx[3];
@@ -365,18 +365,19 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
           for (int64_t k = 0; k < v->t.ntaps; k++)
             if (tmp[k].kind != CP_TAP_CROPPED &&
                 !memcmp(tmp[k].out, v->hover_idx, sizeof v->hover_idx))
-              for (int i = 0; i < v->nin; i++)
-                if (v->gin[i].ch == info.idx[1])
-                  mark(s, &v->gin[i], info.idx[2], info.idx[3], 2, VZ_HOVER);
+              for (int i = 0; i < v->hit.nin; i++)
+                if (v->hit.gin[i].ch == info.idx[1])
+                  mark(s, &v->hit.gin[i], info.idx[2], info.idx[3], 2,
+                       VZ_HOVER);
         }
       } else {
         int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
         if (u >= 0 && u < v->t.nunits) {
           cp_trace_unit(&v->t, u, NULL, tmp, &info);
           for (int64_t k = 0; k < v->t.ntaps; k++)
-            for (int i = 0; i < v->nin; i++)
-              if (v->gin[i].ch == info.group * g->Cg + k / (g->kH * g->kW))
-                mark(s, &v->gin[i], tmp[k].pos[0], tmp[k].pos[1], 2,
+            for (int i = 0; i < v->hit.nin; i++)
+              if (v->hit.gin[i].ch == info.group * g->Cg + k / (g->kH * g->kW))
+                mark(s, &v->hit.gin[i], tmp[k].pos[0], tmp[k].pos[1], 2,
                      VZ_HOVER);
         }
       }
@@ -384,14 +385,14 @@ void vzp_input_panel(vz_canvas *s, vz_view *v, box b,
     }
   }
   if (v->hover == 2)
-    for (int i = 0; i < v->nin; i++)
-      if (v->gin[i].ch == v->hover_idx[1]) {
+    for (int i = 0; i < v->hit.nin; i++)
+      if (v->hit.gin[i].ch == v->hover_idx[1]) {
         int64_t r = v->hover_idx[2], c = v->hover_idx[3];
         if (m.canvas) {
           r *= g->p.stride[0];
           c *= g->p.stride[1];
         }
-        mark(s, &v->gin[i], r, c, 3, VZ_HOVER);
+        mark(s, &v->hit.gin[i], r, c, 3, VZ_HOVER);
       }
   vz_unclip(s);
   panel_legend(s, v, b, v->xmax);
@@ -420,7 +421,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
     vz_text(s, b.x, b.y + th, sb, v->fsm, 0, VZ_DIM, VZ_LEFT);
     th += lhs + 2;
   }
-  v->nk = 0;
+  v->hit.nk = 0;
   if (!v->ok) return;
   int64_t nsl = v->t.kind == CP_TRACE_SCATTER ? g->Og : g->Cg;
   int shown = nsl > 6 ? 6 : (int)nsl;
@@ -451,7 +452,7 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
   if (cs < 2) cs = 2;
   char bv[32], lab[96];
   for (int t = 0; t < shown; t++) {
-    vz_grid *gr = &v->gk[v->nk++];
+    vz_grid *gr = &v->hit.gk[v->hit.nk++];
     int tc = t % ncol, tr = t / ncol;
     gr->cs = cs;
     gr->r0 = gr->c0 = 0;
@@ -511,8 +512,8 @@ void vzp_kernel_panel(vz_canvas *s, vz_view *v, box b,
     }
   }
   int bottom = a.y;
-  for (int t = 0; t < v->nk; t++) {
-    int yb = v->gk[t].y + (int)(g->kH * cs);
+  for (int t = 0; t < v->hit.nk; t++) {
+    int yb = v->hit.gk[t].y + (int)(g->kH * cs);
     if (yb > bottom) bottom = yb;
   }
   if (nsl > shown) {
@@ -622,7 +623,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
                        v->t.kind == CP_TRACE_SCATTER && v->ok
                            ? "canvas, padding cropped"
                            : NULL);
-  v->nout = 0;
+  v->hit.nout = 0;
   if (!v->ok) return;
   int64_t cur_o = v->t.kind == CP_TRACE_SCATTER
                       ? (done > 0 ? v->taps[done - 1].out[1]
@@ -668,7 +669,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   vz_clip(s, a.x, a.y, a.w, a.h);
   for (int t = 0; t < nch + extra; t++) {
     int tc = t % ncol, tr = t / ncol;
-    vz_grid *gr = &v->gout[v->nout++];
+    vz_grid *gr = &v->hit.gout[v->hit.nout++];
     gr->cs = cs;
     gr->r0 = r0;
     gr->c0 = c0;
@@ -774,9 +775,9 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
   }
   /* hover */
   if (v->hover == 1)
-    for (int i = 0; i < v->nout; i++)
-      if (v->gout[i].ch == v->hover_idx[1])
-        mark(s, &v->gout[i], v->hover_idx[2], v->hover_idx[3], 3, VZ_HOVER);
+    for (int i = 0; i < v->hit.nout; i++)
+      if (v->hit.gout[i].ch == v->hover_idx[1])
+        mark(s, &v->hit.gout[i], v->hover_idx[2], v->hover_idx[3], 3, VZ_HOVER);
   if (v->hover == 2) {
     /* every output the hovered input cell feeds */
     cp_tap *tmp = malloc(sizeof *tmp * (size_t)v->t.ntaps);
@@ -786,10 +787,11 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
         int64_t u = cp_trace_unit_of(&v->t, v->hover_idx);
         cp_trace_unit(&v->t, u, NULL, tmp, &info);
         for (int64_t k = 0; k < v->t.ntaps; k++)
-          for (int i = 0; i < v->nout; i++)
-            if (v->gout[i].ch == tmp[k].out[1] &&
+          for (int i = 0; i < v->hit.nout; i++)
+            if (v->hit.gout[i].ch == tmp[k].out[1] &&
                 tmp[k].kind != CP_TAP_CROPPED)
-              mark(s, &v->gout[i], tmp[k].pos[0], tmp[k].pos[1], 2, VZ_HOVER);
+              mark(s, &v->hit.gout[i], tmp[k].pos[0], tmp[k].pos[1], 2,
+                   VZ_HOVER);
       } else {
         for (int64_t u = 0; u < v->t.nunits; u++) {
           int64_t oi[4];
@@ -802,9 +804,9 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
             if ((tmp[k].kind == CP_TAP_INPUT ||
                  tmp[k].kind == CP_TAP_PADSRC) &&
                 !memcmp(tmp[k].in, v->hover_idx, sizeof v->hover_idx)) {
-              for (int i = 0; i < v->nout; i++)
-                if (v->gout[i].ch == oi[1])
-                  mark(s, &v->gout[i], oi[2], oi[3], 2, VZ_HOVER);
+              for (int i = 0; i < v->hit.nout; i++)
+                if (v->hit.gout[i].ch == oi[1])
+                  mark(s, &v->hit.gout[i], oi[2], oi[3], 2, VZ_HOVER);
               break;
             }
         }
@@ -844,20 +846,20 @@ void vz_view_mouse(vz_view *v, int x, int y) {
   if (!v->ok || v->pinned) return;
   if (vzg_mouse(v, x, y)) return; /* grad_weight / grad_bias cells */
   int64_t r, c, n = v->info.idx[0];
-  for (int i = 0; i < v->nout; i++)
-    if (v->gout[i].ch >= 0 && hit(&v->gout[i], x, y, &r, &c)) {
+  for (int i = 0; i < v->hit.nout; i++)
+    if (v->hit.gout[i].ch >= 0 && hit(&v->hit.gout[i], x, y, &r, &c)) {
       if (r >= 0 && c >= 0 && r < v->g.OH && c < v->g.OW) {
-        int64_t idx[4] = {n, v->gout[i].ch, r, c};
+        int64_t idx[4] = {n, v->hit.gout[i].ch, r, c};
         vz_view_hover(v, 1, idx);
         return;
       }
     }
   inmap m = input_map(v);
-  for (int i = 0; i < v->nin; i++)
-    if (hit(&v->gin[i], x, y, &r, &c)) {
+  for (int i = 0; i < v->hit.nin; i++)
+    if (hit(&v->hit.gin[i], x, y, &r, &c)) {
       int64_t sr, sc;
       if (input_cell(v, &m, r, c, &sr, &sc) == 0) {
-        int64_t idx[4] = {n, v->gin[i].ch, sr, sc};
+        int64_t idx[4] = {n, v->hit.gin[i].ch, sr, sc};
         vz_view_hover(v, 2, idx);
         return;
       }
@@ -866,8 +868,8 @@ void vz_view_mouse(vz_view *v, int x, int y) {
 }
 
 static const struct vz_control *control_at(const vz_view *v, int x, int y) {
-  for (int i = 0; i < v->nctl; i++) {
-    const struct vz_control *c = &v->ctl[i];
+  for (int i = 0; i < v->hit.nctl; i++) {
+    const struct vz_control *c = &v->hit.ctl[i];
     if (x >= c->x && y >= c->y && x < c->x + c->w && y < c->y + c->h)
       return c;
   }
@@ -875,14 +877,15 @@ static const struct vz_control *control_at(const vz_view *v, int x, int y) {
 }
 
 static int on_timeline(const vz_view *v, int x, int y) {
-  return v->tl_w > 0 && x >= v->tl_x - 6 && x <= v->tl_x + v->tl_w + 6 &&
-         y >= v->tl_y && y < v->tl_y + v->tl_h;
+  const int *tl = v->hit.tl; /* x, y, w, h */
+  return tl[2] > 0 && x >= tl[0] - 6 && x <= tl[0] + tl[2] + 6 &&
+         y >= tl[1] && y < tl[1] + tl[3];
 }
 
 void vz_view_timeline_to(vz_view *v, int x) {
   int64_t n = vz_view_steps(v);
-  if (v->tl_w <= 0 || n <= 0) return;
-  double t = (double)(x - v->tl_x) / v->tl_w;
+  if (v->hit.tl[2] <= 0 || n <= 0) return;
+  double t = (double)(x - v->hit.tl[0]) / v->hit.tl[2];
   if (t < 0) t = 0;
   if (t > 1) t = 1;
   vz_view_seek(v, 1 + (int64_t)(t * (double)(n - 1) + 0.5));

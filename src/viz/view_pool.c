@@ -418,8 +418,8 @@ static void dropped_window(vz_canvas *s, vz_view *v) {
                         : cp_pool_in_col(g, v->info.idx[3], 0);
     int64_t rows = p->dilation[0] * (p->kernel[0] - 1) + 1;
     int64_t cols = p->dilation[1] * (p->kernel[1] - 1) + 1;
-    for (int i = 0; i < v->nin; i++) {
-      vz_grid *gr = &v->gin[i];
+    for (int i = 0; i < v->hit.nin; i++) {
+      vz_grid *gr = &v->hit.gin[i];
       if (gr->ch != v->info.idx[1]) continue;
       /* only what the grid covers */
       int64_t a0 = r0 > gr->r0 ? r0 : gr->r0, b0 = c0 > gr->c0 ? c0 : gr->c0;
@@ -446,8 +446,8 @@ void vzp_pool_input_marks(vz_canvas *s, vz_view *v, int64_t done) {
   for (int64_t k = 0; k < done; k++) any |= v->taps[k].kind == CP_TAP_INPUT;
   if (!any) return;
   int64_t W = v->g.W, h = last->arg / W, w = last->arg % W;
-  for (int i = 0; i < v->nin; i++) {
-    vz_grid *gr = &v->gin[i];
+  for (int i = 0; i < v->hit.nin; i++) {
+    vz_grid *gr = &v->hit.gin[i];
     if (gr->ch != v->info.idx[1]) continue;
     int t = gr->cs >= 30 ? 4 : 2;
     mark(s, gr, h, w, t, VZ_ACCENT2);
@@ -533,7 +533,7 @@ static void indices_grid(vz_canvas *s, vz_view *v, box b, int y, int cs,
   free(tmp);
 }
 
-/* The panel's one grid (v->gk[0]) of rows x cols cells at y: the cell size
+/* The panel's one grid (v->hit.gk[0]) of rows x cols cells at y: the cell size
  * that fits fit_rows x fit_cols cells in the width and the height left
  * (less `below` pixels), capped and zoomed as the other panels. */
 static vz_grid *place_grid(vz_view *v, box b, int y, int64_t rows,
@@ -546,8 +546,8 @@ static vz_grid *place_grid(vz_view *v, box b, int y, int64_t rows,
   if (cs > max_cell(v)) cs = max_cell(v);
   cs = (int)(cs * v->zoom);
   if (cs < 1) cs = 1;
-  vz_grid *gr = &v->gk[0];
-  v->nk = 1;
+  vz_grid *gr = &v->hit.gk[0];
+  v->hit.nk = 1;
   gr->x = b.x + v->panx;
   gr->y = y + v->pany;
   gr->cs = cs;

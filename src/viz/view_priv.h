@@ -1,5 +1,6 @@
-/* view_priv.h - what view_panels.c and view_draw.c share (private).
- * Small helpers on a view's tensors and on grid cells; the panels. */
+/* view_priv.h - the view's struct and what the view's files share
+ * (private to src/viz: the bindings see view.h only).  Small helpers on a
+ * view's tensors and on grid cells; the panels. */
 #ifndef VZ_VIEW_PRIV_H
 #define VZ_VIEW_PRIV_H
 
@@ -11,6 +12,92 @@
 #include "viz/view.h"
 #include "viz/view_pool.h"
 
+
+/* ====================================================================== */
+/* The view (opaque outside src/viz: see view.h)                           */
+/* ====================================================================== */
+
+struct vz_view {
+  /* ---- the problem ---- */
+  int pool;                   /* VZ_POOL_*: a pooling view (w = ones) */
+  cp_pool_params preq;        /* pooling: kernel, ceil_mode,
+                               * count_include_pad, divisor_override (stride,
+                               * padding, dilation come from req) */
+  int ret_idx;                /* max pooling: return_indices shown */
+  cp_tensor ind;              /* max_unpool2d: indices, contiguous 4-D */
+  int64_t *unpool_src;        /* max_unpool2d: per output cell the input
+                               * offset written there, or -1 */
+  int64_t unpool_hw[2];       /* max_unpool2d: output size */
+  int dims1;                  /* 1-D op (H = 1): indices shown as (n, c, t) */
+  int causal;                 /* 1-D: causal padding kept at d(k-1), 0 */
+  cp_tensor x, w, b, mask, kmask; /* contiguous; x and mask 4-D */
+  int has_b, has_mask, has_kmask; /* which optional tensors exist */
+  int partial, multi, flip;   /* partial conv, multi-channel mask, flip */
+  cp_conv_params req;         /* parameters as requested (keys edit) */
+  int scatter;                /* transposed: scatter (1) or gather (0) */
+  int grad;                   /* backward view: VZ_GRAD_* (0: forward) */
+  cp_tensor fx, gy;           /* backward: forward input, grad_output (x
+                                 shares gy for grad_input, fx otherwise;
+                                 req stays the forward conv2d's) */
+  int gemm;                   /* unfold view: VZ_GEMM_* (0: not one) */
+  float *cmat;                /* unfold view: C of sample cmat_n, or NULL */
+  int64_t cmat_n;
+  int cmpview;                /* compare view (view_cmpview.c): t2, y2,
+                                 taps2, info2 are the convolution's */
+  cp_trace t2;
+  float *y2;
+  cp_tap *taps2;
+  cp_unit info2;
+  /* ---- derived (vz_view_rebuild) ---- */
+  int ok;                     /* the problem is valid */
+  char err[512];              /* why not, when !ok */
+  cp_geom g;                  /* the validated problem */
+  cp_trace t;                 /* its step model */
+  float *y;                   /* final output N*O*OH*OW */
+  float *canvas;              /* scatter: output before unit canvas_unit */
+  int64_t canvas_unit;        /* unit the canvas is "before" */
+  cp_tap *taps;               /* taps of unit cur_unit */
+  cp_unit info;               /* info of unit cur_unit */
+  int64_t cur_unit;           /* unit taps/info describe (-1: none) */
+  float xmax, wmax, ymax;     /* largest |value| per panel (colour scale) */
+  /* ---- stepping ---- */
+  int by_tap;                 /* granularity: tap (1) or cell (0) */
+  int64_t step;               /* 1 .. steps */
+  int playing;                /* play/pause */
+  int backward;               /* playing backwards */
+  double speed;               /* steps per second while playing */
+  double play_acc;            /* fractional steps accumulated */
+  /* ---- presentation ---- */
+  char title[256];            /* shown in the header */
+  char caption[512];          /* explanation line (may be empty) */
+  int keras;                  /* HWIO labels */
+  int help;                   /* keyboard help shown */
+  int code;                   /* code panel: 0 hidden, 1 PyTorch, 2 Keras */
+  int compare;                /* correlation / convolution side by side */
+  int overlay[2][4];          /* code, compare panels last drawn: x, y, w, h */
+  int code_btn[4][4];         /* code panel chips: PyTorch, Keras, copy,
+                               * close (w = 0: not drawn) */
+  vz_grid cmp[3];             /* compare panel's output grids (ch = o,
+                               * ch2 = n) */
+  int width, height;          /* frame size */
+  int chrome;                 /* key hints, play state, footer shown */
+  unsigned panels;            /* VZ_PANEL_* shown */
+  char footer[160];           /* right side of the footer (page, set by
+                               * the app), may be empty */
+  char status[160];           /* a message for the status line (a key
+                               * that does not apply, a clamp), cleared
+                               * by the next key */
+  int pinned;                 /* the hovered cell is pinned (a click) */
+  int timeline_drag;          /* the timeline is being dragged */
+  vz_view_hits hit;           /* what the last frame drew where */
+  int fs, fsm, lh;            /* this frame's body / small font, line h */
+  int height_now;             /* this frame's height */
+  float zoom;                 /* grid zoom factor (1 = fit) */
+  int panx, pany;             /* grid pan in pixels */
+  int hover;                  /* 0 none, 1 output cell, 2 input cell */
+  int64_t hover_idx[4];       /* hovered cell (n, c, r, c) */
+  int mousex, mousey;         /* last mouse position */
+};
 
 typedef struct box { int x, y, w, h; } box;
 
