@@ -290,6 +290,7 @@ static void fwd_tap(const vz_view *v, const int64_t y4[4], const int64_t w4[4],
 
 int vzg_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
                  int compact, int done) {
+  if (vzu_tap_text(v, tp, buf, n, compact, done)) return 1; /* Cᵀ mode */
   if (!v->grad) return 0;
   char a[24], b[24], p[24], sm[24], xs[72], ws[72], ft[80];
   vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
@@ -402,6 +403,7 @@ int vzg_headline(const vz_view *v, char *line, size_t n) {
 }
 
 int vzg_result(vz_view *v, int64_t done, char *line, size_t n) {
+  if (vzu_result(v, done, line, n)) return 1; /* the unfold view's Cᵀ */
   if (!v->grad) return 0;
   char t1[32], t3[64];
   if (v->t.kind == CP_TRACE_SCATTER) {

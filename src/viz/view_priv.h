@@ -235,6 +235,17 @@ int vz_gemm_check(const vz_view *v, cp_err *e);   /* too large to draw? */
 int vz_gemm_key(vz_view *v, const char *key, int shift);
 void vzu_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
 int vzu_headline(const vz_view *v, char *buf, size_t n);
+/* Characters (not bytes) in UTF-8 text. */
+static inline int vz_utf8_len(const char *t) {
+  int n = 0;
+  for (; *t; t++) n += ((unsigned char)*t & 0xC0) != 0x80;
+  return n;
+}
+/* The Cᵀ mode's tap lines and result line (1 when written; called from
+ * vzg_tap_text / vzg_result, which view_draw.c asks first). */
+int vzu_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
+                 int compact, int done);
+int vzu_result(const vz_view *v, int64_t done, char *buf, size_t n);
 /* ---- the compare view (view_cmpview.c) ---- */
 int vzc_rebuild(vz_view *v, const cp_trace_src *src, cp_err *e);
 void vzc_current(vz_view *v, int64_t u);
