@@ -618,36 +618,6 @@ void vzu_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
 /* Text of the bottom panel in the Cᵀ mode                                 */
 /* ====================================================================== */
 
-/* A number with at most 2 decimals ("9.04", "-0.97", "7"; a tiny value
- * keeps 2 significant digits), the precision the other views' lists show. */
-static void fmt2(char *b, size_t n, double x) {
-  double a = fabs(x);
-  if (!isfinite(x) || a >= 1e6) {
-    vz_fmt(b, n, x, 9);
-    return;
-  }
-  if (a > 0 && a < 0.005) {
-    snprintf(b, n, "%.2g", x);
-    return;
-  }
-  snprintf(b, n, "%.2f", x);
-  char *dot = strchr(b, '.');
-  if (dot) {
-    char *e = b + strlen(b) - 1;
-    while (e > dot && *e == '0') *e-- = 0;
-    if (e == dot) *e = 0;
-  }
-  if (!strcmp(b, "-0")) snprintf(b, n, "0");
-}
-
-/* "a×b", a negative second factor in parentheses. */
-static void times2(char *b, size_t n, double x, double y) {
-  char xs[32], ys[32];
-  fmt2(xs, sizeof xs, x);
-  fmt2(ys, sizeof ys, y);
-  snprintf(b, n, ys[0] == '-' ? "%s×(%s)" : "%s×%s", xs, ys);
-}
-
 /* gx at tap k's cell after the tap: the columns of Cᵀ before the current
  * one (the output cells done, as ct_product sums them), then this
  * column's taps up to k.  The matrix is a cache of v (hence the cast). */
@@ -684,18 +654,18 @@ int vzu_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
     return 1;
   }
   idx1(gs, sizeof gs, "gx", tp->in, 4);
-  times2(f, sizeof f, yv, tp->wv);
-  fmt2(p, sizeof p, (double)yv * tp->wv);
+  vz_times2(f, sizeof f, yv, tp->wv);
+  vz_fmt2(p, sizeof p, (double)yv * tp->wv);
   if (!done) {
     if (compact) snprintf(buf, n, "%s += %s", gs, f);
     else snprintf(buf, n, "%s += y×%s = %s", gs, ws, f);
     return 1;
   }
-  fmt2(sm, sizeof sm, ct_running(v, tp - v->taps));
+  vz_fmt2(sm, sizeof sm, ct_running(v, tp - v->taps));
   /* a compact column holds about 34 characters: the product's value goes
    * first when the line would not fit (the running value is the point) */
   if (compact && vz_utf8_len(gs) + vz_utf8_len(f) + vz_utf8_len(p) +
-                         vz_utf8_len(sm) + 10 > 34)
+                         vz_utf8_len(sm) + 10 > VZ_COMPACT_CHARS)
     snprintf(buf, n, "%s += %s → %s", gs, f, sm);
   else if (compact) snprintf(buf, n, "%s += %s = %s → %s", gs, f, p, sm);
   else snprintf(buf, n, "%s += y×%s = %s = %s → %s", gs, ws, f, p, sm);
@@ -749,7 +719,7 @@ int vzu_headline(const vz_view *v, char *line, size_t n) {
              t1, (long long)(v->cur_unit % (g->O * g->OH * g->OW)) + 1);
   else {
     char ys[32];
-    fmt2(ys, sizeof ys, v->cur_unit >= 0 ? v->y[v->cur_unit] : 0);
+    vz_fmt2(ys, sizeof ys, v->cur_unit >= 0 ? v->y[v->cur_unit] : 0);
     snprintf(line, n, "Cᵀ: %s = %s times column %lld of Cᵀ (kernel "
                       "w[%lld,:,:,:] at the cells its window read) adds "
                       "into gx: conv_transpose2d's scatter",
