@@ -489,9 +489,13 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
     /* between the strip's label (ends at Vin.y - 2) and the matrix's */
     int lh = line_hpx(v->fsm), ly = Vin.y + (cs - lh) / 2;
     if (ly < Vin.y - 1) ly = Vin.y - 1;
+    const char *pn = tr ? "gx" : "y";
     if (ly + lh <= M.y - lab + 1)
       glabel(s, v, Vout.x, ly, (reshaped ? rx - rgap / 2 : a.x + a.w) -
-             Vout.x, tr ? "gx" : "y", VZ_FG);
+             Vout.x, pn, VZ_FG);
+    else /* no room over it: beside its top */
+      glabel(s, v, Vout.x + cs + 3, Vout.y, (reshaped ? rx - 4 : a.x + a.w) -
+             (Vout.x + cs + 3), pn, VZ_FG);
   }
   float *gx = NULL, gmax = 0;
   if (tr) {
@@ -585,13 +589,14 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
                  .am = v->ymax};
     rgroup rx_ = {.tiles = g->C, .rows = g->H, .cols = g->W, .val = rv,
                   .known = rk, .mk = rm, .am = tr ? gmax : v->xmax};
-    snprintf(ry.title, sizeof ry.title, "y (%lld×%lld×%lld, sample %lld)%s",
-             (long long)g->O, (long long)g->OH, (long long)g->OW,
-             (long long)n + 1, tr ? ": Cᵀ's vector" : " = C·x");
-    snprintf(rx_.title, sizeof rx_.title, tr ? "gx = Cᵀ·y so far "
-             "(%lld×%lld×%lld), x's shape" : "x (%lld×%lld×%lld, sample "
-             "%lld)", (long long)g->C, (long long)g->H, (long long)g->W,
-             (long long)n + 1);
+    char sm[32] = ""; /* the sample, with a batch */
+    if (g->N > 1) snprintf(sm, sizeof sm, ", sample %lld", (long long)n + 1);
+    snprintf(ry.title, sizeof ry.title, "%s (%lld×%lld×%lld%s)",
+             tr ? "y" : "y = C·x", (long long)g->O, (long long)g->OH,
+             (long long)g->OW, sm);
+    snprintf(rx_.title, sizeof rx_.title, "%s (%lld×%lld×%lld%s)",
+             tr ? "gx = Cᵀ·y so far" : "x", (long long)g->C, (long long)g->H,
+             (long long)g->W, sm);
     box rb = {rx, top, rw, a.y + a.h - top};
     vz_clip(s, rb.x, rb.y, rb.w, rb.h);
     if (tr) rgroups(s, v, rb, &ry, &rx_);

@@ -245,7 +245,7 @@ test("viz.unfold matrix and matrix_t: beside the matrix, the vectors as tensors 
   end
   local t = texts(v, 1366, 768)
   check(has(t, "x (2×4×4"), "x as a tensor")
-  check(has(t, "y (2×3×3"), "y as a tensor")
+  check(has(t, "y = C·x (2×3×3)"), "y as a tensor")
   check(has(t, "y"), "y column labelled")
   v:gemm("matrix_t")
   t = texts(v, 1366, 768)
