@@ -91,6 +91,11 @@ static float unfold_entry(const vz_view *v, int64_t n, int64_t k, int64_t L,
   return *pad ? 0.0f : xval(v, n, ci, h, w);
 }
 
+/* Column of C (the flattened input cell) a tap reads. */
+static int64_t tap_col(const cp_geom *g, const cp_tap *tp) {
+  return (tp->in[1] * g->H + tp->in[2]) * g->W + tp->in[3];
+}
+
 /* C for sample n: R x K2, NAN where C has no entry.  Built from the trace
  * (a reflect/replicate/circular tap adds into its source's column).
  * Cached per sample in v->cmat. */
@@ -303,6 +308,111 @@ static void im2col_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   vz_unclip(s);
 }
 
+/* A flat vector drawn as the tensor it flattens (tiles of rows x cols,
+ * channel by channel) beside the matrix: a title, the tiles and a colour
+ * bar in box b.  mk[i]: 0 plain, 1 a tap done, 2 a tap to come, 3 the
+ * current output cell, 4 the tap of this step; known[i] 0 draws a cell
+ * not computed yet. */
+typedef struct rgroup {
+  char title[120];
+  int64_t tiles, rows, cols;
+  const float *val;
+  const unsigned char *known, *mk;
+  float am;
+} rgroup;
+
+static int rgroup_cs(const vz_view *v, const rgroup *r, int w, int h,
+                     int *nc) {
+  int lab = line_hpx(v->fsm) + 4;
+  int label_h = r->tiles > 1 ? lab : 0;
+  int cs = vzp_fit_tiles(w, h - lab - (8 + lab + 6), (int)r->tiles, r->rows,
+                         r->cols, label_h, nc);
+  return cs > max_cell(v) ? max_cell(v) : cs;
+}
+
+static void rgroup_draw(vz_canvas *s, const vz_view *v, const rgroup *r,
+                        box b, int cs, int nc) {
+  int lab = line_hpx(v->fsm) + 4;
+  int label_h = r->tiles > 1 ? lab : 0;
+  char t[64];
+  glabel(s, v, b.x, b.y, b.w, r->title, VZ_FG);
+  int y0 = b.y + lab, nr = (int)((r->tiles + nc - 1) / nc), bottom = y0;
+  for (int64_t tt = 0; tt < r->tiles; tt++) {
+    int tx = b.x + (int)(tt % nc) * (int)(r->cols * cs + TILE_GAP);
+    int ty = y0 + (int)(tt / nc) * (int)(r->rows * cs + label_h + 10);
+    if (label_h) {
+      int tw;
+      snprintf(t, sizeof t, "channel %lld", (long long)tt + 1);
+      vz_text_size(t, v->fsm, 0, &tw, NULL);
+      if (tw > r->cols * cs) snprintf(t, sizeof t, "c%lld", (long long)tt + 1);
+      glabel(s, v, tx, ty, (int)(r->cols * cs), t, VZ_DIM);
+    }
+    vz_grid G = {.cs = cs, .rows = r->rows, .cols = r->cols, .used = 1,
+                 .x = tx, .y = ty + label_h};
+    for (int64_t i = 0; i < r->rows; i++)
+      for (int64_t j = 0; j < r->cols; j++) {
+        int64_t q = (tt * r->rows + i) * r->cols + j;
+        int x, y;
+        cell_rect(&G, i, j, &x, &y);
+        mcell(s, x, y, cs, r->val[q], r->am, !r->known[q], 0);
+      }
+    int mt = cs >= 30 ? 3 : 2;
+    for (int64_t i = 0; i < r->rows; i++)
+      for (int64_t j = 0; j < r->cols; j++) {
+        int64_t q = (tt * r->rows + i) * r->cols + j;
+        switch (r->mk[q]) {
+        case 1: mark(s, &G, i, j, mt, VZ_ACCENT); break;
+        case 2: mark_dashed(s, &G, i, j, VZ_ACCENT); break;
+        case 3: mark(s, &G, i, j, mt + 1, VZ_ACCENT2); break;
+        case 4: mark(s, &G, i, j, mt + 2, VZ_ACCENT); break;
+        }
+      }
+    bottom = ty + label_h + (int)(r->rows * cs);
+  }
+  /* the colour bar as wide as a row of tiles (160 px at least) */
+  int lw = (int)(nc * r->cols * cs + (nc - 1) * TILE_GAP);
+  if (nr < 1 || lw < 160) lw = 160;
+  if (lw > b.w) lw = b.w;
+  if (lw >= 60 && bottom + 8 + lab <= b.y + b.h)
+    vz_legend(s, b.x, bottom + 6, lw, 8, -r->am, r->am, 1, NULL, v->fsm);
+}
+
+/* Two vectors as tensors in box b, side by side (the width shared as
+ * their tiles need it) or stacked, whichever gives the larger cells. */
+static void rgroups(vz_canvas *s, const vz_view *v, box b, const rgroup *r1,
+                    const rgroup *r2) {
+  int gap = v->fs * 2, nc1 = 1, nc2 = 1, best = 0, bw1 = 0, stacked = 0;
+  for (int f = 20; f <= 80; f += 5) { /* side by side: r1 gets f% */
+    int w1 = (b.w - gap) * f / 100, w2 = b.w - gap - w1, a1, a2;
+    int c1 = rgroup_cs(v, r1, w1, b.h, &a1), c2 = rgroup_cs(v, r2, w2, b.h, &a2);
+    int c = c1 < c2 ? c1 : c2;
+    if (c > best) best = c, bw1 = w1, nc1 = a1, nc2 = a2;
+  }
+  for (int f = 30; f <= 70; f += 5) { /* stacked: r1 gets f% of the height */
+    int h1 = (b.h - gap) * f / 100, h2 = b.h - gap - h1, a1, a2;
+    int c1 = rgroup_cs(v, r1, b.w, h1, &a1), c2 = rgroup_cs(v, r2, b.w, h2, &a2);
+    int c = c1 < c2 ? c1 : c2;
+    if (c > best) best = c, bw1 = h1, nc1 = a1, nc2 = a2, stacked = 1;
+  }
+  if (best < 2) return;
+  if (!stacked) {
+    /* the first group as wide as its tiles, the second after it */
+    int used = (int)(nc1 * r1->cols * best + (nc1 - 1) * TILE_GAP);
+    int w1 = used > 260 ? used : bw1 < 260 ? bw1 : 260;
+    rgroup_draw(s, v, r1, (box){b.x, b.y, w1, b.h}, best, nc1);
+    rgroup_draw(s, v, r2, (box){b.x + w1 + gap, b.y, b.w - w1 - gap, b.h},
+                best, nc2);
+  } else {
+    int used = (int)(((r1->tiles + nc1 - 1) / nc1) *
+                         (r1->rows * best + (r1->tiles > 1 ? line_hpx(v->fsm) + 4 : 0) + 10)) +
+               2 * (line_hpx(v->fsm) + 4) + 14;
+    int h1 = used < bw1 ? used : bw1;
+    rgroup_draw(s, v, r1, (box){b.x, b.y, b.w, h1}, best, nc1);
+    rgroup_draw(s, v, r2, (box){b.x, b.y + h1 + gap, b.w, b.h - h1 - gap},
+                best, nc2);
+  }
+}
+
 static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   const cp_geom *g = &v->g;
   const int64_t *u = v->info.idx;
@@ -326,6 +436,25 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   int64_t mr = tr ? K2 : R, mc = tr ? R : K2;
   int cs = fit_cs(v, a.w, a.y + a.h - top - 4, mc + 1, mr + 1, 2 * mgap,
                   2 * lab + mgap);
+  /* the width the matrix leaves: the two vectors as the tensors they
+   * flatten (x and y, or y and gx) */
+  int mw = (int)((mc + 1) * cs) + 2 * mgap, rgap = v->fs * 2;
+  int lw = mw, rx = a.x + mw + rgap, rw = a.x + a.w - rx;
+  int reshaped = rw >= 200 && rw >= a.w / 4;
+  if (reshaped) {
+    /* the labels over the matrix may use some of the width up to the
+     * tensors (a third of the area at most) */
+    int tw;
+    vz_text_size(tr ? "Cᵀ: column 99 = the kernel on y[9,9,9,9]'s window"
+                    : "C: row 99 = the kernel where y[9,9,9,9] reads x",
+                 v->fsm, 0, &tw, NULL);
+    lw = tw < a.w / 3 ? tw : a.w / 3;
+    if (lw < mw) lw = mw;
+    rx = a.x + lw + rgap;
+    rw = a.x + a.w - rx;
+  } else {
+    lw = a.w;
+  }
   vz_clip(s, a.x, top, a.w, a.y + a.h - top);
   vz_grid M = {.cs = cs, .rows = mr, .cols = mc, .used = 1};
   M.x = a.x;
@@ -338,29 +467,51 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   Vout.y = M.y;
   char lb[200];
   if (tr)
-    snprintf(lb, sizeof lb, "y flattened (sample %lld): the vector Cᵀ acts on",
-             (long long)n + 1);
+    snprintf(lb, sizeof lb, "y flattened (sample %lld, O·OH·OW = %lld): Cᵀ's "
+             "vector", (long long)n + 1, (long long)R);
   else
     snprintf(lb, sizeof lb, "x flattened (sample %lld, C·H·W = %lld)",
              (long long)n + 1, (long long)K2);
-  glabel(s, v, Vin.x, Vin.y - lab + 2, a.w, lb, VZ_FG);
+  glabel(s, v, Vin.x, Vin.y - lab + 2, lw, lb, VZ_FG);
   if (tr)
-    snprintf(lb, sizeof lb, "Cᵀ: column %lld = the kernel scattered onto the "
-             "window of y[%lld,%lld,%lld,%lld]", (long long)row + 1,
-             (long long)n + 1, (long long)u[1] + 1, (long long)u[2] + 1,
-             (long long)u[3] + 1);
+    snprintf(lb, sizeof lb, "Cᵀ: column %lld = the kernel on y[%lld,%lld,"
+             "%lld,%lld]'s window",
+             (long long)row + 1, (long long)n + 1, (long long)u[1] + 1,
+             (long long)u[2] + 1, (long long)u[3] + 1);
   else
     snprintf(lb, sizeof lb, "C: row %lld = the kernel where y[%lld,%lld,%lld,"
-             "%lld] reads x (padding taps have no column)", (long long)row + 1,
-             (long long)n + 1, (long long)u[1] + 1, (long long)u[2] + 1,
-             (long long)u[3] + 1);
-  glabel(s, v, M.x, M.y - lab + 2, a.w, lb, VZ_FG);
-  float *gx = NULL;
+             "%lld] reads x (padding taps have no column)",
+             (long long)row + 1, (long long)n + 1, (long long)u[1] + 1,
+             (long long)u[2] + 1, (long long)u[3] + 1);
+  glabel(s, v, M.x, M.y - lab + 2, lw, lb, VZ_FG);
+  /* the product's name over its column (beside the vector's strip) */
+  {
+    /* between the strip's label (ends at Vin.y - 2) and the matrix's */
+    int lh = line_hpx(v->fsm), ly = Vin.y + (cs - lh) / 2;
+    if (ly < Vin.y - 1) ly = Vin.y - 1;
+    const char *pn = tr ? "gx" : "y";
+    if (ly + lh <= M.y - lab + 1)
+      glabel(s, v, Vout.x, ly, (reshaped ? rx - rgap / 2 : a.x + a.w) -
+             Vout.x, pn, VZ_FG);
+    else /* no room over it: beside its top */
+      glabel(s, v, Vout.x + cs + 3, Vout.y, (reshaped ? rx - 4 : a.x + a.w) -
+             (Vout.x + cs + 3), pn, VZ_FG);
+  }
+  float *gx = NULL, gmax = 0;
   if (tr) {
     gx = malloc(sizeof *gx * (size_t)(K2 ? K2 : 1));
-    if (gx) ct_product(v, C, n, known_unit(v, v->cur_unit, done) ? row + 1 : row,
-                       gx);
+    if (gx) { /* the scale: Cᵀ y over every column (steady while stepping) */
+      ct_product(v, C, n, R, gx);
+      for (int64_t q = 0; q < K2; q++)
+        if (fabsf(gx[q]) > gmax) gmax = fabsf(gx[q]);
+      /* the columns before this one, then this column's products done */
+      ct_product(v, C, n, row, gx);
+      for (int64_t k = 0; k < done && k < v->t.ntaps; k++)
+        if (v->taps[k].kind != CP_TAP_PAD)
+          gx[tap_col(g, &v->taps[k])] += v->taps[k].wv * v->y[v->cur_unit];
+    }
   }
+  if (!(gmax > 0)) gmax = 1;
   float cmax = v->wmax;
   for (int64_t i = 0; i < mr; i++)
     for (int64_t j = 0; j < mc; j++) {
@@ -373,8 +524,8 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
     int x, y;
     cell_rect(&Vin, 0, j, &x, &y);
     if (tr) {
-      int64_t un = n * R + j;
-      mcell(s, x, y, cs, v->y[un], v->ymax, !known_unit(v, un, done), 0);
+      /* y is the vector Cᵀ is given: every entry known */
+      mcell(s, x, y, cs, v->y[n * R + j], v->ymax, 0, 0);
     } else {
       int64_t ci = j / (g->H * g->W), h = (j / g->W) % g->H, w = j % g->W;
       mcell(s, x, y, cs, xval(v, n, ci, h, w), v->xmax, 0, 0);
@@ -384,11 +535,28 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
     int x, y;
     cell_rect(&Vout, i, 0, &x, &y);
     if (tr) {
-      mcell(s, x, y, cs, gx ? gx[i] : 0, v->ymax * v->wmax, !gx, 0);
+      mcell(s, x, y, cs, gx ? gx[i] : 0, gmax, !gx, 0);
     } else {
       int64_t un = n * R + i;
       mcell(s, x, y, cs, v->y[un], v->ymax, !known_unit(v, un, done), 0);
     }
+  }
+  /* the tensors: values, known cells and marks */
+  float *rv = reshaped ? malloc(sizeof *rv * (size_t)(K2 + R)) : NULL;
+  unsigned char *rk = rv ? calloc((size_t)(K2 + R), 1) : NULL;
+  unsigned char *rm = rk ? calloc((size_t)(K2 + R), 1) : NULL;
+  /* rv: [0, K2) the input side (x or gx), [K2, K2 + R) y */
+  if (rm) {
+    for (int64_t q = 0; q < K2; q++) {
+      int64_t ci = q / (g->H * g->W), h = (q / g->W) % g->H, w = q % g->W;
+      rv[q] = tr ? (gx ? gx[q] : 0) : xval(v, n, ci, h, w);
+      rk[q] = !tr || gx;
+    }
+    for (int64_t q = 0; q < R; q++) {
+      rv[K2 + q] = v->y[n * R + q];
+      rk[K2 + q] = (unsigned char)(tr || known_unit(v, n * R + q, done));
+    }
+    rm[K2 + row] = 3;
   }
   /* the current output cell: a row of C (a column of Cᵀ), its taps */
   if (tr) band(s, &M, 0, row, mr, 1, VZ_ACCENT2);
@@ -396,8 +564,9 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   for (int64_t k = 0; k < v->t.ntaps; k++) {
     const cp_tap *tp = &v->taps[k];
     if (tp->kind == CP_TAP_PAD) continue;
-    int64_t col = (tp->in[1] * g->H + tp->in[2]) * g->W + tp->in[3];
-    int mt = v->by_tap && k == done - 1 ? 3 : 2;
+    int64_t col = tap_col(g, tp);
+    int cur = v->by_tap && k == done - 1;
+    int mt = cur ? 3 : 2;
     int64_t mi = tr ? col : row, mj = tr ? row : col;
     if (k < done) {
       mark(s, &M, mi, mj, mt, VZ_ACCENT);
@@ -406,11 +575,38 @@ static void matrix_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
     } else {
       mark_dashed(s, &M, mi, mj, VZ_ACCENT);
     }
+    if (rm && (rm[col] != 4 && rm[col] != 1))
+      rm[col] = (unsigned char)(k < done ? (cur ? 4 : 1) : 2);
+    else if (rm && cur)
+      rm[col] = 4;
   }
   if (tr) mark(s, &Vin, 0, row, 3, VZ_ACCENT2);
   else mark(s, &Vout, row, 0, 3, VZ_ACCENT2);
-  free(gx);
   vz_unclip(s);
+  if (rm) {
+    rgroup ry = {.tiles = g->O, .rows = g->OH, .cols = g->OW,
+                 .val = rv + K2, .known = rk + K2, .mk = rm + K2,
+                 .am = v->ymax};
+    rgroup rx_ = {.tiles = g->C, .rows = g->H, .cols = g->W, .val = rv,
+                  .known = rk, .mk = rm, .am = tr ? gmax : v->xmax};
+    char sm[32] = ""; /* the sample, with a batch */
+    if (g->N > 1) snprintf(sm, sizeof sm, ", sample %lld", (long long)n + 1);
+    snprintf(ry.title, sizeof ry.title, "%s (%lld×%lld×%lld%s)",
+             tr ? "y" : "y = C·x", (long long)g->O, (long long)g->OH,
+             (long long)g->OW, sm);
+    snprintf(rx_.title, sizeof rx_.title, "%s (%lld×%lld×%lld%s)",
+             tr ? "gx = Cᵀ·y so far" : "x", (long long)g->C, (long long)g->H,
+             (long long)g->W, sm);
+    box rb = {rx, top, rw, a.y + a.h - top};
+    vz_clip(s, rb.x, rb.y, rb.w, rb.h);
+    if (tr) rgroups(s, v, rb, &ry, &rx_);
+    else rgroups(s, v, rb, &rx_, &ry);
+    vz_unclip(s);
+  }
+  free(rv);
+  free(rk);
+  free(rm);
+  free(gx);
 }
 
 void vzu_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
@@ -421,6 +617,92 @@ void vzu_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
     v->hit.nin = 0;
     matrix_panels(s, v, a, done);
   }
+}
+
+/* ====================================================================== */
+/* Text of the bottom panel in the Cᵀ mode                                 */
+/* ====================================================================== */
+
+/* gx at tap k's cell after the tap: the columns of Cᵀ before the current
+ * one (the output cells done, as ct_product sums them), then this
+ * column's taps up to k.  The matrix is a cache of v (hence the cast). */
+static double ct_running(const vz_view *v, int64_t k) {
+  const cp_geom *g = &v->g;
+  int64_t R = g->O * g->OH * g->OW, K2 = g->C * g->H * g->W;
+  int64_t n = v->cur_unit / (R ? R : 1), row = v->cur_unit - n * R;
+  int64_t col = tap_col(g, &v->taps[k]);
+  const float *C = cmatrix((vz_view *)v, n);
+  float s = 0, yv = v->y[v->cur_unit];
+  if (C)
+    for (int64_t r = 0; r < row; r++)
+      if (!isnan(C[r * K2 + col])) s += C[r * K2 + col] * v->y[n * R + r];
+  for (int64_t j = 0; j <= k; j++)
+    if (v->taps[j].kind != CP_TAP_PAD && tap_col(g, &v->taps[j]) == col)
+      s += v->taps[j].wv * yv;
+  return s;
+}
+
+/* One tap of the current column of Cᵀ: the product y·w it adds into gx
+ * and gx's cell after it ("gx[1,1,2,3] += y×w[1,1,1,2] = 9.04×(-0.97) =
+ * -8.77 → -3.21"); compact without the operands' names. */
+int vzu_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
+                 int compact, int done) {
+  if (v->gemm != VZ_GEMM_MATRIX_T || v->cur_unit < 0) return 0;
+  char gs[48], ws[48], f[64], p[32], sm[32];
+  float yv = v->y[v->cur_unit];
+  idx1(ws, sizeof ws, "w", tp->w, 4);
+  if (tp->kind == CP_TAP_PAD) {
+    snprintf(buf, n, compact ? "%s: padding, nothing added"
+                             : "%s reads padding: no entry in Cᵀ, nothing "
+                               "added to gx",
+             ws);
+    return 1;
+  }
+  idx1(gs, sizeof gs, "gx", tp->in, 4);
+  vz_times2(f, sizeof f, yv, tp->wv);
+  vz_fmt2(p, sizeof p, (double)yv * tp->wv);
+  if (!done) {
+    if (compact) snprintf(buf, n, "%s += %s", gs, f);
+    else snprintf(buf, n, "%s += y×%s = %s", gs, ws, f);
+    return 1;
+  }
+  vz_fmt2(sm, sizeof sm, ct_running(v, tp - v->taps));
+  /* a compact column holds about 34 characters: the product's value goes
+   * first when the line would not fit (the running value is the point) */
+  if (compact && vz_utf8_len(gs) + vz_utf8_len(f) + vz_utf8_len(p) +
+                         vz_utf8_len(sm) + 10 > VZ_COMPACT_CHARS)
+    snprintf(buf, n, "%s += %s → %s", gs, f, sm);
+  else if (compact) snprintf(buf, n, "%s += %s = %s → %s", gs, f, p, sm);
+  else snprintf(buf, n, "%s += y×%s = %s = %s → %s", gs, ws, f, p, sm);
+  return 1;
+}
+
+/* The line under the taps in the Cᵀ mode: how much of gx is summed. */
+int vzu_result(const vz_view *v, int64_t done, char *line, size_t n) {
+  if (v->gemm != VZ_GEMM_MATRIX_T || v->cur_unit < 0) return 0;
+  const cp_geom *g = &v->g;
+  int64_t R = g->O * g->OH * g->OW, nt = v->t.ntaps, pad = 0, added = 0;
+  int64_t row = v->cur_unit % (R ? R : 1);
+  for (int64_t k = 0; k < nt; k++) {
+    pad += v->taps[k].kind == CP_TAP_PAD;
+    added += k < done && v->taps[k].kind != CP_TAP_PAD;
+  }
+  char ps[64] = "";
+  if (pad)
+    snprintf(ps, sizeof ps, "; %lld tap%s read padding (no entry)",
+             (long long)pad, pad > 1 ? "s" : "");
+  if (done < nt)
+    snprintf(line, n, "column %lld of Cᵀ: %lld of %lld products added into "
+                      "gx%s",
+             (long long)row + 1, (long long)added, (long long)(nt - pad), ps);
+  else if (row + 1 < R)
+    snprintf(line, n, "gx = Cᵀ·y over y's first %lld of %lld entries%s",
+             (long long)row + 1, (long long)R, ps);
+  else
+    snprintf(line, n, "gx = Cᵀ·y = conv_transpose2d(y, w): all %lld entries "
+                      "of y added",
+             (long long)R);
+  return 1;
 }
 
 int vzu_headline(const vz_view *v, char *line, size_t n) {
@@ -440,9 +722,14 @@ int vzu_headline(const vz_view *v, char *line, size_t n) {
     snprintf(line, n, "%s = row %lld of C · x: the row holds the kernel at "
                       "the columns of the cells the window reads",
              t1, (long long)(v->cur_unit % (g->O * g->OH * g->OW)) + 1);
-  else
-    snprintf(line, n, "Cᵀ: %s times column %lld of Cᵀ (the same kernel "
-                      "entries) adds into gx: conv_transpose2d's scatter",
-             t1, (long long)(v->cur_unit % (g->O * g->OH * g->OW)) + 1);
+  else {
+    char ys[32];
+    vz_fmt2(ys, sizeof ys, v->cur_unit >= 0 ? v->y[v->cur_unit] : 0);
+    snprintf(line, n, "Cᵀ: %s = %s times column %lld of Cᵀ (kernel "
+                      "w[%lld,:,:,:] at the cells its window read) adds "
+                      "into gx: conv_transpose2d's scatter",
+             t1, ys, (long long)(v->cur_unit % (g->O * g->OH * g->OW)) + 1,
+             (long long)u[1] + 1);
+  }
   return 1;
 }

@@ -288,15 +288,41 @@ static void fwd_tap(const vz_view *v, const int64_t y4[4], const int64_t w4[4],
                                           &f, y4, w4) + 1, ys);
 }
 
+/* A product line: "<dest> += <names> = a×b = p → s  (note)" with a
+ * negative second factor in parentheses; a tap to come without "= p → s";
+ * compact without names and note, and without "= p" when the line would
+ * not fit a compact column (the running value is the point). */
+static void plus_line(char *buf, size_t n, const char *dest,
+                      const char *names, double a, double b, double p,
+                      double sum, const char *note, int compact, int done) {
+  char f[64], ps[32], ss[32];
+  vz_times2(f, sizeof f, a, b);
+  vz_fmt2(ps, sizeof ps, p);
+  vz_fmt2(ss, sizeof ss, sum);
+  const char *sp = dest[0] ? " " : "";
+  if (compact) {
+    if (!done)
+      snprintf(buf, n, "%s%s+= %s", dest, sp, f);
+    else if (vz_utf8_len(dest) + vz_utf8_len(f) + vz_utf8_len(ps) +
+                 vz_utf8_len(ss) + 10 > VZ_COMPACT_CHARS)
+      snprintf(buf, n, "%s%s+= %s → %s", dest, sp, f, ss);
+    else
+      snprintf(buf, n, "%s%s+= %s = %s → %s", dest, sp, f, ps, ss);
+    return;
+  }
+  if (!done)
+    snprintf(buf, n, "%s%s+= %s%s%s  (%s)", dest, sp, names,
+             names[0] ? " = " : "", f, note);
+  else
+    snprintf(buf, n, "%s%s+= %s%s%s = %s → %s  (%s)", dest, sp, names,
+             names[0] ? " = " : "", f, ps, ss, note);
+}
+
 int vzg_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
                  int compact, int done) {
+  if (vzu_tap_text(v, tp, buf, n, compact, done)) return 1; /* Cᵀ mode */
   if (!v->grad) return 0;
-  char a[24], b[24], p[24], sm[24], xs[72], ws[72], ft[80];
-  vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
-  vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
-  vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
-  vz_fmt(sm, sizeof sm, tp->sum, compact ? 7 : 9);
-  const cp_geom *g = &v->g;
+  char xs[72], ws[72], ft[80], nm[160], a[32], ss[32];
   switch (v->t.kind) {
   case CP_TRACE_SCATTER: {
     /* unit = gy pixel (n, o, r, c); tap (oo = ci, i, j) adds into gx */
@@ -304,14 +330,18 @@ int vzg_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
     int64_t w4[4] = {tp->w[0], tp->w[1], tp->w[2], tp->w[3]};
     idx1(os, sizeof os, "gx", tp->out, 4);
     fwd_tap(v, tp->in, w4, ft, sizeof ft);
-    if (tp->kind == CP_TAP_CROPPED)
-      snprintf(buf, n, compact ? "%s×%s cropped" : "%s×%s: %s read padding, "
-                                                   "no gradient",
-               a, b, ft);
-    else if (compact && !done) snprintf(buf, n, "%s += %s×%s", os, a, b);
-    else if (compact) snprintf(buf, n, "%s += %s = %s", os, p, sm);
-    else if (!done) snprintf(buf, n, "%s += %s×%s  (%s)", os, a, b, ft);
-    else snprintf(buf, n, "%s += %s×%s = %s → %s  (%s)", os, a, b, p, sm, ft);
+    if (tp->kind == CP_TAP_CROPPED) {
+      char f[64];
+      vz_times2(f, sizeof f, tp->xv, tp->wv);
+      snprintf(buf, n, compact ? "%s cropped" : "%s: %s read padding, "
+                                                "no gradient",
+               f, ft);
+      return 1;
+    }
+    idx1(ws, sizeof ws, "w", tp->w, 4);
+    snprintf(nm, sizeof nm, "gy×%s", ws);
+    plus_line(buf, n, os, nm, tp->xv, tp->wv, tp->prod, tp->sum, ft,
+              compact, done);
     return 1;
   }
   case CP_TRACE_GATHER: {
@@ -338,24 +368,25 @@ int vzg_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
     }
     break;
   case CP_TRACE_GRADB: {
+    /* a sum of grad_output cells: "+= gy[..] = b → s" */
     idx1(ws, sizeof ws, "gy", tp->w, 4);
-    if (compact) snprintf(buf, n, done ? "%s  Σ %s" : "%s", b, sm);
-    else if (!done) snprintf(buf, n, "%s=%s", ws, b);
-    else snprintf(buf, n, "%s=%s   Σ %s  (b[%lld] was added to y[%lld,%lld,"
-                          "%lld,%lld])",
-                  ws, b, sm, (long long)tp->w[1] + 1,
+    vz_fmt2(a, sizeof a, tp->wv);
+    vz_fmt2(ss, sizeof ss, tp->sum);
+    if (compact) snprintf(buf, n, done ? "+= %s → %s" : "+= %s", a, ss);
+    else if (!done) snprintf(buf, n, "+= %s = %s", ws, a);
+    else snprintf(buf, n, "+= %s = %s → %s  (b[%lld] was added to y[%lld,"
+                          "%lld,%lld,%lld])",
+                  ws, a, ss, (long long)tp->w[1] + 1,
                   (long long)tp->w[0] + 1, (long long)tp->w[1] + 1,
                   (long long)tp->w[2] + 1, (long long)tp->w[3] + 1);
     return 1;
   }
   default: return 0;
   }
-  (void)g;
-  if (compact && !done) snprintf(buf, n, "%s × %s", a, b);
-  else if (compact) snprintf(buf, n, "%s × %s = %s  Σ %s", a, b, p, sm);
-  else if (!done) snprintf(buf, n, "%s=%s × %s=%s  (%s)", xs, a, ws, b, ft);
-  else snprintf(buf, n, "%s=%s × %s=%s = %s   Σ %s  (%s)", xs, a, ws, b, p,
-                sm, ft);
+  /* gather / grad_weight: the unit is one cell (the headline names it) */
+  snprintf(nm, sizeof nm, "%s×%s", xs, ws);
+  plus_line(buf, n, "", nm, tp->xv, tp->wv, tp->prod, tp->sum, ft, compact,
+            done);
   return 1;
 }
 
@@ -402,6 +433,7 @@ int vzg_headline(const vz_view *v, char *line, size_t n) {
 }
 
 int vzg_result(vz_view *v, int64_t done, char *line, size_t n) {
+  if (vzu_result(v, done, line, n)) return 1; /* the unfold view's Cᵀ */
   if (!v->grad) return 0;
   char t1[32], t3[64];
   if (v->t.kind == CP_TRACE_SCATTER) {
@@ -711,11 +743,13 @@ void vzg_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
           int64_t idx[4] = {wmode ? o : c, sl, r, c};
           int64_t un = wmode ? cp_trace_unit_of(&v->t, idx) : c;
           int known = un < cur || (un == cur && done >= v->t.ntaps);
-          if (!known) {
+          int running = un == cur && !known && done > 0;
+          if (!known && !running) {
             paint_cell(s, cx, cy, cs, vz_th->pad, "", 0);
             continue;
           }
-          float gv = v->y[un];
+          /* the current cell holds its running sum, as the forward's */
+          float gv = running ? (float)vz_view_sum(v) : v->y[un];
           fmt_value(vb, sizeof vb, gv, cs);
           paint_cell(s, cx, cy, cs, vz_diverging(gv, v->ymax), vb, 0);
         }

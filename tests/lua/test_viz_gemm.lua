@@ -113,3 +113,142 @@ test("viz.unfold: errors and sizes too large to draw", function()
   raises(function() v:gemm("nope") end, "invalid option 'nope'")
   raises(function() viz.conv2d(x, w):gemm() end, "view:gemm", "not an unfold view")
 end)
+
+-- The texts drawn in a frame of v.
+local function texts(v, w, h)
+  local t = {}
+  for _, b in ipairs(v:layout{width = w or 1600, height = h or 900}) do
+    if b.text then t[#t + 1] = b.text end
+  end
+  return t
+end
+
+-- A number shown with 2 decimals is within 0.005 of the value.
+local function close2(got, want, what)
+  check(got and math.abs(got - want) <= 0.0051 + 1e-6 * math.abs(want),
+        string.format("%s: shown %s, value %.6g", what, tostring(got), want))
+end
+
+-- "gx[n,c,h,w] += [y×w[o,i,k,l] = ]a×b[ = p] → s" (a negative b in
+-- parentheses; a compact column may leave p out): the indices and
+-- numbers, or nil.
+local function parse_ct(s)
+  local gi, rest = s:match("^gx%[([%d,]+)%] %+= (.+)$")
+  if not gi then return nil end
+  local wi = rest:match("^y×w%[([%d,]+)%] = ")
+  rest = rest:gsub("^y×w%[[%d,]+%] = ", "")
+  local num = "(%-?[%d.]+e?[%-+]?%d*)"
+  local a, lp, b, rp, p, r = rest:match("^" .. num .. "×(%(?)" .. num .. "(%)?) = " ..
+                                        num .. " → " .. num .. "$")
+  if not a then
+    a, lp, b, rp, r = rest:match("^" .. num .. "×(%(?)" .. num .. "(%)?) → " .. num .. "$")
+  end
+  if not a then return {bad = s} end
+  local function ints(t)
+    local o = {}
+    for d in t:gmatch("%d+") do o[#o + 1] = tonumber(d) end
+    return o
+  end
+  return {gx = ints(gi), w = wi and ints(wi), a = tonumber(a), b = tonumber(b),
+          p = tonumber(p), run = tonumber(r), paren = lp == "(" and rp == ")"}
+end
+
+test("viz.unfold matrix_t: the list shows y·w added into gx (2 decimals), the running gx = conv_transpose2d's", function()
+  tensor.manual_seed(3)
+  local x = tensor.arange(32):reshape(1, 2, 4, 4)
+  local w = tensor.randn(2, 2, 2, 2)
+  local o = {padding = 1, stride = 2}
+  local y = conv.conv2d(x, w, o)
+  local v = viz.unfold(x, w, copy(o, {gemm = "matrix_t"}))
+  local steps = v:state().steps
+  for _, step in ipairs{1, 5, 9, steps} do
+    v:seek(step)
+    local st = v:state()
+    local yv = y:get(table.unpack(st.out))
+    local nonpad, lines, head, gxlabel = 0, 0, false, false
+    for _, tp in ipairs(st.taps) do
+      if tp.input then nonpad = nonpad + 1 end
+    end
+    for _, s in ipairs(texts(v)) do
+      check(not s:find("Σ", 1, true), "no forward products or sums in Cᵀ: " .. s)
+      if s == "gx" then gxlabel = true end
+      if s:find("^Cᵀ: y%[") then
+        head = true
+        close2(tonumber(s:match("^Cᵀ: y%[[%d,]+%] = (%S+) times")), yv, "headline y")
+      end
+      local t = parse_ct(s)
+      if t then
+        check(not t.bad, "a tap line reads gx[..] += a×b = p → s: " .. tostring(t.bad))
+        check(not s:match("%d%.%d%d%d"), "at most 2 decimals: " .. s)
+        lines = lines + 1
+        close2(t.a, yv, "factor y")
+        -- the weight: named in a full line; the tap reading that cell
+        local wv
+        for _, tp in ipairs(st.taps) do
+          if tp.input and table.concat(tp.input, ",") == table.concat(t.gx, ",") then
+            wv = w:get(table.unpack(tp.kernel))
+            check(not t.w or table.concat(t.w, ",") == table.concat(tp.kernel, ","),
+                  "the weight named is the tap's: " .. s)
+          end
+        end
+        check(wv, "gx cell read by a tap of this output: " .. s)
+        close2(t.b, wv, "factor w")
+        check(t.paren == (t.b < 0), "a negative factor in parentheses: " .. s)
+        if t.p then close2(t.p, yv * wv, "product") end
+        -- the step is whole: every gx cell's running value is Cᵀ y so far
+        local C, H, W = 2, 4, 4
+        local n, c, h, ww = table.unpack(t.gx)
+        check(n == st.out[1] and c >= 1 and c <= C, "gx index " .. s)
+        close2(t.run, st.ct[((c - 1) * H + h - 1) * W + ww], "running gx")
+      end
+    end
+    check(head, "the headline names y and its value")
+    check(gxlabel, "the product column is labelled gx")
+    check(lines == nonpad, string.format("step %d: %d gx lines for %d products", step, lines, nonpad))
+  end
+  -- at the end gx is conv_transpose2d(y, w) (output_padding: the dropped row)
+  local gx = conv.conv_transpose2d(y, w, {stride = 2, padding = 1, output_padding = 1})
+  local ct = v:state().ct
+  for c = 1, 2 do
+    for h = 1, 4 do
+      for ww = 1, 4 do
+        near(ct[((c - 1) * 4 + h - 1) * 4 + ww], gx:get(1, c, h, ww), 1e-4, "Cᵀ y")
+      end
+    end
+  end
+  local res = false
+  for _, s in ipairs(texts(v)) do
+    if s:find("conv_transpose2d(y, w)", 1, true) then res = true end
+  end
+  check(res, "the last step says gx is conv_transpose2d(y, w)")
+  -- one tap per step: taps to come are listed without a result
+  local vt = viz.unfold(x, w, copy(o, {gemm = "matrix_t", by = "tap"}))
+  vt:seek(4 * 8 + 3)
+  local pending = 0
+  for _, s in ipairs(texts(vt)) do
+    if s:match("^gx%[[%d,]+%] %+= ") and not s:find("→", 1, true) then
+      check(s:match("×%S+$"), "a tap to come shows its factors: " .. s)
+      pending = pending + 1
+    end
+    check(not s:find("Σ", 1, true), "no forward sums: " .. s)
+  end
+  check(pending > 0, "taps to come: gx[..] += a×b")
+end)
+
+test("viz.unfold matrix and matrix_t: beside the matrix, the vectors as tensors with colour bars", function()
+  local x = tensor.arange(32):reshape(1, 2, 4, 4)
+  local v = viz.unfold(x, tensor.randn(2, 2, 2, 2), {padding = 1, stride = 2, gemm = "matrix"})
+  v:seek(5)
+  local function has(t, pat)
+    for _, s in ipairs(t) do if s:find(pat, 1, true) then return true end end
+    return false
+  end
+  local t = texts(v, 1366, 768)
+  check(has(t, "x (2×4×4"), "x as a tensor")
+  check(has(t, "y = C·x (2×3×3)"), "y as a tensor")
+  check(has(t, "y"), "y column labelled")
+  v:gemm("matrix_t")
+  t = texts(v, 1366, 768)
+  check(has(t, "gx = Cᵀ·y so far (2×4×4)"), "gx as a tensor")
+  check(has(t, "y (2×3×3"), "y as a tensor")
+end)

@@ -273,3 +273,116 @@ test("viz.conv2d_backward: hovering a grad_weight or grad_bias cell shows its va
     end
   end
 end)
+
+-- The tap lines of a frame: "[dest ]+= [names = ]a×b[ = p] → s[  (note)]"
+-- (a negative b in parentheses), a tap to come without "→ s", grad_bias
+-- "+= [gy[..] = ]g → s".  Returns the parsed lines; fails on any other
+-- line that adds.
+local function plus_lines(v, w, h)
+  local num = "(%-?[%d.]+e?[%-+]?%d*)"
+  local out = {}
+  for _, b in ipairs(v:layout{width = w, height = h}) do
+    local s = b.text
+    if s and s:find("+=", 1, true) and b.kind == "text" then
+      check(not s:find("…", 1, true), "a tap line cut: " .. s)
+      local rest = s:gsub("^gx%[[%d,]+%] ", ""):gsub("  %(.*%)$", "")
+      check(rest:sub(1, 3) == "+= ", "starts with +=: " .. s)
+      rest = rest:sub(4):gsub("^[%w%[%],×=]-[%]y] = ", "")
+      local t = {text = s}
+      local a, lp, bb, rp, tail = rest:match("^" .. num .. "×(%(?)" .. num .. "(%)?)(.*)$")
+      if a then
+        t.a, t.b, t.paren = tonumber(a), tonumber(bb), lp == "(" and rp == ")"
+        check((lp == "(") == (rp == ")"), "balanced: " .. s)
+        local p, sm = tail:match("^ = " .. num .. " → " .. num .. "$")
+        if not p then sm = tail:match("^ → " .. num .. "$") end
+        check(tail == "" or sm, "a×b[ = p] → s: " .. s)
+        t.p, t.s = tonumber(p), tonumber(sm)
+      else
+        local g, tail2 = rest:match("^" .. num .. "(.*)$")
+        check(g, "a number added: " .. s)
+        t.g = tonumber(g)
+        t.s = tonumber(tail2:match("^ → " .. num .. "$"))
+        check(tail2 == "" or t.s, "+= g → s: " .. s)
+      end
+      out[#out + 1] = t
+    end
+  end
+  return out
+end
+
+local function close2(got, want, what)
+  check(got and math.abs(got - want) <= 0.0051 + 1e-6 * math.abs(want),
+        string.format("%s: shown %s, value %.6g", what, tostring(got), want))
+end
+
+test("viz.conv2d_backward: every tap line reads += a×b = p → s, negative factors in parentheses, numbers the step's", function()
+  tensor.manual_seed(5)
+  local x = tensor.randn(1, 2, 5, 5) * 3
+  local w = tensor.randn(3, 2, 3, 3)
+  local gy = tensor.randn(1, 3, 3, 3)
+  local v = viz.conv2d_backward(x, w, gy, {stride = 2, padding = 1, grad = "input", by = "tap"})
+  local cases = {{"input", "scatter"}, {"input", "gather"}, {"weight"}, {"bias"}}
+  for _, c in ipairs(cases) do
+    v:grad(c[1])
+    if c[2] then v:view(c[2]) end
+    local steps = v:state().steps
+    for _, step in ipairs{2, steps // 2, steps} do
+      v:seek(step)
+      local st = v:state()
+      local xs, sums = {}, {}
+      for _, tp in ipairs(st.taps) do
+        if tp.done then
+          sums[#sums + 1] = tp.sum
+        end
+        xs[#xs + 1] = {tp.x, tp.gy or tp.w, tp.product}
+      end
+      for _, sz in ipairs{{1600, 900}, {1024, 640}, {640, 400}} do
+        local what = string.format("%s %s step %d %dx%d", c[1], c[2] or "", step, sz[1], sz[2])
+        local lines = plus_lines(v, sz[1], sz[2])
+        check(#lines > 0 or sz[2] <= 400, what .. ": tap lines shown")
+        for _, t in ipairs(lines) do
+          if t.a then
+            check(t.paren == (t.b < 0), what .. ": a negative factor in parentheses: " .. t.text)
+            local found = false
+            for _, f in ipairs(xs) do
+              if math.abs(f[1] - t.a) <= 0.0051 and math.abs(f[2] - t.b) <= 0.0051 and
+                 (not t.p or math.abs(f[3] - t.p) <= 0.0051) then found = true end
+            end
+            check(found, what .. ": the factors and product are a tap's: " .. t.text)
+          end
+          if t.s then
+            local found = false
+            for _, sm in ipairs(sums) do
+              if math.abs(sm - t.s) <= 0.0051 + 1e-6 * math.abs(sm) then found = true end
+            end
+            check(found, what .. ": the running value is a done tap's: " .. t.text)
+          end
+        end
+      end
+    end
+  end
+end)
+
+test("viz.conv2d_backward: the current gradient cell shows its running sum", function()
+  local x, w = tensor.randn(1, 2, 5, 5), tensor.randn(3, 2, 3, 3)
+  local gy = tensor.randn(1, 3, 3, 3)
+  for _, mode in ipairs{"bias", "weight"} do
+    local v = viz.conv2d_backward(x, w, gy, {grad = mode, by = "tap"})
+    v:seek(2)
+    local st = v:state()
+    local lay = v:layout{width = 1280, height = 720}
+    local o = st.out
+    local g = mode == "bias" and lay.output[1] or lay.output[o[2]]
+    local r, c = mode == "bias" and 1 or o[3], mode == "bias" and o[1] or o[4]
+    local cx, cy = g.x + (c - 1) * g.cell, g.y + (r - 1) * g.cell
+    local shown
+    for _, b in ipairs(lay) do
+      if b.text and b.x >= cx and b.x < cx + g.cell and b.y >= cy and b.y < cy + g.cell then
+        shown = tonumber(b.text)
+      end
+    end
+    check(shown, mode .. ": the current cell has a value")
+    check(math.abs(shown - st.sum) <= 0.01 * (1 + math.abs(st.sum)),
+          mode .. ": running " .. st.sum .. " shown " .. tostring(shown))
+  end
+end)
