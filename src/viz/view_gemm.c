@@ -667,10 +667,9 @@ int vzu_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
     return 1;
   }
   vz_fmt2(sm, sizeof sm, ct_running(v, tp - v->taps));
-  /* a compact column holds about 34 characters: the product's value goes
-   * first when the line would not fit (the running value is the point) */
-  if (compact && vz_utf8_len(gs) + vz_utf8_len(f) + vz_utf8_len(p) +
-                         vz_utf8_len(sm) + 10 > VZ_COMPACT_CHARS)
+  /* compact 2 (the list's lines measured too wide): the product's value
+   * goes first (the running value is the point) */
+  if (compact >= 2)
     snprintf(buf, n, "%s += %s → %s", gs, f, sm);
   else if (compact) snprintf(buf, n, "%s += %s = %s → %s", gs, f, p, sm);
   else snprintf(buf, n, "%s += y×%s = %s = %s → %s", gs, ws, f, p, sm);

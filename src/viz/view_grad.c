@@ -290,8 +290,8 @@ static void fwd_tap(const vz_view *v, const int64_t y4[4], const int64_t w4[4],
 
 /* A product line: "<dest> += <names> = a×b = p → s  (note)" with a
  * negative second factor in parentheses; a tap to come without "= p → s";
- * compact without names and note, and without "= p" when the line would
- * not fit a compact column (the running value is the point). */
+ * compact without names and note; compact 2 (the list's lines measured
+ * too wide) also without "= p" (the running value is the point). */
 static void plus_line(char *buf, size_t n, const char *dest,
                       const char *names, double a, double b, double p,
                       double sum, const char *note, int compact, int done) {
@@ -303,8 +303,7 @@ static void plus_line(char *buf, size_t n, const char *dest,
   if (compact) {
     if (!done)
       snprintf(buf, n, "%s%s+= %s", dest, sp, f);
-    else if (vz_utf8_len(dest) + vz_utf8_len(f) + vz_utf8_len(ps) +
-                 vz_utf8_len(ss) + 10 > VZ_COMPACT_CHARS)
+    else if (compact >= 2)
       snprintf(buf, n, "%s%s+= %s → %s", dest, sp, f, ss);
     else
       snprintf(buf, n, "%s%s+= %s = %s → %s", dest, sp, f, ps, ss);

@@ -327,14 +327,15 @@ int vz_gemm_key(vz_view *v, const char *key, int shift);
 void vzu_panels(vz_canvas *s, vz_view *v, box b, int64_t done);
 int vzu_headline(const vz_view *v, char *buf, size_t n);
 /* A number in a list of products: at most 2 decimals ("9.04", "-0.97",
- * "7"; a tiny value keeps 2 significant digits). */
+ * "7"); below 0.01, 2 significant digits ("0.0051": 2 decimals would read
+ * 0.01, twice the value). */
 static inline void vz_fmt2(char *b, size_t n, double x) {
   double a = fabs(x);
   if (!isfinite(x) || a >= 1e6) {
     vz_fmt(b, n, x, 9);
     return;
   }
-  if (a > 0 && a < 0.005) {
+  if (a > 0 && a < 0.01) { /* two significant digits: 0.0051, not 0.01 */
     snprintf(b, n, "%.2g", x);
     return;
   }
@@ -353,14 +354,6 @@ static inline void vz_times2(char *b, size_t n, double x, double y) {
   vz_fmt2(xs, sizeof xs, x);
   vz_fmt2(ys, sizeof ys, y);
   snprintf(b, n, ys[0] == '-' ? "%s×(%s)" : "%s×%s", xs, ys);
-}
-/* About the characters a compact column of the tap list holds. */
-#define VZ_COMPACT_CHARS 34
-/* Characters (not bytes) in UTF-8 text. */
-static inline int vz_utf8_len(const char *t) {
-  int n = 0;
-  for (; *t; t++) n += ((unsigned char)*t & 0xC0) != 0x80;
-  return n;
 }
 /* The Cᵀ mode's tap lines and result line (1 when written; called from
  * vzg_tap_text / vzg_result, which view_draw.c asks first). */
