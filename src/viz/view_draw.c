@@ -1225,13 +1225,13 @@ static void frame_layout(vz_view *v, frame *f, int W, int H, int tapcols) {
  * the largest cell size at which every panel's tiles fit, each panel as
  * wide as its tiles (at least its title), the space left spread between
  * them. */
-static int split_panels(vz_view *v, box a, box *bin, box *bk, box *bout) {
+static int split_panels(vz_view *v, box a, int mask, box *bin, box *bk,
+                        box *bout) {
   int gap = v->fs * 2;
   vzp_extent ex[3];
   box *out[3] = {bin, bk, bout};
-  int on[3] = {(v->panels & VZ_PANEL_INPUT) != 0,
-               (v->panels & VZ_PANEL_KERNEL) != 0,
-               (v->panels & VZ_PANEL_OUTPUT) != 0};
+  int on[3] = {(mask & VZ_PANEL_INPUT) != 0, (mask & VZ_PANEL_KERNEL) != 0,
+               (mask & VZ_PANEL_OUTPUT) != 0};
   vzp_input_extent(v, &ex[0]);
   vzp_kernel_extent(v, &ex[1]);
   vzp_output_extent(v, &ex[2]);
@@ -1300,23 +1300,65 @@ static int key_h(const vz_view *v, const frame *f) {
  * digits' size. */
 #define DIGITS_CS 44
 
-/* The smallest cell the grids get in the panels' area a (the panels fit
- * their tiles into their boxes as vzp_fit_tiles does). */
-static int grid_cs(vz_view *v, box a) {
-  box b[3];
-  int cs = split_panels(v, a, &b[0], &b[1], &b[2]);
-  vzp_extent ex[3];
-  vzp_input_extent(v, &ex[0]);
-  vzp_kernel_extent(v, &ex[1]);
-  vzp_output_extent(v, &ex[2]);
+/* The cell panel i (0 input, 1 kernel, 2 output) gets in box b, as the
+ * panels fit their tiles (vzp_fit_tiles). */
+static int panel_cs(vz_view *v, int i, box b) {
+  vzp_extent ex;
+  if (i == 0) vzp_input_extent(v, &ex);
+  else if (i == 1) vzp_kernel_extent(v, &ex);
+  else vzp_output_extent(v, &ex);
+  int nc, c = vzp_fit_tiles(b.w, b.h - ex.fixed_h, ex.tiles, ex.rows,
+                            ex.cols, ex.label_h, &nc);
+  return c > ex.max_cs ? ex.max_cs : c;
+}
+
+/* The panels' boxes in area a: side by side, or (stacked) the input over
+ * the kernel and output, the input taking `top` of the height (percent).
+ * Returns the smallest cell the grids get. */
+static int arrange(vz_view *v, box a, int top, box b[3]) {
+  const int io = VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT;
+  int cs;
+  if (!top) {
+    cs = split_panels(v, a, v->panels, &b[0], &b[1], &b[2]);
+  } else {
+    int gap = v->fs;
+    int h0 = a.h * top / 100;
+    b[0] = (box){a.x, a.y, a.w, h0 - gap};
+    box low = {a.x, a.y + h0, a.w, a.h - h0};
+    box unused;
+    cs = split_panels(v, low, v->panels & io, &unused, &b[1], &b[2]);
+  }
   for (int i = 0; i < 3; i++) {
-    if (b[i].w <= 0) continue;
-    int nc, c = vzp_fit_tiles(b[i].w, b[i].h - ex[i].fixed_h, ex[i].tiles,
-                              ex[i].rows, ex[i].cols, ex[i].label_h, &nc);
-    if (c > ex[i].max_cs) c = ex[i].max_cs;
+    if (b[i].w <= 0 || !(v->panels & (VZ_PANEL_INPUT << i))) continue;
+    int c = panel_cs(v, i, b[i]);
     if (c < cs) cs = c;
   }
   return cs;
+}
+
+/* The best arrangement of the panels in a: side by side unless stacking the
+ * input over the others gives the grids clearly larger cells (a 1-D view,
+ * a wide input).  Fills b, returns the cell size. */
+static int best_arrangement(vz_view *v, box a, box b[3]) {
+  int cs = arrange(v, a, 0, b);
+  if ((v->panels & VZ_PANEL_INPUT) == 0 ||
+      (v->panels & (VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT)) == 0)
+    return cs;
+  for (int top = 30; top <= 60; top += 10) {
+    box t[3];
+    int c = arrange(v, a, top, t);
+    if (c * 5 > cs * 6) { /* 20% larger cells */
+      cs = c;
+      memcpy(b, t, sizeof t);
+    }
+  }
+  return cs;
+}
+
+/* The smallest cell the grids get in the panels' area a. */
+static int grid_cs(vz_view *v, box a) {
+  box b[3];
+  return best_arrangement(v, a, b);
 }
 
 /* The frame's layout: the tap list in one column, or in two when that lets
@@ -1384,7 +1426,6 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
       draw_key(s, v, (box){f.panels.x, f.panels.y + f.panels.h, f.panels.w,
                            kh});
     }
-    box bin, bk, bout;
     v->hit.nin = v->hit.nk = v->hit.nout = 0;
     if (v->cmpview) {
       vzc_panels(s, v, f.panels, done);
@@ -1394,10 +1435,11 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
       if (v->panels & (VZ_PANEL_INPUT | VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT))
         vzg_panels(s, v, f.panels, done);
     } else {
-      split_panels(v, f.panels, &bin, &bk, &bout);
-      if (bin.w > 0) vzp_input_panel(s, v, bin, done);
-      if (bk.w > 0) vzp_kernel_panel(s, v, bk, done);
-      if (bout.w > 0) vzp_output_panel(s, v, bout, done);
+      box pb[3];
+      best_arrangement(v, f.panels, pb);
+      if (pb[0].w > 0) vzp_input_panel(s, v, pb[0], done);
+      if (pb[1].w > 0) vzp_kernel_panel(s, v, pb[1], done);
+      if (pb[2].w > 0) vzp_output_panel(s, v, pb[2], done);
     }
   }
   /* code and compare panels, over the grids (view_code.c) */

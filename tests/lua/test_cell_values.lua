@@ -166,3 +166,19 @@ test("tap lines fit their column without being cut, and no factor reads 0", func
     end
   end
 end)
+
+test("a wide input is stacked over the kernel and output when that grows the cells", function()
+  tensor.manual_seed(3)
+  local v = viz.conv2d(tensor.randn(1, 1, 6, 40), tensor.randn(1, 1, 3, 3), {padding = 1})
+  v:seek(20)
+  local lay = v:layout{width = 1280, height = 720}
+  local gi, go = lay.input[1], lay.output[1]
+  -- side by side the three panels shared 1280 px: 12 px cells for both
+  check(gi.cell >= 14 and go.cell >= 20, string.format(
+    "cells input %d, output %d", gi.cell, go.cell))
+  check(go.y > gi.y + gi.rows * gi.cell, "the output is below the input")
+  -- a square problem stays side by side
+  local sq = viz.conv2d(tensor.randn(1, 1, 6, 6), tensor.randn(1, 1, 3, 3), {padding = 1})
+  local l2 = sq:layout{width = 1280, height = 720}
+  check(l2.output[1].y == l2.input[1].y, "a square problem is side by side")
+end)
