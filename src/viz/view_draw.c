@@ -889,6 +889,8 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
   int bw = halves * colw + (halves + 1) * fs;
   if (bw > avail_w) bw = avail_w;
   colw = (bw - (halves + 1) * fs) / halves;
+  /* a narrow frame: the keys' column gives way to the descriptions */
+  if (kw > colw * 2 / 5) kw = colw * 2 / 5;
   int shown = (avail_h - 3 * lh) / lh;
   if (shown > rows) shown = rows;
   if (shown < 1) shown = 1;
@@ -900,9 +902,12 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
   vz_panel_box(s, "help", bx, by, bw, bh);
   vz_text(s, bx + fs, by + lh / 2, "keys", fs, VZ_BOLD | VZ_SANS, VZ_ACCENT,
           VZ_LEFT);
+  /* rows that do not fit: the last one shown says how many keys are left
+   * out (one column only: two columns always fit their rows) */
+  int hidden = halves == 1 && shown < rows ? rows - shown + 1 : 0;
   for (int i = 0; i < n; i++) {
     int col = i / rows, row = i % rows;
-    if (row >= shown) continue;
+    if (row >= shown || (hidden && row == shown - 1)) continue;
     int x = bx + fs + col * (colw + fs), y = by + 2 * lh + row * lh;
     char k[40], w[80];
     snprintf(k, sizeof k, "%s", keys[i]);
@@ -911,6 +916,14 @@ static void draw_help(vz_canvas *s, vz_view *v, const frame *f) {
     vz_text(s, x, y, k, fs, VZ_BOLD, VZ_FG, VZ_LEFT);
     vz_ellipsize(w, fs, 0, colw - kw - fs);
     vz_text(s, x + kw + fs, y, w, fs, 0, VZ_DIM, VZ_LEFT);
+  }
+  if (hidden) {
+    char more[96];
+    snprintf(more, sizeof more, "… %d more keys: a larger window shows them",
+             hidden);
+    vz_ellipsize(more, fs, 0, bw - 2 * fs);
+    vz_text(s, bx + fs, by + 2 * lh + (shown - 1) * lh, more, fs, 0, VZ_ACCENT,
+            VZ_LEFT);
   }
   s->layer = 0;
 }
