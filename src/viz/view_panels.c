@@ -104,7 +104,8 @@ static int panel_title(vz_canvas *s, const vz_view *v, box b, const char *t,
 static int legend_h(const vz_view *v) { return 8 + 2 + line_hpx(v->fsm) + 2; }
 
 static void panel_legend(vz_canvas *s, const vz_view *v, box b, float am) {
-  int w = b.w < 260 ? b.w : 260;
+  int most = 260 * v->fs / 15; /* 260 px at the default size, growing */
+  int w = b.w < most ? b.w : most;
   vz_legend(s, b.x, b.y + b.h - legend_h(v) + 2, w, 8, -am, am, 1, NULL,
             v->fsm);
 }

@@ -140,8 +140,10 @@ static inline float kmval(const vz_view *v, int64_t i, int64_t j) {
 /* Font size for values in a cell of size cs (0: too small for text). */
 static inline int value_px(int cs) {
   if (cs < 24) return 0;
-  int px = cs * 36 / 100;
-  return px < VZ_MIN_PX ? VZ_MIN_PX : px > 20 ? 20 : px;
+  /* a third of the cell; up to 20 px in the default frame's cells (64 px),
+   * growing with larger ones (a 2560x1440 figure's 110 px cells: 33 px) */
+  int px = cs * 36 / 100, cap = cs * 30 / 100 > 20 ? cs * 30 / 100 : 20;
+  return px < VZ_MIN_PX ? VZ_MIN_PX : px > cap ? cap : px;
 }
 
 /* The width a cell's digits may take: clear of the 3 px outlines that mark
