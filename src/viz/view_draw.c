@@ -775,22 +775,30 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
   if (v->t.kind == CP_TRACE_GATHER) {
     cp_convT_canvas cv;
     cp_geomT_canvas(g, &cv);
+    long long hr = g->p.stride[0] - 1, hc = g->p.stride[1] - 1;
+    char holes[96];
+    if (v->dims1)
+      snprintf(holes, sizeof holes, "%lld %s between samples", hc,
+               hc == 1 ? "hole" : "holes");
+    else if (hr == hc)
+      snprintf(holes, sizeof holes, "%lld %s between pixels", hr,
+               hr == 1 ? "hole" : "holes");
+    else
+      snprintf(holes, sizeof holes, "%lld between rows, %lld between columns",
+               hr, hc);
     if (v->dims1)
       snprintf(line, sizeof line,
-               "zero insertion: %lld hole(s) between samples; border "
-               "d(k-1)-p = %lld (+%lld output_padding at the end); then a "
-               "stride-1 correlation with the flipped kernel",
-               (long long)(g->p.stride[1] - 1), (long long)cv.border[1],
-               (long long)g->p.out_pad[1]);
+               "zero insertion: %s; border d(k-1)-p = %lld (+%lld "
+               "output_padding at the end); then a stride-1 correlation with "
+               "the flipped kernel",
+               holes, (long long)cv.border[1], (long long)g->p.out_pad[1]);
     else
       snprintf(line, sizeof line,
-               "zero insertion: %lld hole(s) between pixels; border "
-               "d(k-1)-p = %lld rows, %lld cols (+%lld, %lld "
-               "output_padding); then a stride-1 correlation with the "
-               "flipped kernel",
-               (long long)(g->p.stride[0] - 1), (long long)cv.border[0],
-               (long long)cv.border[1], (long long)g->p.out_pad[0],
-               (long long)g->p.out_pad[1]);
+               "zero insertion: %s; border d(k-1)-p = %lld rows, %lld cols "
+               "(+%lld, %lld output_padding); then a stride-1 correlation "
+               "with the flipped kernel",
+               holes, (long long)cv.border[0], (long long)cv.border[1],
+               (long long)g->p.out_pad[0], (long long)g->p.out_pad[1]);
     y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
   } else if (v->t.kind == CP_TRACE_SCATTER) {
     cp_convT_canvas cv;
@@ -812,8 +820,9 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
                (long long)cv.crop_after[0]);
     else
       snprintf(line + n, sizeof line - n,
-               "op > p adds %lld bias-only row(s) at the bottom",
-               (long long)-cv.crop_after[0]);
+               "op > p adds %lld bias-only %s at the bottom",
+               (long long)-cv.crop_after[0],
+               cv.crop_after[0] == -1 ? "row" : "rows");
     y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, VZ_FG) + 2;
     if (y + lh <= end)
       y += vz_para(s, b.x, y, b.w, end - y,
