@@ -753,6 +753,16 @@ void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
     }
   snprintf(t, sizeof t, "%.0e", v);
   if (faithful(t, v) && fits(t, px, w)) goto found;
+  /* last: without the zero before the point, "-.53" for -0.53 */
+  if (fabs(v) < 1)
+    for (int prec = 3; prec >= 2; prec--) {
+      snprintf(t, sizeof t, "%.*g", prec, v);
+      char *z = strstr(t, "0.");
+      if (z && (z == t || z[-1] == '-') && !strchr(t, 'e')) {
+        memmove(z, z + 1, strlen(z));
+        if (faithful(t, v) && fits(t, px, w)) goto found;
+      }
+    }
   snprintf(t, sizeof t, "%s", "…");
 found:
   snprintf(buf, n, "%s", t);

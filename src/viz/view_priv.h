@@ -146,9 +146,9 @@ static inline int value_px(int cs) {
   return px < VZ_MIN_PX ? VZ_MIN_PX : px > cap ? cap : px;
 }
 
-/* The width a cell's digits may take: clear of the 3 px outlines that mark
- * the footprint and the current cell, so an outline never cuts a digit. */
-static inline int cell_text_w(int cs) { return cs - 8; }
+/* The width a cell's digits may take: clear of the 2 px outline that marks
+ * a footprint cell, so an outline does not cut a digit. */
+static inline int cell_text_w(int cs) { return cs - 6; }
 
 /* A coloured cell with its value when it fits; crossed = masked out (a
  * thin cross under the digits).  The digits are black or white, whichever
