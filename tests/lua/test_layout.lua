@@ -408,6 +408,84 @@ test("layout: the image lab at every size (panel, presets, status)", function()
   end
 end)
 
+test("layout: the lab's hover readout stays in its panel at every size (long formulas wrap)", function()
+  -- sizes from the smallest the lab accepts; readouts of a gradient
+  -- magnitude, of large values in four channels, of an input pixel, and of
+  -- padding taps at stride 2 (the review's frames: text past x = 1280)
+  local big = tensor.rand(4, 40, 50) * 9000 - 4500
+  local cases = {
+    {nil, {preset = "gradient_magnitude", map = "abs", hover = {100, 120}}},
+    {nil, {preset = "sobel_x", map = "offset", stride = 2, padding = 1, hover = {40, 40},
+           select = {2, 2}}},
+    {big, {kernel = tensor.new{{-1234.5678, 2345.25, -3456.125}, {4567.5, -5678.75, 6789.5},
+                               {-7890.25, 8901.5, -9012.75}}, hover = {1, 1}}},
+    {big, {kernel = tensor.new{{-1234.5678, 2345.25, -3456.125}, {4567.5, -5678.75, 6789.5},
+                               {-7890.25, 8901.5, -9012.75}}, mixing = "full", hover = {20, 25}}},
+    {big, {preset = "gaussian", size = 9, hover_input = {40, 50}}},
+  }
+  local n = 0
+  for ci, c in ipairs(cases) do
+    for _, sz in ipairs{{480, 360}, {640, 400}, {900, 560}, {1024, 640}, {1280, 800},
+                        {1366, 768}, {1920, 1080}, {2560, 1440}} do
+      local opts = {width = sz[1], height = sz[2]}
+      for k, v in pairs(c[2]) do opts[k] = v end
+      local lab = viz.lab(c[1], opts)
+      local lay = lab:layout()
+      local what = string.format("lab case %d %dx%d", ci, sz[1], sz[2])
+      local p = problems(lay, what)
+      check(p == nil, p)
+      local px0 = lay.width - 360 -- the panel
+      for _, b in ipairs(lay) do
+        if b.kind == "text" and b.x >= px0 then
+          check(b.x + b.w <= lay.width - 6 + 0.5, what .. ": past the panel's margin: " .. describe(b))
+        end
+      end
+      if sz[2] >= 768 and c[2].hover then
+        local spelled = false
+        for _, b in ipairs(lay) do
+          if b.text and (b.text:find("^%a = sum of") or b.text:find("^%a = sqrt")) then spelled = true end
+        end
+        check(spelled, what .. ": the readout's formula is shown")
+      end
+      lab:close()
+      n = n + 1
+    end
+  end
+  check(n == 40, n)
+end)
+
+test("layout: the lab's before/after labels read in both themes and sit inside their side", function()
+  local d = os.getenv("TMPDIR") or "/tmp"
+  for _, th in ipairs{"dark", "light"} do
+    local old = viz.theme()
+    viz.theme(th)
+    for _, sz in ipairs{{480, 360}, {1366, 768}} do
+      local lab = viz.lab(nil, {width = sz[1], height = sz[2], preset = "box"})
+      local png = d .. "/convplay-lab-labels-" .. math.random(1, 1 << 30) .. ".png"
+      lab:screenshot(png)
+      local lay = lab:layout()
+      local img = image.load(png)
+      local found = 0
+      for _, b in ipairs(lay) do
+        if b.text == "before" or b.text == "after" then
+          found = found + 1
+          check(b.x >= 0 and b.x + b.w <= lay.width - 360, "label inside the image area: " .. describe(b))
+          -- the chip behind the text: 3 px left of it, at mid height
+          local px, py = math.floor(b.x) - 3, math.floor(b.y + b.h / 2)
+          local bg = {img:get(1, py + 1, px + 1) * 255, img:get(2, py + 1, px + 1) * 255,
+                      img:get(3, py + 1, px + 1) * 255}
+          local c = contrast(bg, b.color)
+          check(c >= 4.5, string.format("%s %dx%d: '%s' contrast %.2f", th, sz[1], sz[2], b.text, c))
+        end
+      end
+      check(found == 2 or sz[1] < 640, th .. ": both labels drawn at " .. sz[1] .. "x" .. sz[2])
+      os.remove(png)
+      lab:close()
+    end
+    viz.theme(old)
+  end
+end)
+
 test("lab: the bundled sample saves in the current directory", function()
   local lab = viz.lab(nil, {preset = "box"})
   local saved = lab:save()
