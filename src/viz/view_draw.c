@@ -1198,6 +1198,22 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
   vz_view_current(v, &done);
   frame f;
   frame_layout(v, &f, s->w, s->h);
+  /* the code panel takes a column at the right: the grids and the bottom
+   * lay out in the rest (view_code.c; room 0: it is an overlay) */
+  int room = vz_view_code_room(v, f.W, f.H);
+  if (room > 0) {
+    int inw = f.side.x + f.side.w - f.taps.x - room, split = inw * 3 / 5;
+    f.panels.w -= room;
+    f.bottom.w -= room;
+    if (f.side.w > 0 && f.taps.w > 0) {
+      f.taps.w = split - f.m;
+      f.side = (box){f.taps.x + split, f.side.y, inw - split, f.side.h};
+    } else if (f.side.w > 0) {
+      f.side.w -= room;
+    } else if (f.taps.w > 0) {
+      f.taps.w -= room;
+    }
+  }
   if (v->panels & VZ_PANEL_HEADER) draw_header(s, v, &f);
   if (v->chrome) draw_footer(s, v, &f);
   if (f.bottom.h > 0) {
