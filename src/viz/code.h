@@ -65,6 +65,9 @@ int vz_view_code_room(vz_view *v, int W, int H);
  * last by vz_view_draw (before the help). */
 void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
                            int ph, int bx, int by, int bw, int bh);
+/* The outline of cells where correlation and convolution differ (the
+ * compare panel, viz.compare); the legend names it (view_compare.c). */
+vz_color vz_differs_color(void);
 /* Is (x, y) on an overlay panel (code, compare) drawn in the last frame? */
 int vz_view_in_overlay(const vz_view *v, int x, int y);
 /* A click: 1 when it landed on an overlay (a chip acts; nothing under the

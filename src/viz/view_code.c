@@ -20,6 +20,9 @@
 #include "viz/draw.h"
 
 #define WRAP_ROWS 3             /* rows one code line may take */
+#define CODE_GAP 12             /* between the grids and the code column */
+#define CODE_MIN_COLS 40        /* a column narrower than this: an overlay */
+#define GRIDS_MIN_W 480         /* what the grids keep beside the column */
 
 /* Bytes of the first n UTF-8 characters of t (or all of t). */
 static size_t utf8_prefix(const char *t, size_t len, int n) {
@@ -429,9 +432,6 @@ static int widest_cols(const char *code, int cap) {
   return best < cap ? best : cap;
 }
 
-#define CODE_GAP 12             /* between the grids and the code column */
-#define CODE_MIN_COLS 40        /* a column narrower than this: an overlay */
-#define GRIDS_MIN_W 480         /* what the grids keep beside the column */
 
 int vz_view_code_room(vz_view *v, int W, int H) {
   (void)H;
@@ -457,8 +457,13 @@ void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
                            int ph, int bx, int by, int bw, int bh) {
   memset(v->overlay, 0, sizeof v->overlay); /* the panels set theirs */
   memset(v->cmp, 0, sizeof v->cmp);
-  if (v->compare && v->ok) /* both results over the grids */
-    vz_view_compare_draw(s, v, px, py, pw, ph);
+  if (v->compare && v->ok) { /* both results over the grids, the frame's
+                                * whole width (as the code overlay) */
+    int cx = (px < bx || bh <= 0 ? px : bx) / 2;
+    int room = vz_view_code_room(v, s->w, s->h); /* beside the code column */
+    int r = room > 0 ? px + pw + (CODE_GAP + cx) / 2 : s->w - cx;
+    vz_view_compare_draw(s, v, cx, py, r - cx, ph);
+  }
   if (!v->code) return;
   int room = vz_view_code_room(v, s->w, s->h);
   int bottom = bh > 0 ? by + bh : py + ph;

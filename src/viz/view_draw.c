@@ -1054,6 +1054,8 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
     ITEM(KEY_DASHED, VZ_ERRC, "dropped window");
   if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]))
     ITEM(KEY_BAR, vz_th->outpad, "output_padding");
+  if (v->cmpview || (v->compare && !v->req.transposed))
+    ITEM(KEY_SOLID, vz_differs_color(), "correlation ≠ convolution");
   ITEM(KEY_SOLID, VZ_HOVER, "under the pointer");
 #undef ITEM
   int fs = v->fsm, lh = line_hpx(fs), sw = lh - 4, x = b.x, gap = fs * 2;
