@@ -373,6 +373,14 @@ static int rd_units(const rd_box *b, int y, const char *const *units, int n,
     }
     if (!len) break;
     if (yy + b->lh > b->ymax) return yy - y;
+    if (i < n && yy + 2 * b->lh > b->ymax) { /* the last row: say more follows */
+      size_t l = strlen(line);
+      snprintf(line + l, sizeof line - l, " …");
+      while (rd_width(line, style) > b->w && l > 0) {
+        line[--l] = 0; /* cut the unit short, keep the mark */
+        snprintf(line + l, sizeof line - l, " …");
+      }
+    }
     vz_ellipsize(line, 13, style, b->w);
     vz_text(b->s, b->x, yy, line, 13, style, c, VZ_LEFT);
     yy += b->lh;
