@@ -48,14 +48,26 @@ void vz_code_set_clipboard(vz_clipboard_fn fn);
  * the clipboard; 1 when a hook took it. */
 int vz_code_copy(vz_view *v);
 
-/* The code panel, drawn over the grids when v->code is on (view_code.c):
- * chips PyTorch / Keras / copy / close in its title row are clickable. */
-void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h);
-/* The overlays of a frame: compare (over the grids, box p*) and code (over
- * the grids and the bottom, box b*), as v->compare / v->code ask; called
+/* The code panel in the box x, y, w, h when v->code is on (view_code.c):
+ * chips PyTorch / Keras / copy / close in its title row are clickable;
+ * shrink: as tall as its text (a column of its own) rather than all of h
+ * (an overlay covers all it is given). */
+void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h,
+                       int shrink);
+/* The width of the column the code panel takes at the right of a frame
+ * W x H (the grids and the bottom lay out in the rest), or 0: the frame is
+ * too narrow for both, and the panel covers the grids and the bottom as an
+ * overlay (layer 1).  0 when the panel is hidden. */
+int vz_view_code_room(vz_view *v, int W, int H);
+/* The overlays of a frame: compare (over the grids, box p*) and code (in
+ * its column right of p* and b*, or over both), as v->compare / v->code
+ * ask; called
  * last by vz_view_draw (before the help). */
 void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
                            int ph, int bx, int by, int bw, int bh);
+/* The outline of cells where correlation and convolution differ (the
+ * compare panel, viz.compare); the legend names it (view_compare.c). */
+vz_color vz_differs_color(void);
 /* Is (x, y) on an overlay panel (code, compare) drawn in the last frame? */
 int vz_view_in_overlay(const vz_view *v, int x, int y);
 /* A click: 1 when it landed on an overlay (a chip acts; nothing under the

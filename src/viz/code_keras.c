@@ -108,10 +108,10 @@ static void keras_transposed(sb *o, const prob *P, const kargs *A,
     q[i] = P->op[i] > after ? P->op[i] - after : 0;
     crop[i] = after > P->op[i] ? after - P->op[i] : 0;
   }
-  vzc_printf(o, "conv = keras.layers.Conv2DTranspose(%lld, (%lld, %lld), "
-                "strides=%s, padding=\"valid\",\n"
-                "                                    output_padding=(%lld, "
-                "%lld), dilation_rate=%s, use_bias=%s)\n",
+  vzc_printf(o, "conv = keras.layers.Conv2DTranspose(\n"
+                "    %lld, (%lld, %lld), strides=%s,\n"
+                "    padding=\"valid\", output_padding=(%lld, %lld),\n"
+                "    dilation_rate=%s, use_bias=%s)\n",
              (long long)P->O, (long long)P->kH, (long long)P->kW, A->s,
              (long long)q[0], (long long)q[1], A->d, A->bias);
   vzc_printf(o, "xin = %s\nconv.build(xin.shape)\nconv.set_weights(%s)\n"
@@ -138,9 +138,10 @@ static void keras_partial(sb *o, const prob *P, const kargs *A,
   else
     vzc_printf(o, "m = mask%s\n", multi || ms[1] == 1 ? "" : "[..., :1]");
   if (zp) keras_zeropad(o, P, "m", "m");
-  vzc_printf(o, "ones = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
-                " padding=\"%s\", dilation_rate=%s,\n"
-                "                           use_bias=False)\n",
+  vzc_printf(o, "ones = keras.layers.Conv2D(\n"
+                "    %lld, (%lld, %lld), strides=%s,\n"
+                "    padding=\"%s\", dilation_rate=%s,\n"
+                "    use_bias=False)\n",
              (long long)(multi ? P->O : 1), (long long)P->kH, (long long)P->kW,
              A->s, parg, A->d);
   vzc_printf(o, "ones.build(m.shape)\nones.set_weights([np.ones((%lld, %lld, "
@@ -164,9 +165,10 @@ static void keras_conv2d(sb *o, const prob *P, const kargs *A,
   int zp = keras_padding(P, &parg);
   if (zp) keras_zeropad(o, P, "xin", xin);
   else vzc_printf(o, "xin = %s\n", xin);
-  vzc_printf(o, "conv = keras.layers.Conv2D(%lld, (%lld, %lld), strides=%s,"
-                " padding=\"%s\", dilation_rate=%s,\n"
-                "                           groups=%lld, use_bias=%s)\n",
+  vzc_printf(o, "conv = keras.layers.Conv2D(\n"
+                "    %lld, (%lld, %lld), strides=%s,\n"
+                "    padding=\"%s\", dilation_rate=%s,\n"
+                "    groups=%lld, use_bias=%s)\n",
              (long long)P->O, (long long)P->kH, (long long)P->kW, A->s, parg,
              A->d, (long long)P->G, A->bias);
   vzc_printf(o, "conv.build(xin.shape)\nconv.set_weights(%s)\n", A->wts);

@@ -219,13 +219,20 @@ static void draw_view(vz_lab *lb) {
     vz_fill(s, sx - 1, vr.y, 2, vr.h, VZ_FG);
     vz_fill(s, sx - 5, vr.y + vr.h / 2 - 14, 10, 28, VZ_FG);
   }
-  if (lb->v.mode != VZ_VIEW_AFTER && left.w > 60) {
-    vz_fill(s, vr.x + 6, vr.y + 6, 58, 20, VZ_RGBA(0, 0, 0, 150));
-    vz_text(s, vr.x + 12, vr.y + 8, "before", 13, 1, VZ_FG, VZ_LEFT);
-  }
-  if (lb->v.mode != VZ_VIEW_BEFORE && right.w > 60) {
-    vz_fill(s, vr.x + vr.w - 56, vr.y + 6, 50, 20, VZ_RGBA(0, 0, 0, 150));
-    vz_text(s, vr.x + vr.w - 12, vr.y + 8, "after", 13, 1, VZ_FG, VZ_RIGHT);
+  /* Each label on a chip of the panel colour (the theme's text reads on
+   * it in both themes), sized to its text and inside its side. */
+  static const char *const side[2] = {"before", "after"};
+  for (int k = 0; k < 2; k++) {
+    if (lb->v.mode == (k ? VZ_VIEW_BEFORE : VZ_VIEW_AFTER)) continue;
+    int tw, th;
+    vz_text_size(side[k], 13, VZ_BOLD, &tw, &th);
+    int cw = tw + 12, ch = th + 4;
+    SDL_Rect sd = k ? right : left;
+    if (sd.w < cw + 12 || vr.h < ch + 12) continue;
+    int cx = k ? sd.x + sd.w - 6 - cw : sd.x + 6, cy = vr.y + 6;
+    vz_fill(s, cx, cy, cw, ch, VZ_PANEL);
+    vz_frame(s, cx, cy, cw, ch, 1, VZ_GRIDLINE);
+    vz_text(s, cx + 6, cy + 2, side[k], 13, VZ_BOLD, VZ_FG, VZ_LEFT);
   }
   /* Progress for a compute slower than a frame. */
   double busy = lab_busy_ms(lb);
@@ -331,87 +338,160 @@ static void setting_text(const vz_lab *lb, int idx, char *k, char *val,
   }
 }
 
-static int draw_readout(vz_lab *lb, int x, int y, int w) {
+/* Lines of units (terms that never break) joined by sep, wrapped to w:
+ * continuation lines are indented by two spaces; a unit wider than a line
+ * is shortened with "…".  Only lines whose bottom is above ymax are drawn
+ * (what is not drawn is not recorded either).  Returns the height used. */
+typedef struct {
+  vz_canvas *s;
+  int x, w, ymax, lh;
+} rd_box;
+
+static int rd_width(const char *t, int style) {
+  int tw;
+  vz_text_size(t, 13, style, &tw, NULL);
+  return tw;
+}
+
+static int rd_units(const rd_box *b, int y, const char *const *units, int n,
+                    const char *sep, int style, vz_color c) {
+  char line[512], cand[512];
+  int yy = y, len = 0;
+  line[0] = 0;
+  for (int i = 0; i <= n; i++) {
+    if (i < n) {
+      if (!len) {
+        snprintf(cand, sizeof cand, "%s%s", yy == y ? "" : "  ", units[i]);
+      } else {
+        snprintf(cand, sizeof cand, "%s%s%s", line, sep, units[i]);
+      }
+      if (!len || rd_width(cand, style) <= b->w) {
+        snprintf(line, sizeof line, "%s", cand);
+        len = (int)strlen(line);
+        continue;
+      }
+    }
+    if (!len) break;
+    if (yy + b->lh > b->ymax) return yy - y;
+    if (i < n && yy + 2 * b->lh > b->ymax) { /* the last row: say more follows */
+      size_t l = strlen(line);
+      snprintf(line + l, sizeof line - l, " …");
+      while (rd_width(line, style) > b->w && l > 0) {
+        line[--l] = 0; /* cut the unit short, keep the mark */
+        snprintf(line + l, sizeof line - l, " …");
+      }
+    }
+    vz_ellipsize(line, 13, style, b->w);
+    vz_text(b->s, b->x, yy, line, 13, style, c, VZ_LEFT);
+    yy += b->lh;
+    len = 0;
+    line[0] = 0;
+    if (i < n) i--; /* this unit starts the next line */
+  }
+  return yy - y;
+}
+
+static int rd_line(const rd_box *b, int y, const char *t, int style,
+                   vz_color c) {
+  const char *u[1] = {t};
+  return rd_units(b, y, u, 1, "", style, c);
+}
+
+static int draw_readout(vz_lab *lb, int x, int y, int w, int ymax) {
   vz_canvas *s = lb->surf;
   cp_lab *m = &lb->m;
-  const int px = 13, lh = 17;
+  const rd_box b = {s, x, w, ymax, 17};
   char t[256];
   int C = (int)m->image.shape[0];
   static const char *const chn[4] = {"R", "G", "B", "A"};
-  if (lb->v.hover_r < 0) {
-    vz_text(s, x, y, "hover the image for pixel values", px, 0, VZ_DIM,
-            VZ_LEFT);
-    return lh;
-  }
+  if (lb->v.hover_r < 0)
+    return rd_line(&b, y, "hover the image for pixel values", 0, VZ_DIM);
   int r = lb->v.hover_r, c = lb->v.hover_c, yy = y;
+  char ub[CP_LAB_MAXC + 1][48];
+  const char *u[CP_LAB_MAXC + 1];
   if (lb->v.hover_before) {
-    int len = snprintf(t, sizeof t, "in [%d, %d]", r, c);
-    for (int ch = 0; ch < C && len < (int)sizeof t - 20; ch++) {
+    snprintf(ub[0], sizeof ub[0], "in [%d, %d]", r, c);
+    u[0] = ub[0];
+    for (int ch = 0; ch < C && ch < CP_LAB_MAXC; ch++) {
       int64_t idx[3] = {ch, r, c};
-      len += snprintf(t + len, sizeof t - len, " %s %.4f", C == 1 ? "v" : chn[ch],
-                      *cp_tensor_ptr(&m->image, idx));
+      snprintf(ub[ch + 1], sizeof ub[0], "%s %.4f", C == 1 ? "v" : chn[ch],
+               *cp_tensor_ptr(&m->image, idx));
+      u[ch + 1] = ub[ch + 1];
     }
-    vz_text(s, x, yy, t, px, 0, VZ_FG, VZ_LEFT);
-    return lh;
+    return rd_units(&b, yy, u, 1 + (C < CP_LAB_MAXC ? C : CP_LAB_MAXC), "  ", 0,
+                    VZ_FG);
   }
   /* Output values of every channel. */
-  int len = snprintf(t, sizeof t, "out [%d, %d]", r, c);
+  snprintf(ub[0], sizeof ub[0], "out [%d, %d]", r, c);
+  u[0] = ub[0];
   cp_lab_readout ro[CP_LAB_MAXC];
   for (int ch = 0; ch < C; ch++) {
     if (cp_lab_explain(m, ch, r, c, NULL, 0, &ro[ch], NULL)) return 0;
-    len += snprintf(t + len, sizeof t - len, "  %s %.4f", C == 1 ? "v" : chn[ch],
-                    ro[ch].value);
+    snprintf(ub[ch + 1], sizeof ub[0], "%s %.4f", C == 1 ? "v" : chn[ch],
+             ro[ch].value);
+    u[ch + 1] = ub[ch + 1];
   }
-  vz_text(s, x, yy, t, px, 0, VZ_FG, VZ_LEFT);
-  yy += lh;
-  len = snprintf(t, sizeof t, "shown (%s):", cp_signmap_name(m->p.map));
+  yy += rd_units(&b, yy, u, 1 + C, "  ", 0, VZ_FG);
+  int len = snprintf(t, sizeof t, "shown (%s):", cp_signmap_name(m->p.map));
   for (int ch = 0; ch < C; ch++)
     len += snprintf(t + len, sizeof t - len, " %d",
                     (int)(ro[ch].mapped * 255 + 0.5));
-  vz_text(s, x, yy, t, px, 0, VZ_DIM, VZ_LEFT);
-  yy += lh;
+  yy += rd_line(&b, yy, t, 0, VZ_DIM);
   /* The computation for one channel, spelled out. */
   int ch = lb->v.readout_ch < C ? lb->v.readout_ch : 0;
   cp_lab_tap taps[CP_LAB_MAXK * 3];
   cp_lab_readout one;
   if (cp_lab_explain(m, ch, r, c, taps, CP_LAB_MAXK * 3, &one, NULL)) return yy - y;
-  if (m->p.magnitude)
-    snprintf(t, sizeof t, "%s = sqrt(%.4f^2 + %.4f^2) = %.4f  (k, k^T)",
-             chn[ch], one.sum, one.sum2, one.value);
-  else
-    snprintf(t, sizeof t, "%s = sum of %d taps w*x = %.4f  [Tab: channel]",
-             C == 1 ? "v" : chn[ch], one.ntaps, one.sum);
-  vz_text(s, x, yy, t, px, 1, VZ_ACCENT, VZ_LEFT);
-  yy += lh;
+  char f[4][64];
+  const char *fu[4];
+  int nf;
+  if (m->p.magnitude) {
+    snprintf(f[0], sizeof f[0], "%s = sqrt(%.4f^2", chn[ch], one.sum);
+    snprintf(f[1], sizeof f[1], "+ %.4f^2)", one.sum2);
+    snprintf(f[2], sizeof f[2], "= %.4f", one.value);
+    snprintf(f[3], sizeof f[3], "(k, k^T)");
+    nf = 4;
+  } else {
+    snprintf(f[0], sizeof f[0], "%s = sum of %d taps w*x", C == 1 ? "v" : chn[ch],
+             one.ntaps);
+    snprintf(f[1], sizeof f[1], "= %.4f", one.sum);
+    nf = 2;
+  }
+  for (int i = 0; i < nf; i++) fu[i] = f[i];
+  yy += rd_units(&b, yy, fu, nf, " ", 1, VZ_ACCENT);
   int64_t kH = m->kernel.shape[0], kW = m->kernel.shape[1];
   if (kW <= 3 && kH <= 5 && one.ntaps <= CP_LAB_MAXK * 3) {
     /* Rows of "w*x" terms (the first input channel of the group). */
     for (int64_t i = 0; i < kH; i++) {
-      int l2 = 0;
+      char term[3][48];
+      const char *tu[3];
       for (int64_t j = 0; j < kW; j++) {
         cp_lab_tap *tp = &taps[i * kW + j];
         char wv[16];
         vz_fmt(wv, sizeof wv, tp->w, 5);
-        l2 += snprintf(t + l2, sizeof t - l2, "%s%s*%.3f%s", j ? " + " : "  ",
-                       wv, tp->x, tp->src_row < 0 ? "p" : "");
+        snprintf(term[j], sizeof term[j], "%s%s*%.3f%s", j ? "+ " : "  ", wv,
+                 tp->x, tp->src_row < 0 ? "p" : "");
+        tu[j] = term[j];
       }
-      vz_text(s, x, yy, t, 13, 0, VZ_FG, VZ_LEFT);
-      yy += 17;
+      int h = rd_units(&b, yy, tu, (int)kW, " ", 0, VZ_FG);
+      if (!h) return yy - y;
+      yy += h;
     }
     if (m->p.full_mix && C > 1) {
       snprintf(t, sizeof t, "  + the same over %d more input channels", C - 1);
-      vz_text(s, x, yy, t, 13, 0, VZ_DIM, VZ_LEFT);
-      yy += 17;
+      yy += rd_line(&b, yy, t, 0, VZ_DIM);
     }
   } else {
     cp_lab_tap *t0 = &taps[0];
-    snprintf(t, sizeof t, "first tap reads (row %lld, col %lld)%s",
-             (long long)t0->row, (long long)t0->col,
-             t0->src_row < 0 ? " = padding 0" : "");
-    vz_text(s, x, yy, t, 13, 0, VZ_DIM, VZ_LEFT);
-    yy += 17;
+    char a[48], bb[48];
+    snprintf(a, sizeof a, "first tap reads (row %lld, col %lld)",
+             (long long)t0->row, (long long)t0->col);
+    snprintf(bb, sizeof bb, "= padding 0");
+    const char *au[2] = {a, bb};
+    yy += rd_units(&b, yy, au, t0->src_row < 0 ? 2 : 1, " ", 0, VZ_DIM);
   }
-  (void)w;
+  if (C > 1)
+    yy += rd_line(&b, yy, "Tab: the next channel spelled out", 0, VZ_DIM);
   return yy - y;
 }
 
@@ -523,7 +603,7 @@ static void draw_panel(vz_lab *lb) {
   if (y + lh <= bottom) {
     vz_fill(s, x0 + 6, y - 4, LAB_PANEL_W - 12, 1, VZ_GRIDLINE);
     vz_clip(s, x0, y, LAB_PANEL_W, bottom - y);
-    draw_readout(lb, x, y, w);
+    draw_readout(lb, x, y, w, bottom);
     vz_unclip(s);
   }
   /* compute status at the bottom, on its own line */

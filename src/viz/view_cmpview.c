@@ -8,6 +8,7 @@
  * the other.  Both outputs are drawn, the cells where they differ outlined. */
 #include <stdlib.h>
 
+#include "viz/code.h"
 #include "viz/view_priv.h"
 
 int vzc_rebuild(vz_view *v, const cp_trace_src *src, cp_err *e) {
@@ -171,7 +172,7 @@ static void output_grid(vz_canvas *s, vz_view *v, int x, int y, int cs,
       }
       fmt_value(b, sizeof b, yy[q], cs);
       paint_cell(s, cx, cy, cs, vz_diverging(yy[q], v->ymax), b, 0);
-      if (v->y[q] != v->y2[q]) mark(s, &gr, r, c, 2, vz_th->outpad);
+      if (v->y[q] != v->y2[q]) mark(s, &gr, r, c, 2, vz_differs_color());
     }
   mark(s, &gr, v->info.idx[2], v->info.idx[3], 3, VZ_ACCENT2);
 }

@@ -1,10 +1,17 @@
 /* view_code.c - the code panel: the PyTorch or Keras program of a view
- * (viz/code.h), drawn over the grids in a box of its own.
+ * (viz/code.h).  In a frame wide enough it takes a column of its own at
+ * the right and the grids and the bottom lay out in the rest (room is
+ * made by vz_view_draw); in a narrower one it is an opaque overlay
+ * (layer 1) over all of them.
  *
- * Monospace, at the view's small font (never under VZ_MIN_PX).  A line
- * wider than the box wraps onto at most two continuation rows (marked by
- * an indent); what is still left is cut with "…".  When the lines do not
- * all fit, the last row says how many are left: `c` copies all of it. */
+ * Monospace, at the view's small font (never under VZ_MIN_PX).  A tensor
+ * literal's rows move left together when that makes them fit; a line
+ * whose code fits but whose comment does not has the comment cut with
+ * "…"; a line wider than the box wraps onto at most two continuation rows
+ * (under its first '(' or indented); what is still left is cut with "…".
+ * When the lines do not all fit, the largest literals are folded onto
+ * their first line, one at a time; then the last row says how many lines
+ * are left: `c` copies all of it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +21,9 @@
 #include "viz/view_priv.h"
 
 #define WRAP_ROWS 3             /* rows one code line may take */
+#define CODE_GAP 12             /* between the grids and the code column */
+#define CODE_MIN_COLS 40        /* a column narrower than this: an overlay */
+#define GRIDS_MIN_W 480         /* what the grids keep beside the column */
 
 /* Bytes of the first n UTF-8 characters of t (or all of t). */
 static size_t utf8_prefix(const char *t, size_t len, int n) {
@@ -42,11 +52,12 @@ static int literal_row(const char *p) {
   return sp >= 4 && p[sp] == '[';
 }
 
-/* The code as the panel shows it (malloc'ed): each multi-line tensor
- * literal folded onto its first line, and each base64 string cut, as
+/* The code as the panel shows it (malloc'ed): each tensor literal of more
+ * than keep continuation rows folded onto its first line, and each base64
+ * string cut, as
  * "head\x01tail" (the panel cuts head to fit and writes "…" before
  * tail).  The clipboard and v:code() get the whole text. */
-static char *fold_code(const char *code) {
+static char *fold_code(const char *code, int keep) {
   /* a line grows by its mark (\x01) and perhaps a final newline */
   size_t n = strlen(code), lines = 1;
   for (const char *p = code; *p; p++) lines += *p == '\n';
@@ -57,7 +68,12 @@ static char *fold_code(const char *code) {
     size_t len = e ? (size_t)(e - p) : strlen(p);
     const char *next = e ? e + 1 : p + len;
     const char *b64 = memmem(p, len, "f32(\"", 5);
-    if (*next && literal_row(next)) {
+    int cont = 0; /* the literal's continuation rows */
+    for (const char *r = next; *r && literal_row(r); cont++) {
+      const char *le = strchr(r, '\n');
+      r = le ? le + 1 : r + strlen(r);
+    }
+    if (cont > keep) {
       memcpy(o, p, len);
       o += len;
       *o++ = '\x01';
@@ -93,6 +109,59 @@ static char *fold_code(const char *code) {
   return out;
 }
 
+/* The bytes of a line before its trailing comment ("  # ..."), or len when
+ * it has none (a '#' inside a string is not looked for: the code has none
+ * before its comments). */
+static size_t code_part(const char *p, size_t len) {
+  size_t lead = 0;
+  while (lead < len && p[lead] == ' ') lead++;
+  if (lead < len && p[lead] == '#') return len;
+  const char *c = memmem(p, len, "  # ", 4);
+  return c ? (size_t)(c - p) : len;
+}
+
+/* The code with each tensor literal's continuation rows moved left by the
+ * same amount, as far as it takes for its widest row to fit in cols (at
+ * least 4 spaces stay: the same Python, rows still aligned with each
+ * other).  malloc'ed. */
+static char *dedent_literals(const char *code, int cols) {
+  size_t n = strlen(code);
+  char *out = malloc(n + 1), *o = out;
+  if (!out) return NULL;
+  for (const char *p = code; *p;) {
+    const char *e = strchr(p, '\n');
+    const char *next = e ? e + 1 : p + strlen(p);
+    memcpy(o, p, (size_t)(next - p));
+    o += next - p;
+    p = next;
+    if (!*p || !literal_row(p)) continue;
+    int need = 0, minsp = 1 << 30;
+    const char *r = p;
+    for (; *r && literal_row(r);) {
+      const char *le = strchr(r, '\n');
+      size_t len = le ? (size_t)(le - r) : strlen(r);
+      int sp = 0;
+      while (r[sp] == ' ') sp++;
+      if (sp < minsp) minsp = sp;
+      size_t cp = code_part(r, len); /* a comment may be cut: "  #…" */
+      int w = utf8_len(r, cp) + (cp < len ? 4 : 0);
+      if (w - cols > need) need = w - cols;
+      r = le ? le + 1 : r + len;
+    }
+    int cut = need < minsp - 4 ? need : minsp - 4;
+    for (const char *q = p; q < r;) {
+      const char *le = strchr(q, '\n');
+      const char *qn = le ? le + 1 : q + strlen(q);
+      memcpy(o, q + cut, (size_t)(qn - q - cut));
+      o += qn - q - cut;
+      q = qn;
+    }
+    p = r;
+  }
+  *o = 0;
+  return out;
+}
+
 /* A folded line at cols characters: head cut so that "…" and the tail
  * fit (the whole line cut when even that does not fit). */
 static void unfold_row(char *row, size_t n, const char *line, size_t len,
@@ -105,24 +174,36 @@ static void unfold_row(char *row, size_t n, const char *line, size_t len,
   snprintf(row, n, "%.*s…%.*s", (int)take, line, (int)tl, m + 1);
 }
 
-/* Rows a line of n characters takes at cols per row (wrapped rows are
- * indented by 2; at most WRAP_ROWS). */
-static int rows_of(int n, int cols) {
-  if (n <= cols || cols <= 4) return 1;
-  int r = 1 + (n - cols + cols - 3) / (cols - 2);
-  return r > WRAP_ROWS ? WRAP_ROWS : r;
+/* Where the wrapped rows of a line start: under the character after its
+ * first '(' (as Python continues a call), else two past its indent; a
+ * comment's rows two in.  Never past half a row. */
+static int wrap_indent(const char *p, size_t len, int cols) {
+  size_t lead = 0;
+  while (lead < len && p[lead] == ' ') lead++;
+  int ind = (int)lead + 2;
+  if (lead < len && p[lead] != '#') {
+    const char *par = memchr(p, '(', len);
+    if (par) ind = utf8_len(p, (size_t)(par - p)) + 1;
+  }
+  if (ind > cols / 2) ind = (int)lead + 2 <= cols / 2 ? (int)lead + 2 : 2;
+  return ind;
 }
 
+static int draw_line(vz_canvas *s, const char *p, size_t len, int tx, int ty,
+                     int bottom, int tw, int cols, int cw, int lh, int px,
+                     vz_color col);
+
+/* Rows the text takes at cols per row: draw_line's, measured (s NULL). */
 static int text_rows(const char *t, int cols) {
-  int rows = 0;
+  int ty = 0;
   for (const char *p = t; *p;) {
     const char *e = strchr(p, '\n');
     size_t len = e ? (size_t)(e - p) : strlen(p);
-    rows += memchr(p, '\x01', len) ? 1 : rows_of(utf8_len(p, len), cols);
+    ty = draw_line(NULL, p, len, 0, ty, 1 << 30, 0, cols, 0, 1, 0, VZ_FG);
     p += len;
     if (*p) p++;
   }
-  return rows;
+  return ty;
 }
 
 static int text_lines(const char *t) {
@@ -134,39 +215,64 @@ static int text_lines(const char *t) {
   return n;
 }
 
-/* One code line from row ty on, wrapped (or folded); returns the new ty. */
+/* One code line from row ty on, wrapped (or folded); returns the new ty.
+ * A line whose code fits but whose comment does not keeps its code whole
+ * and cuts the comment with "…".  A row breaks after a space, the one
+ * least deep in parentheses.  s NULL: only measured. */
 static int draw_line(vz_canvas *s, const char *p, size_t len, int tx, int ty,
                      int bottom, int tw, int cols, int cw, int lh, int px,
                      vz_color col) {
   char row[1024];
   if (len == 0) return ty + lh;
+  size_t lead = 0;
+  while (lead < len && p[lead] == ' ') lead++;
+  int comment = lead < len && p[lead] == '#'; /* a whole-line comment */
   if (memchr(p, '\x01', len)) {
+    if (!s) return ty + lh;
     unfold_row(row, sizeof row, p, len, cols);
     vz_ellipsize(row, px, VZ_MONO, tw);
     vz_text(s, tx, ty, row, px, VZ_MONO, col, VZ_LEFT);
     return ty + lh;
   }
+  size_t cp = code_part(p, len);
+  if (utf8_len(p, len) > cols && cp < len && utf8_len(p, cp) + 4 <= cols) {
+    if (!s) return ty + lh;
+    size_t take = utf8_prefix(p, len, cols - 1);
+    if (take > sizeof row - 4) take = sizeof row - 4;
+    memcpy(row, p, take);
+    row[take] = 0;
+    strcat(row, "…");
+    vz_ellipsize(row, px, VZ_MONO, tw); /* a safety net */
+    vz_text(s, tx, ty, row, px, VZ_MONO, col, VZ_LEFT);
+    return ty + lh;
+  }
+  int wind = wrap_indent(p, len, cols);
   const char *q = p;
   size_t qlen = len;
   for (int r = 0; qlen > 0 && ty + lh <= bottom; r++) {
-    int indent = r ? 2 : 0, n = cols - indent;
+    int indent = r ? wind : 0, n = cols - indent;
     int last = r == WRAP_ROWS - 1 || ty + 2 * lh > bottom;
+    if (r) /* a wrapped row starts at its first non-space */
+      while (qlen > 0 && *q == ' ') q++, qlen--;
     int more = utf8_len(q, qlen) > n;
     size_t take = utf8_prefix(q, qlen, last && more ? n - 1 : n);
-    if (!last && take < qlen) /* break after a space when there is one */
-      for (size_t k = take; k > take / 3; k--)
-        if (q[k - 1] == ' ') {
-          take = k;
-          break;
-        }
+    if (!last && take < qlen) { /* break after a space when there is one */
+      size_t best = 0;
+      int depth = 0, bd = 1 << 30;
+      for (size_t k = 0; k < take; k++) {
+        depth += (q[k] == '(' || q[k] == '[') - (q[k] == ')' || q[k] == ']');
+        if (q[k] == ' ' && k + 1 > take / 3 && depth <= bd) best = k + 1, bd = depth;
+      }
+      if (best) take = best;
+    }
     if (take > sizeof row - 4) take = sizeof row - 4;
     memcpy(row, q, take);
     row[take] = 0;
     if (last && more) strcat(row, "…"); /* the rest is not shown */
-    vz_ellipsize(row, px, VZ_MONO, tw - indent * cw); /* a safety net */
-    if (*row)
+    if (s) vz_ellipsize(row, px, VZ_MONO, tw - indent * cw); /* a safety net */
+    if (s && *row)
       vz_text(s, tx + indent * cw, ty, row, px, VZ_MONO,
-              row[0] == '#' && !r ? VZ_DIM : col, VZ_LEFT);
+              comment ? VZ_DIM : col, VZ_LEFT);
     ty += lh;
     q += take;
     qlen -= take;
@@ -175,7 +281,8 @@ static int draw_line(vz_canvas *s, const char *p, size_t len, int tx, int ty,
   return ty;
 }
 
-void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h) {
+void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h,
+                       int shrink) {
   int px = v->fsm > VZ_MIN_PX ? v->fsm : VZ_MIN_PX;
   int lh, cw, th;
   vz_text_size("Ag", px, VZ_MONO, NULL, &lh);
@@ -188,24 +295,35 @@ void vz_view_code_draw(vz_canvas *s, vz_view *v, int x, int y, int w, int h) {
   int tw = w - 2 * pad, cols = tw / cw;
   int avail = (h - 2 * pad - head) / lh, rows = 2;
   if (code && expressible) {
-    /* the whole text when it fits, else the tensors folded */
+    /* the whole text when it fits, else the largest tensors folded, as
+     * many as it takes */
+    char *dd = dedent_literals(code, cols);
+    if (dd) {
+      free(code);
+      code = dd;
+    }
     rows = text_rows(code, cols);
-    if (rows > avail) {
-      char *folded = fold_code(code);
-      if (folded) {
+    for (int keep = 64; rows > avail && keep >= 0; keep--) {
+      char *folded = fold_code(code, keep);
+      if (!folded) break;
+      int fr = text_rows(folded, cols);
+      if (fr <= avail || keep == 0) {
         free(code);
         code = folded;
-        rows = text_rows(code, cols);
+        rows = fr;
+        break;
       }
+      free(folded);
     }
   } else if (code) {
     int pw;
     vz_text_size(code, px, VZ_SANS, &pw, NULL);
     rows = pw / (tw > 1 ? tw : 1) + 2;
   }
-  /* as tall as its text, unless that would leave a sliver below */
+  /* in a column of its own: as tall as its text, unless that would leave
+   * a sliver below (an overlay covers all it is given) */
   int need = 2 * pad + head + rows * lh;
-  if (rows < avail && h - need >= h / 3) h = need;
+  if (shrink && rows < avail && h - need >= h / 3) h = need;
   vz_fill(s, x, y, w, h, VZ_PANEL);
   vz_frame(s, x, y, w, h, 1.5, VZ_ACCENT);
   vz_panel_box(s, "code", x, y, w, h);
@@ -298,22 +416,72 @@ int vz_view_overlay_click(vz_view *v, int x, int y) {
 /* Where the overlays go                                                   */
 /* ====================================================================== */
 
+/* Characters of the widest line of code, base64 lines left out (the panel
+ * cuts those); at most cap. */
+static int widest_cols(const char *code, int cap) {
+  int best = 0;
+  for (const char *p = code; *p;) {
+    const char *e = strchr(p, '\n');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (!memmem(p, len, "f32(\"", 5)) {
+      int n = utf8_len(p, len);
+      if (n > best) best = n;
+    }
+    p += len;
+    if (*p) p++;
+  }
+  return best < cap ? best : cap;
+}
+
+
+int vz_view_code_room(vz_view *v, int W, int H) {
+  (void)H;
+  if (!v->code || W < GRIDS_MIN_W + CODE_GAP) return 0;
+  int px = v->fsm > VZ_MIN_PX ? v->fsm : VZ_MIN_PX, cw;
+  vz_text_size("0", px, VZ_MONO, &cw, NULL);
+  int pad = px / 2 + 2, cols = 64;
+  int expressible = 1;
+  char *code = vz_code(v, v->code == 2 ? VZ_CODE_KERAS : VZ_CODE_PYTORCH,
+                       &expressible);
+  if (code && expressible) cols = widest_cols(code, 100) + 1;
+  free(code);
+  if (cols < 56) cols = 56; /* room for the title row's chips and keys */
+  int want = cols * cw + 2 * pad + CODE_GAP;
+  int most = W * 2 / 5; /* the grids keep three fifths */
+  if (W - most < GRIDS_MIN_W) most = W - GRIDS_MIN_W;
+  if (want > most) want = most;
+  if (want - CODE_GAP - 2 * pad < CODE_MIN_COLS * cw) return 0;
+  return want;
+}
+
 void vz_view_overlays_draw(vz_canvas *s, vz_view *v, int px, int py, int pw,
                            int ph, int bx, int by, int bw, int bh) {
   memset(v->overlay, 0, sizeof v->overlay); /* the panels set theirs */
   memset(v->cmp, 0, sizeof v->cmp);
-  if (v->compare && v->ok) /* both results over the grids */
-    vz_view_compare_draw(s, v, px, py, pw, ph);
-  if (!v->code) return;
-  /* the code over the grids and the bottom (their union); in a wide
-   * frame its right part, so the input stays in view */
-  int x = px, w = pw, h = ph;
-  if (bh > 0) {
-    int r = px + pw > bx + bw ? px + pw : bx + bw;
-    x = px < bx ? px : bx;
-    w = r - x;
-    h = by + bh - py;
+  if (v->compare && v->ok) { /* both results over the grids, the frame's
+                                * whole width (as the code overlay) */
+    int cx = (px < bx || bh <= 0 ? px : bx) / 2;
+    int room = vz_view_code_room(v, s->w, s->h); /* beside the code column */
+    int r = room > 0 ? px + pw + (CODE_GAP + cx) / 2 : s->w - cx;
+    vz_view_compare_draw(s, v, cx, py, r - cx, ph);
   }
-  int cw = w >= 900 ? w * 11 / 20 : w;
-  vz_view_code_draw(s, v, x + w - cw, py, cw, h);
+  if (!v->code) return;
+  int room = vz_view_code_room(v, s->w, s->h);
+  int bottom = bh > 0 ? by + bh : py + ph;
+  if (room > 0) {
+    /* a column of its own at the right: the grids and the bottom were
+     * laid out in the rest (vz_view_draw) */
+    int r = (bx + bw > px + pw ? bx + bw : px + pw) + room;
+    vz_view_code_draw(s, v, r - room + CODE_GAP, py, room - CODE_GAP,
+                      bottom - py, 1);
+    return;
+  }
+  /* too narrow for both: opaque over the grids and the bottom, the
+   * frame's whole width (a label running past its panel stays under it),
+   * as an overlay (layer 1) */
+  int x = (px < bx || bh <= 0 ? px : bx) / 2;
+  int old = s->layer;
+  s->layer = 1;
+  vz_view_code_draw(s, v, x, py, s->w - 2 * x, bottom - py, 0);
+  s->layer = old;
 }

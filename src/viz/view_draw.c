@@ -1169,6 +1169,8 @@ static void draw_key(vz_canvas *s, vz_view *v, box b) {
     ITEM(KEY_DASHED, VZ_ERRC, "dropped window");
   if (g->p.transposed && (g->p.out_pad[0] || g->p.out_pad[1]))
     ITEM(KEY_BAR, vz_th->outpad, "output_padding");
+  if (v->cmpview || (v->compare && !v->req.transposed))
+    ITEM(KEY_SOLID, vz_differs_color(), "correlation ≠ convolution");
   ITEM(KEY_SOLID, VZ_HOVER, "under the pointer");
 #undef ITEM
   int fs = v->fsm, lh = line_hpx(fs), sw = lh - 4, x = b.x, gap = fs * 2;
@@ -1241,6 +1243,22 @@ static void frame_layout(vz_view *v, frame *f, int W, int H, int tapcols) {
     f->side = (box){in.x + split, in.y, in.w - split, in.h};
   }
   f->panels = (box){m, y, W - 2 * m, bottom - y};
+  /* the code panel takes a column at the right: the grids and the bottom
+   * lay out in the rest (view_code.c; room 0: it is an overlay) */
+  int room = vz_view_code_room(v, f->W, f->H);
+  if (room > 0) {
+    int inw = f->side.x + f->side.w - f->taps.x - room, split = inw * 3 / 5;
+    f->panels.w -= room;
+    f->bottom.w -= room;
+    if (f->side.w > 0 && f->taps.w > 0) {
+      f->taps.w = split - f->m;
+      f->side = (box){f->taps.x + split, f->side.y, inw - split, f->side.h};
+    } else if (f->side.w > 0) {
+      f->side.w -= room;
+    } else if (f->taps.w > 0) {
+      f->taps.w -= room;
+    }
+  }
 }
 
 /* The panels share the width so that their cells come out the same size:

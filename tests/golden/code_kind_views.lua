@@ -1213,8 +1213,10 @@ b = np.array([1.6875], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((0, 0), (2, 0)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(1, (1, 3), strides=(1, 3), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    1, (1, 3), strides=(1, 3),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1272,8 +1274,10 @@ w = np.array([[[[1.3125]],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(4, (1, 1), strides=(1, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=False)
+conv = keras.layers.Conv2D(
+    4, (1, 1), strides=(1, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1307,8 +1311,10 @@ w = np.array([[[[1.1261253, 0.4421189]]]], "float32")  # weight (C_out, C_in/gro
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(1, (1, 2), strides=(1, 1), padding="same", dilation_rate=(1, 2),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    1, (1, 2), strides=(1, 1),
+    padding="same", dilation_rate=(1, 2),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1341,8 +1347,10 @@ b = np.array([1.0], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((0, 0), (0, 1)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(1, (1, 4), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    1, (1, 4), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1397,8 +1405,10 @@ w = np.array([[[[2.0]]],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(2, (1, 1), strides=(1, 3), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (1, 1), strides=(1, 3),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1448,8 +1458,10 @@ w = np.array([[[[0.3125, -0.5625]],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(4, (1, 2), strides=(1, 1), padding="valid", dilation_rate=(1, 2),
-                           groups=2, use_bias=False)
+conv = keras.layers.Conv2D(
+    4, (1, 2), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 2),
+    groups=2, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1487,8 +1499,10 @@ b = np.array([0.3150267], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(1, (1, 3), strides=(1, 1), padding="same", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    1, (1, 3), strides=(1, 1),
+    padding="same", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1561,8 +1575,10 @@ b = np.array([-0.24172994], "float32")  # bias
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(1, (1, 2), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 1), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    1, (1, 2), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 1), use_bias=True)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
@@ -1600,8 +1616,10 @@ w = np.array([[[[1.3125, 1.3125, 1.9375]],
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(2, (1, 3), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 2), use_bias=False)
+conv = keras.layers.Conv2DTranspose(
+    2, (1, 3), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 2), use_bias=False)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
@@ -1670,8 +1688,10 @@ b = np.array([0.96479315, 1.1683754], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((1, 1), (0, 0)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (3, 2), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (3, 2), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1741,8 +1761,10 @@ w = np.array([[[[-0.7990718],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(4, (3, 1), strides=(1, 1), padding="same", dilation_rate=(1, 1),
-                           groups=2, use_bias=False)
+conv = keras.layers.Conv2D(
+    4, (3, 1), strides=(1, 1),
+    padding="same", dilation_rate=(1, 1),
+    groups=2, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1786,8 +1808,10 @@ b = np.array([-1.8125, 0.25], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((1, 1), (0, 0)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (1, 2), strides=(2, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (1, 2), strides=(2, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1908,8 +1932,10 @@ w = np.array([[[[-1.0625, 0.8125],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(2, (2, 2), strides=(1, 1), padding="valid", dilation_rate=(1, 2),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (2, 2), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 2),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)

@@ -99,8 +99,10 @@ k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k * M[:, :, None, None]
 k = k[::-1, ::-1].copy()  # true convolution: the kernel turned 180 degrees
 xin = keras.layers.ZeroPadding2D(((2, 2), (0, 0)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (2, 4), strides=(3, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (2, 4), strides=(3, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -138,8 +140,10 @@ w = np.array([[[[1.4375, -1.0, -0.9375]]]], "float32")  # weight (C_out, C_in/gr
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((0, 0), (2, 2)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(1, (1, 3), strides=(1, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    1, (1, 3), strides=(1, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -194,8 +198,10 @@ b = np.array([1.5036957, 0.16063821], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(2, (3, 4), strides=(3, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (3, 4), strides=(3, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -315,8 +321,10 @@ b = np.array([0.095839955, -0.5827905, -0.9636199, 1.7981431], "float32")  # bia
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((2, 2), (2, 2)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(4, (4, 4), strides=(2, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    4, (4, 4), strides=(2, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -452,15 +460,19 @@ k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k[::-1, ::-1].copy()  # true convolution: the kernel turned 180 degrees
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (0, 0)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(1, (2, 2), strides=(2, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    1, (2, 2), strides=(2, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 # partial convolution (NVIDIA PartialConv2d, multi_channel=True): S = the mask summed under each window
 m = mask
 m = keras.layers.ZeroPadding2D(((1, 1), (0, 0)))(m)  # ((top, bottom), (left, right))
-ones = keras.layers.Conv2D(1, (2, 2), strides=(2, 2), padding="valid", dilation_rate=(1, 1),
-                           use_bias=False)
+ones = keras.layers.Conv2D(
+    1, (2, 2), strides=(2, 2),
+    padding="valid", dilation_rate=(1, 1),
+    use_bias=False)
 ones.build(m.shape)
 ones.set_weights([np.ones((2, 2, 1, 1), "float32")])
 S = keras.ops.convert_to_numpy(ones(m))
@@ -583,15 +595,19 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((0, 0), (1, 2)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (2, 1), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (2, 1), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 # partial convolution (NVIDIA PartialConv2d, multi_channel=True): S = the mask summed under each window
 m = mask
 m = keras.layers.ZeroPadding2D(((0, 0), (1, 2)))(m)  # ((top, bottom), (left, right))
-ones = keras.layers.Conv2D(2, (2, 1), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           use_bias=False)
+ones = keras.layers.Conv2D(
+    2, (2, 1), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    use_bias=False)
 ones.build(m.shape)
 ones.set_weights([np.ones((2, 1, 1, 2), "float32")])
 S = keras.ops.convert_to_numpy(ones(m))
@@ -643,8 +659,10 @@ b = np.array([0.4375], "float32")  # bias
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(1, (3, 3), strides=(1, 2), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 1), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    1, (3, 3), strides=(1, 2),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 1), use_bias=True)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
@@ -703,8 +721,10 @@ k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k[::-1, ::-1].copy()  # true convolution: the kernel turned 180 degrees
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (3, 2), strides=(2, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (3, 2), strides=(2, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -767,8 +787,10 @@ w = np.array([[[[-1.625, 1.75, 0.5, 0.1875],
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(2, (3, 4), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(2, 2), use_bias=False)
+conv = keras.layers.Conv2DTranspose(
+    2, (3, 4), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(2, 2), use_bias=False)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
@@ -924,8 +946,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k[::-1, ::-1].copy()  # true convolution: the kernel turned 180 degrees
 xin = keras.layers.ZeroPadding2D(((2, 2), (2, 2)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (2, 1), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (2, 1), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1034,8 +1058,10 @@ b = np.array([1.1071515, -0.64180046, -1.5618668, -1.7877218], "float32")  # bia
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(4, (1, 3), strides=(1, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    4, (1, 3), strides=(1, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1327,8 +1353,10 @@ b = np.array([-1.125], "float32")  # bias
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(1, (3, 1), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 1), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    1, (3, 1), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 1), use_bias=True)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
@@ -1403,8 +1431,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(4, (1, 3), strides=(3, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=False)
+conv = keras.layers.Conv2D(
+    4, (1, 3), strides=(3, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1464,8 +1494,10 @@ mask = np.array([[[[0.0, 0.0, 0.0],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
 mask = mask.transpose(0, 2, 3, 1)
-conv = keras.layers.Conv2DTranspose(2, (1, 1), strides=(3, 1), padding="valid",
-                                    output_padding=(2, 0), dilation_rate=(1, 1), use_bias=False)
+conv = keras.layers.Conv2DTranspose(
+    2, (1, 1), strides=(3, 1),
+    padding="valid", output_padding=(2, 0),
+    dilation_rate=(1, 1), use_bias=False)
 xin = x * mask
 conv.build(xin.shape)
 conv.set_weights([k])
@@ -1552,8 +1584,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k * M[:, :, None, None]
 xin = x
-conv = keras.layers.Conv2D(2, (1, 1), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (1, 1), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1600,8 +1634,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k * M[:, :, None, None]
 xin = keras.layers.ZeroPadding2D(((2, 2), (2, 2)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (2, 3), strides=(3, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (2, 3), strides=(3, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1652,8 +1688,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(1, (1, 1), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    1, (1, 1), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1762,8 +1800,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(4, (4, 2), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    4, (4, 2), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -1816,8 +1856,10 @@ b = np.array([-1.0, 0.9375], "float32")  # bias
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(2, (3, 3), strides=(2, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 1), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    2, (3, 3), strides=(2, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 1), use_bias=True)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
@@ -1914,8 +1956,10 @@ w = np.array([[[[1.9710424]]],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((2, 0), (0, 1)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (1, 1), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (1, 1), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -1981,8 +2025,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k[::-1, ::-1].copy()  # true convolution: the kernel turned 180 degrees
 xin = keras.layers.ZeroPadding2D(((0, 0), (1, 1)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (3, 3), strides=(2, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (3, 3), strides=(2, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -2087,8 +2133,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = x * mask
-conv = keras.layers.Conv2D(4, (3, 2), strides=(1, 1), padding="same", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    4, (3, 2), strides=(1, 1),
+    padding="same", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -2179,8 +2227,10 @@ b = np.array([1.375], "float32")  # bias
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(1, (2, 4), strides=(2, 2), padding="valid",
-                                    output_padding=(1, 0), dilation_rate=(1, 1), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    1, (2, 4), strides=(2, 2),
+    padding="valid", output_padding=(1, 0),
+    dilation_rate=(1, 1), use_bias=True)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])
@@ -2256,15 +2306,19 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((0, 0), (1, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (3, 2), strides=(3, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (3, 2), strides=(3, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 # partial convolution (NVIDIA PartialConv2d, multi_channel=True): S = the mask summed under each window
 m = np.repeat(mask, 2, axis=3)
 m = keras.layers.ZeroPadding2D(((0, 0), (1, 1)))(m)  # ((top, bottom), (left, right))
-ones = keras.layers.Conv2D(2, (3, 2), strides=(3, 1), padding="valid", dilation_rate=(1, 1),
-                           use_bias=False)
+ones = keras.layers.Conv2D(
+    2, (3, 2), strides=(3, 1),
+    padding="valid", dilation_rate=(1, 1),
+    use_bias=False)
 ones.build(m.shape)
 ones.set_weights([np.ones((3, 2, 2, 2), "float32")])
 S = keras.ops.convert_to_numpy(ones(m))
@@ -2335,8 +2389,10 @@ k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k * M[:, :, None, None]
 mask = mask.transpose(0, 2, 3, 1)
 xin = x * mask
-conv = keras.layers.Conv2D(3, (4, 4), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=3, use_bias=False)
+conv = keras.layers.Conv2D(
+    3, (4, 4), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=3, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -2464,8 +2520,10 @@ w = np.array([[[[-0.625, 1.6875, -1.125, 0.4375],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((0, 2), (2, 0)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (4, 4), strides=(2, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (4, 4), strides=(2, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 y = conv(xin)
@@ -2510,8 +2568,10 @@ w = np.array([[[[-1.4176198, 1.1453094, 1.6837175, -1.3661995],
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(2, (3, 4), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 1), use_bias=False)
+conv = keras.layers.Conv2DTranspose(
+    2, (3, 4), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 1), use_bias=False)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
@@ -2614,15 +2674,19 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (2, 2), strides=(2, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=False)
+conv = keras.layers.Conv2D(
+    2, (2, 2), strides=(2, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=False)
 conv.build(xin.shape)
 conv.set_weights([k])
 # partial convolution (NVIDIA PartialConv2d, multi_channel=True): S = the mask summed under each window
 m = mask
 m = keras.layers.ZeroPadding2D(((1, 1), (1, 1)))(m)  # ((top, bottom), (left, right))
-ones = keras.layers.Conv2D(2, (2, 2), strides=(2, 2), padding="valid", dilation_rate=(1, 1),
-                           use_bias=False)
+ones = keras.layers.Conv2D(
+    2, (2, 2), strides=(2, 2),
+    padding="valid", dilation_rate=(1, 1),
+    use_bias=False)
 ones.build(m.shape)
 ones.set_weights([np.ones((2, 2, 1, 2), "float32")])
 S = keras.ops.convert_to_numpy(ones(m))
@@ -2712,15 +2776,19 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((0, 0), (0, 1)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(4, (4, 2), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=2, use_bias=True)
+conv = keras.layers.Conv2D(
+    4, (4, 2), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=2, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 # partial convolution (NVIDIA PartialConv2d, multi_channel=True): S = the mask summed under each window
 m = mask
 m = keras.layers.ZeroPadding2D(((0, 0), (0, 1)))(m)  # ((top, bottom), (left, right))
-ones = keras.layers.Conv2D(4, (4, 2), strides=(1, 1), padding="valid", dilation_rate=(1, 1),
-                           use_bias=False)
+ones = keras.layers.Conv2D(
+    4, (4, 2), strides=(1, 1),
+    padding="valid", dilation_rate=(1, 1),
+    use_bias=False)
 ones.build(m.shape)
 ones.set_weights([np.ones((4, 2, 2, 4), "float32")])
 S = keras.ops.convert_to_numpy(ones(m))
@@ -2766,8 +2834,10 @@ w = np.array([[[[1.728363, 0.8653669, 0.13204576],
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(1, (2, 3), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 2), use_bias=False)
+conv = keras.layers.Conv2DTranspose(
+    1, (2, 3), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 2), use_bias=False)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
@@ -2824,8 +2894,10 @@ k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 k = k[::-1, ::-1].copy()  # true convolution: the kernel turned 180 degrees
 mask = mask.transpose(0, 2, 3, 1)
 xin = keras.layers.ZeroPadding2D(((1, 1), (2, 2)))(x * mask)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(2, (3, 2), strides=(1, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    2, (3, 2), strides=(1, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -2871,8 +2943,10 @@ M = np.array([[1.0, 1.0],
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
 k = k * M[:, :, None, None]
-conv = keras.layers.Conv2DTranspose(2, (2, 2), strides=(3, 1), padding="valid",
-                                    output_padding=(1, 0), dilation_rate=(1, 1), use_bias=False)
+conv = keras.layers.Conv2DTranspose(
+    2, (2, 2), strides=(3, 1),
+    padding="valid", output_padding=(1, 0),
+    dilation_rate=(1, 1), use_bias=False)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k])
@@ -2912,8 +2986,10 @@ b = np.array([-1.75], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = keras.layers.ZeroPadding2D(((2, 2), (1, 2)))(x)  # ((top, bottom), (left, right))
-conv = keras.layers.Conv2D(1, (1, 3), strides=(1, 2), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    1, (1, 3), strides=(1, 2),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -2974,8 +3050,10 @@ x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
 k = k * M[:, :, None, None]
 mask = mask.transpose(0, 2, 3, 1)
-conv = keras.layers.Conv2DTranspose(1, (2, 4), strides=(3, 3), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(1, 1), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    1, (2, 4), strides=(3, 3),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(1, 1), use_bias=True)
 xin = x * mask
 conv.build(xin.shape)
 conv.set_weights([k, b])
@@ -3038,8 +3116,10 @@ b = np.array([-1.4375], "float32")  # bias
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO
 xin = x
-conv = keras.layers.Conv2D(1, (2, 3), strides=(2, 1), padding="valid", dilation_rate=(1, 1),
-                           groups=1, use_bias=True)
+conv = keras.layers.Conv2D(
+    1, (2, 3), strides=(2, 1),
+    padding="valid", dilation_rate=(1, 1),
+    groups=1, use_bias=True)
 conv.build(xin.shape)
 conv.set_weights([k, b])
 y = conv(xin)
@@ -3084,8 +3164,10 @@ b = np.array([0.875], "float32")  # bias
 
 x = x.transpose(0, 2, 3, 1)  # NCHW -> NHWC
 k = w.transpose(2, 3, 1, 0)  # (C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)
-conv = keras.layers.Conv2DTranspose(1, (1, 4), strides=(1, 1), padding="valid",
-                                    output_padding=(0, 0), dilation_rate=(2, 2), use_bias=True)
+conv = keras.layers.Conv2DTranspose(
+    1, (1, 4), strides=(1, 1),
+    padding="valid", output_padding=(0, 0),
+    dilation_rate=(2, 2), use_bias=True)
 xin = x
 conv.build(xin.shape)
 conv.set_weights([k, b])

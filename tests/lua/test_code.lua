@@ -215,7 +215,7 @@ test("code: groups and depthwise", function()
   has(v:code(), "groups=4")
   local k, ok = v:code("keras")
   check(ok, "Conv2D has groups")
-  has(k, "keras.layers.Conv2D(8, (3, 3)", "groups=4", "k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO")
+  has(k, "keras.layers.Conv2D(\n    8, (3, 3)", "groups=4", "k = w.transpose(2, 3, 1, 0)  # OIHW -> HWIO")
 end)
 
 test("code: Keras padding: same only where it matches, else ZeroPadding2D", function()
@@ -244,7 +244,7 @@ test("code: conv_transpose2d", function()
       "groups=1, dilation=1)", "1x3x6x6", "weight (C_in, C_out/groups, kH, kW)")
   local k, ok = v:code("keras")
   check(ok, k)
-  has(k, "keras.layers.Conv2DTranspose(3, (3, 3), strides=(2, 2), padding=\"valid\"",
+  has(k, "keras.layers.Conv2DTranspose(\n    3, (3, 3), strides=(2, 2),\n    padding=\"valid\"",
       "output_padding=(0, 0)", "keras.layers.Cropping2D(((1, 0), (1, 0)))",
       "(C_in, C_out, kH, kW) -> (kH, kW, C_out, C_in)")
   v:key("o") -- output_padding 1 -> 1 (max stride-1 is 1): set it lower and back

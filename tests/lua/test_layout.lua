@@ -341,6 +341,80 @@ test("layout: the code panel (PyTorch, Keras, not expressible) fits at every siz
   end
 end)
 
+test("layout: with the code panel shown the view makes room (or the panel is an honest overlay)", function()
+  -- the review's frame (1366x768: taps, legend, weight, output and formula
+  -- were hidden under the panel; 2560x1440: colorbar labels stuck out
+  -- under it, literals folded to "…" with room to spare), and views of
+  -- every kind
+  tensor.manual_seed(1)
+  local function r1(t) -- one decimal, as the review's tensors
+    local f = t:reshape(-1)
+    for i = 1, f:numel() do f:set(i, math.floor(f:get(i) * 10 + 0.5) / 10) end
+    return t
+  end
+  local x, w = r1(tensor.randn(1, 2, 5, 5) * 10), r1(tensor.randn(2, 2, 3, 3))
+  local review = viz.conv2d(x, w, {padding = 1, stride = 2, bias = {0.5, -0.5}})
+  review:seek(7)
+  local gy = tensor.randn(1, 3, 3, 3)
+  local views = {
+    review,
+    viz.conv_transpose2d(tensor.randn(1, 2, 3, 3), tensor.randn(2, 3, 3, 3),
+                         {stride = 2, padding = 1, output_padding = 1, by = "tap"}),
+    viz.conv2d(tensor.randn(1, 3, 9, 9), tensor.randn(4, 3, 3, 3),
+               {bias = tensor.randn(4), mask = tensor.ones(9, 9), partial = true, groups = 1}),
+    viz.conv2d(tensor.randn(1, 8, 12, 12), tensor.randn(8, 4, 3, 3), {groups = 2, stride = 2, padding = 1}),
+    viz.conv2d_backward(tensor.randn(1, 2, 5, 5), tensor.randn(3, 2, 3, 3), gy,
+                        {stride = 2, padding = 1, grad = "weight"}),
+    viz.unfold(tensor.randn(1, 2, 4, 4), tensor.randn(3, 2, 2, 2), {padding = 1, gemm = "matrix"}),
+    viz.max_pool2d(tensor.randn(1, 2, 7, 7), 3, {stride = 2, padding = 1}),
+    viz.compare(tensor.randn(1, 1, 6, 6), tensor.randn(1, 1, 3, 3), {padding = 1}),
+    viz.conv1d(tensor.randn(1, 2, 16), tensor.randn(2, 2, 3), {padding = 1}),
+  }
+  local n = 0
+  for vi, v in ipairs(views) do
+    local steps = v:state().steps or 0
+    if steps > 2 and vi > 1 then v:seek(steps // 2) end
+    for _, lang in ipairs{"pytorch", "keras"} do
+      v:code(lang, true)
+      for si, sz in ipairs(SIZES) do
+        local th = (si + vi) % 2 == 0 and "light" or "dark"
+        local what = string.format("view %d %s %dx%d %s", vi, lang, sz[1], sz[2], th)
+        local lay = v:layout{width = sz[1], height = sz[2], theme = th}
+        local p = problems(lay, what)
+        check(p == nil, p)
+        local ci
+        for i, b in ipairs(lay) do if b.kind == "panel" and b.name == "code" then ci = i end end
+        check(ci, what .. ": the code panel is drawn")
+        local code = lay[ci]
+        if sz[1] >= 1024 then
+          check(code.layer == 0, what .. ": a column of its own, not an overlay")
+        end
+        for i = 1, ci - 1 do
+          local b = lay[i]
+          if overlap(b, code) then
+            -- in a column of its own nothing is under it; as an overlay,
+            -- what it covers is covered whole (nothing sticks out)
+            check(code.layer == 1, what .. ": under the code panel: " .. describe(b))
+            check(b.x >= code.x - 0.5 and b.y >= code.y - 0.5 and b.x + b.w <= code.x + code.w + 0.5
+                  and b.y + b.h <= code.y + code.h + 0.5, what .. ": sticks out from under the code panel: " .. describe(b))
+          end
+        end
+        if vi == 1 and (sz[1] >= 1366 and sz[2] >= 768) and lang == "pytorch" then
+          -- room enough: the tensors are written out, not folded
+          local rows = 0
+          for i = ci + 1, #lay do
+            if lay[i].text and lay[i].text:find("^%s+%[") then rows = rows + 1 end
+          end
+          check(rows >= 15, what .. ": literal rows shown: " .. rows)
+        end
+        n = n + 1
+      end
+    end
+    v:code("pytorch", false)
+  end
+  check(n == #views * 2 * #SIZES, n)
+end)
+
 test("layout: the checks themselves catch overlaps, clipping, tiny text, low contrast", function()
   local base = {width = 100, height = 100}
   local function lay(...)
@@ -405,6 +479,84 @@ test("layout: the image lab at every size (panel, presets, status)", function()
     for _, b in ipairs(lay) do if b.text == "presets" then found = true end end
     check(found or sz[2] < 500, "presets shown at " .. sz[1] .. "x" .. sz[2])
     lab:close()
+  end
+end)
+
+test("layout: the lab's hover readout stays in its panel at every size (long formulas wrap)", function()
+  -- sizes from the smallest the lab accepts; readouts of a gradient
+  -- magnitude, of large values in four channels, of an input pixel, and of
+  -- padding taps at stride 2 (the review's frames: text past x = 1280)
+  local big = tensor.rand(4, 40, 50) * 9000 - 4500
+  local cases = {
+    {nil, {preset = "gradient_magnitude", map = "abs", hover = {100, 120}}},
+    {nil, {preset = "sobel_x", map = "offset", stride = 2, padding = 1, hover = {40, 40},
+           select = {2, 2}}},
+    {big, {kernel = tensor.new{{-1234.5678, 2345.25, -3456.125}, {4567.5, -5678.75, 6789.5},
+                               {-7890.25, 8901.5, -9012.75}}, hover = {1, 1}}},
+    {big, {kernel = tensor.new{{-1234.5678, 2345.25, -3456.125}, {4567.5, -5678.75, 6789.5},
+                               {-7890.25, 8901.5, -9012.75}}, mixing = "full", hover = {20, 25}}},
+    {big, {preset = "gaussian", size = 9, hover_input = {40, 50}}},
+  }
+  local n = 0
+  for ci, c in ipairs(cases) do
+    for _, sz in ipairs{{480, 360}, {640, 400}, {900, 560}, {1024, 640}, {1280, 800},
+                        {1366, 768}, {1920, 1080}, {2560, 1440}} do
+      local opts = {width = sz[1], height = sz[2]}
+      for k, v in pairs(c[2]) do opts[k] = v end
+      local lab = viz.lab(c[1], opts)
+      local lay = lab:layout()
+      local what = string.format("lab case %d %dx%d", ci, sz[1], sz[2])
+      local p = problems(lay, what)
+      check(p == nil, p)
+      local px0 = lay.width - 360 -- the panel
+      for _, b in ipairs(lay) do
+        if b.kind == "text" and b.x >= px0 then
+          check(b.x + b.w <= lay.width - 6 + 0.5, what .. ": past the panel's margin: " .. describe(b))
+        end
+      end
+      if sz[2] >= 768 and c[2].hover then
+        local spelled = false
+        for _, b in ipairs(lay) do
+          if b.text and (b.text:find("^%a = sum of") or b.text:find("^%a = sqrt")) then spelled = true end
+        end
+        check(spelled, what .. ": the readout's formula is shown")
+      end
+      lab:close()
+      n = n + 1
+    end
+  end
+  check(n == 40, n)
+end)
+
+test("layout: the lab's before/after labels read in both themes and sit inside their side", function()
+  local d = os.getenv("TMPDIR") or "/tmp"
+  for _, th in ipairs{"dark", "light"} do
+    local old = viz.theme()
+    viz.theme(th)
+    for _, sz in ipairs{{480, 360}, {1366, 768}} do
+      local lab = viz.lab(nil, {width = sz[1], height = sz[2], preset = "box"})
+      local png = d .. "/convplay-lab-labels-" .. math.random(1, 1 << 30) .. ".png"
+      lab:screenshot(png)
+      local lay = lab:layout()
+      local img = image.load(png)
+      local found = 0
+      for _, b in ipairs(lay) do
+        if b.text == "before" or b.text == "after" then
+          found = found + 1
+          check(b.x >= 0 and b.x + b.w <= lay.width - 360, "label inside the image area: " .. describe(b))
+          -- the chip behind the text: 3 px left of it, at mid height
+          local px, py = math.floor(b.x) - 3, math.floor(b.y + b.h / 2)
+          local bg = {img:get(1, py + 1, px + 1) * 255, img:get(2, py + 1, px + 1) * 255,
+                      img:get(3, py + 1, px + 1) * 255}
+          local c = contrast(bg, b.color)
+          check(c >= 4.5, string.format("%s %dx%d: '%s' contrast %.2f", th, sz[1], sz[2], b.text, c))
+        end
+      end
+      check(found == 2 or sz[1] < 640, th .. ": both labels drawn at " .. sz[1] .. "x" .. sz[2])
+      os.remove(png)
+      lab:close()
+    end
+    viz.theme(old)
   end
 end)
 
