@@ -2,7 +2,8 @@
  *
  * Times the public ops (cp_conv2d / cp_conv_transpose2d: validation, output
  * allocation and the kernel, as a Lua call would pay) on the benchmark
- * shapes.  Each case is warmed up, then run REPS times (REPS_SMALL for small inputs); the median is
+ * shapes.  Each case is warmed up, then run at least REPS times (REPS_SMALL
+ * for small inputs) and half a second (bench_median); the median is
  * printed as "case <name> <milliseconds>", one line per case, for run.sh to
  * put beside PyTorch's numbers.  Links the core alone.
  * CONVPLAY_ISA=0|1 in the environment times the SSE / AVX2 tiles instead of
@@ -44,11 +45,34 @@ static const bcase cases[] = {
     {"convT64to32", 1, 64, 28, 28, 32, 4, 2, 1, 1, 1, 0, 1},
 };
 
+/* One timed call of a case (bench_median's callback). */
+typedef struct one_conv {
+  const bcase *c;
+  const cp_tensor *x, *w;
+  const cp_conv_params *p;
+  cp_err e;
+} one_conv;
+
+static double conv_once(void *ctx) {
+  one_conv *o = ctx;
+  cp_tensor y;
+  double t0 = now_ms();
+  int rc = o->c->transposed
+               ? cp_conv_transpose2d(&y, o->x, o->w, NULL, o->p, &o->e)
+               : cp_conv2d(&y, o->x, o->w, NULL, o->p, &o->e);
+  double t1 = now_ms();
+  if (rc) return -1;
+  /* Released at once: the next call gets the same warm block back from
+   * the storage pool, as a loop in Lua would. */
+  cp_tensor_release(&y);
+  return t1 - t0;
+}
+
 static int run_case(const bcase *c, const char *only) {
   if (only && strcmp(only, c->name) != 0) return 0;
   cp_rng r;
   cp_rng_seed(&r, 42);
-  cp_tensor x, w, y;
+  cp_tensor x, w;
   int64_t w0 = c->transposed ? c->C : c->O;
   int64_t w1 = c->transposed ? c->O / c->G : c->C / c->G;
   if (fill(&x, c->N, c->C, c->H, c->W, &r)) return -1;
@@ -60,26 +84,17 @@ static int run_case(const bcase *c, const char *only) {
   for (int i = 0; i < 4; i++) p.pad[i] = c->pad;
   p.groups = c->G;
   if (c->same) p.padspec = CP_PADSPEC_SAME;
-  cp_err e;
+  one_conv oc;
+  memset(&oc, 0, sizeof oc);
+  oc.c = c, oc.x = &x, oc.w = &w, oc.p = &p;
   /* Small cases are noisy: more repetitions, same median. */
   int reps = (double)c->N * c->C * c->H * c->W < 1e6 ? REPS_SMALL : REPS;
-  double t[REPS_SMALL];
-  for (int rep = -2; rep < reps; rep++) { /* two warm-up runs */
-    double t0 = now_ms();
-    int rc = c->transposed ? cp_conv_transpose2d(&y, &x, &w, NULL, &p, &e)
-                           : cp_conv2d(&y, &x, &w, NULL, &p, &e);
-    double t1 = now_ms();
-    if (rc) {
-      fprintf(stderr, "bench %s: %s\n", c->name, e.msg);
-      return -1;
-    }
-    /* Released at once: the next call gets the same warm block back from
-     * the storage pool, as a loop in Lua would. */
-    cp_tensor_release(&y);
-    if (rep >= 0) t[rep] = t1 - t0;
+  double med = bench_median(conv_once, &oc, reps);
+  if (med < 0) {
+    fprintf(stderr, "bench %s: %s\n", c->name, oc.e.msg);
+    return -1;
   }
-  qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-  printf("case %s %.4f\n", c->name, t[reps / 2]);
+  printf("case %s %.4f\n", c->name, med);
   fflush(stdout);
   cp_tensor_release(&x);
   cp_tensor_release(&w);

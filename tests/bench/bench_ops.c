@@ -2,8 +2,9 @@
  * conv2d_backward (grad_input + grad_weight + grad_bias) of the ResNet
  * 64->64 3x3 layer, max_pool2d 3x3/2 (ResNet's stem pool), avg_pool2d 2x2
  * on a 1080p image and unfold 3x3 of a 224x224 image.  Times the public
- * core calls (validation, allocation and kernels); the median of REPS runs
- * after two warm-ups, printed as "case <name> <milliseconds>".  Links the
+ * core calls (validation, allocation and kernels); the median of at least
+ * REPS runs and half a second (bench_median), printed as
+ * "case <name> <milliseconds>".  Links the
  * core alone. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,32 +71,44 @@ static int call(const ocase *c, const cp_tensor *x, const cp_tensor *w,
   }
 }
 
+/* One timed call of a case (bench_median's callback). */
+typedef struct one_op {
+  const ocase *c;
+  const cp_tensor *x, *w, *gy;
+  cp_err e;
+} one_op;
+
+static double op_once(void *ctx) {
+  one_op *o = ctx;
+  cp_tensor y;
+  double t0 = now_ms();
+  int rc = call(o->c, o->x, o->w, o->gy, &y, &o->e);
+  double t1 = now_ms();
+  if (rc) return -1;
+  cp_tensor_release(&y);
+  return t1 - t0;
+}
+
 static int run_case(const ocase *c, const char *only) {
   if (only && strcmp(only, c->name) != 0) return 0;
   cp_rng r;
   cp_rng_seed(&r, 42);
-  cp_tensor x, w, gy, y;
+  cp_tensor x, w, gy;
   memset(&w, 0, sizeof w);
   memset(&gy, 0, sizeof gy);
   if (fill(&x, c->N, c->C, c->H, c->W, &r)) return -1;
   if (c->kind == BWD && (fill(&w, 64, 64, 3, 3, &r) ||
                          fill(&gy, c->N, 64, c->H, c->W, &r)))
     return -1;
-  cp_err e;
-  double t[REPS];
-  for (int rep = -2; rep < REPS; rep++) {
-    double t0 = now_ms();
-    int rc = call(c, &x, &w, &gy, &y, &e);
-    double t1 = now_ms();
-    if (rc) {
-      fprintf(stderr, "bench_ops %s: %s\n", c->name, e.msg);
-      return -1;
-    }
-    cp_tensor_release(&y);
-    if (rep >= 0) t[rep] = t1 - t0;
+  one_op oo;
+  memset(&oo, 0, sizeof oo);
+  oo.c = c, oo.x = &x, oo.w = &w, oo.gy = &gy;
+  double med = bench_median(op_once, &oo, REPS);
+  if (med < 0) {
+    fprintf(stderr, "bench_ops %s: %s\n", c->name, oo.e.msg);
+    return -1;
   }
-  qsort(t, REPS, sizeof t[0], cmp_double);
-  printf("case %s %.4f\n", c->name, t[REPS / 2]);
+  printf("case %s %.4f\n", c->name, med);
   fflush(stdout);
   cp_tensor_release(&x);
   cp_tensor_release(&w);

@@ -7,6 +7,7 @@ times; prints "case <name> <median milliseconds>" per line.  Exits 2 with a
 message on stderr when torch cannot be imported.
 Run with Debian's interpreter: /usr/bin/python3 tests/bench/bench_torch.py
 """
+import os
 import statistics
 import sys
 import time
@@ -23,11 +24,17 @@ torch.set_num_threads(2)
 torch.manual_seed(42)
 
 
+MIN_S = float(os.environ.get("BENCH_MIN_MS", "500")) / 1e3
+
+
 def timed(fn, reps=REPS, warm=2):
+    """Median of at least reps calls and MIN_S seconds (as convplay's
+    bench_median), after warm-up calls."""
     for _ in range(warm):
         fn()
     ts = []
-    for _ in range(reps):
+    start = time.perf_counter()
+    while len(ts) < 4000 and (len(ts) < reps or time.perf_counter() - start < MIN_S):
         t0 = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t0)
