@@ -7,6 +7,7 @@
  * reads the same input cell, times w[i, j] in one and w[kH-1-i, kW-1-j] in
  * the other.  Both outputs are drawn, the cells where they differ outlined. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "viz/code.h"
 #include "viz/view_priv.h"
@@ -48,14 +49,30 @@ int vzc_flip_key(vz_view *v, const char *key) {
 /* Text                                                                    */
 /* ====================================================================== */
 
+/* "(-2)" for "-2" (in place, n bytes). */
+static void paren_neg(char *t, size_t n) {
+  if (t[0] != '-') return;
+  size_t len = strlen(t);
+  if (len + 3 > n) return;
+  memmove(t + 1, t, len + 1);
+  t[0] = '(';
+  t[len + 1] = ')';
+  t[len + 2] = 0;
+}
+
 int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
                  int compact, int done) {
   if (!v->cmpview) return 0;
   const cp_tap *t2 = &v->taps2[tp - v->taps];
-  char a[24], b[24], b2[24], p[24], p2[24], xs[64], w1[48], w2[48];
+  char a[24], b[40], b2[40], p[24], p2[24], xs[64], w1[48], w2[48];
   vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
   vz_fmt(b, sizeof b, tp->wv, compact ? 5 : 7);
   vz_fmt(b2, sizeof b2, t2->wv, compact ? 5 : 7);
+  /* bare factors: a negative one in parentheses, "×(-2)" */
+  if (compact) {
+    paren_neg(b, sizeof b);
+    paren_neg(b2, sizeof b2);
+  }
   vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
   vz_fmt(p2, sizeof p2, t2->prod, compact ? 6 : 8);
   if (tp->kind == CP_TAP_PAD) snprintf(xs, sizeof xs, "pad");
