@@ -21,12 +21,22 @@ xdotool windowfocus --sync "$wid" 2>/dev/null
 at() { grep "^$1 $2 $3 " "$out/controls.txt" | head -1 | cut -d' ' -f4-; }
 click() { set -- $(at "$@"); xdotool mousemove "$1" "$2" click 1; }
 
+# hover_until X Y FILE PATTERN: put the pointer on (X, Y) until FILE says
+# PATTERN (up to ~10 s).  A motion the app has not seen (it was busy with
+# its first frames, as under ASan) is sent again, one pixel over.
+hover_until() {
+  for nudge in 0 1 0 1; do
+    xdotool mousemove "$(($1 + nudge))" "$2"
+    wait_for "$3" "$4" 25 && return 0
+  done
+  return 1
+}
+
 # page 1, the backward view: hover a grad_weight cell, then the chip
 set -- $(at 1 cell -)
-xdotool mousemove "$1" "$2"
-wait_for "$out/state.txt" "hover=gradient:"
+hover_until "$1" "$2" "$out/state.txt" "hover=gradient:"
 check grad-cell-hover $? "$(state)"
-wait_for "$out/tooltip.txt" "^gw\["
+hover_until "$1" "$2" "$out/tooltip.txt" "^gw\["
 check grad-cell-tooltip $? "$(cat "$out/tooltip.txt")"
 xdotool mousemove 5 5
 click 1 g chip
@@ -55,9 +65,8 @@ xdotool key Tab
 wait_for "$out/state.txt" "page=3 "
 check stack-page $? "$(state)"
 set -- $(at 3 cell -)
-xdotool mousemove "$1" "$2"
-wait_for "$out/state.txt" "page=3 .*hover=2,2,2"
-check stack-hover $? "$(state)"
+hover_until "$1" "$2" "$out/state.txt" "page=3 .*hover=2,2,2"
+check stack-hover $? "$(state)""
 xdotool mousemove 2 2
 wait_for "$out/state.txt" "page=3 .*hover=none"
 check stack-hover-off $? "$(state)"
