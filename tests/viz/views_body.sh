@@ -66,7 +66,7 @@ wait_for "$out/state.txt" "page=3 "
 check stack-page $? "$(state)"
 set -- $(at 3 cell -)
 hover_until "$1" "$2" "$out/state.txt" "page=3 .*hover=2,2,2"
-check stack-hover $? "$(state)""
+check stack-hover $? "$(state)"
 xdotool mousemove 2 2
 wait_for "$out/state.txt" "page=3 .*hover=none"
 check stack-hover-off $? "$(state)"
