@@ -586,6 +586,25 @@ int vz_text(vz_canvas *s, int x, int y, const char *utf8, int px, int style,
   return t->w;
 }
 
+/* The text an ellipsized paragraph shows: its lines but the last as they
+ * are, the last cut to the width with "…" as Pango cut it (a new string). */
+static char *shown_text(PangoLayout *lay, const char *utf8, int px, int style,
+                        int w) {
+  int n = pango_layout_get_line_count(lay);
+  PangoLayoutLine *last = pango_layout_get_line_readonly(lay, n - 1);
+  size_t head = last ? (size_t)last->start_index : 0, len = strlen(utf8);
+  if (head > len) head = len;
+  char *t = malloc(len + 8);
+  if (!t) return NULL;
+  memcpy(t, utf8, len + 1);
+  vz_ellipsize(t + head, px, style, w);
+  if (!strstr(t + head, "…")) { /* Pango cut it where we did not */
+    size_t l = strlen(t);
+    memcpy(t + l, "…", sizeof "…");
+  }
+  return t;
+}
+
 int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
             int px, int style, vz_color c) {
   if (!utf8 || !*utf8 || w <= 0 || maxh <= 0) return 0;
@@ -620,12 +639,32 @@ int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
   pango_cairo_show_layout(cr, lay);
   vz_box *b = add_box(s, VZ_BOX_TEXT, x + log.x, y, log.width, log.height);
   if (b) {
-    b->text = strdup(utf8);
+    /* the text as drawn: when the last line was cut, the box says so */
+    b->text = pango_layout_is_ellipsized(lay) ? shown_text(lay, utf8, px,
+                                                           style, w)
+                                              : strdup(utf8);
     b->fg = c;
     b->px = px;
   }
   g_object_unref(lay);
   return log.height;
+}
+
+int vz_para_lines(const char *utf8, int px, int style, int w) {
+  if (!utf8 || !*utf8 || w <= 0) return 0;
+  if (!pctx) {
+    char err[256];
+    if (vz_init(err, sizeof err)) return 0;
+  }
+  PangoLayout *lay = pango_layout_new(pctx);
+  if (!lay) return 0;
+  set_font(lay, px, style);
+  pango_layout_set_text(lay, utf8, -1);
+  pango_layout_set_width(lay, w * PANGO_SCALE);
+  pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
+  int n = pango_layout_get_line_count(lay);
+  g_object_unref(lay);
+  return n;
 }
 
 void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
@@ -753,16 +792,6 @@ void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
     }
   snprintf(t, sizeof t, "%.0e", v);
   if (faithful(t, v) && fits(t, px, w)) goto found;
-  /* last: without the zero before the point, "-.53" for -0.53 */
-  if (fabs(v) < 1)
-    for (int prec = 3; prec >= 2; prec--) {
-      snprintf(t, sizeof t, "%.*g", prec, v);
-      char *z = strstr(t, "0.");
-      if (z && (z == t || z[-1] == '-') && !strchr(t, 'e')) {
-        memmove(z, z + 1, strlen(z));
-        if (faithful(t, v) && fits(t, px, w)) goto found;
-      }
-    }
   snprintf(t, sizeof t, "%s", "…");
 found:
   snprintf(buf, n, "%s", t);

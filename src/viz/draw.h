@@ -177,6 +177,8 @@ int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
             int px, int style, vz_color c);
 /* Text centred in a cell of colour bg (recorded as a label with both
  * colours, for the contrast test). */
+/* How many lines vz_para wraps utf8 to in w pixels (no height limit). */
+int vz_para_lines(const char *utf8, int px, int style, int w);
 void vz_text_box(vz_canvas *s, int x, int y, int w, int h, const char *utf8,
                  int px, int style, vz_color c, vz_color bg);
 void vz_text_size(const char *utf8, int px, int style, int *w, int *h);

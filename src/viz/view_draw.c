@@ -538,7 +538,12 @@ static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
  * "running max after 4 of 9 cells: 0.84 at x[..]" -> "max after 4/9: ...". */
 static void short_result(char *res, size_t n) {
   char kind[16], rest[400];
-  long long a, b;
+  long long a, b, c;
+  if (sscanf(res, "%lld of %lld products land in the output, %lld cropped",
+             &a, &b, &c) == 3) {
+    snprintf(res, n, "%lld/%lld products land, %lld cropped", a, b, c);
+    return;
+  }
   if (sscanf(res, "running %15s after %lld of %lld %*[^:]: %399[^\n]", kind, &a,
              &b, rest) != 4)
     return;
@@ -562,7 +567,7 @@ static void draw_taps(vz_canvas *s, vz_view *v, box b, int64_t done) {
   taps_result(v, done, res, sizeof res);
   int rw;
   vz_text_size(res, fs, VZ_BOLD, &rw, NULL);
-  if (rw > b.w && (b.h < 5 * lh || rw > 2 * b.w)) {
+  if (rw > b.w && (b.h < 8 * lh || rw > 2 * b.w)) {
     short_result(res, sizeof res);
     vz_text_size(res, fs, VZ_BOLD, &rw, NULL);
   }
@@ -716,31 +721,47 @@ static void draw_side(vz_canvas *s, vz_view *v, box b) {
     for (int d = v->dims1 ? 1 : 0; d < 2 && y < end; d++) {
       vz_view_formula(v, d, line, sizeof line);
       vz_color fc = strstr(line, "invalid") ? VZ_ERRC : VZ_FG;
-      /* the rule on one line, the numbers under it */
+      /* the lines this dimension may take: the rest shared with the next */
+      int budget = (end - y) / lh / (2 - d);
+      if (budget < 1) budget = 1;
+      /* the rule on one line, the numbers under it; when they do not fit,
+       * the name, the numbers and the result on one line; else the name
+       * and the result: the result is never the part cut */
       char *eq = strstr(line, " = ");
       char *nums = eq ? strstr(eq + 3, " = ") : NULL;
       int ind;
       vz_text_size("H_out", fs, 0, &ind, NULL);
-      if (nums && end - y < 2 * lh) {
-        /* room for one line: the name, the numbers and the result */
-        char one[512];
-        snprintf(one, sizeof one, "%.*s%s", (int)(eq - line), line, nums);
-        tight_formula(one, sizeof one, fs, b.w);
-        y += vz_para(s, b.x, y, b.w, end - y, one, fs, 0, fc) + 4;
-      } else if (nums) {
-        *nums = 0;
-        char rest[512];
-        snprintf(rest, sizeof rest, "%s", nums + 1);
-        tight_formula(line, sizeof line, fs, b.w);
-        y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, fc);
-        /* a numbers line too wide for its indent starts at the margin */
-        if (tight_formula(rest, sizeof rest, fs, b.w - ind)) ind = 0;
-        if (y < end)
-          y += vz_para(s, b.x + ind, y, b.w - ind, end - y, rest, fs, 0, fc);
-        y += 4;
-      } else {
+      if (!nums) {
         y += vz_para(s, b.x, y, b.w, end - y, line, fs, 0, fc) + 4;
+        continue;
       }
+      char rule[512], rest[512], one[512];
+      snprintf(rule, sizeof rule, "%.*s", (int)(nums - line), line);
+      snprintf(rest, sizeof rest, "%s", nums + 1);
+      snprintf(one, sizeof one, "%.*s%s", (int)(eq - line), line, nums);
+      tight_formula(rule, sizeof rule, fs, b.w);
+      /* a numbers line too wide for its indent starts at the margin */
+      int rind = tight_formula(rest, sizeof rest, fs, b.w - ind) ? 0 : ind;
+      tight_formula(one, sizeof one, fs, b.w);
+      int two = vz_para_lines(rule, fs, 0, b.w) +
+                vz_para_lines(rest, fs, 0, b.w - rind);
+      int room = budget * lh; /* the next dimension keeps its share */
+      if (two <= budget) {
+        y += vz_para(s, b.x, y, b.w, room, rule, fs, 0, fc);
+        y += vz_para(s, b.x + rind, y, b.w - rind, room, rest, fs, 0, fc);
+      } else if (vz_para_lines(one, fs, 0, b.w) <= budget) {
+        y += vz_para(s, b.x, y, b.w, room, one, fs, 0, fc);
+      } else {
+        /* "W_out = 8": the name and the last "= ...", without a note */
+        const char *res = nums, *nx;
+        while ((nx = strstr(res + 3, " = ")) != NULL) res = nx;
+        char shortf[512];
+        snprintf(shortf, sizeof shortf, "%.*s%s", (int)(eq - line), line, res);
+        char *note = strstr(shortf, " (");
+        if (note && !strstr(note, "(invalid)")) *note = 0;
+        y += vz_para(s, b.x, y, b.w, room, shortf, fs, 0, fc);
+      }
+      y += 4;
     }
   }
   if (!v->ok || vz_view_steps(v) == 0 || y + lh > end) return;

@@ -182,3 +182,37 @@ test("a wide input is stacked over the kernel and output when that grows the cel
   local l2 = sq:layout{width = 1280, height = 720}
   check(l2.output[1].y == l2.input[1].y, "a square problem is side by side")
 end)
+
+test("the output-size formula always shows its result, at every size", function()
+  local views = {
+    viz.conv_transpose2d(tensor.arange(16):reshape(1, 1, 4, 4) + 1,
+                         (tensor.arange(16) + 1):reshape(1, 1, 4, 4),
+                         {stride = 2, padding = 1, by = "tap"}),
+    viz.conv2d(tensor.randn(1, 2, 9, 13), tensor.randn(3, 2, 3, 3),
+               {stride = 2, padding = 1, dilation = 2}),
+    viz.avg_pool2d(tensor.arange(25):reshape(1, 1, 5, 5), 2,
+                   {padding = 1, ceil_mode = true, count_include_pad = false}),
+  }
+  for vi, v in ipairs(views) do
+    local shape = v:state().out_shape or v:output():shape()
+    local oh, ow = shape[#shape - 1], shape[#shape]
+    for _, sz in ipairs(SIZES) do
+      local lay = v:layout{width = sz[1], height = sz[2]}
+      -- the formula's lines: the rule "H_out = ...", its numbers "= ..."
+      local found = {}
+      local dim
+      for _, b in ipairs(lay) do
+        local t = b.text or ""
+        local d = t:match("^([HW])_out =")
+        if d then dim = d end
+        if dim and (d or t:match("^= ")) then
+          local r = t:gsub(" +%(%a.*$", ""):match("= (%d+)$")
+          if r then found[dim] = tonumber(r) end
+        end
+      end
+      local what = string.format("view %d at %dx%d", vi, sz[1], sz[2])
+      check(found.H == oh, what .. ": H_out's result not shown")
+      check(found.W == ow, what .. ": W_out's result not shown")
+    end
+  end
+end)
