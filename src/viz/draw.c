@@ -891,15 +891,32 @@ int vz_legend(vz_canvas *s, int x, int y, int w, int h, float lo, float hi,
     vz_text_size(a, px, 0, &aw, NULL);
     vz_text_size(b, px, 0, &bw, NULL);
     vz_text_size("0", px, 0, &zw, NULL);
-    vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
-    if (aw + bw + zw + 16 <= w)
-      vz_text(s, x + w / 2, y + h + 2, "0", px, 0, VZ_DIM, VZ_CENTER);
-    if (aw + bw + 8 <= w) vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
+    if (aw + bw + 8 <= w) {
+      vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
+      if (aw + bw + zw + 16 <= w)
+        vz_text(s, x + w / 2, y + h + 2, "0", px, 0, VZ_DIM, VZ_CENTER);
+      vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
+    } else { /* a narrow bar: its symmetric range in one text, "±61.4" */
+      char pm[40];
+      snprintf(pm, sizeof pm, "±%s", b);
+      vz_ellipsize(pm, px, 0, w > 0 ? w : 1);
+      vz_text(s, x, y + h + 2, pm, px, 0, VZ_DIM, VZ_LEFT);
+    }
   } else {
     tidy(a, sizeof a, lo);
     tidy(b, sizeof b, hi);
-    vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
-    vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
+    int aw, bw;
+    vz_text_size(a, px, 0, &aw, NULL);
+    vz_text_size(b, px, 0, &bw, NULL);
+    if (aw + bw + 8 <= w) {
+      vz_text(s, x, y + h + 2, a, px, 0, VZ_DIM, VZ_LEFT);
+      vz_text(s, x + w, y + h + 2, b, px, 0, VZ_DIM, VZ_RIGHT);
+    } else { /* a narrow bar: "0..1" in one text */
+      char r[72];
+      snprintf(r, sizeof r, "%s..%s", a, b);
+      vz_ellipsize(r, px, 0, w > 0 ? w : 1);
+      vz_text(s, x, y + h + 2, r, px, 0, VZ_DIM, VZ_LEFT);
+    }
   }
   if (label) vz_text(s, x, y - th - 2, label, px, 0, VZ_DIM, VZ_LEFT);
   return h + 2 + th;
