@@ -367,10 +367,45 @@ static void draw_grid(vz_stack *st, vz_canvas *s, int j, double x, double y,
       }
 }
 
+/* Grid j's cell size in a pw x gh slot (at most cap). */
+static double slot_cs(const vz_stack *st, int j, double pw, double gh,
+                      double cap) {
+  double cs = (pw - 12) / st->W[j];
+  if (gh / (double)st->H[j] < cs) cs = gh / (double)st->H[j];
+  return cs > cap ? cap : cs;
+}
+
+/* The rows the grids are laid out in (1..3): the most that leaves every
+ * grid a larger smallest cell, so a frame with height to spare stacks
+ * them instead of leaving its lower half empty. */
+static int grid_rows(const vz_stack *st, int ng, double wide, int avail,
+                     int head, double cap, double *pw_out, int *gh_out) {
+  int best = 1;
+  double best_cs = -1;
+  for (int r = 1; r <= 3 && r <= ng; r++) {
+    int cols = (ng + r - 1) / r;
+    double pw = wide / cols;
+    int gh = (avail - r * (head + 8)) / r; /* each row: head, grids, gap */
+    if (gh < 8) break;
+    double cs = cap;
+    for (int j = 0; j < ng; j++) {
+      double c = slot_cs(st, j, pw, gh, cap);
+      if (c < cs) cs = c;
+    }
+    if (cs > best_cs * 1.1) {
+      best = r, best_cs = cs;
+      *pw_out = pw, *gh_out = gh;
+    }
+  }
+  return best;
+}
+
 void vz_stack_draw(vz_stack *st, vz_canvas *s) {
   int Wf = s->w, Hf = s->h, m = Wf >= 1000 ? 24 : 12;
-  int big = Wf >= 1600 && Hf >= 900;
-  int tpx = big ? 24 : 18, px = big ? 16 : 13, lh = px + 6;
+  /* text grows with the frame: 13 px up to 720 px tall, 24 at 1440 */
+  int px = Hf / 60 > 13 ? Hf / 60 : 13;
+  if (px > 24) px = 24;
+  int tpx = px * 3 / 2, lh = px + 6;
   vz_clear(s, VZ_BG);
   char t[300];
   snprintf(t, sizeof t, "%s", st->title[0] ? st->title : "viz.stack");
@@ -394,30 +429,30 @@ void vz_stack_draw(vz_stack *st, vz_canvas *s) {
   vz_ellipsize(t, px, 0, Wf - 2 * m);
   vz_text(s, m, y, t, px, 0, VZ_DIM, VZ_LEFT);
   y += lh + 6;
-  int ng = st->n + 1;
-  double pw = (double)(Wf - 2 * m) / ng;
-  int gy = y + 2 * lh + 4;
+  int ng = st->n + 1, head = 2 * lh + 4;
   lines ls;
   build_lines(st, &ls);
-  int avail = Hf - gy - 10;
-  int gh = avail - ls.n * lh - 12;
-  int gmin = avail * 2 / 5;
-  if (gh < gmin) gh = gmin;
-  int shown = (avail - gh - 12) / lh;
-  if (shown < 0) shown = 0;
-  double tallest = 0;
+  int avail = Hf - y - 10;
+  /* the grids' share of the height: what the lines leave, at least 2/5 */
+  int gh_all = avail - ls.n * lh - 12 - head;
+  if (gh_all < avail * 2 / 5) gh_all = avail * 2 / 5;
+  double cap = 40.0 * px / 13, pw = (double)(Wf - 2 * m) / ng;
+  int gh = gh_all;
+  int rows = grid_rows(st, ng, Wf - 2 * m, gh_all + head + 8, head, cap, &pw,
+                       &gh);
+  int cols = (ng + rows - 1) / rows;
+  double bottom = y;
   for (int j = 0; j < ng; j++) {
-    double x = m + j * pw;
-    double cs = (pw - 12) / st->W[j];
-    if (gh / (double)st->H[j] < cs) cs = gh / (double)st->H[j];
-    if (cs > 40) cs = 40;
+    int row = j / cols, col = j % cols;
+    double x = m + col * pw;
+    int ty = y + row * (gh + head + 8), gy = ty + head;
+    double cs = slot_cs(st, j, pw, gh, cap);
     st->hit.gx[j] = x, st->hit.gy[j] = gy, st->hit.gcs[j] = cs;
-    if (cs * st->H[j] > tallest) tallest = cs * st->H[j];
+    if (gy + cs * st->H[j] > bottom) bottom = gy + cs * st->H[j];
     if (j == 0) snprintf(t, sizeof t, "input");
     else snprintf(t, sizeof t, "L%d %s", j, short_op(st->op[j - 1]));
     vz_ellipsize(t, px, VZ_BOLD, (int)pw - 8);
-    vz_text(s, (int)x, y, t, px, VZ_BOLD, j == st->hl ? VZ_FG : VZ_FG,
-            VZ_LEFT);
+    vz_text(s, (int)x, ty, t, px, VZ_BOLD, VZ_FG, VZ_LEFT);
     if (st->C[j])
       snprintf(t, sizeof t, "%lld×%lld×%lld", (long long)st->C[j],
                (long long)st->H[j], (long long)st->W[j]);
@@ -425,10 +460,12 @@ void vz_stack_draw(vz_stack *st, vz_canvas *s) {
       snprintf(t, sizeof t, "%lld×%lld", (long long)st->H[j],
                (long long)st->W[j]);
     vz_ellipsize(t, px, 0, (int)pw - 8);
-    vz_text(s, (int)x, y + lh, t, px, 0, VZ_DIM, VZ_LEFT);
+    vz_text(s, (int)x, ty + lh, t, px, 0, VZ_DIM, VZ_LEFT);
     draw_grid(st, s, j, x, gy, cs);
   }
-  int ty = gy + (int)tallest + 12;
+  int ty = (int)bottom + 12;
+  int shown = (Hf - 10 - ty) / lh;
+  if (shown < 0) shown = 0;
   for (int k = 0; k < ls.n && k < shown; k++) {
     if (k == shown - 1 && shown < ls.n)
       snprintf(t, sizeof t, "… %d more lines (s:state() has them all)",
