@@ -311,3 +311,29 @@ test("stack: the mouse hovers what the frame shows (as in the window)", function
   j, r, c = s:mouse(g.x + 2.5 * g.cell, g.y + 1.5 * g.cell)
   check(j == 1 and r == 2 and c == 3)
 end)
+
+test("viz.stack: many layers in a tall frame go to rows; grids inside, apart, cells larger", function()
+  local layers = {input = {3, 12, 12}}
+  for i = 1, 6 do layers[i] = {op = "conv2d", weight = tensor.ones(3, 3, 3, 3), padding = 1} end
+  local s = viz.stack(layers)
+  for _, sz in ipairs{{1280, 1440}, {1280, 720}, {480, 320}, {2560, 1440}} do
+    local lay = s:layout{width = sz[1], height = sz[2]}
+    local g = lay.grids
+    check(#g == 7, "seven grids")
+    for i, a in ipairs(g) do
+      local w, h = a.cell * a.cols, a.cell * a.rows
+      check(a.x >= 0 and a.y >= 0 and a.x + w <= sz[1] and a.y + h <= sz[2],
+            string.format("%dx%d: grid %d outside the frame", sz[1], sz[2], i))
+      for j = i + 1, #g do
+        local b = g[j]
+        local apart = a.x + w <= b.x or b.x + b.cell * b.cols <= a.x or
+                      a.y + h <= b.y or b.y + b.cell * b.rows <= a.y
+        check(apart, string.format("%dx%d: grids %d and %d overlap", sz[1], sz[2], i, j))
+      end
+    end
+  end
+  -- tall: rows give larger cells than one row of seven would (1280/7 px)
+  local tall = s:layout{width = 1280, height = 1440}.grids
+  check(tall[1].cell > (1280 - 48) / 7 / 12, "rows: cells " .. tall[1].cell)
+  check(tall[7].y > tall[1].y, "the last grid is on a later row")
+end)
