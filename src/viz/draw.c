@@ -605,20 +605,28 @@ static char *shown_text(PangoLayout *lay, const char *utf8, int px, int style,
   return t;
 }
 
-int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
-            int px, int style, vz_color c) {
-  if (!utf8 || !*utf8 || w <= 0 || maxh <= 0) return 0;
+/* A layout of utf8 wrapped to w pixels, no height limit (NULL when Pango
+ * cannot make one). */
+static PangoLayout *para_layout(const char *utf8, int px, int style, int w) {
   if (!pctx) {
     char err[256];
-    if (vz_init(err, sizeof err)) return 0;
+    if (vz_init(err, sizeof err)) return NULL;
   }
   PangoLayout *lay = pango_layout_new(pctx);
-  if (!lay) return 0;
+  if (!lay) return NULL;
   set_font(lay, px, style);
   pango_layout_set_text(lay, utf8, -1);
   pango_layout_set_width(lay, w * PANGO_SCALE);
   pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
   pango_layout_set_height(lay, -1);
+  return lay;
+}
+
+int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
+            int px, int style, vz_color c) {
+  if (!utf8 || !*utf8 || w <= 0 || maxh <= 0) return 0;
+  PangoLayout *lay = para_layout(utf8, px, style, w);
+  if (!lay) return 0;
   /* the lines that fit in maxh; the last one shown ends in "…" */
   int lh;
   vz_text_size("Ag", px, style, NULL, &lh);
@@ -652,16 +660,8 @@ int vz_para(vz_canvas *s, int x, int y, int w, int maxh, const char *utf8,
 
 int vz_para_lines(const char *utf8, int px, int style, int w) {
   if (!utf8 || !*utf8 || w <= 0) return 0;
-  if (!pctx) {
-    char err[256];
-    if (vz_init(err, sizeof err)) return 0;
-  }
-  PangoLayout *lay = pango_layout_new(pctx);
+  PangoLayout *lay = para_layout(utf8, px, style, w);
   if (!lay) return 0;
-  set_font(lay, px, style);
-  pango_layout_set_text(lay, utf8, -1);
-  pango_layout_set_width(lay, w * PANGO_SCALE);
-  pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
   int n = pango_layout_get_line_count(lay);
   g_object_unref(lay);
   return n;
