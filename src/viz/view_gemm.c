@@ -243,7 +243,7 @@ static void im2col_panels(vz_canvas *s, vz_view *v, box a, int64_t done) {
   Y.x = U.x;
   Y.y = Wm.y;
   /* labels: unfold over its columns, W and y over theirs */
-  char lb[160];
+  char lb[256];
   char xn[32] = "x";
   if (g->N > 1) snprintf(xn, sizeof xn, "x[%lld]", (long long)n + 1);
   snprintf(lb, sizeof lb, "unfold(%s): column %lld = the patch of y[%lld,%lld,"
