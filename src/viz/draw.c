@@ -770,6 +770,16 @@ static int fits(const char *t, int px, int w) {
   return num_width(t, px < VZ_MIN_PX ? px : VZ_MIN_PX) <= w;
 }
 
+/* "%.*f" of v without trailing zeros ("2.50" -> "2.5", "4010.00" ->
+ * "4010"). */
+static void fixed_text(char *t, size_t n, double v, int dec) {
+  snprintf(t, n, "%.*f", dec, v);
+  if (!strchr(t, '.')) return;
+  size_t l = strlen(t);
+  while (l > 0 && t[l - 1] == '0') t[--l] = 0;
+  if (l > 0 && t[l - 1] == '.') t[--l] = 0;
+}
+
 void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
   if (isnan(v) || isinf(v) || v == 0) {
     vz_fmt(buf, n, v, 8);
@@ -777,21 +787,25 @@ void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
     return;
   }
   char t[64];
-  /* the most precise form first, up to 3 significant digits (a cell is a
-   * glance; the tap list and the tooltip have the rest): %g by falling
-   * precision, then fixed point, then a bare exponent; precision before
+  /* a whole number as itself ("5421": the tour's digits say which taps
+   * hit a cell); then the most precise form, up to 3 significant digits
+   * (a cell is a glance; the tap list and the tooltip have the rest):
+   * %g without an exponent, fixed point, %g with one; precision before
    * size (the cell draws the text as large as fits) */
-  for (int prec = 3; prec >= 1; prec--) {
-    snprintf(t, sizeof t, "%.*g", prec, v);
-    if (faithful(t, v) && fits(t, px, w)) goto found;
+  int plain = fabs(v) >= 1e-3 && fabs(v) < 1e6;
+  if (plain && v == rint(v)) {
+    snprintf(t, sizeof t, "%.0f", v);
+    if (fits(t, px, w)) goto found;
   }
-  if (fabs(v) < 1e6)
-    for (int dec = 3; dec >= 0; dec--) {
-      snprintf(t, sizeof t, "%.*f", dec, v);
+  for (int pass = 0; pass < 3; pass++)
+    for (int prec = 3; prec >= (pass == 1 ? 0 : 1); prec--) {
+      if (pass == 1 && !plain) break;
+      if (pass == 1) fixed_text(t, sizeof t, v, prec);
+      else snprintf(t, sizeof t, "%.*g", prec, v);
+      /* pass 0: no exponent in a plain range; pass 2: exponents */
+      if (pass == 0 && plain && strchr(t, 'e')) continue;
       if (faithful(t, v) && fits(t, px, w)) goto found;
     }
-  snprintf(t, sizeof t, "%.0e", v);
-  if (faithful(t, v) && fits(t, px, w)) goto found;
   snprintf(t, sizeof t, "%s", "…");
 found:
   snprintf(buf, n, "%s", t);

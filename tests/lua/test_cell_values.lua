@@ -216,3 +216,23 @@ test("the output-size formula always shows its result, at every size", function(
     end
   end
 end)
+
+test("whole numbers read as themselves: the tour's digits say which taps hit a cell", function()
+  local x = (tensor.arange(9) + 1):reshape(1, 1, 3, 3)
+  local w = tensor.new{{1, 10}, {100, 1000}}:reshape(1, 1, 2, 2)
+  local v = viz.conv2d(x, w, {padding = 1})
+  v:seek(v:state().steps)
+  local y = conv.conv2d(x, w, {padding = 1})
+  for _, sz in ipairs{{1280, 720}, {1920, 1080}} do
+    local lay = v:layout{width = sz[1], height = sz[2]}
+    local seen = 0
+    for _, b in ipairs(lay) do
+      if b.kind == "label" and tonumber(b.text) and tonumber(b.text) >= 1000 then
+        seen = seen + 1
+        check(b.text:match("^%d+$"), "a whole number in exponent or decimal form: " .. b.text)
+      end
+    end
+    check(seen >= 5, string.format("%dx%d: only %d four-digit cells", sz[1], sz[2], seen))
+  end
+  check(y:get(1, 1, 2, 2) == 5421, "the cell the tour talks about")
+end)
