@@ -790,22 +790,26 @@ void vz_fmt_fit(char *buf, size_t n, double v, int px, int w) {
   /* a whole number as itself ("5421": the tour's digits say which taps
    * hit a cell); then the most precise form, up to 3 significant digits
    * (a cell is a glance; the tap list and the tooltip have the rest):
-   * %g without an exponent, fixed point, %g with one; precision before
-   * size (the cell draws the text as large as fits) */
+   * %g without an exponent, fixed point, %g with one.  First at the
+   * cell's own size, so a grid's values share one size; only a value that
+   * fits no way there shrinks, down to 13 px. */
   int plain = fabs(v) >= 1e-3 && fabs(v) < 1e6;
-  if (plain && v == rint(v)) {
-    snprintf(t, sizeof t, "%.0f", v);
-    if (fits(t, px, w)) goto found;
-  }
-  for (int pass = 0; pass < 3; pass++)
-    for (int prec = 3; prec >= (pass == 1 ? 0 : 1); prec--) {
-      if (pass == 1 && !plain) break;
-      if (pass == 1) fixed_text(t, sizeof t, v, prec);
-      else snprintf(t, sizeof t, "%.*g", prec, v);
-      /* pass 0: no exponent in a plain range; pass 2: exponents */
-      if (pass == 0 && plain && strchr(t, 'e')) continue;
-      if (faithful(t, v) && fits(t, px, w)) goto found;
+  for (int shrink = 0; shrink < 2; shrink++) {
+    int at = shrink ? VZ_MIN_PX : px;
+    if (plain && v == rint(v)) {
+      snprintf(t, sizeof t, "%.0f", v);
+      if (num_width(t, at) <= w) goto found;
     }
+    for (int pass = 0; pass < 3; pass++)
+      for (int prec = 3; prec >= (pass == 1 ? 0 : 1); prec--) {
+        if (pass == 1 && !plain) break;
+        if (pass == 1) fixed_text(t, sizeof t, v, prec);
+        else snprintf(t, sizeof t, "%.*g", prec, v);
+        /* pass 0: no exponent in a plain range; pass 2: exponents */
+        if (pass == 0 && plain && strchr(t, 'e')) continue;
+        if (faithful(t, v) && num_width(t, at) <= w) goto found;
+      }
+  }
   snprintf(t, sizeof t, "%s", "…");
 found:
   snprintf(buf, n, "%s", t);

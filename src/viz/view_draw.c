@@ -394,7 +394,7 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
   char xs[64], ws[64], a[24], b[24], p[24], sm[24];
   /* compact 2: the shortest numbers (a line still too wide) */
   int tight = compact >= 2;
-  vz_fmt(a, sizeof a, tp->xv, tight ? 4 : compact ? 5 : 7);
+  vz_fmt(a, sizeof a, tp->xv, compact ? 5 : 7);
   vz_fmt(b, sizeof b, tp->wv, tight ? 4 : compact ? 5 : 7);
   vz_fmt(p, sizeof p, tp->prod, tight ? 5 : compact ? 6 : 8);
   vz_fmt(sm, sizeof sm, tp->sum, tight ? 6 : compact ? 7 : 9);

@@ -238,8 +238,11 @@ static inline void mark_dashed(vz_canvas *s, const vz_grid *g, int64_t r,
     vz_frame(s, x, y, cs, cs, 1, col);
     return;
   }
+  /* the inner dashes a shade toward the text colour: the outline stays
+   * visible on light cells in the light theme and on cividis' yellows */
   vz_dashed(s, x + 1, y + 1, cs - 2, cs - 2, cs >= 24 ? 4 : 2, col);
-  vz_dashed(s, x + 2, y + 2, cs - 4, cs - 4, cs >= 24 ? 4 : 2, col);
+  vz_dashed(s, x + 2, y + 2, cs - 4, cs - 4, cs >= 24 ? 4 : 2,
+            vz_mix(col, VZ_FG, 0.35f));
 }
 
 static inline void idx1(char *b, size_t n, const char *name, const int64_t *i,
