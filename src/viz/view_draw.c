@@ -1359,7 +1359,7 @@ static int key_h(const vz_view *v, const frame *f) {
 
 /* A cell this size shows a signed value with a decimal ("-4.5") at its
  * digits' size. */
-#define DIGITS_CS 44
+#define DIGITS_CS 38
 
 /* The cell panel i (0 input, 1 kernel, 2 output) gets in box b, as the
  * panels fit their tiles (vzp_fit_tiles). */
