@@ -49,17 +49,6 @@ int vzc_flip_key(vz_view *v, const char *key) {
 /* Text                                                                    */
 /* ====================================================================== */
 
-/* "(-2)" for "-2" (in place, n bytes). */
-static void paren_neg(char *t, size_t n) {
-  if (t[0] != '-') return;
-  size_t len = strlen(t);
-  if (len + 3 > n) return;
-  memmove(t + 1, t, len + 1);
-  t[0] = '(';
-  t[len + 1] = ')';
-  t[len + 2] = 0;
-}
-
 int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
                  int compact, int done) {
   if (!v->cmpview) return 0;
@@ -70,8 +59,8 @@ int vzc_tap_text(const vz_view *v, const cp_tap *tp, char *buf, size_t n,
   vz_fmt(b2, sizeof b2, t2->wv, compact ? 5 : 7);
   /* bare factors: a negative one in parentheses, "×(-2)" */
   if (compact) {
-    paren_neg(b, sizeof b);
-    paren_neg(b2, sizeof b2);
+    vz_paren_neg(b, sizeof b);
+    vz_paren_neg(b2, sizeof b2);
   }
   vz_fmt(p, sizeof p, tp->prod, compact ? 6 : 8);
   vz_fmt(p2, sizeof p2, t2->prod, compact ? 6 : 8);

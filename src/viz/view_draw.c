@@ -29,6 +29,8 @@ typedef struct frame {
   int fst;                    /* title font */
   box header, panels, bottom, footer;
   box taps, side;             /* the bottom's two columns */
+  box pb[3];                  /* input, kernel, output panels (has_pb) */
+  int has_pb;
 } frame;
 
 static int line_h(int px) {
@@ -410,7 +412,8 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
     vidx(v, os, sizeof os, "y", tp->out);
     /* a negative factor in parentheses: "2.82×(-0.51)" */
     char ab[64];
-    snprintf(ab, sizeof ab, tp->wv < 0 ? "%s×(%s)" : "%s×%s", a, b);
+    vz_paren_neg(b, sizeof b);
+    snprintf(ab, sizeof ab, "%s×%s", a, b);
     /* tight: the product is left out (the factors and the sum say it) */
     if (tp->kind == CP_TAP_CROPPED && tight)
       snprintf(buf, n, "%s %s cropped", os, ab);
@@ -446,9 +449,10 @@ static void tap_text(const vz_view *v, const cp_tap *tp, char *buf,
     snprintf(ws + l, sizeof ws - l, "·M");
   }
   /* bare numbers: a negative second factor in parentheses */
-  const char *bare = tp->wv < 0 ? "%s × (%s)" : "%s × %s";
-  char ab[64];
-  snprintf(ab, sizeof ab, bare, a, b);
+  char bp[32], ab[64];
+  snprintf(bp, sizeof bp, "%s", b);
+  vz_paren_neg(bp, sizeof bp);
+  snprintf(ab, sizeof ab, "%s × %s", a, bp);
   if (compact && !done) snprintf(buf, n, "%s", ab);
   else if (compact) snprintf(buf, n, "%s = %s  Σ %s", ab, p, sm);
   else if (!done) snprintf(buf, n, "%s=%s × %s=%s", xs, a, ws, b);
@@ -504,9 +508,7 @@ static void taps_result(vz_view *v, int64_t done, char *line, size_t n) {
   }
   if (vzg_result(v, done, line, n) || vzc_result(v, done, line, n)) return;
   if (v->t.kind == CP_TRACE_SCATTER) {
-    int64_t land = 0;
-    for (int64_t k = 0; k < v->t.ntaps; k++)
-      land += v->taps[k].kind != CP_TAP_CROPPED;
+    int64_t land = vz_taps_landed(v);
     snprintf(line, n, "%lld of %lld products land in the output, %lld "
                       "cropped",
              (long long)land, (long long)v->t.ntaps,
@@ -1416,32 +1418,34 @@ static int best_arrangement(vz_view *v, box a, box b[3]) {
   return cs;
 }
 
-/* The smallest cell the grids get in the panels' area a. */
-static int grid_cs(vz_view *v, box a) {
-  box b[3];
-  return best_arrangement(v, a, b);
+/* The panels' area of f: what the colour key under the grids leaves. */
+static box panels_area(const vz_view *v, const frame *f) {
+  box a = f->panels;
+  a.h -= key_h(v, f);
+  return a;
 }
 
 /* The frame's layout: the tap list in one column, or in two when that lets
  * the grids' cells grow to show their values (the bottom's height goes to
- * the grids). */
+ * the grids).  The panels' boxes it measured are kept (has_pb). */
 static void choose_layout(vz_view *v, frame *f, int W, int H) {
   frame_layout(v, f, W, H, 1);
+  f->has_pb = 0;
   if (!v->ok || v->cmpview || v->gemm || v->grad >= VZ_GRAD_WEIGHT ||
       !(v->panels & VZ_PANEL_TAPS) || v->t.ntaps < 4)
     return;
   int cw;
   vz_text_size("0", v->fs, 0, &cw, NULL);
   if (f->taps.w / 2 < 34 * cw) return; /* no room for two columns */
-  box a = f->panels;
-  a.h -= key_h(v, f);
-  int cs1 = grid_cs(v, a);
+  int cs1 = best_arrangement(v, panels_area(v, f), f->pb);
+  f->has_pb = 1;
   if (cs1 >= DIGITS_CS) return;
   frame two;
   frame_layout(v, &two, W, H, 2);
-  a = two.panels;
-  a.h -= key_h(v, &two);
-  if (grid_cs(v, a) > cs1) *f = two;
+  if (best_arrangement(v, panels_area(v, &two), two.pb) > cs1) {
+    two.has_pb = 1;
+    *f = two;
+  }
 }
 
 void vz_view_draw(vz_view *v, vz_canvas *s) {
@@ -1496,11 +1500,10 @@ void vz_view_draw(vz_view *v, vz_canvas *s) {
       if (v->panels & (VZ_PANEL_INPUT | VZ_PANEL_KERNEL | VZ_PANEL_OUTPUT))
         vzg_panels(s, v, f.panels, done);
     } else {
-      box pb[3];
-      best_arrangement(v, f.panels, pb);
-      if (pb[0].w > 0) vzp_input_panel(s, v, pb[0], done);
-      if (pb[1].w > 0) vzp_kernel_panel(s, v, pb[1], done);
-      if (pb[2].w > 0) vzp_output_panel(s, v, pb[2], done);
+      if (!f.has_pb) best_arrangement(v, f.panels, f.pb);
+      if (f.pb[0].w > 0) vzp_input_panel(s, v, f.pb[0], done);
+      if (f.pb[1].w > 0) vzp_kernel_panel(s, v, f.pb[1], done);
+      if (f.pb[2].w > 0) vzp_output_panel(s, v, f.pb[2], done);
     }
   }
   /* code and compare panels, over the grids (view_code.c) */

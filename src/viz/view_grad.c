@@ -436,9 +436,7 @@ int vzg_result(vz_view *v, int64_t done, char *line, size_t n) {
   if (!v->grad) return 0;
   char t1[32], t3[64];
   if (v->t.kind == CP_TRACE_SCATTER) {
-    int64_t land = 0;
-    for (int64_t k = 0; k < v->t.ntaps; k++)
-      land += v->taps[k].kind != CP_TAP_CROPPED;
+    int64_t land = vz_taps_landed(v);
     snprintf(line, n, "%lld of %lld products land in grad_input; %lld came "
                       "from taps that read padding",
              (long long)land, (long long)v->t.ntaps,

@@ -632,23 +632,7 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
                       : v->info.idx[1];
   int64_t n = v->info.idx[0];
   int64_t chs[VZ_MAXGRIDS];
-  int extra0 = v->partial ? 1 : 0;
-  int64_t r0_ = 0, c0_ = 0, rows_ = g->OH, cols_ = g->OW;
-  if (v->t.kind == CP_TRACE_SCATTER) {
-    cp_convT_canvas cv0;
-    cp_geomT_canvas(g, &cv0);
-    rows_ = cv0.scatter_len[0];
-    cols_ = cv0.scatter_len[1];
-  }
-  (void)r0_;
-  (void)c0_;
-  int fit = tiles_that_fit(b.w, b.h - (v->lh + 4) - legend_h(v) - 4,
-                           (g->O < VZ_MAXGRIDS - 1 ? (int)g->O
-                                                   : VZ_MAXGRIDS - 1) +
-                               extra0,
-                           rows_, cols_, line_hpx(v->fsm) + 2, 10) -
-            extra0;
-  int nch = shown_outputs(v, cur_o, chs, fit < 1 ? 1 : fit);
+  int extra = v->partial ? 1 : 0;
   /* scatter: the uncropped canvas around the output */
   int64_t r0 = 0, c0 = 0, rows = g->OH, cols = g->OW;
   if (v->t.kind == CP_TRACE_SCATTER) {
@@ -659,7 +643,13 @@ void vzp_output_panel(vz_canvas *s, vz_view *v, box b,
     rows = cv.scatter_len[0];
     cols = cv.scatter_len[1];
   }
-  int extra = v->partial ? 1 : 0;
+  int fit = tiles_that_fit(b.w, b.h - (v->lh + 4) - legend_h(v) - 4,
+                           (g->O < VZ_MAXGRIDS - 1 ? (int)g->O
+                                                   : VZ_MAXGRIDS - 1) +
+                               extra,
+                           rows, cols, line_hpx(v->fsm) + 2, 10) -
+            extra;
+  int nch = shown_outputs(v, cur_o, chs, fit < 1 ? 1 : fit);
   int label_h = line_hpx(v->fsm) + 2;
   box a = {b.x, b.y + th, b.w, b.h - th - legend_h(v) - 4};
   int ncol;

@@ -196,6 +196,25 @@ static inline void cell_rect(const vz_grid *g, int64_t r, int64_t c, int *x, int
   *y = g->y + (int)((r - g->r0) * g->cs);
 }
 
+/* How many of the current unit's taps land in the output (not cropped). */
+static inline int64_t vz_taps_landed(const vz_view *v) {
+  int64_t land = 0;
+  for (int64_t k = 0; k < v->t.ntaps; k++)
+    land += v->taps[k].kind != CP_TAP_CROPPED;
+  return land;
+}
+
+/* A negative number's text in parentheses, in place ("-2" -> "(-2)"), as
+ * a factor after "×" or "·" reads; t holds n bytes. */
+static inline void vz_paren_neg(char *t, size_t n) {
+  size_t len = strlen(t);
+  if (t[0] != '-' || len + 3 > n) return;
+  memmove(t + 1, t, len + 1);
+  t[0] = '(';
+  t[len + 1] = ')';
+  t[len + 2] = 0;
+}
+
 /* One product of a tooltip's sum at buf + o (of n): " + a·b", the first
  * without " + ", a negative second factor in parentheses; returns the new
  * length. */
@@ -204,8 +223,9 @@ static inline int vz_product_term(char *buf, int o, size_t n, int first,
   char as[24], bs[24];
   vz_fmt(as, sizeof as, a, 6);
   vz_fmt(bs, sizeof bs, b, 6);
-  return o + snprintf(buf + o, n - (size_t)o, b < 0 ? "%s%s·(%s)" : "%s%s·%s",
-                      first ? "" : " + ", as, bs);
+  vz_paren_neg(bs, sizeof bs);
+  return o + snprintf(buf + o, n - (size_t)o, "%s%s·%s", first ? "" : " + ",
+                      as, bs);
 }
 
 /* Outline cell (r, c) of grid g (drawn if the grid covers it). */
@@ -358,7 +378,8 @@ static inline void vz_times2(char *b, size_t n, double x, double y) {
   char xs[32], ys[32];
   vz_fmt2(xs, sizeof xs, x);
   vz_fmt2(ys, sizeof ys, y);
-  snprintf(b, n, ys[0] == '-' ? "%s×(%s)" : "%s×%s", xs, ys);
+  vz_paren_neg(ys, sizeof ys);
+  snprintf(b, n, "%s×%s", xs, ys);
 }
 /* The Cᵀ mode's tap lines and result line (1 when written; called from
  * vzg_tap_text / vzg_result, which view_draw.c asks first). */
