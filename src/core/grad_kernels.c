@@ -389,12 +389,14 @@ static void wino_transform_work(int tid, int nth, void *ctx) {
   }
 }
 
-/* C[m][n] += sum_l A[l*lda + m] * B[l*ldb + n] for m < M_, n < N_: the
- * transformed-domain products, as outer products (a 6 x 32 tile of C in
- * registers over the whole sum; no horizontal adds). */
-__attribute__((target("avx512f"))) static void gemm_tn512(
-    int64_t M_, int64_t N_, int64_t K, const float *A, int64_t lda,
-    const float *B, int64_t ldb, float *C, int64_t ldc) {
+/* C[m][n] += sum_k A(m, k) * B[k*ldb + n] for m < M_, n < N_, with A(m, k)
+ * = A[m*sm + k*sk]: the products of both Winograd gradients, as outer
+ * products (a 6 x 32 tile of C in registers over the whole sum; no
+ * horizontal adds).  Inlined into one function per layout, where sm or sk
+ * is the constant 1. */
+static inline __attribute__((always_inline, target("avx512f"))) void
+gemm512_body(int64_t M_, int64_t N_, int64_t K, const float *A, int64_t sm,
+             int64_t sk, const float *B, int64_t ldb, float *C, int64_t ldc) {
   for (int64_t n0 = 0; n0 < N_; n0 += 32) {
     int64_t nn = N_ - n0 < 32 ? N_ - n0 : 32;
     __mmask16 k0 = nn >= 16 ? 0xffff : (__mmask16)((1u << nn) - 1);
@@ -405,38 +407,38 @@ __attribute__((target("avx512f"))) static void gemm_tn512(
       int mm = M_ - m0 < 6 ? (int)(M_ - m0) : 6;
       __m512 c[6][2];
       for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
-      const float *a = A + m0, *b = B + n0;
+      const float *a = A + m0 * sm, *b = B + n0;
       if (mm == 6) {
         /* the full tile: named accumulators, so that they stay in
          * registers (an array indexed in a loop is kept in memory) */
         __m512 c00 = c[0][0], c01 = c[0][1], c10 = c[1][0], c11 = c[1][1];
         __m512 c20 = c[2][0], c21 = c[2][1], c30 = c[3][0], c31 = c[3][1];
         __m512 c40 = c[4][0], c41 = c[4][1], c50 = c[5][0], c51 = c[5][1];
-        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+        for (int64_t k = 0; k < K; k++, a += sk, b += ldb) {
           __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
           __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16), av;
           av = _mm512_set1_ps(a[0]);
           c00 = _mm512_fmadd_ps(av, b0, c00), c01 = _mm512_fmadd_ps(av, b1, c01);
-          av = _mm512_set1_ps(a[1]);
+          av = _mm512_set1_ps(a[sm]);
           c10 = _mm512_fmadd_ps(av, b0, c10), c11 = _mm512_fmadd_ps(av, b1, c11);
-          av = _mm512_set1_ps(a[2]);
+          av = _mm512_set1_ps(a[2 * sm]);
           c20 = _mm512_fmadd_ps(av, b0, c20), c21 = _mm512_fmadd_ps(av, b1, c21);
-          av = _mm512_set1_ps(a[3]);
+          av = _mm512_set1_ps(a[3 * sm]);
           c30 = _mm512_fmadd_ps(av, b0, c30), c31 = _mm512_fmadd_ps(av, b1, c31);
-          av = _mm512_set1_ps(a[4]);
+          av = _mm512_set1_ps(a[4 * sm]);
           c40 = _mm512_fmadd_ps(av, b0, c40), c41 = _mm512_fmadd_ps(av, b1, c41);
-          av = _mm512_set1_ps(a[5]);
+          av = _mm512_set1_ps(a[5 * sm]);
           c50 = _mm512_fmadd_ps(av, b0, c50), c51 = _mm512_fmadd_ps(av, b1, c51);
         }
         c[0][0] = c00, c[0][1] = c01, c[1][0] = c10, c[1][1] = c11;
         c[2][0] = c20, c[2][1] = c21, c[3][0] = c30, c[3][1] = c31;
         c[4][0] = c40, c[4][1] = c41, c[5][0] = c50, c[5][1] = c51;
       } else {
-        for (int64_t l = 0; l < K; l++, a += lda, b += ldb) {
+        for (int64_t k = 0; k < K; k++, a += sk, b += ldb) {
           __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
           __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
           for (int i = 0; i < mm; i++) {
-            __m512 av = _mm512_set1_ps(a[i]);
+            __m512 av = _mm512_set1_ps(a[i * sm]);
             c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
             c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
           }
@@ -454,17 +456,25 @@ __attribute__((target("avx512f"))) static void gemm_tn512(
   }
 }
 
-/* The same sum, plain (no AVX-512). */
-static void gemm_tn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
-                          int64_t lda, const float *B, int64_t ldb, float *C,
-                          int64_t ldc) {
-  for (int64_t l = 0; l < K; l++)
-    for (int64_t m = 0; m < M_; m++) {
-      float av = A[l * lda + m];
+/* The same sum, plain (no AVX-512); the same order of terms per cell. */
+static void gemm_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
+                       int64_t sm, int64_t sk, const float *B, int64_t ldb,
+                       float *C, int64_t ldc) {
+  for (int64_t m = 0; m < M_; m++)
+    for (int64_t k = 0; k < K; k++) {
+      float av = A[m * sm + k * sk];
       float *cr = C + m * ldc;
-      const float *br = B + l * ldb;
+      const float *br = B + k * ldb;
       for (int64_t n = 0; n < N_; n++) cr[n] += av * br[n];
     }
+}
+
+/* C += A^T B, A stored K x M with rows lda apart (the grad_weight
+ * products). */
+__attribute__((target("avx512f"))) static void gemm_tn512(
+    int64_t M_, int64_t N_, int64_t K, const float *A, int64_t lda,
+    const float *B, int64_t ldb, float *C, int64_t ldc) {
+  gemm512_body(M_, N_, K, A, 1, lda, B, ldb, C, ldc);
 }
 
 /* G^T (3x6) applied to 6 vectors. */
@@ -528,7 +538,7 @@ static void wino_product_work(int tid, int nth, void *ctx) {
       if (avx512)
         gemm_tn512(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
       else
-        gemm_tn_plain(hi - lo, J->Cg, J->L, U, J->O, V, J->C, M, J->Cg);
+        gemm_plain(hi - lo, J->Cg, J->L, U, 1, J->O, V, J->C, M, J->Cg);
     }
   }
   if (avx512)
@@ -705,81 +715,14 @@ static void winx_in_work(int tid, int nth, void *ctx) {
     winx_in_base(J, lo, hi, o0, o1, band);
 }
 
-/* C[m][n] += sum_k A[m*lda + k] * B[k*ldb + n]: rows of V times the kernel
- * (a 6 x 32 tile of C in registers over the whole sum). */
+/* C += A B, A stored M x K with rows lda apart: rows of V times the kernel
+ * (the grad_input products). */
 __attribute__((target("avx512f"))) static void gemm_nn512(
     int64_t M_, int64_t N_, int64_t K, const float *A, int64_t lda,
     const float *B, int64_t ldb, float *C, int64_t ldc) {
-  for (int64_t n0 = 0; n0 < N_; n0 += 32) {
-    int64_t nn = N_ - n0 < 32 ? N_ - n0 : 32;
-    __mmask16 k0 = nn >= 16 ? 0xffff : (__mmask16)((1u << nn) - 1);
-    __mmask16 k1 = nn > 16 ? (__mmask16)(nn >= 32 ? 0xffff
-                                                  : (1u << (nn - 16)) - 1)
-                           : 0;
-    for (int64_t m0 = 0; m0 < M_; m0 += 6) {
-      int mm = M_ - m0 < 6 ? (int)(M_ - m0) : 6;
-      __m512 c[6][2];
-      for (int i = 0; i < 6; i++) c[i][0] = c[i][1] = _mm512_setzero_ps();
-      const float *a = A + m0 * lda, *b = B + n0;
-      if (mm == 6) { /* named accumulators, as in gemm_tn512 */
-        __m512 c00 = c[0][0], c01 = c[0][1], c10 = c[1][0], c11 = c[1][1];
-        __m512 c20 = c[2][0], c21 = c[2][1], c30 = c[3][0], c31 = c[3][1];
-        __m512 c40 = c[4][0], c41 = c[4][1], c50 = c[5][0], c51 = c[5][1];
-        const float *a0 = a, *a1 = a + lda, *a2 = a + 2 * lda;
-        const float *a3 = a + 3 * lda, *a4 = a + 4 * lda, *a5 = a + 5 * lda;
-        for (int64_t k = 0; k < K; k++, b += ldb) {
-          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
-          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16), av;
-          av = _mm512_set1_ps(a0[k]);
-          c00 = _mm512_fmadd_ps(av, b0, c00), c01 = _mm512_fmadd_ps(av, b1, c01);
-          av = _mm512_set1_ps(a1[k]);
-          c10 = _mm512_fmadd_ps(av, b0, c10), c11 = _mm512_fmadd_ps(av, b1, c11);
-          av = _mm512_set1_ps(a2[k]);
-          c20 = _mm512_fmadd_ps(av, b0, c20), c21 = _mm512_fmadd_ps(av, b1, c21);
-          av = _mm512_set1_ps(a3[k]);
-          c30 = _mm512_fmadd_ps(av, b0, c30), c31 = _mm512_fmadd_ps(av, b1, c31);
-          av = _mm512_set1_ps(a4[k]);
-          c40 = _mm512_fmadd_ps(av, b0, c40), c41 = _mm512_fmadd_ps(av, b1, c41);
-          av = _mm512_set1_ps(a5[k]);
-          c50 = _mm512_fmadd_ps(av, b0, c50), c51 = _mm512_fmadd_ps(av, b1, c51);
-        }
-        c[0][0] = c00, c[0][1] = c01, c[1][0] = c10, c[1][1] = c11;
-        c[2][0] = c20, c[2][1] = c21, c[3][0] = c30, c[3][1] = c31;
-        c[4][0] = c40, c[4][1] = c41, c[5][0] = c50, c[5][1] = c51;
-      } else {
-        for (int64_t k = 0; k < K; k++, b += ldb) {
-          __m512 b0 = _mm512_maskz_loadu_ps(k0, b);
-          __m512 b1 = _mm512_maskz_loadu_ps(k1, b + 16);
-          for (int i = 0; i < mm; i++) {
-            __m512 av = _mm512_set1_ps(a[i * lda + k]);
-            c[i][0] = _mm512_fmadd_ps(av, b0, c[i][0]);
-            c[i][1] = _mm512_fmadd_ps(av, b1, c[i][1]);
-          }
-        }
-      }
-      for (int i = 0; i < mm; i++) {
-        float *cr = C + (m0 + i) * ldc + n0;
-        _mm512_mask_storeu_ps(
-            cr, k0, _mm512_add_ps(_mm512_maskz_loadu_ps(k0, cr), c[i][0]));
-        _mm512_mask_storeu_ps(cr + 16, k1,
-                              _mm512_add_ps(_mm512_maskz_loadu_ps(k1, cr + 16),
-                                            c[i][1]));
-      }
-    }
-  }
+  gemm512_body(M_, N_, K, A, lda, 1, B, ldb, C, ldc);
 }
 
-static void gemm_nn_plain(int64_t M_, int64_t N_, int64_t K, const float *A,
-                          int64_t lda, const float *B, int64_t ldb, float *C,
-                          int64_t ldc) {
-  for (int64_t m = 0; m < M_; m++)
-    for (int64_t k = 0; k < K; k++) {
-      float av = A[m * lda + k];
-      for (int64_t n = 0; n < N_; n++) C[m * ldc + n] += av * B[k * ldb + n];
-    }
-}
-
-/* Pass 2: the products, by transformed position (and group). */
 static void winx_product_work(int tid, int nth, void *ctx) {
   winx_job *J = ctx;
   int64_t jobs = WN * J->G;
@@ -794,7 +737,7 @@ static void winx_product_work(int tid, int nth, void *ctx) {
     if (avx512)
       gemm_nn512(J->L, J->Cg, J->Og, A, J->O, B, J->C, M, J->C);
     else
-      gemm_nn_plain(J->L, J->Cg, J->Og, A, J->O, B, J->C, M, J->C);
+      gemm_plain(J->L, J->Cg, J->Og, A, J->O, 1, B, J->C, M, J->C);
   }
 }
 
