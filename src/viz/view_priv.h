@@ -228,15 +228,23 @@ static inline int vz_product_term(char *buf, int o, size_t n, int first,
                       as, bs);
 }
 
+/* Where cell (r, c) of grid g is drawn, and its size less the gap; 0 when
+ * the grid does not cover it. */
+static inline int mark_rect(const vz_grid *g, int64_t r, int64_t c, int *x,
+                            int *y, int *cs) {
+  if (r < g->r0 || c < g->c0 || r >= g->r0 + g->rows ||
+      c >= g->c0 + g->cols)
+    return 0;
+  cell_rect(g, r, c, x, y);
+  *cs = g->cs - (g->cs >= 6 ? 1 : 0);
+  return 1;
+}
+
 /* Outline cell (r, c) of grid g (drawn if the grid covers it). */
 static inline void mark(vz_canvas *s, const vz_grid *g, int64_t r, int64_t c,
                  int t, vz_color col) {
-  if (r < g->r0 || c < g->c0 || r >= g->r0 + g->rows ||
-      c >= g->c0 + g->cols)
-    return;
-  int x, y;
-  cell_rect(g, r, c, &x, &y);
-  int cs = g->cs - (g->cs >= 6 ? 1 : 0);
+  int x, y, cs;
+  if (!mark_rect(g, r, c, &x, &y, &cs)) return;
   if (cs < 3) {
     vz_fill(s, x, y, cs > 0 ? cs : 1, cs > 0 ? cs : 1, col);
     return;
@@ -248,12 +256,8 @@ static inline void mark(vz_canvas *s, const vz_grid *g, int64_t r, int64_t c,
 /* Dashed outline of cell (r, c): a tap of the footprint not visited yet. */
 static inline void mark_dashed(vz_canvas *s, const vz_grid *g, int64_t r,
                                int64_t c, vz_color col) {
-  if (r < g->r0 || c < g->c0 || r >= g->r0 + g->rows ||
-      c >= g->c0 + g->cols)
-    return;
-  int x, y;
-  cell_rect(g, r, c, &x, &y);
-  int cs = g->cs - (g->cs >= 6 ? 1 : 0);
+  int x, y, cs;
+  if (!mark_rect(g, r, c, &x, &y, &cs)) return;
   if (cs < 6) {
     vz_frame(s, x, y, cs, cs, 1, col);
     return;
