@@ -48,6 +48,12 @@ void cpl_setfuncs(lua_State *L, const luaL_Reg *l);
 void cpl_keep(lua_State *L, int idx);
 /* lua_tostring that stays valid until the current call returns. */
 const char *cpl_keepstring(lua_State *L, int idx);
+/* Hold p for reading: the current call reads its internals through raw
+ * pointers while it creates Lua values (a finalizer or metamethod may run
+ * then).  Until it returns, cpl_held_elsewhere(p) is 1 in any call nested
+ * inside it, and such calls refuse to change or use p. */
+void cpl_hold(lua_State *L, const void *p);
+int cpl_held_elsewhere(const void *p);
 /* In a release function: if an open call still uses ud, remember
  * release(ud) for when it returns and give 1; else 0 (release now). */
 int cpl_release_later(void *ud, void (*release)(void *ud));

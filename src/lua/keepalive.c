@@ -20,6 +20,7 @@
 #include "cpl.h"
 
 #define INLINE_KEEP 8
+#define CPL_HOLD_MAX 4
 
 typedef struct frame {
   struct frame *up;           /* the enclosing open frame */
@@ -29,6 +30,8 @@ typedef struct frame {
   lua_State *L;               /* the state the references live in */
   const void *inl_obj[INLINE_KEEP];
   int inl_ref[INLINE_KEEP];
+  const void *held[CPL_HOLD_MAX]; /* read through raw pointers (cpl_hold) */
+  int nheld;
 } frame;
 
 typedef struct deferred {
@@ -178,6 +181,7 @@ static int guard(lua_State *L) {
   f.obj = f.inl_obj;
   f.ref = f.inl_ref;
   f.L = L;
+  f.nheld = 0;
   for (int i = 1; i <= n; i++)
     if (lua_type(L, i) == LUA_TUSERDATA &&
         frame_add(&f, lua_touserdata(L, i), LUA_NOREF)) {
@@ -212,6 +216,22 @@ void cpl_keep(lua_State *L, int idx) {
     luaL_unref(L, LUA_REGISTRYINDEX, ref);
     luaL_error(L, "not enough memory");
   }
+}
+
+void cpl_hold(lua_State *L, const void *p) {
+  frame *f = top;
+  if (f == NULL) return; /* not inside a binding call: no Lua runs nested */
+  for (int i = 0; i < f->nheld; i++)
+    if (f->held[i] == p) return;
+  if (f->nheld == CPL_HOLD_MAX) luaL_error(L, "too many objects held");
+  f->held[f->nheld++] = p;
+}
+
+int cpl_held_elsewhere(const void *p) {
+  for (const frame *f = top ? top->up : NULL; f; f = f->up)
+    for (int i = 0; i < f->nheld; i++)
+      if (f->held[i] == p) return 1;
+  return 0;
 }
 
 const char *cpl_keepstring(lua_State *L, int idx) {

@@ -60,6 +60,12 @@ static vz_view *checkview(lua_State *L, int idx, const char *fname) {
     if (lv->st) luaL_error(L, "%s: not a step-through view (viz.stack)", fname);
     luaL_error(L, "%s: the view was closed", fname);
   }
+  /* a finalizer or metamethod running inside v:state() or v:output() may
+   * not move the view under the values they are reading */
+  if (cpl_held_elsewhere(lv->v))
+    luaL_error(L, "%s: the view is being read by a call still running (a "
+                  "finalizer or metamethod ran inside it); use it after that "
+                  "call returns", fname);
   return lv->v;
 }
 
@@ -678,6 +684,7 @@ static int m_state(lua_State *L) {
   lview *lv = checklview(L, 1);
   if (lv->st) return cplv_stack_state(L, lv->st);
   vz_view *v = checkview(L, 1, "view:state");
+  cpl_hold(L, v); /* u's taps point into the view */
   vz_view_unit u;
   int has_unit = vz_view_unit_get(v, &u) == 0;
   vz_view_state s;
@@ -1424,6 +1431,7 @@ static int m_compare(lua_State *L) {
 
 static int m_output(lua_State *L) {
   vz_view *v = checkview(L, 1, "view:output");
+  cpl_hold(L, v); /* the shape read below must still be the output's */
   static const char *const which[] = {"correlation", "convolution", NULL};
   int conv = 0;
   vz_view_state s;

@@ -379,7 +379,7 @@ static inline void vz_fmt2(char *b, size_t n, double x) {
 }
 /* "a×b" (2 decimals), a negative second factor in parentheses. */
 static inline void vz_times2(char *b, size_t n, double x, double y) {
-  char xs[32], ys[32];
+  char xs[24], ys[24];
   vz_fmt2(xs, sizeof xs, x);
   vz_fmt2(ys, sizeof ys, y);
   vz_paren_neg(ys, sizeof ys);

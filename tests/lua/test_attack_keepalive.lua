@@ -257,4 +257,43 @@ test("keepalive: every function with a hostile table", function()
                       calls, errors))
 end)
 
+test("keepalive: a finalizer moves the view while v:state() and v:output() read it", function()
+  -- v:set / v:seek rebuild the taps and the output that state() and
+  -- output() are reading; the nested call must refuse, not free them
+  local v = viz.conv2d(tensor.randn(1, 3, 12, 12), tensor.randn(4, 3, 5, 5),
+                       {padding = 2, by = "tap"})
+  v:seek(40)
+  local fired, refused = 0, 0
+  local armed = true
+  local function bomb()
+    setmetatable({}, {__gc = function()
+      if not armed then return end
+      fired = fired + 1
+      local ok, err = pcall(function() v:set{stride = fired % 2 + 1, padding = fired % 3} end)
+      if not ok and tostring(err):find("being read by a call still running", 1, true) then
+        refused = refused + 1
+      end
+      pcall(function() v:seek(fired * 7 % 200 + 1) end)
+      bomb()
+    end})
+  end
+  local pause = collectgarbage("setpause", 1)
+  local mul = collectgarbage("setstepmul", 1000)
+  bomb()
+  for _ = 1, 60 do
+    local st = v:state()
+    check(type(st.taps) == "table", "state has its taps")
+    local y = v:output()
+    check(y:numel() > 0, "an output")
+  end
+  armed = false
+  collectgarbage("setpause", pause)
+  collectgarbage("setstepmul", mul)
+  check(fired > 0 and refused > 0, string.format(
+    "the finalizer ran %d times, was refused %d times", fired, refused))
+  -- outside such a call the view changes as before
+  v:set{stride = 1, padding = 0}
+  check(v:state().params.stride[1] == 1, "v:set works again")
+end)
+
 os.execute("rm -rf " .. dir)
